@@ -1,0 +1,87 @@
+//! The one list of operators. `inversa list`, the task-file parser and the adjoint tests all walk it,
+//! so they cannot disagree: a new operator is tested by being registered here.
+
+use super::LinearOperator;
+use crate::config::Section;
+use crate::error::Result;
+use crate::real::Real;
+
+/// What the task runner needs to build a physics from its `[physics]` table.
+pub struct BuildContext {
+    /// Shape of the unknown image, `[channels, height, width]`.
+    pub image_shape: Vec<usize>,
+    /// Seed for every random choice the physics makes (masks, matrices, coil maps).
+    pub seed: u64,
+}
+
+/// How a measurement is shown as a picture in the outputs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MeasurementDisplay {
+    /// `[channels, h, w]` on the image's own scale, clipped to [0, 1].
+    Image,
+    /// `[channels, h, w]` (e.g. a sinogram) rescaled from its own min/max to [0, 1].
+    Normalized,
+    /// Complex k-space `[.., h, w, 2]`: log-magnitude of the first `h × w` slice.
+    LogMagnitude,
+    /// Not an image (e.g. compressed-sensing coefficients).
+    None,
+}
+
+/// A forward operator built from a task file, with how to show its measurement.
+pub struct Physics<T: Real> {
+    pub operator: Box<dyn LinearOperator<T>>,
+    pub display: MeasurementDisplay,
+}
+
+/// A registered physics: its task-file name, a one-line summary, its builder and a small example.
+pub struct OperatorEntry<T: Real> {
+    /// The `physics.kind` value.
+    pub name: &'static str,
+    /// One line for `inversa list`.
+    pub summary: &'static str,
+    /// Builds the operator from the rest of the `[physics]` table.
+    pub build: fn(&mut Section, &BuildContext) -> Result<Physics<T>>,
+    /// A small random instance for self-tests, drawn from the seed.
+    pub example: fn(u64) -> Box<dyn LinearOperator<T>>,
+}
+
+/// Every physics a task file can name.
+pub fn physics<T: Real>() -> Vec<OperatorEntry<T>> {
+    vec![
+        OperatorEntry {
+            name: "denoise",
+            summary: "identity: the measurement is the noisy image itself",
+            build: super::denoise::from_config,
+            example: super::denoise::example,
+        },
+        OperatorEntry {
+            name: "blur",
+            summary:
+                "convolution with a gaussian, box, motion or file kernel (FFT, periodic boundary)",
+            build: super::blur::from_config,
+            example: super::blur::example,
+        },
+    ]
+}
+
+/// Linear operators that are not a physics of their own but are used inside priors and solvers;
+/// they go through the same self-tests.
+pub fn building_blocks<T: Real>() -> Vec<(&'static str, fn(u64) -> Box<dyn LinearOperator<T>>)> {
+    vec![
+        ("gradient", super::gradient::example),
+        ("composed", super::algebra_examples::composed),
+        ("summed", super::algebra_examples::summed),
+        ("scaled", super::algebra_examples::scaled),
+        ("stacked", super::algebra_examples::stacked),
+    ]
+}
+
+/// Looks up a physics by its task-file name.
+pub fn find<T: Real>(name: &str) -> Option<OperatorEntry<T>> {
+    physics().into_iter().find(|e| e.name == name)
+}
+
+/// The names of all physics, for error messages.
+pub fn names() -> Vec<&'static str> {
+    physics::<f64>().iter().map(|e| e.name).collect()
+}

@@ -1,0 +1,224 @@
+//! Solvers: iterations that combine an operator (data term `½‖Ax − y‖²`) with a prior `R(x)`.
+//!
+//! Every solver has `Params: Default`, returns `Result<Info, SolverError>`, reports each iteration to
+//! an [`Observer`] (which may stop it early) and stops with an error on NaN/Inf.
+
+use crate::operators::LinearOperator;
+use crate::priors::Prior;
+use crate::real::{norm, Real};
+
+pub mod registry;
+
+/// `min_x ½‖Ax − y‖² + R(x)`.
+pub struct Problem<'a, T: Real> {
+    pub operator: &'a dyn LinearOperator<T>,
+    pub measurement: &'a [T],
+    pub prior: &'a dyn Prior<T>,
+}
+
+impl<T: Real> Problem<'_, T> {
+    /// `½‖Ax − y‖² + R(x)`.
+    pub fn objective(&self, x: &[T]) -> f64 {
+        let ax = self.operator.apply_new(x);
+        self.data_misfit(&ax) + self.prior.value(x)
+    }
+
+    /// `½‖r − y‖²` for a given `r = Ax`.
+    pub fn data_misfit(&self, ax: &[T]) -> f64 {
+        0.5 * ax
+            .iter()
+            .zip(self.measurement)
+            .map(|(a, y)| (*a - *y).to_f64().unwrap_or(f64::NAN).powi(2))
+            .sum::<f64>()
+    }
+
+    /// Writes the data-term gradient `A*(Ax − y)` into `grad`, using `ax` as scratch for `Ax`.
+    pub fn data_gradient(&self, x: &[T], ax: &mut [T], grad: &mut [T]) {
+        self.operator.apply(x, ax);
+        ax.iter_mut()
+            .zip(self.measurement)
+            .for_each(|(a, y)| *a = *a - *y);
+        self.operator.adjoint(ax, grad);
+    }
+}
+
+/// What a solver reports after each iteration.
+pub struct Iteration<'a, T: Real> {
+    /// 1-based iteration number.
+    pub index: usize,
+    /// The current iterate.
+    pub x: &'a [T],
+    /// The objective `½‖Ax − y‖² + R(x)` at `x`.
+    pub objective: f64,
+    /// `‖x_k − x_{k−1}‖ / ‖x_k‖`.
+    pub relative_change: f64,
+}
+
+/// Whether a solver should go on after an iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Stop,
+}
+
+/// Receives every iteration (metrics, progress bars, early stopping).
+pub trait Observer<T: Real> {
+    fn observe(&mut self, iteration: &Iteration<T>) -> Control;
+}
+
+/// An observer that records nothing and never stops the solver.
+pub struct Silent;
+
+impl<T: Real> Observer<T> for Silent {
+    fn observe(&mut self, _: &Iteration<T>) -> Control {
+        Control::Continue
+    }
+}
+
+/// An observer that records the objective of each iteration.
+#[derive(Default)]
+pub struct ObjectiveHistory(pub Vec<f64>);
+
+impl<T: Real> Observer<T> for ObjectiveHistory {
+    fn observe(&mut self, iteration: &Iteration<T>) -> Control {
+        self.0.push(iteration.objective);
+        Control::Continue
+    }
+}
+
+/// Why a solver stopped without a usable result.
+#[derive(Debug, thiserror::Error)]
+pub enum SolverError {
+    #[error("{solver}: iteration {iteration} produced NaN or Inf; lower the step size or the prior weight")]
+    NonFinite {
+        solver: &'static str,
+        iteration: usize,
+    },
+    #[error("{solver} cannot be used here: {reason}")]
+    Unsupported {
+        solver: &'static str,
+        reason: String,
+    },
+    #[error("{solver}: the measurement has {found} values but the operator produces {expected}")]
+    MeasurementLength {
+        solver: &'static str,
+        expected: usize,
+        found: usize,
+    },
+}
+
+/// How a solve ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Info {
+    /// Iterations run.
+    pub iterations: usize,
+    /// `true` when it stopped because the relative change fell under the tolerance.
+    pub converged: bool,
+    /// Final objective value.
+    pub objective: f64,
+}
+
+/// When to stop: after `iterations`, or earlier once `‖x_k − x_{k−1}‖ / ‖x_k‖ < tolerance`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stopping {
+    pub iterations: usize,
+    pub tolerance: f64,
+}
+
+impl Default for Stopping {
+    fn default() -> Self {
+        Self {
+            iterations: 100,
+            tolerance: 0.0,
+        }
+    }
+}
+
+/// A solver as the task runner sees it.
+pub trait Solver<T: Real>: Send + Sync {
+    /// Improves `x` in place (it is the starting point on entry).
+    fn solve(
+        &self,
+        problem: &Problem<T>,
+        x: &mut [T],
+        observer: &mut dyn Observer<T>,
+    ) -> Result<Info, SolverError>;
+}
+
+/// Shared per-iteration bookkeeping: finiteness check, relative change, observer, stopping rule.
+pub(crate) struct Monitor<'o, T: Real> {
+    solver: &'static str,
+    stopping: Stopping,
+    observer: &'o mut dyn Observer<T>,
+    previous: Vec<T>,
+}
+
+/// What the monitor decided after an iteration.
+pub(crate) enum Next {
+    Continue,
+    Done(Info),
+}
+
+impl<'o, T: Real> Monitor<'o, T> {
+    pub fn new(
+        solver: &'static str,
+        stopping: Stopping,
+        observer: &'o mut dyn Observer<T>,
+        x0: &[T],
+    ) -> Self {
+        Self {
+            solver,
+            stopping,
+            observer,
+            previous: x0.to_vec(),
+        }
+    }
+
+    /// Checks the measurement length against the operator before a solve.
+    pub fn check_problem(solver: &'static str, problem: &Problem<T>) -> Result<(), SolverError> {
+        let expected = problem.operator.output_len();
+        let found = problem.measurement.len();
+        if expected != found {
+            return Err(SolverError::MeasurementLength {
+                solver,
+                expected,
+                found,
+            });
+        }
+        Ok(())
+    }
+
+    /// Records iteration `index` (1-based) with iterate `x` and its objective.
+    pub fn step(&mut self, index: usize, x: &[T], objective: f64) -> Result<Next, SolverError> {
+        if !objective.is_finite() || !crate::real::all_finite(x) {
+            return Err(SolverError::NonFinite {
+                solver: self.solver,
+                iteration: index,
+            });
+        }
+        let change = x
+            .iter()
+            .zip(&self.previous)
+            .map(|(a, b)| (*a - *b).to_f64().unwrap_or(0.0).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let size = norm(x);
+        let relative_change = if size > 0.0 { change / size } else { change };
+        self.previous.copy_from_slice(x);
+        let stop = self.observer.observe(&Iteration {
+            index,
+            x,
+            objective,
+            relative_change,
+        }) == Control::Stop;
+        let converged = relative_change < self.stopping.tolerance;
+        if stop || converged || index >= self.stopping.iterations {
+            return Ok(Next::Done(Info {
+                iterations: index,
+                converged,
+                objective,
+            }));
+        }
+        Ok(Next::Continue)
+    }
+}
