@@ -33,6 +33,12 @@ pub fn priors<T: Real>() -> Vec<PriorEntry<T>> {
             build: super::tikhonov::from_config,
             example: super::tikhonov::example,
         },
+        PriorEntry {
+            name: "tv",
+            summary: "isotropic total variation weight·Σ‖∇x‖₂ (prox by the fast dual projection of Beck & Teboulle)",
+            build: super::tv::from_config,
+            example: super::tv::example,
+        },
     ]
 }
 

@@ -7,6 +7,13 @@ use crate::operators::LinearOperator;
 use crate::priors::Prior;
 use crate::real::{norm, Real};
 
+pub mod admm;
+pub mod cg;
+pub mod fbp;
+pub mod fista;
+pub mod hqs;
+pub mod normal_solve;
+pub mod pdhg;
 pub mod registry;
 
 /// `min_x ½‖Ax − y‖² + R(x)`.

@@ -17,7 +17,38 @@ pub struct SolverEntry<T: Real> {
 
 /// Every solver a task file can name.
 pub fn solvers<T: Real>() -> Vec<SolverEntry<T>> {
-    vec![]
+    vec![
+        SolverEntry {
+            name: "cg",
+            summary: "conjugate gradients on the normal equations (priors none | tikhonov)",
+            build: super::cg::from_config,
+        },
+        SolverEntry {
+            name: "fista",
+            summary: "accelerated proximal gradient with backtracking (Beck & Teboulle 2009)",
+            build: super::fista::from_config,
+        },
+        SolverEntry {
+            name: "admm",
+            summary: "alternating direction method of multipliers, closed-form or CG data step",
+            build: super::admm::from_config,
+        },
+        SolverEntry {
+            name: "pdhg",
+            summary: "Chambolle-Pock primal-dual hybrid gradient",
+            build: super::pdhg::from_config,
+        },
+        SolverEntry {
+            name: "hqs",
+            summary: "half-quadratic splitting with a growing coupling weight",
+            build: super::hqs::from_config,
+        },
+        SolverEntry {
+            name: "fbp",
+            summary: "filtered back-projection, direct (physics.kind = \"ct\" only)",
+            build: super::fbp::from_config,
+        },
+    ]
 }
 
 /// Looks up a solver by its task-file name.
