@@ -1,1 +1,131 @@
-fn main() {}
+//! `inversa`: run reconstruction tasks from TOML files.
+//!
+//! Exit codes: 0 success, 1 the reconstruction failed (e.g. the solver diverged), 2 bad input.
+
+mod demo;
+mod keys;
+mod progress;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use inversa::task::{precision_of, Precision, Task};
+use inversa::Real;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "inversa", version, about = "Inversion toolkit: reconstruct images from blurred, subsampled, tomographic or MRI measurements.")]
+#[command(long_about = "Inversion toolkit: reconstruct images from blurred, subsampled, tomographic or MRI measurements.\n\nWith no command, runs the built-in demo (TV deblurring of the cameraman image).")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a task file: data + physics + prior + solver.
+    #[command(long_about = keys::RUN_HELP)]
+    Run {
+        /// The task file (TOML).
+        task: PathBuf,
+        /// Folder for the outputs (created if missing). Default: out/<task name>.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run the built-in demo: Gaussian blur + noise on the cameraman image, reconstructed with TV.
+    Demo {
+        /// Folder for the outputs (created if missing).
+        #[arg(long, default_value = "inversa-demo")]
+        out: PathBuf,
+    },
+    /// List the available physics, priors, solvers and built-in images.
+    List,
+}
+
+/// Why the command failed, which decides the exit code.
+enum Failure {
+    BadInput(anyhow::Error),
+    Reconstruction(anyhow::Error),
+}
+
+impl From<inversa::Error> for Failure {
+    fn from(error: inversa::Error) -> Self {
+        match error {
+            inversa::Error::Solver(_) => Failure::Reconstruction(error.into()),
+            other => Failure::BadInput(other.into()),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Demo {
+        out: PathBuf::from("inversa-demo"),
+    }) {
+        Command::Run { task, out } => run_file(&task, out),
+        Command::Demo { out } => demo::run(&out),
+        Command::List => {
+            print!("{}", keys::list());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(error)) => {
+            eprintln!("inversa: error: {error:#}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Reconstruction(error)) => {
+            eprintln!("inversa: reconstruction failed: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run_file(path: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the task file {}", path.display()))
+        .map_err(Failure::BadInput)?;
+    let out = out.unwrap_or_else(|| {
+        let stem = path.file_stem().map_or("task".into(), |s| s.to_string_lossy().into_owned());
+        Path::new("out").join(stem)
+    });
+    let context = |e: inversa::Error| -> Failure {
+        let failure = Failure::from(e);
+        match failure {
+            Failure::BadInput(e) => Failure::BadInput(e.context(format!("in task file {}", path.display()))),
+            other => other,
+        }
+    };
+    match precision_of(&text, path).map_err(context)? {
+        Precision::F32 => execute(Task::<f32>::from_file(path).map_err(context)?, &out),
+        Precision::F64 => execute(Task::<f64>::from_file(path).map_err(context)?, &out),
+    }
+}
+
+/// Runs a built task, writes its outputs and prints a summary.
+pub(crate) fn execute<T: Real>(task: Task<T>, out: &Path) -> Result<(), Failure> {
+    let bar = progress::Bar::new(&task);
+    let outcome = task.run(&mut |iteration, psnr| bar.update(iteration, psnr))?;
+    bar.finish();
+    let written = inversa::report::outputs::write_outputs(out, &task, &outcome)?;
+    match outcome.quality {
+        Some(q) => println!(
+            "{} + {} + {}: PSNR {:.2} dB, SSIM {:.4} (starting point {:.2} dB), {} iterations in {:.2} s",
+            task.physics_kind,
+            task.prior_kind,
+            task.solver_kind,
+            q.psnr,
+            q.ssim,
+            outcome.initial_quality.map_or(f64::NAN, |q| q.psnr),
+            outcome.info.iterations,
+            outcome.seconds
+        ),
+        None => println!(
+            "{} + {} + {}: {} iterations in {:.2} s (no ground truth, so no PSNR)",
+            task.physics_kind, task.prior_kind, task.solver_kind, outcome.info.iterations, outcome.seconds
+        ),
+    }
+    println!("wrote {} files to {}/ (open report.html)", written.len(), out.display());
+    Ok(())
+}

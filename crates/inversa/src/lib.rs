@@ -15,12 +15,16 @@
 //! ```
 
 pub mod config;
+pub mod data;
 pub mod error;
 pub mod io;
+pub mod noise;
 pub mod operators;
 pub mod priors;
 pub mod real;
+pub mod report;
 pub mod solvers;
+pub mod task;
 
 pub use error::{Error, Result};
 pub use real::Real;

@@ -10,7 +10,7 @@ pub mod npy;
 pub mod png_image;
 
 pub use npy::{read_npy, write_npy_f32};
-pub use png_image::{read_png, write_png_u8};
+pub use png_image::{decode_png, read_png, write_png_u16, write_png_u8};
 
 /// A dense array of `f64` with its shape, row-major.
 #[derive(Clone, Debug, PartialEq)]

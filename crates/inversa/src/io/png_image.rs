@@ -7,8 +7,14 @@ use std::path::Path;
 
 /// Reads a PNG as a `[channels, height, width]` array in [0, 1] (1 channel for grey, 3 for colour).
 pub fn read_png(path: &Path) -> Result<Array> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    decode_png(&bytes, path)
+}
+
+/// Decodes PNG `bytes` as [`read_png`] does; `origin` names the source in errors.
+pub fn decode_png(bytes: &[u8], origin: &Path) -> Result<Array> {
+    let path = origin;
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     decoder.set_transformations(png::Transformations::EXPAND);
     let bad = |e: png::DecodingError| Error::format(path, format!("not a readable PNG: {e}"));
     let mut reader = decoder.read_info().map_err(bad)?;

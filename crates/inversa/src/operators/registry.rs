@@ -27,6 +27,13 @@ pub enum MeasurementDisplay {
     None,
 }
 
+impl MeasurementDisplay {
+    /// `true` for complex (k-space) measurements.
+    pub fn is_complex(&self) -> bool {
+        *self == MeasurementDisplay::LogMagnitude
+    }
+}
+
 /// A forward operator built from a task file, with how to show its measurement.
 pub struct Physics<T: Real> {
     pub operator: Box<dyn LinearOperator<T>>,

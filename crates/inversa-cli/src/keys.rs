@@ -1,0 +1,78 @@
+//! The task-file reference shown by `inversa run --help`, and `inversa list`, which walks the
+//! registries so it always names exactly what the parser accepts.
+
+use inversa::data::BUILTIN_IMAGES;
+use inversa::operators::registry::physics;
+use inversa::priors::registry::priors;
+use inversa::solvers::registry::solvers;
+
+/// Every task-file key, with its default.
+pub const RUN_HELP: &str = r#"Run a task file: data + physics + prior + solver.
+
+Writes to --out: reconstruction.png (8-bit, clipped to [0,1]), reconstruction.npy (float32, unclipped),
+measurement.png (when the measurement is a picture), measurement.npy, initial.png (the starting
+point), ground_truth.png, metrics.json, convergence.png and report.html.
+
+TASK FILE KEYS (defaults in brackets; unknown keys are errors)
+
+[data]
+  image = "file.png" | "file.npy" | "builtin:camera"   ground truth; the measurement is simulated from it
+  measurement = "y.npy"       a measured y instead (then shape is required; image optional, for metrics)
+  shape = [h, w] | [c, h, w]  shape of the unknown image when only a measurement is given
+  grey = false                convert RGB to luminance
+  downscale = 1               average factor×factor blocks first
+
+[physics]
+  kind = "denoise" | "blur" | "inpaint" | "downsample" | "cs" | "mri" | "ct"
+  noise = { kind = "gaussian", sigma = 0.01 } | { kind = "poisson", gain = 1/255 }   [no noise]
+  blur:       kernel = { kind = "gaussian", sigma = 2.0 } | { kind = "box", size = 5 }
+                     | { kind = "motion", length = 9.0, angle = 0.0 } | { kind = "file", path = "k.npy" }
+              (circular convolution: periodic boundary)
+  inpaint:    missing = 0.5 (fraction of random pixels removed) | mask = "mask.png" (1 = observed)
+  downsample: factor = 2, sigma = factor/2 (gaussian anti-alias filter)
+  cs:         ratio = 0.25, matrix = "dct" | "gaussian"
+  mri:        acceleration = 4, center_fraction = 0.08, mask = "random" | "equispaced" | "variable_density",
+              coils = 1 (more: SENSE with synthetic smooth coil maps)
+  ct:         angles = 60 (parallel beam over 180°), detectors = ceil(image diagonal),
+              filter = "ram-lak" | "shepp-logan" | "cosine" | "hann" (for fbp)
+
+[prior]                        [kind = "none"]
+  kind = "none" | "tikhonov" | "tv" | "wavelet"
+  weight = 0.01
+  tv:      prox_iterations = 20 (dual steps per prox in fista/admm/hqs)
+  wavelet: wavelet = "db4" | "db2" | "haar", levels = 4
+
+[solver]
+  kind = "pdhg" | "fista" | "admm" | "hqs" | "cg" | "fbp"
+  iterations = (pdhg 300, others 100), tolerance = 0 (stop when ‖xₖ−xₖ₋₁‖/‖xₖ‖ < tolerance)
+  init = "adjoint" (A*y/‖A‖²) | "zeros"
+  fista: lipschitz = ‖A‖² estimate, eta = 1.5
+  admm:  rho = 0.1, inner_iterations = 20
+  hqs:   mu = 0.1, mu_growth = 1.05, mu_max = 1e4, inner_iterations = 20
+  pdhg:  step_ratio = 1 (σ/τ)
+
+[run]
+  seed = 0                     every random choice (masks, matrices, noise)
+  precision = "f32" | "f64"    [f32]
+"#;
+
+/// The text of `inversa list`.
+pub fn list() -> String {
+    let mut text = String::from("physics (physics.kind):\n");
+    for e in physics::<f64>() {
+        text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
+    }
+    text.push_str("\npriors (prior.kind):\n");
+    for e in priors::<f64>() {
+        text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
+    }
+    text.push_str("\nsolvers (solver.kind):\n");
+    for e in solvers::<f64>() {
+        text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
+    }
+    text.push_str("\nbuilt-in images (data.image = \"builtin:NAME\"):\n");
+    for (name, _, description) in BUILTIN_IMAGES {
+        text.push_str(&format!("  {name:<12} {description}\n"));
+    }
+    text
+}

@@ -1,0 +1,241 @@
+//! Writes everything a run produced into one folder: images (PNG for viewing, NPY float32 for
+//! analysis), `metrics.json`, `convergence.png` and `report.html`. Refuses to replace any input file.
+
+use super::html::{self, Figure, Page};
+use super::plot::{self, Panel, Series};
+use crate::error::{Error, Result};
+use crate::io::{write_atomically, write_npy_f32, write_png_u8};
+use crate::operators::registry::MeasurementDisplay;
+use crate::real::Real;
+use crate::task::{Outcome, Quality, Task};
+use num_complex::Complex;
+use std::path::{Path, PathBuf};
+
+const CONVERGENCE_SIZE: (usize, usize) = (1000, 380);
+
+/// Writes the outputs of `outcome` into `dir` (created if needed) and returns the files written.
+pub fn write_outputs<T: Real>(dir: &Path, task: &Task<T>, outcome: &Outcome<T>) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut out = Writer::new(dir, &task.inputs)?;
+    let shape = &task.image_shape;
+    let mut figures = Vec::new();
+
+    if let Some(truth) = &task.ground_truth {
+        figures.push(out.image("ground_truth", "ground truth", shape, &to_f32(truth))?);
+    }
+    if let Some((mshape, pixels)) = measurement_picture(task) {
+        figures.push(out.image("measurement", "measurement", &mshape, &pixels)?);
+    }
+    out.npy("measurement.npy", task.physics.operator.output_shape(), &to_f32(&task.measurement))?;
+    let initial_caption = caption("starting point (A*y/‖A‖²)", outcome.initial_quality);
+    figures.push(out.image("initial", &initial_caption, shape, &to_f32(&outcome.initial))?);
+    let reconstruction = to_f32(&outcome.reconstruction);
+    let recon_caption = caption(&format!("{} + {}", task.solver_kind, task.prior_kind), outcome.quality);
+    figures.push(out.image("reconstruction", &recon_caption, shape, &reconstruction)?);
+    out.npy("reconstruction.npy", &squeeze(shape), &reconstruction)?;
+
+    let metrics = metrics_json(task, outcome);
+    let text = serde_json::to_string_pretty(&metrics).expect("metrics serialise");
+    out.bytes("metrics.json", text.as_bytes())?;
+
+    let plot_png = out.convergence(outcome)?;
+    let rows = metric_rows(task, outcome);
+    let page = html::render(&Page {
+        title: &format!("Inversa — {}", task.name),
+        figures: &figures,
+        plot_png: Some(&plot_png),
+        metrics: &rows,
+        task_toml: &task.source,
+    });
+    out.bytes("report.html", page.as_bytes())?;
+    Ok(out.written)
+}
+
+/// Tracks written files and guards the inputs.
+struct Writer<'a> {
+    dir: &'a Path,
+    inputs: Vec<PathBuf>,
+    written: Vec<PathBuf>,
+}
+
+impl<'a> Writer<'a> {
+    fn new(dir: &'a Path, inputs: &[PathBuf]) -> Result<Self> {
+        let inputs = inputs.iter().filter_map(|p| p.canonicalize().ok()).collect();
+        Ok(Self {
+            dir,
+            inputs,
+            written: Vec::new(),
+        })
+    }
+
+    fn target(&mut self, name: &str) -> Result<PathBuf> {
+        let path = self.dir.join(name);
+        if let Ok(canonical) = path.canonicalize() {
+            if self.inputs.contains(&canonical) {
+                return Err(Error::format(
+                    &path,
+                    "this output would replace an input of the task; choose another --out folder",
+                ));
+            }
+        }
+        self.written.push(path.clone());
+        Ok(path)
+    }
+
+    fn bytes(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.target(name)?;
+        write_atomically(&path, bytes)
+    }
+
+    fn npy(&mut self, name: &str, shape: &[usize], data: &[f32]) -> Result<()> {
+        let path = self.target(name)?;
+        write_npy_f32(&path, shape, data)
+    }
+
+    /// Writes `stem.png` and returns it as a figure for the report.
+    fn image(&mut self, stem: &str, caption: &str, shape: &[usize], data: &[f32]) -> Result<Figure> {
+        let path = self.target(&format!("{stem}.png"))?;
+        write_png_u8(&path, shape, data)?;
+        let png = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        Ok(Figure {
+            caption: caption.to_string(),
+            png,
+        })
+    }
+
+    fn convergence<T: Real>(&mut self, outcome: &Outcome<T>) -> Result<Vec<u8>> {
+        let points = |values: &[f64]| -> Vec<(f64, f64)> {
+            values.iter().enumerate().map(|(k, v)| ((k + 1) as f64, *v)).collect()
+        };
+        let mut panels = vec![Panel {
+            title: "Objective".into(),
+            x_label: "iteration".into(),
+            y_label: "objective".into(),
+            log_y: true,
+            series: vec![Series {
+                label: "objective".into(),
+                values: points(&outcome.history.objective),
+            }],
+        }];
+        if !outcome.history.psnr.is_empty() {
+            panels.push(Panel {
+                title: "PSNR".into(),
+                x_label: "iteration".into(),
+                y_label: "PSNR (dB)".into(),
+                log_y: false,
+                series: vec![Series {
+                    label: "PSNR".into(),
+                    values: points(&outcome.history.psnr),
+                }],
+            });
+        }
+        let image = plot::render_panels(&panels, CONVERGENCE_SIZE.0, CONVERGENCE_SIZE.1);
+        let path = self.target("convergence.png")?;
+        plot::write_png(&path, &image)?;
+        std::fs::read(&path).map_err(|e| Error::io(&path, e))
+    }
+}
+
+fn to_f32<T: Real>(data: &[T]) -> Vec<f32> {
+    data.iter().map(|v| v.to_f32().unwrap_or(f32::NAN)).collect()
+}
+
+/// `[1, h, w]` is saved as `[h, w]`, as NumPy users expect for a grey image.
+fn squeeze(shape: &[usize]) -> Vec<usize> {
+    match shape {
+        [1, h, w] => vec![*h, *w],
+        other => other.to_vec(),
+    }
+}
+
+fn caption(label: &str, quality: Option<Quality>) -> String {
+    match quality {
+        Some(q) => format!("{label}: {:.2} dB, SSIM {:.3}", q.psnr, q.ssim),
+        None => label.to_string(),
+    }
+}
+
+/// The measurement as a `[c, h, w]` picture in [0, 1], when it is one.
+fn measurement_picture<T: Real>(task: &Task<T>) -> Option<(Vec<usize>, Vec<f32>)> {
+    let shape = task.physics.operator.output_shape();
+    let data = to_f32(&task.measurement);
+    match task.physics.display {
+        MeasurementDisplay::Image if shape.len() == 3 => Some((shape.to_vec(), data)),
+        MeasurementDisplay::Normalized if shape.len() == 3 => {
+            let plane = shape[1] * shape[2];
+            let first = &data[..plane];
+            let (lo, hi) = first.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+            let span = if hi > lo { hi - lo } else { 1.0 };
+            Some((vec![1, shape[1], shape[2]], first.iter().map(|v| (v - lo) / span).collect()))
+        }
+        MeasurementDisplay::LogMagnitude if shape.len() >= 3 => {
+            let (h, w) = (shape[shape.len() - 3], shape[shape.len() - 2]);
+            Some((vec![1, h, w], log_magnitude_centred(&data[..2 * h * w], h, w)))
+        }
+        _ => None,
+    }
+}
+
+/// `log(1 + |k|)` of one interleaved complex `h × w` slice, with zero frequency moved to the centre
+/// and scaled to [0, 1].
+fn log_magnitude_centred(slice: &[f32], h: usize, w: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; h * w];
+    for i in 0..h {
+        for j in 0..w {
+            let k = Complex::new(slice[2 * (i * w + j)], slice[2 * (i * w + j) + 1]);
+            out[((i + h / 2) % h) * w + (j + w / 2) % w] = k.norm().ln_1p();
+        }
+    }
+    let max = out.iter().cloned().fold(0.0f32, f32::max).max(f32::MIN_POSITIVE);
+    out.iter_mut().for_each(|v| *v /= max);
+    out
+}
+
+fn metrics_json<T: Real>(task: &Task<T>, outcome: &Outcome<T>) -> serde_json::Value {
+    let quality = |q: Option<Quality>| {
+        q.map(|q| serde_json::json!({ "psnr": q.psnr, "ssim": q.ssim, "nmse": q.nmse }))
+    };
+    let finite = |v: &[f64]| -> Vec<Option<f64>> { v.iter().map(|x| x.is_finite().then_some(*x)).collect() };
+    serde_json::json!({
+        "task": task.name,
+        "physics": task.physics_kind,
+        "prior": task.prior_kind,
+        "solver": task.solver_kind,
+        "precision": T::NAME,
+        "image_shape": task.image_shape,
+        "psnr": outcome.quality.map(|q| q.psnr),
+        "ssim": outcome.quality.map(|q| q.ssim),
+        "nmse": outcome.quality.map(|q| q.nmse),
+        "initial": quality(outcome.initial_quality),
+        "seconds": outcome.seconds,
+        "iterations": outcome.info.iterations,
+        "converged": outcome.info.converged,
+        "objective": outcome.info.objective,
+        "history": {
+            "objective": finite(&outcome.history.objective),
+            "psnr": finite(&outcome.history.psnr),
+            "relative_change": finite(&outcome.history.relative_change),
+        },
+    })
+}
+
+fn metric_rows<T: Real>(task: &Task<T>, outcome: &Outcome<T>) -> Vec<(String, String)> {
+    let mut rows = vec![
+        ("physics".to_string(), task.physics_kind.clone()),
+        ("prior".to_string(), task.prior_kind.clone()),
+        ("solver".to_string(), task.solver_kind.clone()),
+        ("precision".to_string(), T::NAME.to_string()),
+    ];
+    if let Some(q) = outcome.quality {
+        rows.push(("PSNR".into(), format!("{:.2} dB", q.psnr)));
+        rows.push(("SSIM".into(), format!("{:.4}", q.ssim)));
+        rows.push(("NMSE".into(), format!("{:.3e}", q.nmse)));
+    }
+    if let Some(q) = outcome.initial_quality {
+        rows.push(("starting point PSNR".into(), format!("{:.2} dB", q.psnr)));
+    }
+    rows.push(("iterations".into(), outcome.info.iterations.to_string()));
+    rows.push(("solve time".into(), format!("{:.3} s", outcome.seconds)));
+    rows.push(("final objective".into(), format!("{:.6e}", outcome.info.objective)));
+    rows
+}

@@ -1,0 +1,442 @@
+//! A task: data + physics + prior + solver, read from a TOML file and run. The keys are documented
+//! in the README and in `inversa run --help`; every table is read through [`Section`], so a typo is
+//! an error naming the key, never a silently ignored setting.
+
+use crate::config::Section;
+use crate::data::{builtin_image, BUILTIN_PREFIX};
+use crate::error::{Error, Result};
+use crate::io::{read_image_or_array, read_npy, Array};
+use crate::noise::Noise;
+use crate::operators::registry::{self as physics_registry, BuildContext, Physics};
+use crate::priors::registry as prior_registry;
+use crate::priors::Prior;
+use crate::real::{lit, Real};
+use crate::solvers::registry as solver_registry;
+use crate::solvers::{Control, Info, Iteration, Observer, Problem, Solver};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Floating-point precision a task runs in (`run.precision`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    F32,
+    F64,
+}
+
+/// How the solver's starting point is chosen (`solver.init`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Init {
+    /// All zeros.
+    Zeros,
+    /// `A*y / ‖A‖²`: the back-projected measurement, scaled to the image's range.
+    Adjoint,
+}
+
+/// A task ready to run: every file read, every piece built, the measurement simulated or loaded.
+pub struct Task<T: Real> {
+    /// The task's name (its file stem), used in titles.
+    pub name: String,
+    /// The TOML text it came from.
+    pub source: String,
+    /// Shape of the unknown, `[channels, height, width]`.
+    pub image_shape: Vec<usize>,
+    /// The true image when known (simulated tasks, or `data.image` next to `data.measurement`).
+    pub ground_truth: Option<Vec<T>>,
+    pub physics_kind: String,
+    pub prior_kind: String,
+    pub solver_kind: String,
+    pub physics: Physics<T>,
+    pub prior: Box<dyn Prior<T>>,
+    pub solver: Box<dyn Solver<T>>,
+    pub measurement: Vec<T>,
+    pub init: Init,
+    /// Files the task reads; outputs must never replace them.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// Per-iteration records of a run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct History {
+    pub objective: Vec<f64>,
+    /// PSNR (dB) of each iterate against the ground truth; empty when there is none.
+    pub psnr: Vec<f64>,
+    pub relative_change: Vec<f64>,
+}
+
+/// What a run produced.
+pub struct Outcome<T: Real> {
+    pub reconstruction: Vec<T>,
+    /// The solver's starting point (the baseline the reconstruction improves on).
+    pub initial: Vec<T>,
+    pub info: Info,
+    /// Wall time of the solve alone, without the per-iteration metrics the observer computed.
+    pub seconds: f64,
+    pub history: History,
+    /// Quality against the ground truth, when known.
+    pub quality: Option<Quality>,
+    /// Quality of the starting point, when the ground truth is known.
+    pub initial_quality: Option<Quality>,
+}
+
+/// Image quality against the ground truth (data range 1).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quality {
+    pub psnr: f64,
+    pub ssim: f64,
+    pub nmse: f64,
+}
+
+/// Reads `run.precision` without building anything, so the caller can pick `f32` or `f64`.
+pub fn precision_of(text: &str, origin: &Path) -> Result<Precision> {
+    let table = parse(text, origin)?;
+    let Some(run) = table.get("run").and_then(|v| v.as_table()) else {
+        return Ok(Precision::F32);
+    };
+    let mut section = Section::new(run, "run", Path::new("."));
+    Ok(match section.choice_or("precision", "f32", &["f32", "f64"])?.as_str() {
+        "f64" => Precision::F64,
+        _ => Precision::F32,
+    })
+}
+
+fn parse(text: &str, origin: &Path) -> Result<toml::Table> {
+    text.parse::<toml::Table>()
+        .map_err(|e| Error::format(origin, format!("not a valid TOML task file: {e}")))
+}
+
+/// A required sub-table of the task file.
+fn required<'a>(root: &mut Section<'a>, key: &'static str, what: &str) -> Result<Section<'a>> {
+    root.table_opt(key)?
+        .ok_or_else(|| Error::config(key, format!("missing [{key}] table ({what})")))
+}
+
+impl<T: Real> Task<T> {
+    /// Reads and builds the task in the TOML file at `path`.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let name = path.file_stem().map_or("task".into(), |s| s.to_string_lossy().into_owned());
+        let mut task = Self::from_toml(&text, base, &name)?;
+        task.inputs.push(path.to_path_buf());
+        Ok(task)
+    }
+
+    /// Builds a task from TOML `text`; relative paths are resolved against `base_dir`.
+    pub fn from_toml(text: &str, base_dir: &Path, name: &str) -> Result<Self> {
+        let table = parse(text, Path::new(name))?;
+        let mut root = Section::new(&table, "", base_dir);
+        let mut run = root.table_opt("run")?;
+        let seed = match run.as_mut() {
+            Some(r) => r.usize_or("seed", 0)? as u64,
+            None => 0,
+        };
+        if let Some(mut r) = run {
+            r.choice_or("precision", "f32", &["f32", "f64"])?;
+            r.finish()?;
+        }
+        let mut inputs = Vec::new();
+        let mut data = required(&mut root, "data", "image = \"...\" or measurement = \"...\"")?;
+        let loaded = load_data(&mut data, &mut inputs)?;
+        data.finish()?;
+        let ground_truth: Option<Vec<T>> = loaded.ground_truth.map(|a| a.data.iter().map(|v| lit(*v)).collect());
+        let ctx = BuildContext {
+            image_shape: loaded.image_shape.clone(),
+            seed,
+        };
+
+        let mut physics_section = required(&mut root, "physics", "kind = \"blur\" and its settings")?;
+        let physics_kind = physics_section.choice_or("kind", "denoise", &physics_registry::names())?;
+        let entry = physics_registry::find::<T>(&physics_kind).expect("choice_or checked the name");
+        let noise = Noise::from_config(&mut physics_section)?;
+        let physics = (entry.build)(&mut physics_section, &ctx)?;
+        physics_section.finish()?;
+
+        let (prior_kind, prior) = match root.table_opt("prior")? {
+            Some(mut section) => {
+                let kind = section.choice_or("kind", "none", &prior_registry::names())?;
+                let entry = prior_registry::find::<T>(&kind).expect("choice_or checked the name");
+                let prior = (entry.build)(&mut section, &ctx)?;
+                section.finish()?;
+                (kind, prior)
+            }
+            None => ("none".to_string(), Box::new(crate::priors::none::NoPrior) as Box<dyn Prior<T>>),
+        };
+
+        let mut solver_section = required(&mut root, "solver", "kind = \"pdhg\" and its settings")?;
+        let solver_kind = solver_section.choice_or("kind", "pdhg", &solver_registry::names())?;
+        let init = match solver_section.choice_or("init", "adjoint", &["adjoint", "zeros"])?.as_str() {
+            "zeros" => Init::Zeros,
+            _ => Init::Adjoint,
+        };
+        let entry = solver_registry::find::<T>(&solver_kind).expect("choice_or checked the name");
+        let solver = (entry.build)(&mut solver_section)?;
+        solver_section.finish()?;
+        root.finish()?;
+
+        let measurement = match (loaded.measurement, &ground_truth) {
+            (Some((path, array)), _) => check_measurement(&path, array, physics.operator.output_shape())?,
+            (None, Some(truth)) => {
+                let mut y = physics.operator.apply_new(truth);
+                noise.apply(&mut y, physics.display.is_complex(), seed.wrapping_add(0x9e37_79b9))?;
+                y
+            }
+            (None, None) => unreachable!("load_data requires an image or a measurement"),
+        };
+
+        Ok(Self {
+            name: name.to_string(),
+            source: text.to_string(),
+            image_shape: loaded.image_shape,
+            ground_truth,
+            physics_kind,
+            prior_kind,
+            solver_kind,
+            physics,
+            prior,
+            solver,
+            measurement,
+            init,
+            inputs,
+        })
+    }
+
+    /// The solver's starting point.
+    pub fn initial_guess(&self) -> Vec<T> {
+        let op = self.physics.operator.as_ref();
+        match self.init {
+            Init::Zeros => vec![T::zero(); op.input_len()],
+            Init::Adjoint => {
+                let norm = op.norm_estimate(20, 0);
+                let scale = lit::<T>(if norm > 0.0 { 1.0 / (norm * norm) } else { 0.0 });
+                op.adjoint_new(&self.measurement).into_iter().map(|v| v * scale).collect()
+            }
+        }
+    }
+
+    /// Runs the solver, calling `progress` after every iteration with the iteration, its PSNR (when
+    /// the ground truth is known) and the total iteration budget.
+    pub fn run(&self, progress: &mut dyn FnMut(&Iteration<T>, Option<f64>)) -> Result<Outcome<T>> {
+        let initial = self.initial_guess();
+        let mut x = initial.clone();
+        let problem = Problem {
+            operator: self.physics.operator.as_ref(),
+            measurement: &self.measurement,
+            prior: self.prior.as_ref(),
+        };
+        let mut recorder = Recorder {
+            truth: self.ground_truth.as_deref(),
+            history: History::default(),
+            progress,
+            spent: Duration::ZERO,
+        };
+        let start = Instant::now();
+        let info = self.solver.solve(&problem, &mut x, &mut recorder)?;
+        let seconds = (start.elapsed() - recorder.spent).as_secs_f64();
+        let history = recorder.history;
+        let quality = self.quality(&x)?;
+        let initial_quality = self.quality(&initial)?;
+        Ok(Outcome {
+            reconstruction: x,
+            initial,
+            info,
+            seconds,
+            history,
+            quality,
+            initial_quality,
+        })
+    }
+
+    fn quality(&self, x: &[T]) -> Result<Option<Quality>> {
+        let Some(truth) = &self.ground_truth else {
+            return Ok(None);
+        };
+        let x64: Vec<f64> = x.iter().map(|v| v.to_f64().unwrap_or(f64::NAN)).collect();
+        let t64: Vec<f64> = truth.iter().map(|v| v.to_f64().unwrap_or(f64::NAN)).collect();
+        Ok(Some(Quality {
+            psnr: crate::metrics::psnr(&x64, &t64, 1.0),
+            ssim: crate::metrics::ssim(&x64, &t64, &self.image_shape, 1.0)?,
+            nmse: crate::metrics::nmse(&x64, &t64),
+        }))
+    }
+}
+
+/// Records the history and forwards each iteration to the progress callback; the time it takes is
+/// subtracted from the reported solve time.
+struct Recorder<'a, T: Real> {
+    truth: Option<&'a [T]>,
+    history: History,
+    progress: &'a mut dyn FnMut(&Iteration<T>, Option<f64>),
+    spent: Duration,
+}
+
+impl<T: Real> Observer<T> for Recorder<'_, T> {
+    fn observe(&mut self, iteration: &Iteration<T>) -> Control {
+        let start = Instant::now();
+        self.history.objective.push(iteration.objective);
+        self.history.relative_change.push(iteration.relative_change);
+        let psnr = self.truth.map(|t| psnr_of(iteration.x, t));
+        if let Some(p) = psnr {
+            self.history.psnr.push(p);
+        }
+        (self.progress)(iteration, psnr);
+        self.spent += start.elapsed();
+        Control::Continue
+    }
+}
+
+fn psnr_of<T: Real>(x: &[T], truth: &[T]) -> f64 {
+    let mse = x
+        .iter()
+        .zip(truth)
+        .map(|(a, b)| (*a - *b).to_f64().unwrap_or(f64::NAN).powi(2))
+        .sum::<f64>()
+        / x.len().max(1) as f64;
+    -10.0 * mse.log10()
+}
+
+struct LoadedData {
+    image_shape: Vec<usize>,
+    ground_truth: Option<Array>,
+    measurement: Option<(PathBuf, Array)>,
+}
+
+/// Reads `[data]`: `image` (file or `builtin:NAME`), `grey`, `downscale`, `measurement`, `shape`.
+fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result<LoadedData> {
+    let image = data.str_opt("image")?;
+    let grey = data.bool_or("grey", false)?;
+    let downscale = data.positive_usize_or("downscale", 1)?;
+    let measurement_path = data.path_opt("measurement")?;
+    let shape = data.usize_list_opt("shape")?;
+    let ground_truth = match image {
+        Some(name) => {
+            let (array, origin) = match name.strip_prefix(BUILTIN_PREFIX) {
+                Some(builtin) => (builtin_image(builtin)?, PathBuf::from(name)),
+                None => {
+                    let path = data.base_dir().join(name);
+                    inputs.push(path.clone());
+                    (read_image_or_array(&path)?, path)
+                }
+            };
+            let array = as_image(array, &origin)?;
+            let array = if grey { to_grey(array) } else { array };
+            Some(box_downscale(array, downscale).map_err(|m| Error::config(data.key("downscale"), m))?)
+        }
+        None => None,
+    };
+    let measurement = match measurement_path {
+        Some(path) => {
+            inputs.push(path.clone());
+            let array = read_npy(&path)?;
+            check_finite(&array, &path)?;
+            Some((path, array))
+        }
+        None => None,
+    };
+    let image_shape = match (&ground_truth, &shape) {
+        (Some(truth), Some(s)) if image_dims_of(s) != truth.shape => {
+            return Err(Error::config(
+                data.key("shape"),
+                format!("{s:?} does not match the image's shape {:?}", truth.shape),
+            ))
+        }
+        (Some(truth), _) => truth.shape.clone(),
+        (None, Some(s)) if s.len() == 2 || s.len() == 3 => image_dims_of(s),
+        (None, Some(s)) => return Err(Error::config(data.key("shape"), format!("expected [height, width] or [channels, height, width], found {s:?}"))),
+        (None, None) if measurement.is_some() => {
+            return Err(Error::config(data.key("shape"), "a measurement needs the unknown image's shape, e.g. shape = [256, 256]"))
+        }
+        (None, None) => {
+            return Err(Error::config(
+                "data",
+                "give image = \"file.png\" (the ground truth to simulate from) or measurement = \"y.npy\" with shape = [h, w]",
+            ))
+        }
+    };
+    Ok(LoadedData {
+        image_shape,
+        ground_truth,
+        measurement,
+    })
+}
+
+fn image_dims_of(shape: &[usize]) -> Vec<usize> {
+    if shape.len() == 2 {
+        vec![1, shape[0], shape[1]]
+    } else {
+        shape.to_vec()
+    }
+}
+
+/// Checks an image array: 2 or 3 dimensions, finite values.
+fn as_image(array: Array, origin: &Path) -> Result<Array> {
+    check_finite(&array, origin)?;
+    match array.shape.len() {
+        2 => Array::new(image_dims_of(&array.shape), array.data),
+        3 => Ok(array),
+        _ => Err(Error::format(
+            origin,
+            format!("an image needs shape [height, width] or [channels, height, width], found {:?}", array.shape),
+        )),
+    }
+}
+
+fn check_finite(array: &Array, origin: &Path) -> Result<()> {
+    match array.data.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(Error::format(origin, format!("value {} at flat index {i} is not finite", array.data[i]))),
+        None => Ok(()),
+    }
+}
+
+/// Luminance `0.2125 R + 0.7154 G + 0.0721 B` (ITU-R BT.709, as scikit-image's `rgb2gray`).
+fn to_grey(array: Array) -> Array {
+    if array.shape[0] != 3 {
+        return array;
+    }
+    let plane = array.shape[1] * array.shape[2];
+    let (r, rest) = array.data.split_at(plane);
+    let (g, b) = rest.split_at(plane);
+    let data = (0..plane).map(|k| 0.2125 * r[k] + 0.7154 * g[k] + 0.0721 * b[k]).collect();
+    Array {
+        shape: vec![1, array.shape[1], array.shape[2]],
+        data,
+    }
+}
+
+/// Averages `factor × factor` blocks (dropping a remainder at the bottom/right edge).
+fn box_downscale(array: Array, factor: usize) -> std::result::Result<Array, String> {
+    if factor == 1 {
+        return Ok(array);
+    }
+    let (c, h, w) = (array.shape[0], array.shape[1], array.shape[2]);
+    let (oh, ow) = (h / factor, w / factor);
+    if oh == 0 || ow == 0 {
+        return Err(format!("factor {factor} leaves nothing of a {h}×{w} image"));
+    }
+    let mut data = vec![0.0; c * oh * ow];
+    let scale = 1.0 / (factor * factor) as f64;
+    for ch in 0..c {
+        for i in 0..oh * factor {
+            for j in 0..ow * factor {
+                data[(ch * oh + i / factor) * ow + j / factor] += scale * array.data[(ch * h + i) * w + j];
+            }
+        }
+    }
+    Ok(Array {
+        shape: vec![c, oh, ow],
+        data,
+    })
+}
+
+/// Converts a loaded measurement to the operator's output shape, or explains the mismatch.
+fn check_measurement<T: Real>(path: &Path, array: Array, expected: &[usize]) -> Result<Vec<T>> {
+    let fits = array.shape == expected
+        || (array.shape.iter().product::<usize>() == expected.iter().product::<usize>()
+            && array.shape.iter().filter(|d| **d != 1).eq(expected.iter().filter(|d| **d != 1)));
+    if !fits {
+        return Err(Error::format(
+            path,
+            format!("the measurement has shape {:?}, but this physics produces {expected:?}", array.shape),
+        ));
+    }
+    Ok(array.data.iter().map(|v| lit(*v)).collect())
+}
