@@ -17,6 +17,7 @@
 pub mod config;
 pub mod error;
 pub mod io;
+pub mod metrics;
 pub mod operators;
 pub mod priors;
 pub mod real;
