@@ -27,7 +27,9 @@ seed = 0
 "#;
 
 pub fn run(out: &Path) -> Result<(), Failure> {
-    println!("Inversa demo: the cameraman image, blurred (Gaussian, σ = 2 px) with noise σ = 0.01,");
+    println!(
+        "Inversa demo: the cameraman image, blurred (Gaussian, σ = 2 px) with noise σ = 0.01,"
+    );
     println!("reconstructed with total variation by PDHG. The task file it runs:\n");
     println!("{DEMO_TASK}");
     let task = Task::<f32>::from_toml(DEMO_TASK, Path::new("."), "demo")?;

@@ -14,8 +14,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "inversa", version, about = "Inversion toolkit: reconstruct images from blurred, subsampled, tomographic or MRI measurements.")]
-#[command(long_about = "Inversion toolkit: reconstruct images from blurred, subsampled, tomographic or MRI measurements.\n\nWith no command, runs the built-in demo (TV deblurring of the cameraman image).")]
+#[command(
+    name = "inversa",
+    version,
+    about = "Inversion toolkit: reconstruct images from blurred, subsampled, tomographic or MRI measurements."
+)]
+#[command(
+    long_about = "Inversion toolkit: reconstruct images from blurred, subsampled, tomographic or MRI measurements.\n\nWith no command, runs the built-in demo (TV deblurring of the cameraman image)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -87,13 +93,17 @@ fn run_file(path: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
         .with_context(|| format!("cannot read the task file {}", path.display()))
         .map_err(Failure::BadInput)?;
     let out = out.unwrap_or_else(|| {
-        let stem = path.file_stem().map_or("task".into(), |s| s.to_string_lossy().into_owned());
+        let stem = path
+            .file_stem()
+            .map_or("task".into(), |s| s.to_string_lossy().into_owned());
         Path::new("out").join(stem)
     });
     let context = |e: inversa::Error| -> Failure {
         let failure = Failure::from(e);
         match failure {
-            Failure::BadInput(e) => Failure::BadInput(e.context(format!("in task file {}", path.display()))),
+            Failure::BadInput(e) => {
+                Failure::BadInput(e.context(format!("in task file {}", path.display())))
+            }
             other => other,
         }
     };
@@ -126,6 +136,10 @@ pub(crate) fn execute<T: Real>(task: Task<T>, out: &Path) -> Result<(), Failure>
             task.physics_kind, task.prior_kind, task.solver_kind, outcome.info.iterations, outcome.seconds
         ),
     }
-    println!("wrote {} files to {}/ (open report.html)", written.len(), out.display());
+    println!(
+        "wrote {} files to {}/ (open report.html)",
+        written.len(),
+        out.display()
+    );
     Ok(())
 }

@@ -16,7 +16,10 @@ impl Bar {
                 .expect("valid template")
                 .progress_chars("=> "),
         );
-        bar.set_prefix(format!("{} + {} + {}", task.physics_kind, task.prior_kind, task.solver_kind));
+        bar.set_prefix(format!(
+            "{} + {} + {}",
+            task.physics_kind, task.prior_kind, task.solver_kind
+        ));
         Self(bar)
     }
 
@@ -25,7 +28,9 @@ impl Bar {
         if iteration.index % 10 == 0 || iteration.index == 1 {
             match psnr {
                 Some(p) => self.0.set_message(format!("PSNR {p:.2} dB")),
-                None => self.0.set_message(format!("objective {:.4e}", iteration.objective)),
+                None => self
+                    .0
+                    .set_message(format!("objective {:.4e}", iteration.objective)),
             }
         }
     }
@@ -38,5 +43,9 @@ impl Bar {
 /// The iteration budget for the bar's length (`solver.iterations`, or unknown).
 fn task_iterations(source: &str) -> Option<u64> {
     let table: toml::Table = source.parse().ok()?;
-    table.get("solver")?.get("iterations")?.as_integer().map(|v| v as u64)
+    table
+        .get("solver")?
+        .get("iterations")?
+        .as_integer()
+        .map(|v| v as u64)
 }

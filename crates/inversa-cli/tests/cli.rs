@@ -60,13 +60,20 @@ fn run_writes_every_promised_output_and_improves_on_the_start() {
         assert!(dir.join("result").join(file).is_file(), "missing {file}");
     }
     let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("result/metrics.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("result/metrics.json")).unwrap())
+            .unwrap();
     let psnr = metrics["psnr"].as_f64().unwrap();
     let start = metrics["initial"]["psnr"].as_f64().unwrap();
-    assert!(psnr > start + 1.0, "TV deblurring must beat its start: {psnr} vs {start}");
+    assert!(
+        psnr > start + 1.0,
+        "TV deblurring must beat its start: {psnr} vs {start}"
+    );
     assert!(metrics["ssim"].as_f64().unwrap() > 0.5);
     assert_eq!(metrics["iterations"].as_u64(), Some(150));
-    assert_eq!(metrics["history"]["objective"].as_array().unwrap().len(), 150);
+    assert_eq!(
+        metrics["history"]["objective"].as_array().unwrap().len(),
+        150
+    );
     assert_eq!(metrics["history"]["psnr"].as_array().unwrap().len(), 150);
     assert!(metrics["seconds"].as_f64().unwrap() > 0.0);
     let html = std::fs::read_to_string(dir.join("result/report.html")).unwrap();
@@ -77,18 +84,29 @@ fn run_writes_every_promised_output_and_improves_on_the_start() {
 fn a_saved_measurement_reconstructs_like_the_simulated_one() {
     let dir = scratch("measurement");
     std::fs::write(dir.join("simulate.toml"), SMALL_DEBLUR).unwrap();
-    assert!(inversa(&["run", "simulate.toml", "--out", "a"], &dir).status.success());
+    assert!(inversa(&["run", "simulate.toml", "--out", "a"], &dir)
+        .status
+        .success());
     let from_file = SMALL_DEBLUR
-        .replace("image = \"builtin:camera\"\ndownscale = 4", "measurement = \"a/measurement.npy\"\nshape = [128, 128]")
+        .replace(
+            "image = \"builtin:camera\"\ndownscale = 4",
+            "measurement = \"a/measurement.npy\"\nshape = [128, 128]",
+        )
         .replace("noise = { kind = \"gaussian\", sigma = 0.01 }\n", "");
     std::fs::write(dir.join("measured.toml"), from_file).unwrap();
     let output = inversa(&["run", "measured.toml", "--out", "b"], &dir);
     assert!(output.status.success(), "{}", stderr(&output));
     let a = std::fs::read(dir.join("a/reconstruction.npy")).unwrap();
     let b = std::fs::read(dir.join("b/reconstruction.npy")).unwrap();
-    assert_eq!(a, b, "same measurement, same solver: the same reconstruction");
+    assert_eq!(
+        a, b,
+        "same measurement, same solver: the same reconstruction"
+    );
     let metrics = std::fs::read_to_string(dir.join("b/metrics.json")).unwrap();
-    assert!(metrics.contains("\"psnr\": null"), "no ground truth, no PSNR");
+    assert!(
+        metrics.contains("\"psnr\": null"),
+        "no ground truth, no PSNR"
+    );
 }
 
 #[test]
@@ -100,7 +118,10 @@ fn list_names_every_registered_method() {
         .chain(inversa::priors::registry::names())
         .chain(inversa::solvers::registry::names())
     {
-        assert!(text.contains(&format!("  {name} ")), "inversa list misses {name}");
+        assert!(
+            text.contains(&format!("  {name} ")),
+            "inversa list misses {name}"
+        );
     }
 }
 
@@ -108,7 +129,12 @@ fn list_names_every_registered_method() {
 fn rejected(dir: &Path, toml: &str) -> String {
     std::fs::write(dir.join("bad.toml"), toml).unwrap();
     let output = inversa(&["run", "bad.toml", "--out", "out"], dir);
-    assert_eq!(output.status.code(), Some(2), "bad input must exit with 2: {}", stderr(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "bad input must exit with 2: {}",
+        stderr(&output)
+    );
     let text = stderr(&output);
     assert!(!text.contains("panicked"), "{text}");
     text
@@ -119,14 +145,32 @@ fn bad_input_is_a_clear_error_with_exit_code_2() {
     let dir = scratch("bad");
     let missing = rejected(&dir, &SMALL_DEBLUR.replace("builtin:camera", "no-such.png"));
     assert!(missing.contains("no-such.png"), "{missing}");
-    let unknown = rejected(&dir, &SMALL_DEBLUR.replace("weight = 0.004", "wieght = 0.004"));
-    assert!(unknown.contains("prior.wieght") && unknown.contains("unknown key"), "{unknown}");
-    let kind = rejected(&dir, &SMALL_DEBLUR.replace("kind = \"blur\"", "kind = \"blurr\""));
-    assert!(kind.contains("physics.kind") && kind.contains("denoise"), "{kind}");
-    let negative = rejected(&dir, &SMALL_DEBLUR.replace("iterations = 150", "iterations = -5"));
+    let unknown = rejected(
+        &dir,
+        &SMALL_DEBLUR.replace("weight = 0.004", "wieght = 0.004"),
+    );
+    assert!(
+        unknown.contains("prior.wieght") && unknown.contains("unknown key"),
+        "{unknown}"
+    );
+    let kind = rejected(
+        &dir,
+        &SMALL_DEBLUR.replace("kind = \"blur\"", "kind = \"blurr\""),
+    );
+    assert!(
+        kind.contains("physics.kind") && kind.contains("denoise"),
+        "{kind}"
+    );
+    let negative = rejected(
+        &dir,
+        &SMALL_DEBLUR.replace("iterations = 150", "iterations = -5"),
+    );
     assert!(negative.contains("solver.iterations"), "{negative}");
     let syntax = rejected(&dir, "[data\nimage = 1");
-    assert!(syntax.contains("bad.toml") && syntax.contains("TOML"), "{syntax}");
+    assert!(
+        syntax.contains("bad.toml") && syntax.contains("TOML"),
+        "{syntax}"
+    );
     let missing_file = inversa(&["run", "nothing.toml"], &dir);
     assert_eq!(missing_file.status.code(), Some(2));
     assert!(stderr(&missing_file).contains("nothing.toml"));
@@ -138,14 +182,28 @@ fn an_image_with_nan_and_a_misfit_measurement_are_rejected() {
     let mut values = vec![0.5f32; 16 * 16];
     values[37] = f32::NAN;
     inversa::io::write_npy_f32(&dir.join("nan.npy"), &[16, 16], &values).unwrap();
-    let nan = rejected(&dir, &SMALL_DEBLUR.replace("builtin:camera", "nan.npy").replace("downscale = 4", ""));
-    assert!(nan.contains("nan.npy") && nan.contains("not finite"), "{nan}");
+    let nan = rejected(
+        &dir,
+        &SMALL_DEBLUR
+            .replace("builtin:camera", "nan.npy")
+            .replace("downscale = 4", ""),
+    );
+    assert!(
+        nan.contains("nan.npy") && nan.contains("not finite"),
+        "{nan}"
+    );
     inversa::io::write_npy_f32(&dir.join("y.npy"), &[10, 12], &vec![0.0; 120]).unwrap();
     let toml = SMALL_DEBLUR
-        .replace("image = \"builtin:camera\"\ndownscale = 4", "measurement = \"y.npy\"\nshape = [16, 16]")
+        .replace(
+            "image = \"builtin:camera\"\ndownscale = 4",
+            "measurement = \"y.npy\"\nshape = [16, 16]",
+        )
         .replace("noise = { kind = \"gaussian\", sigma = 0.01 }\n", "");
     let misfit = rejected(&dir, &toml);
-    assert!(misfit.contains("y.npy") && misfit.contains("[10, 12]") && misfit.contains("[1, 16, 16]"), "{misfit}");
+    assert!(
+        misfit.contains("y.npy") && misfit.contains("[10, 12]") && misfit.contains("[1, 16, 16]"),
+        "{misfit}"
+    );
 }
 
 #[test]
@@ -154,10 +212,20 @@ fn outputs_never_replace_an_input() {
     let values = vec![0.25f32; 32 * 32];
     inversa::io::write_npy_f32(&dir.join("reconstruction.npy"), &[32, 32], &values).unwrap();
     let before = std::fs::read(dir.join("reconstruction.npy")).unwrap();
-    let toml = SMALL_DEBLUR.replace("builtin:camera", "reconstruction.npy").replace("downscale = 4", "");
+    let toml = SMALL_DEBLUR
+        .replace("builtin:camera", "reconstruction.npy")
+        .replace("downscale = 4", "");
     std::fs::write(dir.join("task.toml"), toml).unwrap();
     let output = inversa(&["run", "task.toml", "--out", "."], &dir);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("would replace an input"), "{}", stderr(&output));
-    assert_eq!(std::fs::read(dir.join("reconstruction.npy")).unwrap(), before, "the input is untouched");
+    assert!(
+        stderr(&output).contains("would replace an input"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read(dir.join("reconstruction.npy")).unwrap(),
+        before,
+        "the input is untouched"
+    );
 }

@@ -18,6 +18,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod io;
+pub mod metrics;
 pub mod noise;
 pub mod operators;
 pub mod priors;

@@ -46,8 +46,11 @@ impl Noise {
         match *self {
             Noise::None => {}
             Noise::Gaussian { sigma } => {
-                let normal = Normal::new(0.0, sigma).map_err(|e| Error::config("physics.noise.sigma", e.to_string()))?;
-                clean.iter_mut().for_each(|v| *v = *v + lit(normal.sample(&mut rng)));
+                let normal = Normal::new(0.0, sigma)
+                    .map_err(|e| Error::config("physics.noise.sigma", e.to_string()))?;
+                clean
+                    .iter_mut()
+                    .for_each(|v| *v = *v + lit(normal.sample(&mut rng)));
             }
             Noise::Poisson { gain } => {
                 if complex {
@@ -59,7 +62,9 @@ impl Noise {
                 for v in clean.iter_mut() {
                     let rate = v.to_f64().unwrap_or(0.0).max(0.0) / gain;
                     let count = if rate > 0.0 {
-                        Poisson::new(rate).map_err(|e| Error::config("physics.noise.gain", e.to_string()))?.sample(&mut rng)
+                        Poisson::new(rate)
+                            .map_err(|e| Error::config("physics.noise.gain", e.to_string()))?
+                            .sample(&mut rng)
                     } else {
                         0.0
                     };

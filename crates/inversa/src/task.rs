@@ -93,10 +93,15 @@ pub fn precision_of(text: &str, origin: &Path) -> Result<Precision> {
         return Ok(Precision::F32);
     };
     let mut section = Section::new(run, "run", Path::new("."));
-    Ok(match section.choice_or("precision", "f32", &["f32", "f64"])?.as_str() {
-        "f64" => Precision::F64,
-        _ => Precision::F32,
-    })
+    Ok(
+        match section
+            .choice_or("precision", "f32", &["f32", "f64"])?
+            .as_str()
+        {
+            "f64" => Precision::F64,
+            _ => Precision::F32,
+        },
+    )
 }
 
 fn parse(text: &str, origin: &Path) -> Result<toml::Table> {
@@ -115,7 +120,9 @@ impl<T: Real> Task<T> {
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        let name = path.file_stem().map_or("task".into(), |s| s.to_string_lossy().into_owned());
+        let name = path
+            .file_stem()
+            .map_or("task".into(), |s| s.to_string_lossy().into_owned());
         let mut task = Self::from_toml(&text, base, &name)?;
         task.inputs.push(path.to_path_buf());
         Ok(task)
@@ -135,17 +142,25 @@ impl<T: Real> Task<T> {
             r.finish()?;
         }
         let mut inputs = Vec::new();
-        let mut data = required(&mut root, "data", "image = \"...\" or measurement = \"...\"")?;
+        let mut data = required(
+            &mut root,
+            "data",
+            "image = \"...\" or measurement = \"...\"",
+        )?;
         let loaded = load_data(&mut data, &mut inputs)?;
         data.finish()?;
-        let ground_truth: Option<Vec<T>> = loaded.ground_truth.map(|a| a.data.iter().map(|v| lit(*v)).collect());
+        let ground_truth: Option<Vec<T>> = loaded
+            .ground_truth
+            .map(|a| a.data.iter().map(|v| lit(*v)).collect());
         let ctx = BuildContext {
             image_shape: loaded.image_shape.clone(),
             seed,
         };
 
-        let mut physics_section = required(&mut root, "physics", "kind = \"blur\" and its settings")?;
-        let physics_kind = physics_section.choice_or("kind", "denoise", &physics_registry::names())?;
+        let mut physics_section =
+            required(&mut root, "physics", "kind = \"blur\" and its settings")?;
+        let physics_kind =
+            physics_section.choice_or("kind", "denoise", &physics_registry::names())?;
         let entry = physics_registry::find::<T>(&physics_kind).expect("choice_or checked the name");
         let noise = Noise::from_config(&mut physics_section)?;
         let physics = (entry.build)(&mut physics_section, &ctx)?;
@@ -159,12 +174,18 @@ impl<T: Real> Task<T> {
                 section.finish()?;
                 (kind, prior)
             }
-            None => ("none".to_string(), Box::new(crate::priors::none::NoPrior) as Box<dyn Prior<T>>),
+            None => (
+                "none".to_string(),
+                Box::new(crate::priors::none::NoPrior) as Box<dyn Prior<T>>,
+            ),
         };
 
         let mut solver_section = required(&mut root, "solver", "kind = \"pdhg\" and its settings")?;
         let solver_kind = solver_section.choice_or("kind", "pdhg", &solver_registry::names())?;
-        let init = match solver_section.choice_or("init", "adjoint", &["adjoint", "zeros"])?.as_str() {
+        let init = match solver_section
+            .choice_or("init", "adjoint", &["adjoint", "zeros"])?
+            .as_str()
+        {
             "zeros" => Init::Zeros,
             _ => Init::Adjoint,
         };
@@ -174,10 +195,16 @@ impl<T: Real> Task<T> {
         root.finish()?;
 
         let measurement = match (loaded.measurement, &ground_truth) {
-            (Some((path, array)), _) => check_measurement(&path, array, physics.operator.output_shape())?,
+            (Some((path, array)), _) => {
+                check_measurement(&path, array, physics.operator.output_shape())?
+            }
             (None, Some(truth)) => {
                 let mut y = physics.operator.apply_new(truth);
-                noise.apply(&mut y, physics.display.is_complex(), seed.wrapping_add(0x9e37_79b9))?;
+                noise.apply(
+                    &mut y,
+                    physics.display.is_complex(),
+                    seed.wrapping_add(0x9e37_79b9),
+                )?;
                 y
             }
             (None, None) => unreachable!("load_data requires an image or a measurement"),
@@ -208,7 +235,10 @@ impl<T: Real> Task<T> {
             Init::Adjoint => {
                 let norm = op.norm_estimate(20, 0);
                 let scale = lit::<T>(if norm > 0.0 { 1.0 / (norm * norm) } else { 0.0 });
-                op.adjoint_new(&self.measurement).into_iter().map(|v| v * scale).collect()
+                op.adjoint_new(&self.measurement)
+                    .into_iter()
+                    .map(|v| v * scale)
+                    .collect()
             }
         }
     }
@@ -251,7 +281,10 @@ impl<T: Real> Task<T> {
             return Ok(None);
         };
         let x64: Vec<f64> = x.iter().map(|v| v.to_f64().unwrap_or(f64::NAN)).collect();
-        let t64: Vec<f64> = truth.iter().map(|v| v.to_f64().unwrap_or(f64::NAN)).collect();
+        let t64: Vec<f64> = truth
+            .iter()
+            .map(|v| v.to_f64().unwrap_or(f64::NAN))
+            .collect();
         Ok(Some(Quality {
             psnr: crate::metrics::psnr(&x64, &t64, 1.0),
             ssim: crate::metrics::ssim(&x64, &t64, &self.image_shape, 1.0)?,
@@ -319,7 +352,10 @@ fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result<LoadedData
             };
             let array = as_image(array, &origin)?;
             let array = if grey { to_grey(array) } else { array };
-            Some(box_downscale(array, downscale).map_err(|m| Error::config(data.key("downscale"), m))?)
+            Some(
+                box_downscale(array, downscale)
+                    .map_err(|m| Error::config(data.key("downscale"), m))?,
+            )
         }
         None => None,
     };
@@ -375,14 +411,20 @@ fn as_image(array: Array, origin: &Path) -> Result<Array> {
         3 => Ok(array),
         _ => Err(Error::format(
             origin,
-            format!("an image needs shape [height, width] or [channels, height, width], found {:?}", array.shape),
+            format!(
+                "an image needs shape [height, width] or [channels, height, width], found {:?}",
+                array.shape
+            ),
         )),
     }
 }
 
 fn check_finite(array: &Array, origin: &Path) -> Result<()> {
     match array.data.iter().position(|v| !v.is_finite()) {
-        Some(i) => Err(Error::format(origin, format!("value {} at flat index {i} is not finite", array.data[i]))),
+        Some(i) => Err(Error::format(
+            origin,
+            format!("value {} at flat index {i} is not finite", array.data[i]),
+        )),
         None => Ok(()),
     }
 }
@@ -395,7 +437,9 @@ fn to_grey(array: Array) -> Array {
     let plane = array.shape[1] * array.shape[2];
     let (r, rest) = array.data.split_at(plane);
     let (g, b) = rest.split_at(plane);
-    let data = (0..plane).map(|k| 0.2125 * r[k] + 0.7154 * g[k] + 0.0721 * b[k]).collect();
+    let data = (0..plane)
+        .map(|k| 0.2125 * r[k] + 0.7154 * g[k] + 0.0721 * b[k])
+        .collect();
     Array {
         shape: vec![1, array.shape[1], array.shape[2]],
         data,
@@ -417,7 +461,8 @@ fn box_downscale(array: Array, factor: usize) -> std::result::Result<Array, Stri
     for ch in 0..c {
         for i in 0..oh * factor {
             for j in 0..ow * factor {
-                data[(ch * oh + i / factor) * ow + j / factor] += scale * array.data[(ch * h + i) * w + j];
+                data[(ch * oh + i / factor) * ow + j / factor] +=
+                    scale * array.data[(ch * h + i) * w + j];
             }
         }
     }
@@ -431,11 +476,18 @@ fn box_downscale(array: Array, factor: usize) -> std::result::Result<Array, Stri
 fn check_measurement<T: Real>(path: &Path, array: Array, expected: &[usize]) -> Result<Vec<T>> {
     let fits = array.shape == expected
         || (array.shape.iter().product::<usize>() == expected.iter().product::<usize>()
-            && array.shape.iter().filter(|d| **d != 1).eq(expected.iter().filter(|d| **d != 1)));
+            && array
+                .shape
+                .iter()
+                .filter(|d| **d != 1)
+                .eq(expected.iter().filter(|d| **d != 1)));
     if !fits {
         return Err(Error::format(
             path,
-            format!("the measurement has shape {:?}, but this physics produces {expected:?}", array.shape),
+            format!(
+                "the measurement has shape {:?}, but this physics produces {expected:?}",
+                array.shape
+            ),
         ));
     }
     Ok(array.data.iter().map(|v| lit(*v)).collect())

@@ -99,10 +99,15 @@ impl<T: Real> Prior<T> for TotalVariation<T> {
         for _ in 0..self.inner_iterations {
             // out = v − λ∇*q, the primal point of the current dual estimate.
             self.gradient.adjoint(&q, out);
-            out.iter_mut().zip(v).for_each(|(o, vi)| *o = *vi - lambda * *o);
+            out.iter_mut()
+                .zip(v)
+                .for_each(|(o, vi)| *o = *vi - lambda * *o);
             self.gradient.apply(out, &mut grad);
             previous.copy_from_slice(&p);
-            p.iter_mut().zip(&q).zip(&grad).for_each(|((pi, qi), gi)| *pi = *qi + step * *gi);
+            p.iter_mut()
+                .zip(&q)
+                .zip(&grad)
+                .for_each(|((pi, qi), gi)| *pi = *qi + step * *gi);
             project_pairs(&mut p, h * w, T::one());
             let t_next = (1.0 + (1.0 + 4.0 * t * t).sqrt()) / 2.0;
             let momentum = lit::<T>((t - 1.0) / t_next);
@@ -113,7 +118,9 @@ impl<T: Real> Prior<T> for TotalVariation<T> {
             t = t_next;
         }
         self.gradient.adjoint(&p, out);
-        out.iter_mut().zip(v).for_each(|(o, vi)| *o = *vi - lambda * *o);
+        out.iter_mut()
+            .zip(v)
+            .for_each(|(o, vi)| *o = *vi - lambda * *o);
         *self.warm_dual.lock().expect("TV warm start lock") = p;
     }
 
@@ -129,10 +136,17 @@ impl<T: Real> Prior<T> for TotalVariation<T> {
 
 /// Builds `prior.kind = "tv"` from `weight` (default 0.01) and `prox_iterations` (default 20, the
 /// dual steps per prox call in FISTA/ADMM/HQS; PDHG does not use them).
-pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> crate::Result<Box<dyn Prior<T>>> {
+pub fn from_config<T: Real>(
+    section: &mut Section,
+    ctx: &BuildContext,
+) -> crate::Result<Box<dyn Prior<T>>> {
     let weight = section.non_negative_or("weight", 0.01)?;
     let inner = section.positive_usize_or("prox_iterations", 20)?;
-    Ok(Box::new(TotalVariation::<T>::new(weight, &ctx.image_shape, inner)))
+    Ok(Box::new(TotalVariation::<T>::new(
+        weight,
+        &ctx.image_shape,
+        inner,
+    )))
 }
 
 /// The self-test instance (many dual steps so the prox is accurate).

@@ -21,11 +21,17 @@ pub struct Page<'a> {
 
 /// Escapes text for HTML element content.
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn data_url(png: &[u8]) -> String {
-    format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png))
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
 }
 
 /// Renders the page.
@@ -48,7 +54,12 @@ pub fn render(page: &Page) -> String {
         .collect();
     let plot = page
         .plot_png
-        .map(|png| format!("<h2>Convergence</h2>\n<img class=\"plot\" src=\"{}\" alt=\"convergence plot\">\n", data_url(png)))
+        .map(|png| {
+            format!(
+                "<h2>Convergence</h2>\n<img class=\"plot\" src=\"{}\" alt=\"convergence plot\">\n",
+                data_url(png)
+            )
+        })
         .unwrap_or_default();
     format!(
         r#"<!DOCTYPE html>

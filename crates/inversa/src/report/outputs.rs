@@ -14,7 +14,11 @@ use std::path::{Path, PathBuf};
 const CONVERGENCE_SIZE: (usize, usize) = (1000, 380);
 
 /// Writes the outputs of `outcome` into `dir` (created if needed) and returns the files written.
-pub fn write_outputs<T: Real>(dir: &Path, task: &Task<T>, outcome: &Outcome<T>) -> Result<Vec<PathBuf>> {
+pub fn write_outputs<T: Real>(
+    dir: &Path,
+    task: &Task<T>,
+    outcome: &Outcome<T>,
+) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut out = Writer::new(dir, &task.inputs)?;
     let shape = &task.image_shape;
@@ -26,11 +30,23 @@ pub fn write_outputs<T: Real>(dir: &Path, task: &Task<T>, outcome: &Outcome<T>) 
     if let Some((mshape, pixels)) = measurement_picture(task) {
         figures.push(out.image("measurement", "measurement", &mshape, &pixels)?);
     }
-    out.npy("measurement.npy", task.physics.operator.output_shape(), &to_f32(&task.measurement))?;
+    out.npy(
+        "measurement.npy",
+        task.physics.operator.output_shape(),
+        &to_f32(&task.measurement),
+    )?;
     let initial_caption = caption("starting point (A*y/‖A‖²)", outcome.initial_quality);
-    figures.push(out.image("initial", &initial_caption, shape, &to_f32(&outcome.initial))?);
+    figures.push(out.image(
+        "initial",
+        &initial_caption,
+        shape,
+        &to_f32(&outcome.initial),
+    )?);
     let reconstruction = to_f32(&outcome.reconstruction);
-    let recon_caption = caption(&format!("{} + {}", task.solver_kind, task.prior_kind), outcome.quality);
+    let recon_caption = caption(
+        &format!("{} + {}", task.solver_kind, task.prior_kind),
+        outcome.quality,
+    );
     figures.push(out.image("reconstruction", &recon_caption, shape, &reconstruction)?);
     out.npy("reconstruction.npy", &squeeze(shape), &reconstruction)?;
 
@@ -60,7 +76,10 @@ struct Writer<'a> {
 
 impl<'a> Writer<'a> {
     fn new(dir: &'a Path, inputs: &[PathBuf]) -> Result<Self> {
-        let inputs = inputs.iter().filter_map(|p| p.canonicalize().ok()).collect();
+        let inputs = inputs
+            .iter()
+            .filter_map(|p| p.canonicalize().ok())
+            .collect();
         Ok(Self {
             dir,
             inputs,
@@ -93,7 +112,13 @@ impl<'a> Writer<'a> {
     }
 
     /// Writes `stem.png` and returns it as a figure for the report.
-    fn image(&mut self, stem: &str, caption: &str, shape: &[usize], data: &[f32]) -> Result<Figure> {
+    fn image(
+        &mut self,
+        stem: &str,
+        caption: &str,
+        shape: &[usize],
+        data: &[f32],
+    ) -> Result<Figure> {
         let path = self.target(&format!("{stem}.png"))?;
         write_png_u8(&path, shape, data)?;
         let png = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
@@ -105,7 +130,11 @@ impl<'a> Writer<'a> {
 
     fn convergence<T: Real>(&mut self, outcome: &Outcome<T>) -> Result<Vec<u8>> {
         let points = |values: &[f64]| -> Vec<(f64, f64)> {
-            values.iter().enumerate().map(|(k, v)| ((k + 1) as f64, *v)).collect()
+            values
+                .iter()
+                .enumerate()
+                .map(|(k, v)| ((k + 1) as f64, *v))
+                .collect()
         };
         let mut panels = vec![Panel {
             title: "Objective".into(),
@@ -137,7 +166,9 @@ impl<'a> Writer<'a> {
 }
 
 fn to_f32<T: Real>(data: &[T]) -> Vec<f32> {
-    data.iter().map(|v| v.to_f32().unwrap_or(f32::NAN)).collect()
+    data.iter()
+        .map(|v| v.to_f32().unwrap_or(f32::NAN))
+        .collect()
 }
 
 /// `[1, h, w]` is saved as `[h, w]`, as NumPy users expect for a grey image.
@@ -164,13 +195,23 @@ fn measurement_picture<T: Real>(task: &Task<T>) -> Option<(Vec<usize>, Vec<f32>)
         MeasurementDisplay::Normalized if shape.len() == 3 => {
             let plane = shape[1] * shape[2];
             let first = &data[..plane];
-            let (lo, hi) = first.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+            let (lo, hi) = first
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| {
+                    (a.min(*v), b.max(*v))
+                });
             let span = if hi > lo { hi - lo } else { 1.0 };
-            Some((vec![1, shape[1], shape[2]], first.iter().map(|v| (v - lo) / span).collect()))
+            Some((
+                vec![1, shape[1], shape[2]],
+                first.iter().map(|v| (v - lo) / span).collect(),
+            ))
         }
         MeasurementDisplay::LogMagnitude if shape.len() >= 3 => {
             let (h, w) = (shape[shape.len() - 3], shape[shape.len() - 2]);
-            Some((vec![1, h, w], log_magnitude_centred(&data[..2 * h * w], h, w)))
+            Some((
+                vec![1, h, w],
+                log_magnitude_centred(&data[..2 * h * w], h, w),
+            ))
         }
         _ => None,
     }
@@ -186,7 +227,11 @@ fn log_magnitude_centred(slice: &[f32], h: usize, w: usize) -> Vec<f32> {
             out[((i + h / 2) % h) * w + (j + w / 2) % w] = k.norm().ln_1p();
         }
     }
-    let max = out.iter().cloned().fold(0.0f32, f32::max).max(f32::MIN_POSITIVE);
+    let max = out
+        .iter()
+        .cloned()
+        .fold(0.0f32, f32::max)
+        .max(f32::MIN_POSITIVE);
     out.iter_mut().for_each(|v| *v /= max);
     out
 }
@@ -195,7 +240,8 @@ fn metrics_json<T: Real>(task: &Task<T>, outcome: &Outcome<T>) -> serde_json::Va
     let quality = |q: Option<Quality>| {
         q.map(|q| serde_json::json!({ "psnr": q.psnr, "ssim": q.ssim, "nmse": q.nmse }))
     };
-    let finite = |v: &[f64]| -> Vec<Option<f64>> { v.iter().map(|x| x.is_finite().then_some(*x)).collect() };
+    let finite =
+        |v: &[f64]| -> Vec<Option<f64>> { v.iter().map(|x| x.is_finite().then_some(*x)).collect() };
     serde_json::json!({
         "task": task.name,
         "physics": task.physics_kind,
@@ -236,6 +282,9 @@ fn metric_rows<T: Real>(task: &Task<T>, outcome: &Outcome<T>) -> Vec<(String, St
     }
     rows.push(("iterations".into(), outcome.info.iterations.to_string()));
     rows.push(("solve time".into(), format!("{:.3} s", outcome.seconds)));
-    rows.push(("final objective".into(), format!("{:.6e}", outcome.info.objective)));
+    rows.push((
+        "final objective".into(),
+        format!("{:.6e}", outcome.info.objective),
+    ));
     rows
 }

@@ -39,7 +39,12 @@ pub struct Admm {
 }
 
 impl<T: Real> Solver<T> for Admm {
-    fn solve(&self, problem: &Problem<T>, x: &mut [T], observer: &mut dyn Observer<T>) -> Result<Info, SolverError> {
+    fn solve(
+        &self,
+        problem: &Problem<T>,
+        x: &mut [T],
+        observer: &mut dyn Observer<T>,
+    ) -> Result<Info, SolverError> {
         Monitor::check_problem("admm", problem)?;
         let op = problem.operator;
         let rho = lit::<T>(self.params.rho);

@@ -25,7 +25,12 @@ pub struct ConjugateGradient {
 }
 
 impl<T: Real> Solver<T> for ConjugateGradient {
-    fn solve(&self, problem: &Problem<T>, x: &mut [T], observer: &mut dyn Observer<T>) -> Result<Info, SolverError> {
+    fn solve(
+        &self,
+        problem: &Problem<T>,
+        x: &mut [T],
+        observer: &mut dyn Observer<T>,
+    ) -> Result<Info, SolverError> {
         Monitor::check_problem("cg", problem)?;
         let weight = problem.prior.quadratic_weight().ok_or_else(|| SolverError::Unsupported {
             solver: "cg",
@@ -54,16 +59,26 @@ impl<T: Real> Solver<T> for ConjugateGradient {
             if rr > 0.0 {
                 normal(&p, &mut np, &mut scratch);
                 let alpha = lit::<T>(rr / dot(&p, &np));
-                x.iter_mut().zip(&p).for_each(|(xi, pi)| *xi = *xi + alpha * *pi);
-                r.iter_mut().zip(&np).for_each(|(ri, npi)| *ri = *ri - alpha * *npi);
+                x.iter_mut()
+                    .zip(&p)
+                    .for_each(|(xi, pi)| *xi = *xi + alpha * *pi);
+                r.iter_mut()
+                    .zip(&np)
+                    .for_each(|(ri, npi)| *ri = *ri - alpha * *npi);
                 let rr_next = norm_squared(&r);
                 let beta = lit::<T>(rr_next / rr);
-                p.iter_mut().zip(&r).for_each(|(pi, ri)| *pi = *ri + beta * *pi);
+                p.iter_mut()
+                    .zip(&r)
+                    .for_each(|(pi, ri)| *pi = *ri + beta * *pi);
                 rr = rr_next;
             }
-            let b_plus_r: f64 = x.iter().zip(b.iter().zip(&r)).map(|(xi, (bi, ri))| {
-                (xi.to_f64().unwrap_or(f64::NAN)) * (*bi + *ri).to_f64().unwrap_or(f64::NAN)
-            }).sum();
+            let b_plus_r: f64 = x
+                .iter()
+                .zip(b.iter().zip(&r))
+                .map(|(xi, (bi, ri))| {
+                    (xi.to_f64().unwrap_or(f64::NAN)) * (*bi + *ri).to_f64().unwrap_or(f64::NAN)
+                })
+                .sum();
             let objective = half_y2 - 0.5 * b_plus_r;
             if let Next::Done(info) = monitor.step(k, x, objective)? {
                 return Ok(info);

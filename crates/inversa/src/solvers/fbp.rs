@@ -10,7 +10,12 @@ use crate::real::Real;
 pub struct Fbp;
 
 impl<T: Real> Solver<T> for Fbp {
-    fn solve(&self, problem: &Problem<T>, x: &mut [T], observer: &mut dyn Observer<T>) -> Result<Info, SolverError> {
+    fn solve(
+        &self,
+        problem: &Problem<T>,
+        x: &mut [T],
+        observer: &mut dyn Observer<T>,
+    ) -> Result<Info, SolverError> {
         Monitor::check_problem("fbp", problem)?;
         if !problem.operator.analytic_inverse(problem.measurement, x) {
             return Err(SolverError::Unsupported {

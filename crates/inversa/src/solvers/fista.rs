@@ -38,7 +38,12 @@ pub struct Fista {
 }
 
 impl<T: Real> Solver<T> for Fista {
-    fn solve(&self, problem: &Problem<T>, x: &mut [T], observer: &mut dyn Observer<T>) -> Result<Info, SolverError> {
+    fn solve(
+        &self,
+        problem: &Problem<T>,
+        x: &mut [T],
+        observer: &mut dyn Observer<T>,
+    ) -> Result<Info, SolverError> {
         Monitor::check_problem("fista", problem)?;
         let op = problem.operator;
         let mut lipschitz = self
@@ -73,7 +78,10 @@ impl<T: Real> Solver<T> for Fista {
                 let diff: Vec<T> = z.iter().zip(&v).map(|(a, b)| *a - *b).collect();
                 let bound = f_v + dot(&gradient, &diff) + 0.5 * lipschitz * norm_squared(&diff);
                 // A relative slack absorbs round-off (and the inexact TV prox) once L is large enough.
-                if f_z <= bound + 1e-12 * f_v.abs().max(1.0) || !f_z.is_finite() || lipschitz > 1e300 {
+                if f_z <= bound + 1e-12 * f_v.abs().max(1.0)
+                    || !f_z.is_finite()
+                    || lipschitz > 1e300
+                {
                     break f_z;
                 }
                 lipschitz *= self.params.eta;
@@ -100,13 +108,23 @@ pub fn from_config<T: Real>(section: &mut Section) -> crate::Result<Box<dyn Solv
     let stopping = stopping_from_config(section, 100)?;
     let lipschitz = section.f64_opt("lipschitz")?;
     if let Some(l) = lipschitz.filter(|l| *l <= 0.0) {
-        return Err(crate::Error::config(section.key("lipschitz"), format!("expected a positive number, found {l}")));
+        return Err(crate::Error::config(
+            section.key("lipschitz"),
+            format!("expected a positive number, found {l}"),
+        ));
     }
     let eta = section.f64_or("eta", 1.5)?;
     if eta <= 1.0 {
-        return Err(crate::Error::config(section.key("eta"), format!("expected a number > 1, found {eta}")));
+        return Err(crate::Error::config(
+            section.key("eta"),
+            format!("expected a number > 1, found {eta}"),
+        ));
     }
     Ok(Box::new(Fista {
-        params: Params { stopping, lipschitz, eta },
+        params: Params {
+            stopping,
+            lipschitz,
+            eta,
+        },
     }))
 }

@@ -45,7 +45,12 @@ pub struct Hqs {
 }
 
 impl<T: Real> Solver<T> for Hqs {
-    fn solve(&self, problem: &Problem<T>, x: &mut [T], observer: &mut dyn Observer<T>) -> Result<Info, SolverError> {
+    fn solve(
+        &self,
+        problem: &Problem<T>,
+        x: &mut [T],
+        observer: &mut dyn Observer<T>,
+    ) -> Result<Info, SolverError> {
         Monitor::check_problem("hqs", problem)?;
         let op = problem.operator;
         let aty = op.adjoint_new(problem.measurement);
@@ -79,7 +84,10 @@ pub fn from_config<T: Real>(section: &mut Section) -> crate::Result<Box<dyn Solv
     let mu = section.positive_or("mu", 0.1)?;
     let mu_growth = section.f64_or("mu_growth", 1.05)?;
     if mu_growth < 1.0 {
-        return Err(crate::Error::config(section.key("mu_growth"), format!("expected a number >= 1, found {mu_growth}")));
+        return Err(crate::Error::config(
+            section.key("mu_growth"),
+            format!("expected a number >= 1, found {mu_growth}"),
+        ));
     }
     Ok(Box::new(Hqs {
         params: Params {

@@ -21,7 +21,9 @@ pub fn solve_regularized_normal<T: Real>(
     let mut apply_normal = |v: &[T], out: &mut [T]| {
         op.apply(v, &mut scratch);
         op.adjoint(&scratch, out);
-        out.iter_mut().zip(v).for_each(|(o, vi)| *o = *o + rho * *vi);
+        out.iter_mut()
+            .zip(v)
+            .for_each(|(o, vi)| *o = *o + rho * *vi);
     };
     let mut r = vec![T::zero(); x.len()];
     apply_normal(x, &mut r);
@@ -36,11 +38,17 @@ pub fn solve_regularized_normal<T: Real>(
         }
         apply_normal(&p, &mut np);
         let alpha = lit::<T>(rr / dot(&p, &np));
-        x.iter_mut().zip(&p).for_each(|(xi, pi)| *xi = *xi + alpha * *pi);
-        r.iter_mut().zip(&np).for_each(|(ri, npi)| *ri = *ri - alpha * *npi);
+        x.iter_mut()
+            .zip(&p)
+            .for_each(|(xi, pi)| *xi = *xi + alpha * *pi);
+        r.iter_mut()
+            .zip(&np)
+            .for_each(|(ri, npi)| *ri = *ri - alpha * *npi);
         let rr_next = norm_squared(&r);
         let beta = lit::<T>(rr_next / rr);
-        p.iter_mut().zip(&r).for_each(|(pi, ri)| *pi = *ri + beta * *pi);
+        p.iter_mut()
+            .zip(&r)
+            .for_each(|(pi, ri)| *pi = *ri + beta * *pi);
         rr = rr_next;
     }
 }

@@ -38,7 +38,12 @@ pub struct Pdhg {
 }
 
 impl<T: Real> Solver<T> for Pdhg {
-    fn solve(&self, problem: &Problem<T>, x: &mut [T], observer: &mut dyn Observer<T>) -> Result<Info, SolverError> {
+    fn solve(
+        &self,
+        problem: &Problem<T>,
+        x: &mut [T],
+        observer: &mut dyn Observer<T>,
+    ) -> Result<Info, SolverError> {
         Monitor::check_problem("pdhg", problem)?;
         let op = problem.operator;
         let analysis = problem.prior.analysis();
@@ -70,13 +75,26 @@ impl<T: Real> Solver<T> for Pdhg {
                 .for_each(|((pi, a), y)| *pi = (*pi + sigma * (*a - *y)) * denominator);
             op.adjoint(&p, &mut update);
             if let Some(kop) = analysis {
-                q.iter_mut().zip(&kx_bar).for_each(|(qi, kb)| *qi = *qi + sigma * *kb);
+                q.iter_mut()
+                    .zip(&kx_bar)
+                    .for_each(|(qi, kb)| *qi = *qi + sigma * *kb);
                 problem.prior.conjugate_prox(&mut q, sigma);
                 kop.adjoint(&q, &mut scratch);
-                update.iter_mut().zip(&scratch).for_each(|(u, s)| *u = *u + *s);
-                x_next.iter_mut().zip(x.iter()).zip(&update).for_each(|((xn, xi), u)| *xn = *xi - tau * *u);
+                update
+                    .iter_mut()
+                    .zip(&scratch)
+                    .for_each(|(u, s)| *u = *u + *s);
+                x_next
+                    .iter_mut()
+                    .zip(x.iter())
+                    .zip(&update)
+                    .for_each(|((xn, xi), u)| *xn = *xi - tau * *u);
             } else {
-                scratch.iter_mut().zip(x.iter()).zip(&update).for_each(|((s, xi), u)| *s = *xi - tau * *u);
+                scratch
+                    .iter_mut()
+                    .zip(x.iter())
+                    .zip(&update)
+                    .for_each(|((s, xi), u)| *s = *xi - tau * *u);
                 problem.prior.prox(&scratch, tau, &mut x_next);
             }
             op.apply(&x_next, &mut ax_next);
