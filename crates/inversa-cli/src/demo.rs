@@ -16,7 +16,7 @@ noise = { kind = "gaussian", sigma = 0.01 }
 
 [prior]
 kind = "tv"
-weight = 0.005
+weight = 0.001
 
 [solver]
 kind = "pdhg"
@@ -27,11 +27,11 @@ seed = 0
 "#;
 
 pub fn run(out: &Path) -> Result<(), Failure> {
-    println!(
+    say!(
         "Inversa demo: the cameraman image, blurred (Gaussian, σ = 2 px) with noise σ = 0.01,"
     );
-    println!("reconstructed with total variation by PDHG. The task file it runs:\n");
-    println!("{DEMO_TASK}");
+    say!("reconstructed with total variation by PDHG. The task file it runs:\n");
+    say!("{DEMO_TASK}");
     let task = Task::<f32>::from_toml(DEMO_TASK, Path::new("."), "demo")?;
     crate::execute(task, out)
 }

@@ -2,6 +2,14 @@
 //!
 //! Exit codes: 0 success, 1 the reconstruction failed (e.g. the solver diverged), 2 bad input.
 
+/// `println!` that ignores a closed stdout (e.g. `inversa list | head -1`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod demo;
 mod keys;
 mod progress;
@@ -71,7 +79,7 @@ fn main() -> ExitCode {
         Command::Run { task, out } => run_file(&task, out),
         Command::Demo { out } => demo::run(&out),
         Command::List => {
-            print!("{}", keys::list());
+            say!("{}", keys::list().trim_end());
             Ok(())
         }
     };
@@ -120,7 +128,7 @@ pub(crate) fn execute<T: Real>(task: Task<T>, out: &Path) -> Result<(), Failure>
     bar.finish();
     let written = inversa::report::outputs::write_outputs(out, &task, &outcome)?;
     match outcome.quality {
-        Some(q) => println!(
+        Some(q) => say!(
             "{} + {} + {}: PSNR {:.2} dB, SSIM {:.4} (starting point {:.2} dB), {} iterations in {:.2} s",
             task.physics_kind,
             task.prior_kind,
@@ -131,12 +139,12 @@ pub(crate) fn execute<T: Real>(task: Task<T>, out: &Path) -> Result<(), Failure>
             outcome.info.iterations,
             outcome.seconds
         ),
-        None => println!(
+        None => say!(
             "{} + {} + {}: {} iterations in {:.2} s (no ground truth, so no PSNR)",
             task.physics_kind, task.prior_kind, task.solver_kind, outcome.info.iterations, outcome.seconds
         ),
     }
-    println!(
+    say!(
         "wrote {} files to {}/ (open report.html)",
         written.len(),
         out.display()
