@@ -13,9 +13,15 @@ use rand_distr::{Distribution, StandardNormal};
 pub mod algebra;
 mod algebra_examples;
 pub mod blur;
+pub mod compressed_sensing;
+pub mod dct2;
 pub mod denoise;
+pub mod downsample;
 pub mod fft2;
 pub mod gradient;
+pub mod inpaint;
+pub mod kspace_mask;
+pub mod mri;
 pub mod registry;
 
 pub use algebra::{Composed, Scaled, Stacked, Summed};

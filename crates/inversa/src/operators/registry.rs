@@ -68,6 +68,30 @@ pub fn physics<T: Real>() -> Vec<OperatorEntry<T>> {
             build: super::blur::from_config,
             example: super::blur::example,
         },
+        OperatorEntry {
+            name: "inpaint",
+            summary: "pixel mask: a random fraction of pixels (or a mask file) is missing",
+            build: super::inpaint::from_config,
+            example: super::inpaint::example,
+        },
+        OperatorEntry {
+            name: "downsample",
+            summary: "super-resolution: gaussian anti-alias blur, then every factor-th pixel",
+            build: super::downsample::from_config,
+            example: super::downsample::example,
+        },
+        OperatorEntry {
+            name: "cs",
+            summary: "compressed sensing: random DCT subset with random signs, or dense gaussian",
+            build: super::compressed_sensing::from_config,
+            example: super::compressed_sensing::example,
+        },
+        OperatorEntry {
+            name: "mri",
+            summary: "Cartesian MRI: undersampled unitary FFT, single-coil or multi-coil SENSE",
+            build: super::mri::from_config,
+            example: super::mri::example,
+        },
     ]
 }
 
@@ -76,6 +100,7 @@ pub fn physics<T: Real>() -> Vec<OperatorEntry<T>> {
 pub fn building_blocks<T: Real>() -> Vec<(&'static str, fn(u64) -> Box<dyn LinearOperator<T>>)> {
     vec![
         ("gradient", super::gradient::example),
+        ("dct2", super::dct2::example),
         ("composed", super::algebra_examples::composed),
         ("summed", super::algebra_examples::summed),
         ("scaled", super::algebra_examples::scaled),

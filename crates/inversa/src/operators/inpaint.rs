@@ -1,0 +1,174 @@
+//! Inpainting: `y = M ⊙ x`, the image with a set of pixels erased (set to zero). `M` is a 0/1 mask of
+//! the image's shape, so `A = A* = A*A = diag(M)` and `(A*A + ρI)⁻¹ r = r / (M + ρ)` entrywise.
+//!
+//! The mask is either random, with exactly `round(missing · H · W)` pixels missing in every channel
+//! (the same pixels, chosen uniformly without replacement), or read from a file where 1 marks an
+//! observed pixel. This is the measurement model of the inpainting experiments in e.g. Venkatakrishnan,
+//! Bouman, Wohlberg, "Plug-and-play priors for model based reconstruction", GlobalSIP 2013.
+//!
+//! ```
+//! use inversa::operators::{inpaint::Inpaint, LinearOperator};
+//! let op = Inpaint::<f64>::random(&[1, 4, 5], 0.25, 7).unwrap();
+//! let y = op.apply_new(&vec![1.0; 20]);
+//! // A quarter of the 20 pixels (5) are missing.
+//! assert_eq!(y.iter().filter(|v| **v == 0.0).count(), 5);
+//! ```
+
+use super::registry::{BuildContext, MeasurementDisplay, Physics};
+use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
+use crate::config::Section;
+use crate::error::{Error, Result};
+use crate::real::Real;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::path::Path;
+
+/// Multiplication by a 0/1 mask.
+pub struct Inpaint<T: Real> {
+    shape: Vec<usize>,
+    /// 1 for an observed entry, 0 for a missing one; full `[C, H, W]`.
+    mask: Vec<T>,
+}
+
+impl<T: Real> Inpaint<T> {
+    /// A mask of `image_shape` from booleans (`true` = observed); `observed` has either one
+    /// `H × W` plane, shared by all channels, or the full `C × H × W` entries.
+    pub fn new(image_shape: &[usize], observed: &[bool]) -> Result<Self> {
+        let (c, h, w) = image_dims(image_shape);
+        let plane: Vec<T> = observed
+            .iter()
+            .map(|&o| if o { T::one() } else { T::zero() })
+            .collect();
+        let mask = if plane.len() == h * w {
+            plane.repeat(c)
+        } else if plane.len() == c * h * w {
+            plane
+        } else {
+            return Err(Error::Shape(format!(
+                "an inpainting mask for a {c}×{h}×{w} image needs {} or {} entries, got {}",
+                h * w,
+                c * h * w,
+                observed.len()
+            )));
+        };
+        Ok(Self {
+            shape: image_shape.to_vec(),
+            mask,
+        })
+    }
+
+    /// A random mask with exactly `round(missing · H · W)` missing pixels, the same in every channel;
+    /// `missing` must lie in [0, 1).
+    pub fn random(image_shape: &[usize], missing: f64, seed: u64) -> Result<Self> {
+        if !(0.0..1.0).contains(&missing) {
+            return Err(Error::config(
+                "missing",
+                format!("expected a fraction in [0, 1), found {missing}"),
+            ));
+        }
+        let (_, h, w) = image_dims(image_shape);
+        let n = h * w;
+        let erased = ((missing * n as f64).round() as usize).min(n);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut observed = vec![true; n];
+        for k in rand::seq::index::sample(&mut rng, n, erased) {
+            observed[k] = false;
+        }
+        Self::new(image_shape, &observed)
+    }
+
+    /// The mask, 1 where a pixel is observed, shaped like the image.
+    pub fn mask(&self) -> &[T] {
+        &self.mask
+    }
+}
+
+impl<T: Real> LinearOperator<T> for Inpaint<T> {
+    fn input_shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn output_shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn apply(&self, x: &[T], y: &mut [T]) {
+        y.iter_mut()
+            .zip(x.iter().zip(&self.mask))
+            .for_each(|(o, (v, m))| *o = *v * *m);
+    }
+    fn adjoint(&self, y: &[T], x: &mut [T]) {
+        self.apply(y, x);
+    }
+    fn solve_regularized_normal(&self, rhs: &[T], rho: T, out: &mut [T]) -> bool {
+        out.iter_mut()
+            .zip(rhs.iter().zip(&self.mask))
+            .for_each(|(o, (r, m))| *o = *r / (*m + rho));
+        true
+    }
+}
+
+/// Reads a 0/1 mask file (`.png` or `.npy`, 1 = observed) for an image of `image_shape`: one `H × W`
+/// plane or the full `[C, H, W]`, values in [0, 1] thresholded at 0.5.
+pub fn read_mask(path: &Path, image_shape: &[usize]) -> Result<Vec<bool>> {
+    let array = crate::io::read_image_or_array(path)?;
+    let (c, h, w) = image_dims(image_shape);
+    let fits = match array.shape.as_slice() {
+        [mh, mw] | [1, mh, mw] => (*mh, *mw) == (h, w),
+        [mc, mh, mw] => (*mc, *mh, *mw) == (c, h, w),
+        _ => false,
+    };
+    if !fits {
+        return Err(Error::format(
+            path,
+            format!(
+                "the mask has shape {:?}; the {c}×{h}×{w} image needs [{h}, {w}] or [{c}, {h}, {w}]",
+                array.shape
+            ),
+        ));
+    }
+    if let Some(bad) = array
+        .data
+        .iter()
+        .find(|v| !(v.is_finite() && (0.0..=1.0).contains(*v)))
+    {
+        return Err(Error::format(
+            path,
+            format!("mask values must lie in [0, 1] (1 = observed), found {bad}"),
+        ));
+    }
+    let observed: Vec<bool> = array.data.iter().map(|v| *v >= 0.5).collect();
+    if !observed.contains(&true) {
+        return Err(Error::format(path, "the mask observes no pixel"));
+    }
+    Ok(observed)
+}
+
+/// Builds the inpainting of `physics.kind = "inpaint"` from `missing` (fraction in [0, 1), default
+/// 0.5) or `mask` (a file); giving both is an error.
+pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result<Physics<T>> {
+    let mask_file = section.path_opt("mask")?;
+    let operator = match mask_file {
+        Some(path) => {
+            if section.f64_opt("missing")?.is_some() {
+                return Err(Error::config(
+                    section.key("missing"),
+                    format!("give either `missing` or `mask`, not both (mask = {path:?})"),
+                ));
+            }
+            let observed = read_mask(&path, &ctx.image_shape)?;
+            Inpaint::new(&ctx.image_shape, &observed)?
+        }
+        None => {
+            let missing = section.f64_in("missing", 0.5, 0.0, 1.0, true)?;
+            Inpaint::random(&ctx.image_shape, missing, ctx.seed)?
+        }
+    };
+    Ok(Physics {
+        operator: Box::new(operator),
+        display: MeasurementDisplay::Image,
+    })
+}
+
+/// Half of the pixels missing on the self-test shape.
+pub fn example<T: Real>(seed: u64) -> Box<dyn LinearOperator<T>> {
+    Box::new(Inpaint::random(&EXAMPLE_SHAPE, 0.5, seed).expect("0.5 is a valid fraction"))
+}
