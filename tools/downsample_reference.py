@@ -17,4 +17,4 @@ for factor in (2, 3):
     blurred = ndimage.gaussian_filter(image, sigma, mode="wrap", truncate=3.0)
     low = blurred[::factor, ::factor]
     print(f"factor {factor}, sigma {sigma}, shape {low.shape}:")
-    print(", ".join(f"{v:.15e}" for v in low.ravel()))
+    print(", ".join(repr(float(v)) for v in low.ravel()))

@@ -4,7 +4,7 @@
 //! `A* y = g̃ ⊛ (Sᵀ y)`, zero-filled upsampling followed by the flipped blur (the Fourier
 //! conjugate). This is the classical single-image super-resolution model, e.g. Zhao, Wang,
 //! Dobigeon, Basarab, Kouamé, Tourneret, "Fast single image super-resolution using a new analytical
-//! solution for ℓ2–ℓ2 problems", IEEE Trans. Image Processing, 2016, eq. (1).
+//! solution for ℓ2–ℓ2 problems", IEEE Trans. Image Processing, 2016 (their model `y = SHx + n`).
 //!
 //! **Default filter width** `σ = f/2`. A sampled Gaussian of width `σ` passes the new Nyquist
 //! frequency `1/(2f)` with gain `exp(−2π²σ²/(4f²))`: `exp(−π²/8) ≈ 0.29` for `σ = f/2`. It is a middle
@@ -14,10 +14,10 @@
 //!
 //! ```
 //! use inversa::operators::{downsample::Downsample, LinearOperator};
-//! let op = Downsample::<f64>::new(&[1, 8, 6], 2, 1.0).unwrap();
-//! assert_eq!(op.output_shape(), &[1, 4, 3]);
+//! let op = Downsample::<f64>::new(&[1, 8, 10], 2, 1.0).unwrap();
+//! assert_eq!(op.output_shape(), &[1, 4, 5]);
 //! // The blur is normalised, so a constant image stays the same constant.
-//! assert!(op.apply_new(&vec![0.3; 48]).iter().all(|v| (v - 0.3).abs() < 1e-12));
+//! assert!(op.apply_new(&vec![0.3; 80]).iter().all(|v| (v - 0.3).abs() < 1e-12));
 //! ```
 
 use super::blur::{gaussian_kernel, Blur};

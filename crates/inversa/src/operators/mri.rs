@@ -4,7 +4,7 @@
 //!
 //! with `x` the real image, `S_c` the complex sensitivity map of coil `c`, `F` the unitary 2-D DFT
 //! (unshifted, scaled by `1/√(HW)`) and `M` a phase-encode line mask (Pruessmann, Weiger, Scheidegger,
-//! Boesiger, "SENSE: sensitivity encoding for fast MRI", MRM 1999, eq. 4 on a Cartesian grid).
+//! Boesiger, "SENSE: sensitivity encoding for fast MRI", MRM 1999: its encoding model on a Cartesian grid).
 //!
 //! **Axes.** `M` keeps or drops whole k-space *columns*: the column index (along the image width)
 //! is the phase-encode direction, and each acquired column is one readout line along the height, as
