@@ -40,6 +40,9 @@ pub struct Physics<T: Real> {
     pub display: MeasurementDisplay,
 }
 
+/// Draws a small random instance of an operator from a seed, for the self-tests.
+pub type ExampleBuilder<T> = fn(u64) -> Box<dyn LinearOperator<T>>;
+
 /// A registered physics: its task-file name, a one-line summary, its builder and a small example.
 pub struct OperatorEntry<T: Real> {
     /// The `physics.kind` value.
@@ -49,7 +52,7 @@ pub struct OperatorEntry<T: Real> {
     /// Builds the operator from the rest of the `[physics]` table.
     pub build: fn(&mut Section, &BuildContext) -> Result<Physics<T>>,
     /// A small random instance for self-tests, drawn from the seed.
-    pub example: fn(u64) -> Box<dyn LinearOperator<T>>,
+    pub example: ExampleBuilder<T>,
 }
 
 /// Every physics a task file can name.
@@ -97,7 +100,7 @@ pub fn physics<T: Real>() -> Vec<OperatorEntry<T>> {
 
 /// Linear operators that are not a physics of their own but are used inside priors and solvers;
 /// they go through the same self-tests.
-pub fn building_blocks<T: Real>() -> Vec<(&'static str, fn(u64) -> Box<dyn LinearOperator<T>>)> {
+pub fn building_blocks<T: Real>() -> Vec<(&'static str, ExampleBuilder<T>)> {
     vec![
         ("gradient", super::gradient::example),
         ("dct2", super::dct2::example),

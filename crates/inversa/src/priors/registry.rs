@@ -6,6 +6,9 @@ use crate::error::Result;
 use crate::operators::registry::BuildContext;
 use crate::real::Real;
 
+/// Builds a prior from the rest of its `[prior]` table.
+pub type PriorBuilder<T> = fn(&mut Section, &BuildContext) -> Result<Box<dyn Prior<T>>>;
+
 /// A registered prior: its task-file name, a one-line summary, its builder and a small example.
 pub struct PriorEntry<T: Real> {
     /// The `prior.kind` value.
@@ -13,7 +16,7 @@ pub struct PriorEntry<T: Real> {
     /// One line for `inversa list`.
     pub summary: &'static str,
     /// Builds the prior from the rest of the `[prior]` table.
-    pub build: fn(&mut Section, &BuildContext) -> Result<Box<dyn Prior<T>>>,
+    pub build: PriorBuilder<T>,
     /// A small instance on [`crate::operators::EXAMPLE_SHAPE`] for the prox tests.
     pub example: fn() -> Box<dyn Prior<T>>,
 }
