@@ -10,7 +10,7 @@
 use super::registry::stopping_from_config;
 use super::{Info, Monitor, Next, Observer, Problem, Solver, SolverError, Stopping};
 use crate::config::Section;
-use crate::real::{dot, lit, norm_squared, Real};
+use crate::real::{lit, norm_squared, Real};
 
 /// Parameters of [`Fista`].
 #[derive(Clone, Debug, PartialEq)]
@@ -75,8 +75,7 @@ impl<T: Real> Solver<T> for Fista {
                 problem.prior.prox(&step_point, inv_l, &mut z);
                 op.apply(&z, &mut az);
                 let f_z = problem.data_misfit(&az);
-                let diff: Vec<T> = z.iter().zip(&v).map(|(a, b)| *a - *b).collect();
-                let bound = f_v + dot(&gradient, &diff) + 0.5 * lipschitz * norm_squared(&diff);
+                let bound = f_v + quadratic_model_increment(&z, &v, &gradient, lipschitz);
                 // A relative slack absorbs round-off (and the inexact TV prox) once L is large enough.
                 if f_z <= bound + 1e-12 * f_v.abs().max(1.0)
                     || !f_z.is_finite()
@@ -100,6 +99,18 @@ impl<T: Real> Solver<T> for Fista {
             }
         }
     }
+}
+
+/// `⟨g, z − v⟩ + (L/2)‖z − v‖²`, accumulated in `f64` without a temporary vector.
+fn quadratic_model_increment<T: Real>(z: &[T], v: &[T], g: &[T], lipschitz: f64) -> f64 {
+    z.iter()
+        .zip(v)
+        .zip(g)
+        .map(|((zi, vi), gi)| {
+            let d = (*zi - *vi).to_f64().unwrap_or(f64::NAN);
+            gi.to_f64().unwrap_or(f64::NAN) * d + 0.5 * lipschitz * d * d
+        })
+        .sum()
 }
 
 /// Builds `solver.kind = "fista"` from `iterations` (default 100), `tolerance`, `lipschitz`
