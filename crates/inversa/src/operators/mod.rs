@@ -17,6 +17,7 @@ pub mod denoise;
 pub mod fft2;
 pub mod gradient;
 pub mod registry;
+pub mod wavelet;
 
 pub use algebra::{Composed, Scaled, Stacked, Summed};
 

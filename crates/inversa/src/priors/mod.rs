@@ -8,6 +8,7 @@ use crate::real::Real;
 pub mod none;
 pub mod registry;
 pub mod tikhonov;
+pub mod wavelet;
 
 /// A regulariser with its proximal map.
 pub trait Prior<T: Real>: Send + Sync {

@@ -33,6 +33,12 @@ pub fn priors<T: Real>() -> Vec<PriorEntry<T>> {
             build: super::tikhonov::from_config,
             example: super::tikhonov::example,
         },
+        PriorEntry {
+            name: "wavelet",
+            summary: "weight·‖wavelet details‖₁ (haar/db2/db4, periodic, orthogonal), exact prox",
+            build: super::wavelet::from_config,
+            example: super::wavelet::example,
+        },
     ]
 }
 
