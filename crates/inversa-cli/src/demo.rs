@@ -27,9 +27,7 @@ seed = 0
 "#;
 
 pub fn run(out: &Path) -> Result<(), Failure> {
-    say!(
-        "Inversa demo: the cameraman image, blurred (Gaussian, σ = 2 px) with noise σ = 0.01,"
-    );
+    say!("Inversa demo: the cameraman image, blurred (Gaussian, σ = 2 px) with noise σ = 0.01,");
     say!("reconstructed with total variation by PDHG. The task file it runs:\n");
     say!("{DEMO_TASK}");
     let task = Task::<f32>::from_toml(DEMO_TASK, Path::new("."), "demo")?;

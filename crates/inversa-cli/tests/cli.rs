@@ -237,9 +237,14 @@ fn every_example_task_file_is_valid() {
     for entry in std::fs::read_dir(&tasks).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            inversa::task::Task::<f32>::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            inversa::task::Task::<f32>::from_file(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             count += 1;
         }
     }
-    assert!(count >= 6, "expected the example tasks in {}", tasks.display());
+    assert!(
+        count >= 6,
+        "expected the example tasks in {}",
+        tasks.display()
+    );
 }

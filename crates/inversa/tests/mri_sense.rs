@@ -31,22 +31,38 @@ precision = "f64"
 
 #[test]
 fn sense_with_8_coils_at_4x_beats_zero_filling_by_a_wide_margin() {
-    let task = Task::<f64>::from_toml(&mri_task(8, "kind = \"cg\"\niterations = 40"), Path::new("."), "sense").unwrap();
+    let task = Task::<f64>::from_toml(
+        &mri_task(8, "kind = \"cg\"\niterations = 40"),
+        Path::new("."),
+        "sense",
+    )
+    .unwrap();
     let outcome = task.run(&mut |_, _| {}).unwrap();
     let sense = outcome.quality.unwrap().psnr;
     // The starting point A*y/‖A‖² is exactly the zero-filled reconstruction (‖A‖ = 1 for normalised coils).
     let zero_filled = outcome.initial_quality.unwrap().psnr;
     // Measured: 23.75 dB against 20.06 dB (128×128 cameraman, seed 3).
-    assert!(sense > zero_filled + 3.0, "SENSE {sense:.2} dB vs zero filling {zero_filled:.2} dB");
+    assert!(
+        sense > zero_filled + 3.0,
+        "SENSE {sense:.2} dB vs zero filling {zero_filled:.2} dB"
+    );
 }
 
 #[test]
 fn eight_coils_beat_one_coil_at_the_same_acceleration() {
     let run = |coils| {
-        let task = Task::<f64>::from_toml(&mri_task(coils, "kind = \"cg\"\niterations = 40"), Path::new("."), "sense").unwrap();
+        let task = Task::<f64>::from_toml(
+            &mri_task(coils, "kind = \"cg\"\niterations = 40"),
+            Path::new("."),
+            "sense",
+        )
+        .unwrap();
         task.run(&mut |_, _| {}).unwrap().quality.unwrap().psnr
     };
     let (one, eight) = (run(1), run(8));
     // Measured: 23.75 dB with 8 coils against 22.18 dB with one.
-    assert!(eight > one + 1.0, "parallel imaging must help: 8 coils {eight:.2} dB vs 1 coil {one:.2} dB");
+    assert!(
+        eight > one + 1.0,
+        "parallel imaging must help: 8 coils {eight:.2} dB vs 1 coil {one:.2} dB"
+    );
 }

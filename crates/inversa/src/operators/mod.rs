@@ -23,6 +23,7 @@ pub mod inpaint;
 pub mod kspace_mask;
 pub mod mri;
 pub mod registry;
+pub mod wavelet;
 
 pub use algebra::{Composed, Scaled, Stacked, Summed};
 

@@ -108,6 +108,9 @@ pub fn building_blocks<T: Real>() -> Vec<(&'static str, ExampleBuilder<T>)> {
         ("summed", super::algebra_examples::summed),
         ("scaled", super::algebra_examples::scaled),
         ("stacked", super::algebra_examples::stacked),
+        ("wavelet-haar", super::wavelet::example_haar),
+        ("wavelet-db2", super::wavelet::example_db2),
+        ("wavelet-db4", super::wavelet::example_db4),
     ]
 }
 

@@ -9,6 +9,7 @@ pub mod none;
 pub mod registry;
 pub mod tikhonov;
 pub mod tv;
+pub mod wavelet;
 
 /// A regulariser with its proximal map.
 pub trait Prior<T: Real>: Send + Sync {

@@ -42,6 +42,12 @@ pub fn priors<T: Real>() -> Vec<PriorEntry<T>> {
             build: super::tv::from_config,
             example: super::tv::example,
         },
+        PriorEntry {
+            name: "wavelet",
+            summary: "weight·‖wavelet details‖₁ (haar/db2/db4, periodic, orthogonal), exact prox",
+            build: super::wavelet::from_config,
+            example: super::wavelet::example,
+        },
     ]
 }
 
