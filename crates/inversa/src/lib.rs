@@ -18,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod io;
 pub mod operators;
+pub mod phantom;
 pub mod priors;
 pub mod real;
 pub mod solvers;

@@ -13,9 +13,11 @@ use rand_distr::{Distribution, StandardNormal};
 pub mod algebra;
 mod algebra_examples;
 pub mod blur;
+pub mod ct;
 pub mod denoise;
 pub mod fft2;
 pub mod gradient;
+pub mod ramp_filter;
 pub mod registry;
 
 pub use algebra::{Composed, Scaled, Stacked, Summed};
