@@ -15,6 +15,7 @@ mod algebra_examples;
 pub mod blur;
 pub mod compressed_sensing;
 pub mod dct2;
+pub mod ct;
 pub mod denoise;
 pub mod downsample;
 pub mod fft2;
@@ -22,6 +23,7 @@ pub mod gradient;
 pub mod inpaint;
 pub mod kspace_mask;
 pub mod mri;
+pub mod ramp_filter;
 pub mod registry;
 pub mod wavelet;
 

@@ -95,6 +95,12 @@ pub fn physics<T: Real>() -> Vec<OperatorEntry<T>> {
             build: super::mri::from_config,
             example: super::mri::example,
         },
+        OperatorEntry {
+            name: "ct",
+            summary: "parallel-beam CT: Joseph projector over [0, π), exact adjoint, FBP inverse",
+            build: super::ct::from_config,
+            example: super::ct::example,
+        },
     ]
 }
 
