@@ -59,7 +59,8 @@ impl RampWindow {
     }
 }
 
-/// The windowed Kak–Slaney ramp with its FFT plans, scaled by `π/K` and the inverse FFT's `1/P`.
+/// The windowed Kak–Slaney ramp with its FFT plans; the stored spectrum carries the caller's scale
+/// and the inverse FFT's `1/P`.
 pub struct RampFilter<T: Real> {
     detectors: usize,
     padded: usize,
@@ -72,6 +73,7 @@ impl<T: Real> RampFilter<T> {
     /// The filter for projections of `detectors` samples, windowed by `window` and multiplied by
     /// `scale` (`π/K` for FBP over `K` angles).
     pub fn new(detectors: usize, window: RampWindow, scale: f64) -> Self {
+        let detectors = detectors.max(1);
         let padded = (2 * detectors).next_power_of_two();
         let mut planner = RealFftPlanner::<T>::new();
         let spectrum = ramp_spectrum(padded)
@@ -108,8 +110,9 @@ impl<T: Real> RampFilter<T> {
         out.par_chunks_mut(d)
             .zip(sinogram.par_chunks(d))
             .for_each_init(buffers, |(line, spectrum, scratch), (o, p)| {
-                line[..d].copy_from_slice(p);
-                line[d..].iter_mut().for_each(|v| *v = T::zero());
+                // A trailing partial projection (length not a multiple of D) is filtered as it is.
+                line[..p.len()].copy_from_slice(p);
+                line[p.len()..].iter_mut().for_each(|v| *v = T::zero());
                 self.forward
                     .process_with_scratch(line, spectrum, scratch)
                     .expect("buffers are sized by the plan");
@@ -124,7 +127,7 @@ impl<T: Real> RampFilter<T> {
                 self.inverse
                     .process_with_scratch(spectrum, line, scratch)
                     .expect("buffers are sized by the plan");
-                o.copy_from_slice(&line[..d]);
+                o.copy_from_slice(&line[..p.len()]);
             });
         out
     }
