@@ -1,7 +1,7 @@
 //! The task-file reference shown by `inversa run --help`, and `inversa list`, which walks the
 //! registries so it always names exactly what the parser accepts.
 
-use inversa::data::BUILTIN_IMAGES;
+use inversa::data::{BUILTIN_IMAGES, BUILTIN_PHANTOM};
 use inversa::operators::registry::physics;
 use inversa::priors::registry::priors;
 use inversa::solvers::registry::solvers;
@@ -16,7 +16,7 @@ point), ground_truth.png, metrics.json, convergence.png and report.html.
 TASK FILE KEYS (defaults in brackets; unknown keys are errors)
 
 [data]
-  image = "file.png" | "file.npy" | "builtin:camera"   ground truth; the measurement is simulated from it
+  image = "file.png" | "file.npy" | "builtin:NAME"     ground truth (NAME: camera, chelsea, brick, phantom); the measurement is simulated from it
   measurement = "y.npy"       a measured y instead (then shape is required; image optional, for metrics)
   shape = [h, w] | [c, h, w]  shape of the unknown image when only a measurement is given
   grey = false                convert RGB to luminance
@@ -74,5 +74,7 @@ pub fn list() -> String {
     for (name, _, description) in BUILTIN_IMAGES {
         text.push_str(&format!("  {name:<12} {description}\n"));
     }
+    let (name, description) = BUILTIN_PHANTOM;
+    text.push_str(&format!("  {name:<12} {description}\n"));
     text
 }
