@@ -39,7 +39,7 @@ def main():
         tiles = [tile(run / "ground_truth.png", "ground truth")]
         if (run / "measurement.png").exists():
             tiles.append(tile(run / "measurement.png", f"measurement ({metrics['physics']})"))
-        tiles.append(tile(run / "initial.png", f"start A*y\n{metrics['initial']['psnr']:.2f} dB"))
+        tiles.append(tile(run / "initial.png", f"starting point\n{metrics['initial']['psnr']:.2f} dB"))
         tiles.append(tile(run / "reconstruction.png", f"{metrics['solver']} + {metrics['prior']}\n{metrics['psnr']:.2f} dB"))
         strip = Image.new("RGB", (sum(t.width for t in tiles) + 8 * (len(tiles) - 1), tiles[0].height), "white")
         x = 0

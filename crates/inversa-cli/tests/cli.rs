@@ -248,3 +248,20 @@ fn every_example_task_file_is_valid() {
         tasks.display()
     );
 }
+
+#[test]
+fn the_readme_documents_exactly_the_keys_that_run_help_prints() {
+    let output = inversa(&["run", "--help"], Path::new("."));
+    let help = String::from_utf8(output.stdout).unwrap();
+    let keys = &help[help
+        .find("[data]")
+        .expect("run --help lists the [data] keys")..];
+    let keys = keys[..keys.find("\n\nUsage").unwrap_or(keys.len())].trim_end();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    assert!(
+        readme.contains(keys),
+        "README.md's key reference differs from `inversa run --help`:\n{keys}"
+    );
+}

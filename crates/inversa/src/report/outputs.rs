@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::io::{write_atomically, write_npy_f32, write_png_u8};
 use crate::operators::registry::MeasurementDisplay;
 use crate::real::Real;
-use crate::task::{Outcome, Quality, Task};
+use crate::task::{Init, Outcome, Quality, Task};
 use num_complex::Complex;
 use std::path::{Path, PathBuf};
 
@@ -35,7 +35,11 @@ pub fn write_outputs<T: Real>(
         task.physics.operator.output_shape(),
         &to_f32(&task.measurement),
     )?;
-    let initial_caption = caption("starting point (A*y/‖A‖²)", outcome.initial_quality);
+    let start = match task.init {
+        Init::Adjoint => "starting point A*y/‖A‖²",
+        Init::Zeros => "starting point (zeros)",
+    };
+    let initial_caption = caption(start, outcome.initial_quality);
     figures.push(out.image(
         "initial",
         &initial_caption,
@@ -217,22 +221,23 @@ fn measurement_picture<T: Real>(task: &Task<T>) -> Option<(Vec<usize>, Vec<f32>)
     }
 }
 
-/// `log(1 + |k|)` of one interleaved complex `h × w` slice, with zero frequency moved to the centre
-/// and scaled to [0, 1].
+/// Decades of k-space magnitude shown below the peak: MRI spectra span many orders of magnitude, so a
+/// linear or `log(1 + |k|)` scale shows only the centre.
+const KSPACE_DECADES: f32 = 4.0;
+
+/// `log10 |k|` of one interleaved complex `h × w` slice, with zero frequency moved to the centre and
+/// the top [`KSPACE_DECADES`] mapped to [0, 1].
 fn log_magnitude_centred(slice: &[f32], h: usize, w: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; h * w];
     for i in 0..h {
         for j in 0..w {
             let k = Complex::new(slice[2 * (i * w + j)], slice[2 * (i * w + j) + 1]);
-            out[((i + h / 2) % h) * w + (j + w / 2) % w] = k.norm().ln_1p();
+            out[((i + h / 2) % h) * w + (j + w / 2) % w] = k.norm().max(f32::MIN_POSITIVE).log10();
         }
     }
-    let max = out
-        .iter()
-        .cloned()
-        .fold(0.0f32, f32::max)
-        .max(f32::MIN_POSITIVE);
-    out.iter_mut().for_each(|v| *v /= max);
+    let top = out.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    out.iter_mut()
+        .for_each(|v| *v = ((*v - (top - KSPACE_DECADES)) / KSPACE_DECADES).clamp(0.0, 1.0));
     out
 }
 
