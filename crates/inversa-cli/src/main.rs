@@ -10,6 +10,7 @@ macro_rules! say {
     }};
 }
 
+mod bench;
 mod demo;
 mod keys;
 mod progress;
@@ -54,6 +55,15 @@ enum Command {
     },
     /// List the available physics, priors, solvers and built-in images.
     List,
+    /// Time every operator's apply/adjoint and every solver's iteration against this machine's memory bandwidth.
+    Bench {
+        /// Image side in pixels.
+        #[arg(long, default_value_t = 256)]
+        size: usize,
+        /// Runs per measurement (the median is reported).
+        #[arg(long, default_value_t = 11)]
+        repeats: usize,
+    },
 }
 
 /// Why the command failed, which decides the exit code.
@@ -78,6 +88,7 @@ fn main() -> ExitCode {
     }) {
         Command::Run { task, out } => run_file(&task, out),
         Command::Demo { out } => demo::run(&out),
+        Command::Bench { size, repeats } => bench::run(size, repeats).map_err(Failure::BadInput),
         Command::List => {
             say!("{}", keys::list().trim_end());
             Ok(())

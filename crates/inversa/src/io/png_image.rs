@@ -104,7 +104,7 @@ mod tests {
     fn png_round_trips_at_both_depths() {
         let dir = std::env::temp_dir().join(format!("inversa-png-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let data: Vec<f32> = (0..3 * 5 * 7).map(|i| (i as f32 / 104.0)).collect();
+        let data: Vec<f32> = (0..3 * 5 * 7).map(|i| i as f32 / 104.0).collect();
         for (name, sixteen) in [("a8.png", false), ("a16.png", true)] {
             let path = dir.join(name);
             if sixteen {

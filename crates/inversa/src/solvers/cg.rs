@@ -8,10 +8,11 @@
 //! Converges in at most `n` steps in exact arithmetic; the objective falls monotonically. The objective
 //! is tracked without extra operator calls from `½‖Ax−y‖² + (w/2)‖x‖² = ½‖y‖² − ½⟨x, b + r⟩`.
 
+use super::normal_solve::{CgRecurrence, NormalOperator};
 use super::registry::stopping_from_config;
 use super::{Info, Monitor, Next, Observer, Problem, Solver, SolverError, Stopping};
 use crate::config::Section;
-use crate::real::{dot, lit, norm_squared, Real};
+use crate::real::{lit, norm_squared, Real};
 
 /// Parameters of [`ConjugateGradient`].
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -37,44 +38,18 @@ impl<T: Real> Solver<T> for ConjugateGradient {
             reason: "CG solves linear least squares; use prior.kind = \"none\" or \"tikhonov\", or another solver".into(),
         })?;
         let op = problem.operator;
-        let w = lit::<T>(weight);
-        let normal = |v: &[T], out: &mut [T], scratch: &mut [T]| {
-            op.apply(v, scratch);
-            op.adjoint(scratch, out);
-            out.iter_mut().zip(v).for_each(|(o, vi)| *o = *o + w * *vi);
-        };
         let b = op.adjoint_new(problem.measurement);
         let half_y2 = 0.5 * norm_squared(problem.measurement);
-        let mut scratch = vec![T::zero(); op.output_len()];
-        let mut r = vec![T::zero(); x.len()];
-        normal(x, &mut r, &mut scratch);
-        r.iter_mut().zip(&b).for_each(|(ri, bi)| *ri = *bi - *ri);
-        let mut p = r.clone();
-        let mut np = vec![T::zero(); x.len()];
-        let mut rr = norm_squared(&r);
+        let mut normal = NormalOperator::new(op, lit::<T>(weight));
+        let mut cg = CgRecurrence::new(&mut normal, &b, x);
         let mut monitor = Monitor::new("cg", self.params.stopping, observer, x);
         let mut k = 0;
         loop {
             k += 1;
-            if rr > 0.0 {
-                normal(&p, &mut np, &mut scratch);
-                let alpha = lit::<T>(rr / dot(&p, &np));
-                x.iter_mut()
-                    .zip(&p)
-                    .for_each(|(xi, pi)| *xi = *xi + alpha * *pi);
-                r.iter_mut()
-                    .zip(&np)
-                    .for_each(|(ri, npi)| *ri = *ri - alpha * *npi);
-                let rr_next = norm_squared(&r);
-                let beta = lit::<T>(rr_next / rr);
-                p.iter_mut()
-                    .zip(&r)
-                    .for_each(|(pi, ri)| *pi = *ri + beta * *pi);
-                rr = rr_next;
-            }
+            cg.step(&mut normal, x);
             let b_plus_r: f64 = x
                 .iter()
-                .zip(b.iter().zip(&r))
+                .zip(b.iter().zip(&cg.residual))
                 .map(|(xi, (bi, ri))| {
                     (xi.to_f64().unwrap_or(f64::NAN)) * (*bi + *ri).to_f64().unwrap_or(f64::NAN)
                 })
