@@ -5,6 +5,7 @@
 
 use super::fft2::Fft2;
 use super::registry::{BuildContext, MeasurementDisplay, Physics};
+use super::rfft2::RealFft2;
 use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};
@@ -91,9 +92,12 @@ pub fn motion_kernel(length: f64, angle_degrees: f64) -> Kernel {
 /// Circular convolution of every channel with one kernel.
 pub struct Blur<T: Real> {
     shape: Vec<usize>,
-    fft: Fft2<T>,
-    /// Transfer function `k̂`, scaled by `1/(h·w)` so that one forward and one inverse FFT apply `A`.
+    fft: RealFft2<T>,
+    /// Transfer function `k̂` on the half spectrum, transposed like [`RealFft2`]'s output, and
+    /// scaled by `1/(h·w)` so that one forward and one inverse FFT apply `A`.
     transfer: Vec<Complex<T>>,
+    /// `h · w`, to undo that scaling where the true spectrum is needed.
+    pixels: usize,
 }
 
 impl<T: Real> Blur<T> {
@@ -106,7 +110,7 @@ impl<T: Real> Blur<T> {
                 kernel.height, kernel.width
             )));
         }
-        let fft = Fft2::new(h, w);
+        let full_fft = Fft2::new(h, w);
         let mut transfer = vec![Complex::new(T::zero(), T::zero()); h * w];
         let (ci, cj) = (kernel.height / 2, kernel.width / 2);
         for ki in 0..kernel.height {
@@ -118,32 +122,33 @@ impl<T: Real> Blur<T> {
                     transfer[i * w + j].re + lit::<T>(kernel.weights[ki * kernel.width + kj]);
             }
         }
-        fft.forward(&mut transfer);
+        full_fft.forward(&mut transfer);
+        let fft = RealFft2::new(h, w);
         let scale = lit::<T>(1.0 / (h * w) as f64);
-        transfer.iter_mut().for_each(|v| *v = *v * scale);
+        let half: Vec<Complex<T>> = (0..fft.spectrum_len())
+            .map(|k| transfer[(k % h) * w + k / h] * scale)
+            .collect();
         Ok(Self {
             shape: image_shape.to_vec(),
             fft,
-            transfer,
+            transfer: half,
+            pixels: h * w,
         })
     }
 
-    /// For each channel: FFT, multiply by `filter(k̂)`, inverse FFT, keep the real part.
+    /// For each channel: real FFT, multiply by `filter(k̂)`, inverse real FFT.
     fn filter(&self, input: &[T], output: &mut [T], filter: impl Fn(Complex<T>) -> Complex<T>) {
-        let (h, w) = self.fft.dims();
-        let mut buffer = vec![Complex::new(T::zero(), T::zero()); h * w];
-        for (src, dst) in input.chunks(h * w).zip(output.chunks_mut(h * w)) {
-            buffer
-                .iter_mut()
-                .zip(src)
-                .for_each(|(b, s)| *b = Complex::new(*s, T::zero()));
-            self.fft.forward(&mut buffer);
-            buffer
+        let mut spectrum = vec![Complex::new(T::zero(), T::zero()); self.fft.spectrum_len()];
+        for (src, dst) in input
+            .chunks(self.pixels)
+            .zip(output.chunks_mut(self.pixels))
+        {
+            self.fft.forward(src, &mut spectrum);
+            spectrum
                 .iter_mut()
                 .zip(&self.transfer)
                 .for_each(|(b, k)| *b = *b * filter(*k));
-            self.fft.inverse(&mut buffer);
-            dst.iter_mut().zip(&buffer).for_each(|(d, b)| *d = b.re);
+            self.fft.inverse(&mut spectrum, dst);
         }
     }
 }
@@ -162,10 +167,9 @@ impl<T: Real> LinearOperator<T> for Blur<T> {
         self.filter(y, x, |k| k.conj());
     }
     fn solve_regularized_normal(&self, rhs: &[T], rho: T, out: &mut [T]) -> bool {
-        let (h, w) = self.fft.dims();
         // `transfer` carries 1/(hw); undo it inside |k̂|² so the division sees the true spectrum.
-        let n = lit::<T>((h * w) as f64);
-        let unit = lit::<T>(1.0 / (h * w) as f64);
+        let n = lit::<T>(self.pixels as f64);
+        let unit = lit::<T>(1.0 / self.pixels as f64);
         self.filter(rhs, out, |k| {
             let kk = k * n;
             Complex::new(unit / (kk.norm_sqr() + rho), T::zero())

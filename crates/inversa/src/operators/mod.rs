@@ -25,6 +25,7 @@ pub mod kspace_mask;
 pub mod mri;
 pub mod ramp_filter;
 pub mod registry;
+pub mod rfft2;
 pub mod wavelet;
 
 pub use algebra::{Composed, Scaled, Stacked, Summed};
