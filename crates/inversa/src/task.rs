@@ -406,6 +406,12 @@ fn image_dims_of(shape: &[usize]) -> Vec<usize> {
 /// Checks an image array: 2 or 3 dimensions, finite values.
 fn as_image(array: Array, origin: &Path) -> Result<Array> {
     check_finite(&array, origin)?;
+    if array.data.is_empty() {
+        return Err(Error::format(
+            origin,
+            format!("the image is empty (shape {:?})", array.shape),
+        ));
+    }
     match array.shape.len() {
         2 => Array::new(image_dims_of(&array.shape), array.data),
         3 => Ok(array),

@@ -43,20 +43,25 @@ impl<T: Real> LinearOperator<T> for Gradient {
             .zip(x.par_chunks(h * w))
             .for_each(|(g, img)| {
                 let (dv, dh) = g.split_at_mut(h * w);
+                // Row-wise slices without per-pixel branches, so the loops vectorise.
                 for i in 0..h {
-                    for j in 0..w {
-                        let k = i * w + j;
-                        dv[k] = if i + 1 < h {
-                            img[k + w] - img[k]
-                        } else {
-                            T::zero()
-                        };
-                        dh[k] = if j + 1 < w {
-                            img[k + 1] - img[k]
-                        } else {
-                            T::zero()
-                        };
+                    let row = &img[i * w..(i + 1) * w];
+                    let out_v = &mut dv[i * w..(i + 1) * w];
+                    if i + 1 < h {
+                        let next = &img[(i + 1) * w..(i + 2) * w];
+                        out_v
+                            .iter_mut()
+                            .zip(next.iter().zip(row))
+                            .for_each(|(o, (n, c))| *o = *n - *c);
+                    } else {
+                        out_v.fill(T::zero());
                     }
+                    let out_h = &mut dh[i * w..(i + 1) * w];
+                    out_h[..w - 1]
+                        .iter_mut()
+                        .zip(row.windows(2))
+                        .for_each(|(o, pair)| *o = pair[1] - pair[0]);
+                    out_h[w - 1] = T::zero();
                 }
             });
     }
@@ -69,23 +74,30 @@ impl<T: Real> LinearOperator<T> for Gradient {
             .for_each(|(img, g)| {
                 let (dv, dh) = g.split_at(h * w);
                 for i in 0..h {
-                    for j in 0..w {
-                        let k = i * w + j;
-                        let mut v = T::zero();
-                        if i + 1 < h {
-                            v = v - dv[k];
+                    let out = &mut img[i * w..(i + 1) * w];
+                    // Vertical part: −dv[i] (when row i has a successor) + dv[i−1].
+                    let here = &dv[i * w..(i + 1) * w];
+                    match (i + 1 < h, i > 0) {
+                        (true, true) => {
+                            let above = &dv[(i - 1) * w..i * w];
+                            out.iter_mut()
+                                .zip(here.iter().zip(above))
+                                .for_each(|(o, (c, a))| *o = *a - *c);
                         }
-                        if i > 0 {
-                            v = v + dv[k - w];
-                        }
-                        if j + 1 < w {
-                            v = v - dh[k];
-                        }
-                        if j > 0 {
-                            v = v + dh[k - 1];
-                        }
-                        img[k] = v;
+                        (true, false) => out.iter_mut().zip(here).for_each(|(o, c)| *o = -*c),
+                        (false, true) => out.copy_from_slice(&dv[(i - 1) * w..i * w]),
+                        (false, false) => out.fill(T::zero()),
                     }
+                    // Horizontal part: −dh[j] (when j has a right neighbour) + dh[j−1].
+                    let row = &dh[i * w..(i + 1) * w];
+                    out[..w - 1]
+                        .iter_mut()
+                        .zip(&row[..w - 1])
+                        .for_each(|(o, c)| *o = *o - *c);
+                    out[1..]
+                        .iter_mut()
+                        .zip(&row[..w - 1])
+                        .for_each(|(o, l)| *o = *o + *l);
                 }
             });
     }
