@@ -17,7 +17,8 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
 
 [data]
   image = "file.png" | "file.npy" | "builtin:NAME"     ground truth (NAME: camera, chelsea, brick, phantom); the measurement is simulated from it
-  measurement = "y.npy"       a measured y instead (then shape is required; image optional, for metrics)
+  measurement = "y.npy"       a measured y instead (then shape is required; image optional, for metrics);
+                              complex .npy (k-space) is read as a trailing (re, im) axis
   shape = [h, w] | [c, h, w]  shape of the unknown image when only a measurement is given
   grey = false                convert RGB to luminance
   downscale = 1               average factor×factor blocks first

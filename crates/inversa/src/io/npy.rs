@@ -1,4 +1,5 @@
-//! NumPy `.npy` files, format version 1.0/2.0/3.0, little-endian, C order.
+//! NumPy `.npy` files, format version 1.0/2.0/3.0, little-endian, C order. Complex arrays (`<c8`,
+//! `<c16`, e.g. MRI k-space) read as real arrays with a trailing axis of 2 (real, imaginary).
 
 use super::{write_atomically, Array};
 use crate::error::{Error, Result};
@@ -6,7 +7,8 @@ use std::path::Path;
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-/// Reads a `.npy` of `<f4`, `<f8`, `|u1` or `<u2` values (C order) as `f64`.
+/// Reads a `.npy` of `<f4`, `<f8`, `<c8`, `<c16`, `|u1` or `<u2` values (C order) as `f64`; complex
+/// values become a trailing axis of 2.
 pub fn read_npy(path: &Path) -> Result<Array> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     parse_npy(&bytes).map_err(|message| Error::format(path, message))
@@ -36,20 +38,25 @@ fn parse_npy(bytes: &[u8]) -> std::result::Result<Array, String> {
             "Fortran-ordered .npy arrays are not supported; save with np.ascontiguousarray".into(),
         );
     }
-    let shape = parse_shape(header)?;
-    let count: usize = shape.iter().product();
+    let mut shape = parse_shape(header)?;
     let body = &bytes[start + header_len..];
     let descr = descr.trim().trim_matches(|c| c == '\'' || c == '"');
-    let width = match descr {
-        "<f4" | "<u2" => descr_width(descr),
-        "<f8" => 8,
-        "|u1" | "<u1" => 1,
-        other => {
-            return Err(format!(
-                "unsupported dtype '{other}'; expected <f4, <f8, |u1 or <u2 (little-endian)"
-            ))
-        }
+    // Complex arrays are read as their interleaved real and imaginary parts: a trailing axis of 2.
+    let (scalar, width) = match descr {
+        "<f4" => ("<f4", 4),
+        "<f8" => ("<f8", 8),
+        "<c8" => ("<f4", 4),
+        "<c16" => ("<f8", 8),
+        "<u2" => ("<u2", 2),
+        "|u1" | "<u1" => ("|u1", 1),
+        other => return Err(format!(
+            "unsupported dtype '{other}'; expected <f4, <f8, <c8, <c16, |u1 or <u2 (little-endian)"
+        )),
     };
+    if descr.starts_with("<c") {
+        shape.push(2);
+    }
+    let count: usize = shape.iter().product();
     if body.len() < count * width {
         return Err(format!(
             "the data is truncated: shape {shape:?} needs {} bytes, found {}",
@@ -59,7 +66,7 @@ fn parse_npy(bytes: &[u8]) -> std::result::Result<Array, String> {
     }
     let data = body[..count * width]
         .chunks_exact(width)
-        .map(|c| match descr {
+        .map(|c| match scalar {
             "<f4" => f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64,
             "<f8" => f64::from_le_bytes(c.try_into().expect("8 bytes")),
             "<u2" => u16::from_le_bytes([c[0], c[1]]) as f64,
@@ -67,14 +74,6 @@ fn parse_npy(bytes: &[u8]) -> std::result::Result<Array, String> {
         })
         .collect();
     Ok(Array { shape, data })
-}
-
-fn descr_width(descr: &str) -> usize {
-    if descr == "<f4" {
-        4
-    } else {
-        2
-    }
 }
 
 /// The text after `'key':` up to the next top-level comma.
@@ -146,6 +145,23 @@ mod tests {
             back.data,
             data.iter().map(|v| *v as f64).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn complex_arrays_read_as_a_trailing_real_imaginary_axis() {
+        // np.array([[1+2j, 3-4j]], dtype=np.complex64), saved by numpy 2 (header padded to 64 bytes).
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&[1, 0]);
+        let header = "{'descr': '<c8', 'fortran_order': False, 'shape': (1, 2), }";
+        let padded = format!("{header:<width$}\n", width = 64 - 10 - 1);
+        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(padded.as_bytes());
+        for v in [1.0f32, 2.0, 3.0, -4.0] {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        let array = parse_npy(&bytes).unwrap();
+        assert_eq!(array.shape, vec![1, 2, 2]);
+        assert_eq!(array.data, vec![1.0, 2.0, 3.0, -4.0]);
     }
 
     #[test]
