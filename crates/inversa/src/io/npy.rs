@@ -49,9 +49,11 @@ fn parse_npy(bytes: &[u8]) -> std::result::Result<Array, String> {
         "<c16" => ("<f8", 8),
         "<u2" => ("<u2", 2),
         "|u1" | "<u1" => ("|u1", 1),
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "unsupported dtype '{other}'; expected <f4, <f8, <c8, <c16, |u1 or <u2 (little-endian)"
-        )),
+        ))
+        }
     };
     if descr.starts_with("<c") {
         shape.push(2);

@@ -51,6 +51,42 @@ impl<T: Real> TotalVariation<T> {
     }
 }
 
+/// One fused pass of the dual update: `p⁺ = P(q + step·g)` (projection of each `(dv, dh)` pair onto
+/// the unit ball) and `q = p⁺ + momentum·(p⁺ − p)`, with `p ← p⁺`.
+fn projected_step_with_momentum<T: Real>(
+    p: &mut [T],
+    q: &mut [T],
+    g: &[T],
+    step: T,
+    momentum: T,
+    image_len: usize,
+) {
+    let channels = p
+        .chunks_mut(2 * image_len)
+        .zip(q.chunks_mut(2 * image_len))
+        .zip(g.chunks(2 * image_len));
+    for ((p, q), g) in channels {
+        let (pv, ph) = p.split_at_mut(image_len);
+        let (qv, qh) = q.split_at_mut(image_len);
+        let (gv, gh) = g.split_at(image_len);
+        for k in 0..image_len {
+            let a = qv[k] + step * gv[k];
+            let b = qh[k] + step * gh[k];
+            let length = (a * a + b * b).sqrt();
+            let scale = if length > T::one() {
+                T::one() / length
+            } else {
+                T::one()
+            };
+            let (a, b) = (a * scale, b * scale);
+            qv[k] = a + momentum * (a - pv[k]);
+            qh[k] = b + momentum * (b - ph[k]);
+            pv[k] = a;
+            ph[k] = b;
+        }
+    }
+}
+
 /// Projects each pixel's `(dv, dh)` pair of every channel onto the ball of `radius`.
 fn project_pairs<T: Real>(p: &mut [T], image_len: usize, radius: T) {
     for channel in p.chunks_mut(2 * image_len) {
@@ -93,7 +129,6 @@ impl<T: Real> Prior<T> for TotalVariation<T> {
         let step = T::one() / (lit::<T>(8.0) * lambda);
         let mut p = self.warm_dual.lock().expect("TV warm start lock").clone();
         let mut q = p.clone();
-        let mut previous = p.clone();
         let mut grad = vec![T::zero(); p.len()];
         let mut t = 1.0f64;
         for _ in 0..self.inner_iterations {
@@ -103,18 +138,9 @@ impl<T: Real> Prior<T> for TotalVariation<T> {
                 .zip(v)
                 .for_each(|(o, vi)| *o = *vi - lambda * *o);
             self.gradient.apply(out, &mut grad);
-            previous.copy_from_slice(&p);
-            p.iter_mut()
-                .zip(&q)
-                .zip(&grad)
-                .for_each(|((pi, qi), gi)| *pi = *qi + step * *gi);
-            project_pairs(&mut p, h * w, T::one());
             let t_next = (1.0 + (1.0 + 4.0 * t * t).sqrt()) / 2.0;
             let momentum = lit::<T>((t - 1.0) / t_next);
-            q.iter_mut()
-                .zip(&p)
-                .zip(&previous)
-                .for_each(|((qi, pi), old)| *qi = *pi + momentum * (*pi - *old));
+            projected_step_with_momentum(&mut p, &mut q, &grad, step, momentum, h * w);
             t = t_next;
         }
         self.gradient.adjoint(&p, out);
