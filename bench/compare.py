@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Side-by-side comparison of Inversa with peer toolkits on the same data, in one run.
+
+    cargo build --release && python3 bench/compare.py            # writes bench/latest.md
+
+Needs: scikit-image, astra-toolbox (CPU projectors), and optionally deepinv (pulls torch); a peer that
+does not import is reported as missing. Every tool gets 2 threads. Inversa's time is the `seconds` of its
+metrics.json (the solve alone); a peer's time is its solve call alone, median of a few runs.
+"""
+import datetime
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+INVERSA = ROOT / "target" / "release" / "inversa"
+WORK = pathlib.Path(tempfile.mkdtemp(prefix="inversa-compare-"))
+ENV = dict(os.environ, RAYON_NUM_THREADS="2", OMP_NUM_THREADS="2")
+ROWS = []
+
+
+def psnr(x, ref):
+    return 10 * np.log10(1.0 / np.mean((np.asarray(x, np.float64) - ref) ** 2))
+
+
+def ssim(x, ref):
+    from skimage.metrics import structural_similarity
+    return structural_similarity(np.asarray(x, np.float64), ref, data_range=1.0, gaussian_weights=True,
+                                 sigma=1.5, use_sample_covariance=False)
+
+
+def timed(fn, repeats=3):
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return out, sorted(times)[len(times) // 2]
+
+
+def inversa(name, toml):
+    task = WORK / f"{name}.toml"
+    task.write_text(toml)
+    out = WORK / name
+    subprocess.run([str(INVERSA), "run", str(task), "--out", str(out)], check=True, env=ENV, capture_output=True)
+    metrics = json.loads((out / "metrics.json").read_text())
+    return metrics, np.load(out / "reconstruction.npy")
+
+
+def row(task, tool, quality, seconds, inversa_seconds, note=""):
+    ratio = seconds / inversa_seconds if inversa_seconds else float("nan")
+    ROWS.append((task, tool, quality[0], quality[1], seconds, ratio, note))
+
+
+# ---------------------------------------------------------------- CT
+def ct():
+    from skimage.data import shepp_logan_phantom
+    from skimage.transform import resize, radon, iradon
+    phantom = np.clip(resize(shepp_logan_phantom(), (256, 256), anti_aliasing=True), 0, 1).astype(np.float32)
+    np.save(WORK / "phantom.npy", phantom)
+    angles = 60
+    base = f'[data]\nimage = "{WORK / "phantom.npy"}"\n[physics]\nkind = "ct"\nangles = {angles}\n'
+    fbp, rec = inversa("ct_fbp", base + '[solver]\nkind = "fbp"\n')
+    fbp_seconds = fbp["seconds"]
+    row("CT FBP 256², 60 angles", "Inversa fbp (ram-lak)", (fbp["psnr"], fbp["ssim"]), fbp_seconds, fbp_seconds)
+    best = None
+    for weight in [0.02, 0.05, 0.1, 0.2]:
+        m, _ = inversa(f"ct_tv_{weight}", base + f'[prior]\nkind = "tv"\nweight = {weight}\n[solver]\nkind = "pdhg"\niterations = 300\ninit = "zeros"\n')
+        if best is None or m["psnr"] > best[0]["psnr"]:
+            best = (m, weight)
+    tv_seconds = best[0]["seconds"]
+    row("CT iterative 256², 60 angles", f"Inversa pdhg+tv 300 its (weight {best[1]}, best of 4)", (best[0]["psnr"], best[0]["ssim"]), tv_seconds, tv_seconds)
+    bench = subprocess.run([str(INVERSA), "bench", "--size", "256", "--repeats", "11"], env=ENV, capture_output=True, text=True).stdout
+    ct_line = next(l for l in bench.splitlines() if l.startswith("ct "))
+    forward = float(ct_line.split()[1]) / 1e3
+    row("CT forward projection 256², 60 angles", "Inversa Joseph", (float("nan"), float("nan")), forward, forward)
+
+    theta = np.arange(angles) * 180.0 / angles
+    sino, t = timed(lambda: radon(phantom, theta=theta, circle=False))
+    row("CT forward projection 256², 60 angles", "scikit-image radon", (float("nan"), float("nan")), t, forward)
+    rec, t = timed(lambda: iradon(sino, theta=theta, circle=False, filter_name="ramp", output_size=256))
+    row("CT FBP 256², 60 angles", "scikit-image iradon (ramp)", (psnr(rec, phantom), ssim(rec, phantom)), t, fbp_seconds)
+    try:
+        import astra
+    except ImportError as error:
+        row("CT", "ASTRA", (float("nan"), float("nan")), float("nan"), 1, f"not installed: {error}")
+        return
+    vol = astra.create_vol_geom(256, 256)
+    proj = astra.create_proj_geom("parallel", 1.0, 363, np.arange(angles) * np.pi / angles)
+    projector = astra.create_projector("linear", proj, vol)
+    (sino_id, sino), t = timed(lambda: astra.create_sino(phantom, projector), repeats=5)
+    row("CT forward projection 256², 60 angles", "ASTRA 2.5 CPU linear", (float("nan"), float("nan")), t, forward)
+
+    def run(algorithm, iterations=1, options=None):
+        rec_id = astra.data2d.create("-vol", vol, 0.0)
+        cfg = astra.astra_dict(algorithm)
+        cfg.update(ProjectorId=projector, ProjectionDataId=sino_id, ReconstructionDataId=rec_id)
+        if options:
+            cfg["option"] = options
+        alg = astra.algorithm.create(cfg)
+        astra.algorithm.run(alg, iterations)
+        out = astra.data2d.get(rec_id)
+        astra.algorithm.delete(alg)
+        astra.data2d.delete(rec_id)
+        return out
+
+    rec, t = timed(lambda: run("FBP", options={"FilterType": "Ram-Lak"}))
+    row("CT FBP 256², 60 angles", "ASTRA 2.5 CPU FBP (Ram-Lak)", (psnr(rec, phantom), ssim(rec, phantom)), t, fbp_seconds)
+    rec, t = timed(lambda: run("SIRT", 200), repeats=1)
+    row("CT iterative 256², 60 angles", "ASTRA 2.5 CPU SIRT 200 its", (psnr(rec, phantom), ssim(rec, phantom)), t, tv_seconds)
+
+
+# ---------------------------------------------------------------- deblurring
+def deblur():
+    try:
+        import torch
+        import deepinv as dinv
+    except ImportError as error:
+        row("TV deblurring", "deepinv", (float("nan"), float("nan")), float("nan"), 1, f"not installed: {error}")
+        return
+    from skimage.data import camera
+    torch.set_num_threads(2)
+    image = camera().astype(np.float64) / 255.0
+    x = image.reshape(256, 2, 256, 2).mean(axis=(1, 3)).astype(np.float32)
+    np.save(WORK / "camera256.npy", x)
+    kernel = dinv.physics.functional.blur.gaussian_blur(sigma=(2.0, 2.0))
+    np.save(WORK / "kernel.npy", kernel[0, 0].numpy().astype(np.float32))
+    physics = dinv.physics.BlurFFT(img_size=(1, 256, 256), filter=kernel,
+                                   noise_model=dinv.physics.GaussianNoise(sigma=0.01))
+    xt = torch.from_numpy(x)[None, None]
+    torch.manual_seed(0)
+    y = physics(xt)
+    np.save(WORK / "y.npy", y[0, 0].numpy())
+    # The two forward models must agree before the solvers are compared.
+    clean, _ = inversa("blur_check", f'[data]\nimage = "{WORK / "camera256.npy"}"\n[physics]\nkind = "blur"\nkernel = {{ kind = "file", path = "{WORK / "kernel.npy"}" }}\n[solver]\nkind = "cg"\niterations = 1\n')
+    ours = np.load(WORK / "blur_check" / "measurement.npy")
+    theirs = physics.A(xt)[0, 0].numpy()
+    mismatch = float(np.abs(ours.reshape(theirs.shape) - theirs).max())
+    best = None
+    for weight in [0.0002, 0.0005, 0.001]:
+        for solver in ["pdhg", "fista"]:
+            m, _ = inversa(f"deblur_{solver}_{weight}", f'[data]\nmeasurement = "{WORK / "y.npy"}"\nshape = [256, 256]\nimage = "{WORK / "camera256.npy"}"\n[physics]\nkind = "blur"\nkernel = {{ kind = "file", path = "{WORK / "kernel.npy"}" }}\n[prior]\nkind = "tv"\nweight = {weight}\n[solver]\nkind = "{solver}"\niterations = 300\n')
+            if best is None or m["psnr"] > best[0]["psnr"]:
+                best = (m, solver, weight)
+    ours_seconds = best[0]["seconds"]
+    row("TV deblurring 256², σ=2, noise 0.01", f"Inversa {best[1]}+tv 300 its (weight {best[2]}, best of 6)",
+        (best[0]["psnr"], best[0]["ssim"]), ours_seconds, ours_seconds, f"forward models differ by {mismatch:.1e}")
+    best_peer = None
+    for weight in [0.002, 0.005]:
+        model = dinv.optim.optim_builder(iteration="PGD", prior=dinv.optim.prior.TVPrior(n_it_max=20),
+                                         data_fidelity=dinv.optim.data_fidelity.L2(), max_iter=300, early_stop=False,
+                                         params_algo={"stepsize": 1.0, "lambda": weight})
+        with torch.no_grad():
+            rec, t = timed(lambda: model(y, physics), repeats=1)
+        rec = rec[0, 0].numpy()
+        if best_peer is None or psnr(rec, x) > best_peer[0]:
+            best_peer = (psnr(rec, x), ssim(rec, x), t, weight)
+    row("TV deblurring 256², σ=2, noise 0.01", f"deepinv {dinv.__version__} PGD+TVPrior(20) 300 its (λ {best_peer[3]}, best of 2)",
+        best_peer[:2], best_peer[2], ours_seconds)
+
+
+def main():
+    ct()
+    deblur()
+    cpu = next((l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines() if l.startswith("Model name")), platform.processor())
+    lines = [f"# Inversa vs peers — {datetime.date.today()}", "",
+             f"Machine: {cpu}, {os.cpu_count()} cores; every tool limited to 2 threads. Command: `cargo build --release && python3 bench/compare.py`.",
+             "Seconds are the solve alone (median of 3 runs for peers where repeated). Ratio = tool seconds / Inversa seconds on the same row group (>1: Inversa is faster).", "",
+             "| task | tool | PSNR (dB) | SSIM | seconds | ratio | note |", "|---|---|---|---|---|---|---|"]
+    for task, tool, p, s, sec, ratio, note in ROWS:
+        lines.append(f"| {task} | {tool} | {p:.2f} | {s:.4f} | {sec:.4f} | {ratio:.2f} | {note} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    (ROOT / "bench" / "latest.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
