@@ -142,17 +142,18 @@ def deblur():
     ours = np.load(WORK / "blur_check" / "measurement.npy")
     theirs = physics.A(xt)[0, 0].numpy()
     mismatch = float(np.abs(ours.reshape(theirs.shape) - theirs).max())
-    best = None
-    for weight in [0.0002, 0.0005, 0.001]:
-        for solver in ["pdhg", "fista"]:
+    ours_seconds = None
+    for solver in ["pdhg", "fista"]:
+        best = None
+        for weight in [0.0005, 0.001, 0.002]:
             m, _ = inversa(f"deblur_{solver}_{weight}", f'[data]\nmeasurement = "{WORK / "y.npy"}"\nshape = [256, 256]\nimage = "{WORK / "camera256.npy"}"\n[physics]\nkind = "blur"\nkernel = {{ kind = "file", path = "{WORK / "kernel.npy"}" }}\n[prior]\nkind = "tv"\nweight = {weight}\n[solver]\nkind = "{solver}"\niterations = 300\n')
             if best is None or m["psnr"] > best[0]["psnr"]:
-                best = (m, solver, weight)
-    ours_seconds = best[0]["seconds"]
-    row("TV deblurring 256², σ=2, noise 0.01", f"Inversa {best[1]}+tv 300 its (weight {best[2]}, best of 6)",
-        (best[0]["psnr"], best[0]["ssim"]), ours_seconds, ours_seconds, f"forward models differ by {mismatch:.1e}")
+                best = (m, weight)
+        ours_seconds = ours_seconds or best[0]["seconds"]
+        row("TV deblurring 256², σ=2, noise 0.01", f"Inversa {solver}+tv 300 its (weight {best[1]}, best of 3)",
+            (best[0]["psnr"], best[0]["ssim"]), best[0]["seconds"], ours_seconds, f"forward models differ by {mismatch:.1e}")
     best_peer = None
-    for weight in [0.002, 0.005]:
+    for weight in [0.001, 0.002]:
         model = dinv.optim.optim_builder(iteration="PGD", prior=dinv.optim.prior.TVPrior(n_it_max=20),
                                          data_fidelity=dinv.optim.data_fidelity.L2(), max_iter=300, early_stop=False,
                                          params_algo={"stepsize": 1.0, "lambda": weight})
