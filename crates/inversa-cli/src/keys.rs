@@ -33,7 +33,8 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   downsample: factor = 2, sigma = factor/2 (gaussian anti-alias filter)
   cs:         ratio = 0.25, matrix = "dct" | "gaussian"
   mri:        acceleration = 4, center_fraction = 0.08, mask = "random" | "equispaced" | "variable_density",
-              coils = 1 (more: SENSE with synthetic smooth coil maps)
+              coils = 1 (more: SENSE with synthetic smooth coil maps),
+              coil_maps = "maps.npy" (measured complex [coils, H, W]), mask_file = "mask.npy" (W zeros/ones)
   ct:         angles = 60 (parallel beam over 180°), detectors = ceil(image diagonal),
               filter = "ram-lak" | "shepp-logan" | "cosine" | "hann" (for fbp)
 

@@ -776,3 +776,57 @@ fn mri_config_errors_name_the_key() {
         &[],
     );
 }
+
+#[test]
+fn mri_reads_measured_coil_maps_and_mask_files() {
+    let dir = scratch_dir("mri-files");
+    let synthetic = mri(&[1, 8, 10], 3, MaskKind::Random, 2.0, 4);
+    let maps: Vec<f32> = synthetic
+        .coil_maps()
+        .iter()
+        .flat_map(|s| [s.re as f32, s.im as f32])
+        .collect();
+    let columns: Vec<f32> = synthetic
+        .sampled_columns()
+        .iter()
+        .map(|&s| f32::from(u8::from(s)))
+        .collect();
+    inversa::io::write_npy_f32(&dir.join("maps.npy"), &[3, 8, 10, 2], &maps).unwrap();
+    inversa::io::write_npy_f32(&dir.join("mask.npy"), &[10], &columns).unwrap();
+    let from_files = build_in(
+        "mri",
+        "coil_maps = \"maps.npy\"\nmask_file = \"mask.npy\"",
+        &[1, 8, 10],
+        99,
+        &dir,
+    )
+    .unwrap();
+    let x = random_vector::<f64>(80, 6);
+    let error = max_abs_difference(&from_files.operator.apply_new(&x), &synthetic.apply_new(&x));
+    // The maps went through f32 on disk.
+    assert!(error < 1e-6, "file-built MRI differs by {error:e}");
+
+    inversa::io::write_npy_f32(&dir.join("bad_maps.npy"), &[3, 10, 8, 2], &maps).unwrap();
+    inversa::io::write_npy_f32(&dir.join("bad_mask.npy"), &[10], &[2.0; 10]).unwrap();
+    for (toml, file, words) in [
+        (
+            "coil_maps = \"bad_maps.npy\"",
+            "bad_maps.npy",
+            "[coils, 8, 10]",
+        ),
+        (
+            "mask_file = \"bad_mask.npy\"",
+            "bad_mask.npy",
+            "zeros and ones",
+        ),
+    ] {
+        match build_in("mri", toml, &[1, 8, 10], 1, &dir) {
+            Err(Error::Format { path, message }) => {
+                assert!(path.ends_with(file), "{path:?}");
+                assert!(message.contains(words), "{message}");
+            }
+            Err(other) => panic!("{toml}: expected a format error, got {other}"),
+            Ok(_) => panic!("{toml} should fail"),
+        }
+    }
+}

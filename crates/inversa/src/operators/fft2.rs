@@ -1,7 +1,11 @@
 //! Two-dimensional FFTs of `height × width` complex arrays with plans made once and reused.
 //!
 //! Rows are transformed in place; columns through a transpose so every 1-D FFT reads contiguous
-//! memory. Both passes run in parallel over rows with rayon.
+//! memory. [`Fft2::forward`] and [`Fft2::inverse`] run both passes in parallel over rows with rayon.
+//! [`Fft2::forward_columns`] and [`Fft2::inverse_columns`] are serial, for callers that run many
+//! transforms in parallel (one per MRI coil), and transform only the k-space columns a Cartesian
+//! mask keeps: at 4× undersampling that skips 3/8 of the work, and it avoids the thread hand-offs
+//! that dominated a profile of multi-coil MRI (a quarter of the time in `sched_yield`).
 
 use crate::real::Real;
 use num_complex::Complex;
@@ -56,6 +60,88 @@ impl<T: Real> Fft2<T> {
         transpose(data, &mut transposed, h, w);
         batched(cols, &mut transposed, h);
         transpose(&transposed, data, w, h);
+    }
+}
+
+/// Working memory for the serial transforms, reused across calls.
+pub struct Fft2Scratch<T> {
+    columns: Vec<Complex<T>>,
+    fft: Vec<Complex<T>>,
+}
+
+impl<T: Real> Fft2<T> {
+    /// Scratch sized for this plan.
+    pub fn scratch(&self) -> Fft2Scratch<T> {
+        let zero = Complex::new(T::zero(), T::zero());
+        let fft_len = [
+            &self.row_forward,
+            &self.row_inverse,
+            &self.col_forward,
+            &self.col_inverse,
+        ]
+        .iter()
+        .map(|f| f.get_inplace_scratch_len())
+        .max()
+        .unwrap_or(0);
+        Fft2Scratch {
+            columns: vec![zero; self.height * self.width],
+            fft: vec![zero; fft_len],
+        }
+    }
+
+    /// Serial unnormalised forward transform of one array, keeping only the listed columns of the
+    /// result (the others are set to zero): all rows, then just those columns.
+    pub fn forward_columns(
+        &self,
+        data: &mut [Complex<T>],
+        columns: &[usize],
+        scratch: &mut Fft2Scratch<T>,
+    ) {
+        self.row_forward
+            .process_with_scratch(data, &mut scratch.fft);
+        self.gather(data, columns, scratch);
+        let block = &mut scratch.columns[..columns.len() * self.height];
+        self.col_forward
+            .process_with_scratch(block, &mut scratch.fft);
+        self.scatter(data, columns, scratch);
+    }
+
+    /// Serial unnormalised inverse transform of one array whose entries outside the listed
+    /// columns are zero (they are not read): just those columns, then all rows.
+    pub fn inverse_columns(
+        &self,
+        data: &mut [Complex<T>],
+        columns: &[usize],
+        scratch: &mut Fft2Scratch<T>,
+    ) {
+        self.gather(data, columns, scratch);
+        let block = &mut scratch.columns[..columns.len() * self.height];
+        self.col_inverse
+            .process_with_scratch(block, &mut scratch.fft);
+        self.scatter(data, columns, scratch);
+        self.row_inverse
+            .process_with_scratch(data, &mut scratch.fft);
+    }
+
+    /// Copies the listed columns of `data` into contiguous lines of `scratch.columns`.
+    fn gather(&self, data: &[Complex<T>], columns: &[usize], scratch: &mut Fft2Scratch<T>) {
+        let (h, w) = (self.height, self.width);
+        for (i, row) in data.chunks_exact(w).enumerate() {
+            for (k, &j) in columns.iter().enumerate() {
+                scratch.columns[k * h + i] = row[j];
+            }
+        }
+    }
+
+    /// Writes the column lines back into `data`, zeroing every other column.
+    fn scatter(&self, data: &mut [Complex<T>], columns: &[usize], scratch: &Fft2Scratch<T>) {
+        let h = self.height;
+        data.fill(Complex::new(T::zero(), T::zero()));
+        for (i, row) in data.chunks_exact_mut(self.width).enumerate() {
+            for (k, &j) in columns.iter().enumerate() {
+                row[j] = scratch.columns[k * h + i];
+            }
+        }
     }
 }
 

@@ -35,7 +35,7 @@
 //! assert!(back.iter().zip(&x).all(|(a, b)| (a - b).abs() < 1e-12));
 //! ```
 
-use super::fft2::Fft2;
+use super::fft2::{Fft2, Fft2Scratch};
 use super::kspace_mask::{LineMask, MaskKind};
 use super::registry::{BuildContext, MeasurementDisplay, Physics};
 use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
@@ -43,7 +43,9 @@ use crate::config::Section;
 use crate::error::{Error, Result};
 use crate::real::{as_complex, as_complex_mut, lit, Real};
 use num_complex::Complex;
+use rayon::prelude::*;
 use std::f64::consts::PI;
+use std::path::Path;
 
 /// Cartesian multi-coil MRI forward model.
 pub struct Mri<T: Real> {
@@ -54,6 +56,8 @@ pub struct Mri<T: Real> {
     coil_maps: Vec<Complex<T>>,
     /// Acquired k-space columns, length `W`.
     sampled: Vec<bool>,
+    /// Indices of the acquired columns.
+    columns: Vec<usize>,
 }
 
 impl<T: Real> Mri<T> {
@@ -74,12 +78,14 @@ impl<T: Real> Mri<T> {
             )));
         }
         let coils = coil_maps.len() / (h * w);
+        let columns = (0..w).filter(|&j| sampled[j]).collect();
         Ok(Self {
             input_shape: image_shape.to_vec(),
             output_shape: vec![c, coils, h, w, 2],
             fft: Fft2::new(h, w),
             coil_maps,
             sampled,
+            columns,
         })
     }
 
@@ -117,19 +123,10 @@ impl<T: Real> Mri<T> {
         self.adjoint_new(y)
     }
 
-    /// Zeroes the dropped columns of one `H × W` k-space and applies the unitary `1/√(HW)`.
-    fn mask_and_scale(&self, kspace: &mut [Complex<T>]) {
+    /// `1/√(HW)`, which makes the unnormalised FFT pair unitary.
+    fn unitary_scale(&self) -> T {
         let (h, w) = self.fft.dims();
-        let scale = lit::<T>(1.0 / ((h * w) as f64).sqrt());
-        for row in kspace.chunks_mut(w) {
-            row.iter_mut().zip(&self.sampled).for_each(|(v, &keep)| {
-                *v = if keep {
-                    *v * scale
-                } else {
-                    Complex::new(T::zero(), T::zero())
-                };
-            });
-        }
+        lit::<T>(1.0 / ((h * w) as f64).sqrt())
     }
 
     /// `true` when `A*A` is diagonal in Fourier: one coil with `S = 1`.
@@ -141,6 +138,24 @@ impl<T: Real> Mri<T> {
     }
 }
 
+/// One thread's share of the adjoint: its k-space buffer, FFT scratch and partial image.
+struct CoilWork<T: Real> {
+    buffer: Vec<Complex<T>>,
+    scratch: Fft2Scratch<T>,
+    image: Vec<T>,
+}
+
+impl<T: Real> CoilWork<T> {
+    fn new(fft: &Fft2<T>) -> Self {
+        let (h, w) = fft.dims();
+        Self {
+            buffer: vec![Complex::new(T::zero(), T::zero()); h * w],
+            scratch: fft.scratch(),
+            image: vec![T::zero(); h * w],
+        }
+    }
+}
+
 impl<T: Real> LinearOperator<T> for Mri<T> {
     fn input_shape(&self) -> &[usize] {
         &self.input_shape
@@ -148,35 +163,64 @@ impl<T: Real> LinearOperator<T> for Mri<T> {
     fn output_shape(&self) -> &[usize] {
         &self.output_shape
     }
+    /// Coils in parallel, each serial: `S_c x`, then the FFT of the acquired columns only.
     fn apply(&self, x: &[T], y: &mut [T]) {
         let (h, w) = self.fft.dims();
+        let scale = self.unitary_scale();
         let per_channel = self.coils() * h * w;
-        let y = as_complex_mut(y);
-        for (image, kspaces) in x.chunks(h * w).zip(y.chunks_mut(per_channel)) {
-            for (map, kspace) in self.coil_maps.chunks(h * w).zip(kspaces.chunks_mut(h * w)) {
-                kspace
-                    .iter_mut()
-                    .zip(map.iter().zip(image))
-                    .for_each(|(k, (s, v))| *k = *s * *v);
-                self.fft.forward(kspace);
-                self.mask_and_scale(kspace);
-            }
+        for (image, kspaces) in x
+            .chunks(h * w)
+            .zip(as_complex_mut(y).chunks_mut(per_channel))
+        {
+            kspaces
+                .par_chunks_mut(h * w)
+                .zip(self.coil_maps.par_chunks(h * w))
+                .for_each_init(
+                    || self.fft.scratch(),
+                    |scratch, (kspace, map)| {
+                        kspace
+                            .iter_mut()
+                            .zip(map.iter().zip(image))
+                            .for_each(|(k, (s, v))| *k = *s * (*v * scale));
+                        self.fft.forward_columns(kspace, &self.columns, scratch);
+                    },
+                );
         }
     }
+    /// Coils in parallel, each serial: inverse FFT of the acquired columns, `S̄_c ·`, real part,
+    /// summed over coils through per-thread partial images.
     fn adjoint(&self, y: &[T], x: &mut [T]) {
         let (h, w) = self.fft.dims();
+        let scale = self.unitary_scale();
         let per_channel = self.coils() * h * w;
-        let mut buffer = vec![Complex::new(T::zero(), T::zero()); h * w];
         for (kspaces, image) in as_complex(y).chunks(per_channel).zip(x.chunks_mut(h * w)) {
-            image.iter_mut().for_each(|v| *v = T::zero());
-            for (map, kspace) in self.coil_maps.chunks(h * w).zip(kspaces.chunks(h * w)) {
-                buffer.copy_from_slice(kspace);
-                self.mask_and_scale(&mut buffer);
-                self.fft.inverse(&mut buffer);
-                image
-                    .iter_mut()
-                    .zip(map.iter().zip(&buffer))
-                    .for_each(|(v, (s, b))| *v = *v + (s.conj() * *b).re);
+            let partial = kspaces
+                .par_chunks(h * w)
+                .zip(self.coil_maps.par_chunks(h * w))
+                .fold(
+                    || CoilWork::new(&self.fft),
+                    |mut work, (kspace, map)| {
+                        work.buffer.copy_from_slice(kspace);
+                        self.fft.inverse_columns(
+                            &mut work.buffer,
+                            &self.columns,
+                            &mut work.scratch,
+                        );
+                        work.image
+                            .iter_mut()
+                            .zip(map.iter().zip(&work.buffer))
+                            .for_each(|(v, (s, b))| *v = *v + (s.conj() * *b).re * scale);
+                        work
+                    },
+                )
+                .map(|work| work.image)
+                .reduce_with(|mut a, b| {
+                    a.iter_mut().zip(&b).for_each(|(a, b)| *a = *a + *b);
+                    a
+                });
+            match partial {
+                Some(sum) => image.copy_from_slice(&sum),
+                None => image.fill(T::zero()),
             }
         }
     }
@@ -252,26 +296,73 @@ pub fn synthetic_coil_maps<T: Real>(coils: usize, h: usize, w: usize) -> Vec<Com
 
 /// Builds `physics.kind = "mri"`: `acceleration` (≥ 1, default 4), `center_fraction` (in (0, 1],
 /// default 0.08), `mask` (`random`, `equispaced` or `variable_density`, default `random`) and
-/// `coils` (≥ 1, default 1).
+/// `coils` (≥ 1, default 1). Measured sensitivities and a measured mask replace the synthetic ones:
+/// `coil_maps` is a complex `.npy` of shape `[coils, H, W]`, `mask_file` a `.npy` of `W` zeros and
+/// ones (one per k-space column, unshifted order as in [`super::kspace_mask`]).
 pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result<Physics<T>> {
+    let (_, h, w) = image_dims(&ctx.image_shape);
     let acceleration = section.f64_or("acceleration", 4.0)?;
     let center_fraction = section.f64_or("center_fraction", 0.08)?;
     let kind = section.choice_or("mask", "random", &MaskKind::NAMES)?;
     let coils = section.positive_usize_or("coils", 1)?;
-    let mask = LineMask {
-        kind: MaskKind::from_name(&kind).expect("choice_or checked the name"),
-        acceleration,
-        center_fraction,
+    let maps = match section.path_opt("coil_maps")? {
+        Some(path) => coil_maps_from_file(&path, h, w)?,
+        None => synthetic_coil_maps(coils, h, w),
     };
-    let operator =
-        Mri::synthetic(&ctx.image_shape, coils, &mask, ctx.seed).map_err(|e| match e {
-            Error::Config { key, message } => Error::config(section.key(&key), message),
-            other => other,
-        })?;
+    let sampled = match section.path_opt("mask_file")? {
+        Some(path) => columns_from_file(&path, w)?,
+        None => {
+            let mask = LineMask {
+                kind: MaskKind::from_name(&kind).expect("choice_or checked the name"),
+                acceleration,
+                center_fraction,
+            };
+            mask.sample(w, ctx.seed).map_err(|e| match e {
+                Error::Config { key, message } => Error::config(section.key(&key), message),
+                other => other,
+            })?
+        }
+    };
     Ok(Physics {
-        operator: Box::new(operator),
+        operator: Box::new(Mri::new(&ctx.image_shape, maps, sampled)?),
         display: MeasurementDisplay::LogMagnitude,
     })
+}
+
+/// Reads `[coils, H, W]` complex sensitivities (a `<c8`/`<c16` `.npy`, or real with a trailing axis
+/// of 2) for an `H × W` image.
+fn coil_maps_from_file<T: Real>(path: &Path, h: usize, w: usize) -> Result<Vec<Complex<T>>> {
+    let array = crate::io::read_npy(path)?;
+    let shape = &array.shape;
+    if shape.len() != 4 || shape[1..] != [h, w, 2] {
+        return Err(Error::format(
+            path,
+            format!("coil maps must be complex [coils, {h}, {w}] for this image, got shape {shape:?} (complex adds a trailing 2)"),
+        ));
+    }
+    Ok(array
+        .data
+        .chunks_exact(2)
+        .map(|c| Complex::new(lit::<T>(c[0]), lit::<T>(c[1])))
+        .collect())
+}
+
+/// Reads `W` zeros and ones: which k-space columns were acquired.
+fn columns_from_file(path: &Path, w: usize) -> Result<Vec<bool>> {
+    let array = crate::io::read_npy(path)?;
+    if array.shape != [w] || array.data.iter().any(|&v| v != 0.0 && v != 1.0) {
+        return Err(Error::format(
+            path,
+            format!(
+                "an MRI mask must hold {w} zeros and ones (one per k-space column), got shape {:?}",
+                array.shape
+            ),
+        ));
+    }
+    if array.data.iter().all(|&v| v == 0.0) {
+        return Err(Error::format(path, "the MRI mask acquires no column"));
+    }
+    Ok(array.data.iter().map(|&v| v == 1.0).collect())
 }
 
 /// Three coils, acceleration 2, on the self-test shape.
