@@ -75,9 +75,14 @@ fn operators(size: usize, repeats: usize, bandwidth: f64) -> anyhow::Result<()> 
         image_shape: vec![1, size, size],
         seed: 0,
     };
-    let empty = toml::Table::new();
     for entry in physics::<f32>() {
-        let mut section = Section::new(&empty, "physics", Path::new("."));
+        // Multi-coil MRI is the case users run; one coil would time a single FFT.
+        let settings: toml::Table = if entry.name == "mri" {
+            toml::toml! { coils = 8 }
+        } else {
+            toml::Table::new()
+        };
+        let mut section = Section::new(&settings, "physics", Path::new("."));
         let op = match (entry.build)(&mut section, &ctx) {
             Ok(physics) => physics.operator,
             Err(e) => {

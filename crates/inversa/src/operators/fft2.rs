@@ -106,21 +106,22 @@ impl<T: Real> Fft2<T> {
         self.scatter(data, columns, scratch);
     }
 
-    /// Serial unnormalised inverse transform of one array whose entries outside the listed
-    /// columns are zero (they are not read): just those columns, then all rows.
+    /// Serial unnormalised inverse transform of `input`, whose entries outside the listed columns
+    /// are taken as zero (they are not read), into `output`: just those columns, then all rows.
     pub fn inverse_columns(
         &self,
-        data: &mut [Complex<T>],
+        input: &[Complex<T>],
+        output: &mut [Complex<T>],
         columns: &[usize],
         scratch: &mut Fft2Scratch<T>,
     ) {
-        self.gather(data, columns, scratch);
+        self.gather(input, columns, scratch);
         let block = &mut scratch.columns[..columns.len() * self.height];
         self.col_inverse
             .process_with_scratch(block, &mut scratch.fft);
-        self.scatter(data, columns, scratch);
+        self.scatter(output, columns, scratch);
         self.row_inverse
-            .process_with_scratch(data, &mut scratch.fft);
+            .process_with_scratch(output, &mut scratch.fft);
     }
 
     /// Copies the listed columns of `data` into contiguous lines of `scratch.columns`.

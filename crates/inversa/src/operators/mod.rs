@@ -26,6 +26,7 @@ pub mod mri;
 pub mod ramp_filter;
 pub mod registry;
 pub mod rfft2;
+pub mod scratch_pool;
 pub mod wavelet;
 
 pub use algebra::{Composed, Scaled, Stacked, Summed};

@@ -38,6 +38,7 @@
 use super::fft2::{Fft2, Fft2Scratch};
 use super::kspace_mask::{LineMask, MaskKind};
 use super::registry::{BuildContext, MeasurementDisplay, Physics};
+use super::scratch_pool::{items_per_task, ScratchPool};
 use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};
@@ -58,6 +59,8 @@ pub struct Mri<T: Real> {
     sampled: Vec<bool>,
     /// Indices of the acquired columns.
     columns: Vec<usize>,
+    /// Per-thread buffers reused across calls.
+    work: ScratchPool<CoilWork<T>>,
 }
 
 impl<T: Real> Mri<T> {
@@ -86,6 +89,7 @@ impl<T: Real> Mri<T> {
             coil_maps,
             sampled,
             columns,
+            work: ScratchPool::default(),
         })
     }
 
@@ -138,7 +142,7 @@ impl<T: Real> Mri<T> {
     }
 }
 
-/// One thread's share of the adjoint: its k-space buffer, FFT scratch and partial image.
+/// One thread's working memory: a k-space buffer, FFT scratch and a partial image (adjoint).
 struct CoilWork<T: Real> {
     buffer: Vec<Complex<T>>,
     scratch: Fft2Scratch<T>,
@@ -163,64 +167,71 @@ impl<T: Real> LinearOperator<T> for Mri<T> {
     fn output_shape(&self) -> &[usize] {
         &self.output_shape
     }
-    /// Coils in parallel, each serial: `S_c x`, then the FFT of the acquired columns only.
+    /// Coils in parallel (a run of consecutive coils per thread), each serial: `S_c x`, then the
+    /// FFT of the acquired columns only.
     fn apply(&self, x: &[T], y: &mut [T]) {
         let (h, w) = self.fft.dims();
         let scale = self.unitary_scale();
+        let per_task = items_per_task(self.coils()) * h * w;
         let per_channel = self.coils() * h * w;
         for (image, kspaces) in x
             .chunks(h * w)
             .zip(as_complex_mut(y).chunks_mut(per_channel))
         {
             kspaces
-                .par_chunks_mut(h * w)
-                .zip(self.coil_maps.par_chunks(h * w))
-                .for_each_init(
-                    || self.fft.scratch(),
-                    |scratch, (kspace, map)| {
+                .par_chunks_mut(per_task)
+                .zip(self.coil_maps.par_chunks(per_task))
+                .for_each(|(kspaces, maps)| {
+                    let mut work = self.work.take(|| CoilWork::new(&self.fft));
+                    for (kspace, map) in kspaces.chunks_mut(h * w).zip(maps.chunks(h * w)) {
                         kspace
                             .iter_mut()
                             .zip(map.iter().zip(image))
                             .for_each(|(k, (s, v))| *k = *s * (*v * scale));
-                        self.fft.forward_columns(kspace, &self.columns, scratch);
-                    },
-                );
+                        self.fft
+                            .forward_columns(kspace, &self.columns, &mut work.scratch);
+                    }
+                    self.work.give(work);
+                });
         }
     }
-    /// Coils in parallel, each serial: inverse FFT of the acquired columns, `S̄_c ·`, real part,
-    /// summed over coils through per-thread partial images.
+    /// Coils in parallel as in `apply`: inverse FFT of the acquired columns, `S̄_c ·`, real part,
+    /// summed over each thread's coils into its partial image, then over threads.
     fn adjoint(&self, y: &[T], x: &mut [T]) {
         let (h, w) = self.fft.dims();
         let scale = self.unitary_scale();
+        let per_task = items_per_task(self.coils()) * h * w;
         let per_channel = self.coils() * h * w;
         for (kspaces, image) in as_complex(y).chunks(per_channel).zip(x.chunks_mut(h * w)) {
-            let partial = kspaces
-                .par_chunks(h * w)
-                .zip(self.coil_maps.par_chunks(h * w))
-                .fold(
-                    || CoilWork::new(&self.fft),
-                    |mut work, (kspace, map)| {
-                        work.buffer.copy_from_slice(kspace);
-                        self.fft.inverse_columns(
-                            &mut work.buffer,
-                            &self.columns,
-                            &mut work.scratch,
-                        );
-                        work.image
+            let partials: Vec<CoilWork<T>> = kspaces
+                .par_chunks(per_task)
+                .zip(self.coil_maps.par_chunks(per_task))
+                .map(|(kspaces, maps)| {
+                    let mut work = self.work.take(|| CoilWork::new(&self.fft));
+                    work.image.fill(T::zero());
+                    for (kspace, map) in kspaces.chunks(h * w).zip(maps.chunks(h * w)) {
+                        let CoilWork {
+                            buffer,
+                            scratch,
+                            image,
+                        } = &mut work;
+                        self.fft
+                            .inverse_columns(kspace, buffer, &self.columns, scratch);
+                        image
                             .iter_mut()
-                            .zip(map.iter().zip(&work.buffer))
+                            .zip(map.iter().zip(buffer.iter()))
                             .for_each(|(v, (s, b))| *v = *v + (s.conj() * *b).re * scale);
-                        work
-                    },
-                )
-                .map(|work| work.image)
-                .reduce_with(|mut a, b| {
-                    a.iter_mut().zip(&b).for_each(|(a, b)| *a = *a + *b);
-                    a
-                });
-            match partial {
-                Some(sum) => image.copy_from_slice(&sum),
-                None => image.fill(T::zero()),
+                    }
+                    work
+                })
+                .collect();
+            image.fill(T::zero());
+            for work in partials {
+                image
+                    .iter_mut()
+                    .zip(&work.image)
+                    .for_each(|(a, b)| *a = *a + *b);
+                self.work.give(work);
             }
         }
     }

@@ -8,10 +8,11 @@
 //! bound, so backtracking keeps the step valid. Objective rate `O(1/k²)` for an exact prox.
 //!
 //! One `A` and one `A*` per iteration, not two `A`s: the backtracking test needs `Az` anyway, and
-//! by linearity `Av = Az + m(Az − Ax)` for the extrapolated point, so `Av` is a combination of
-//! fresh products rather than a third operator call (no round-off accumulates: `Az` is recomputed
-//! every iteration).
+//! by linearity the residual at the extrapolated point is `r_v = r_z + m(r_z − r_x)`, a
+//! combination of fresh products rather than a third operator call (no round-off accumulates:
+//! `Az` is recomputed every iteration). The measurement-sized loops are fused and parallel.
 
+use super::fused_loops::update_with_half_norm;
 use super::registry::stopping_from_config;
 use super::{Info, Monitor, Next, Observer, Problem, Solver, SolverError, Stopping};
 use crate::config::Section;
@@ -61,10 +62,11 @@ impl<T: Real> Solver<T> for Fista {
         let mut z = vec![T::zero(); n];
         let mut gradient = vec![T::zero(); n];
         let mut step_point = vec![T::zero(); n];
-        let mut residual = vec![T::zero(); op.output_len()];
-        let mut az = vec![T::zero(); op.output_len()];
-        let mut av = op.apply_new(x);
-        let mut ax = av.clone();
+        // Residuals `A· − y` at v, at the last x and at the trial z (measurement-sized, the big ones).
+        let mut residual_v = op.apply_new(x);
+        let mut f_v = subtract_measurement(&mut residual_v, problem.measurement);
+        let mut residual_x = residual_v.clone();
+        let mut residual_z = vec![T::zero(); op.output_len()];
         let measurement_norm = norm_squared(problem.measurement).sqrt();
         let epsilon = T::epsilon().to_f64().unwrap_or(f64::EPSILON);
         let mut t = 1.0f64;
@@ -72,13 +74,7 @@ impl<T: Real> Solver<T> for Fista {
         let mut k = 0;
         loop {
             k += 1;
-            residual
-                .iter_mut()
-                .zip(&av)
-                .zip(problem.measurement)
-                .for_each(|((r, a), y)| *r = *a - *y);
-            op.adjoint(&residual, &mut gradient);
-            let f_v = 0.5 * norm_squared(&residual);
+            op.adjoint(&residual_v, &mut gradient);
             // `f(z) − f(v)` is a difference of two rounded sums of size ‖Av‖·‖r‖; a test tighter
             // than that round-off would raise L without end near convergence (it did in f32).
             let slack =
@@ -91,8 +87,8 @@ impl<T: Real> Solver<T> for Fista {
                     .zip(&gradient)
                     .for_each(|((s, vi), gi)| *s = *vi - inv_l * *gi);
                 problem.prior.prox(&step_point, inv_l, &mut z);
-                op.apply(&z, &mut az);
-                let f_z = problem.data_misfit(&az);
+                op.apply(&z, &mut residual_z);
+                let f_z = subtract_measurement(&mut residual_z, problem.measurement);
                 let bound = f_v + quadratic_model_increment(&z, &v, &gradient, lipschitz);
                 if f_z <= bound + slack || !f_z.is_finite() || lipschitz > 1e300 {
                     break f_z;
@@ -102,9 +98,11 @@ impl<T: Real> Solver<T> for Fista {
             let t_next = (1.0 + (1.0 + 4.0 * t * t).sqrt()) / 2.0;
             let momentum = lit::<T>((t - 1.0) / t_next);
             extrapolate(&mut v, &z, x, momentum);
-            extrapolate(&mut av, &az, &ax, momentum);
+            f_v = update_with_half_norm(&mut residual_v, &residual_z, &residual_x, |_, z, x| {
+                z + momentum * (z - x)
+            });
             x.copy_from_slice(&z);
-            ax.copy_from_slice(&az);
+            std::mem::swap(&mut residual_x, &mut residual_z);
             t = t_next;
             let objective = f_z + problem.prior.value(x);
             if let Next::Done(info) = monitor.step(k, x, objective)? {
@@ -112,6 +110,11 @@ impl<T: Real> Solver<T> for Fista {
             }
         }
     }
+}
+
+/// `r ← r − y`, returning `½‖r‖²`.
+fn subtract_measurement<T: Real>(r: &mut [T], y: &[T]) -> f64 {
+    update_with_half_norm(r, y, y, |r, y, _| r - y)
 }
 
 /// `v = z + m(z − x)`.

@@ -11,6 +11,7 @@ pub mod admm;
 pub mod cg;
 pub mod fbp;
 pub mod fista;
+mod fused_loops;
 pub mod hqs;
 pub mod normal_solve;
 pub mod pdhg;
@@ -32,11 +33,7 @@ impl<T: Real> Problem<'_, T> {
 
     /// `½‖r − y‖²` for a given `r = Ax`.
     pub fn data_misfit(&self, ax: &[T]) -> f64 {
-        0.5 * ax
-            .iter()
-            .zip(self.measurement)
-            .map(|(a, y)| (*a - *y).to_f64().unwrap_or(f64::NAN).powi(2))
-            .sum::<f64>()
+        fused_loops::half_squared_distance(ax, self.measurement)
     }
 
     /// Writes the data-term gradient `A*(Ax − y)` into `grad`, using `ax` as scratch for `Ax`.

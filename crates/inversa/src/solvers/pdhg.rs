@@ -10,6 +10,7 @@
 //! (`x⁺ ← prox_{τR}(x − τA*p)`). Linearity gives `Ax̄ = 2Ax⁺ − Ax`, so one `A` and one `A*` per
 //! iteration also yield the objective at `x⁺`.
 
+use super::fused_loops::update_with_half_norm;
 use super::registry::stopping_from_config;
 use super::{Info, Monitor, Next, Observer, Problem, Solver, SolverError, Stopping};
 use crate::config::Section;
@@ -69,10 +70,9 @@ impl<T: Real> Solver<T> for Pdhg {
         let mut k = 0;
         loop {
             k += 1;
-            p.iter_mut()
-                .zip(&ax_bar)
-                .zip(problem.measurement)
-                .for_each(|((pi, a), y)| *pi = (*pi + sigma * (*a - *y)) * denominator);
+            update_with_half_norm(&mut p, &ax_bar, problem.measurement, |p, a, y| {
+                (p + sigma * (a - y)) * denominator
+            });
             op.adjoint(&p, &mut update);
             if let Some(kop) = analysis {
                 q.iter_mut()
@@ -117,10 +117,7 @@ impl<T: Real> Solver<T> for Pdhg {
 /// `bar = 2·next − current`.
 fn extrapolate<T: Real>(bar: &mut [T], next: &[T], current: &[T]) {
     let two = lit::<T>(2.0);
-    bar.iter_mut()
-        .zip(next)
-        .zip(current)
-        .for_each(|((b, n), c)| *b = two * *n - *c);
+    update_with_half_norm(bar, next, current, |_, n, c| two * n - c);
 }
 
 /// Builds `solver.kind = "pdhg"` from `iterations` (default 300), `tolerance` and `step_ratio`
