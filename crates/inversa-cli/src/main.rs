@@ -12,6 +12,7 @@ macro_rules! say {
 
 mod bench;
 mod demo;
+mod heap;
 mod keys;
 mod progress;
 
@@ -21,6 +22,9 @@ use inversa::task::{precision_of, Precision, Task};
 use inversa::Real;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+#[global_allocator]
+static HEAP: heap::Counting = heap::Counting;
 
 #[derive(Parser)]
 #[command(
@@ -63,6 +67,9 @@ enum Command {
         /// Runs per measurement (the median is reported).
         #[arg(long, default_value_t = 11)]
         repeats: usize,
+        /// Largest image side in the scaling table (doubling from 256).
+        #[arg(long, default_value_t = 2048)]
+        max_size: usize,
     },
 }
 
@@ -88,7 +95,11 @@ fn main() -> ExitCode {
     }) {
         Command::Run { task, out } => run_file(&task, out),
         Command::Demo { out } => demo::run(&out),
-        Command::Bench { size, repeats } => bench::run(size, repeats).map_err(Failure::BadInput),
+        Command::Bench {
+            size,
+            repeats,
+            max_size,
+        } => bench::run(size, repeats, max_size).map_err(Failure::BadInput),
         Command::List => {
             say!("{}", keys::list().trim_end());
             Ok(())

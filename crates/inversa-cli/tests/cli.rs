@@ -265,3 +265,52 @@ fn the_readme_documents_exactly_the_keys_that_run_help_prints() {
         "README.md's key reference differs from `inversa run --help`:\n{keys}"
     );
 }
+
+#[test]
+fn bench_prints_every_operator_and_solver_with_its_operator_calls() {
+    let dir = scratch("bench");
+    let output = inversa(
+        &[
+            "bench",
+            "--size",
+            "64",
+            "--repeats",
+            "1",
+            "--max-size",
+            "256",
+        ],
+        &dir,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    let row = |name: &str| -> Vec<String> {
+        text.lines()
+            .find(|line| line.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no `{name}` row in:\n{text}"))
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    for operator in [
+        "denoise",
+        "blur",
+        "inpaint",
+        "downsample",
+        "cs",
+        "mri",
+        "ct",
+    ] {
+        assert_eq!(row(operator).len(), 6, "{operator} row");
+    }
+    // The first solver table is blur: FISTA, PDHG and CG make exactly one A and one A* per
+    // iteration (FISTA gets A v by linearity instead of a third call).
+    for solver in ["cg", "fista", "pdhg"] {
+        let cells = row(solver);
+        assert_eq!(
+            (cells[2].as_str(), cells[3].as_str()),
+            ("1.00", "1.00"),
+            "{solver}"
+        );
+    }
+    assert!(text.contains("256²"), "no scaling row in:\n{text}");
+}

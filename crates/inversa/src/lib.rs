@@ -37,6 +37,7 @@ pub mod io;
 pub mod metrics;
 pub mod noise;
 pub mod operators;
+pub mod parallel;
 pub mod phantom;
 pub mod priors;
 pub mod real;

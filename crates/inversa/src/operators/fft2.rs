@@ -7,6 +7,7 @@
 //! mask keeps: at 4× undersampling that skips 3/8 of the work, and it avoids the thread hand-offs
 //! that dominated a profile of multi-coil MRI (a quarter of the time in `sched_yield`).
 
+use crate::parallel::lines_per_task;
 use crate::real::Real;
 use num_complex::Complex;
 use rayon::prelude::*;
@@ -148,17 +149,19 @@ impl<T: Real> Fft2<T> {
 
 /// Runs `fft` over every contiguous `len`-long line of `data`, in parallel.
 fn batched<T: Real>(fft: &Arc<dyn Fft<T>>, data: &mut [Complex<T>], len: usize) {
-    let lines_per_task = (4096 / len.max(1)).max(1);
-    data.par_chunks_mut(len * lines_per_task).for_each(|chunk| {
-        let mut scratch = vec![Complex::new(T::zero(), T::zero()); fft.get_inplace_scratch_len()];
-        fft.process_with_scratch(chunk, &mut scratch);
-    });
+    data.par_chunks_mut(len * lines_per_task(len))
+        .for_each(|chunk| {
+            let mut scratch =
+                vec![Complex::new(T::zero(), T::zero()); fft.get_inplace_scratch_len()];
+            fft.process_with_scratch(chunk, &mut scratch);
+        });
 }
 
 /// `dst[j, i] = src[i, j]` for a `rows × cols` source, in cache-sized blocks.
 pub fn transpose<V: Copy + Send + Sync>(src: &[V], dst: &mut [V], rows: usize, cols: usize) {
     const BLOCK: usize = 32;
     dst.par_chunks_mut(rows * BLOCK)
+        .with_min_len(lines_per_task(rows * BLOCK))
         .enumerate()
         .for_each(|(jb, out)| {
             let j0 = jb * BLOCK;

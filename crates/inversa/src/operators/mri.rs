@@ -38,10 +38,11 @@
 use super::fft2::{Fft2, Fft2Scratch};
 use super::kspace_mask::{LineMask, MaskKind};
 use super::registry::{BuildContext, MeasurementDisplay, Physics};
-use super::scratch_pool::{items_per_task, ScratchPool};
+use super::scratch_pool::ScratchPool;
 use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};
+use crate::parallel::items_per_task;
 use crate::real::{as_complex, as_complex_mut, lit, Real};
 use num_complex::Complex;
 use rayon::prelude::*;

@@ -6,6 +6,7 @@
 //! deconvolution) does not care about the layout; that saves one transpose each way.
 
 use super::fft2::transpose;
+use crate::parallel::lines_per_task;
 use crate::real::Real;
 use num_complex::Complex;
 use rayon::prelude::*;
@@ -55,6 +56,7 @@ impl<T: Real> RealFft2<T> {
         let r2c = &self.row_forward;
         rows.par_chunks_mut(wc)
             .zip(image.par_chunks(w))
+            .with_min_len(lines_per_task(w))
             .for_each_init(
                 || (vec![T::zero(); w], r2c.make_scratch_vec()),
                 |(line, scratch), (out, input)| {
@@ -76,6 +78,7 @@ impl<T: Real> RealFft2<T> {
         let c2r = &self.row_inverse;
         rows.par_chunks_mut(wc)
             .zip(image.par_chunks_mut(w))
+            .with_min_len(lines_per_task(w))
             .for_each_init(
                 || c2r.make_scratch_vec(),
                 |scratch, (input, out)| {

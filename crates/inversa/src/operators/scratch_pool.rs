@@ -33,9 +33,3 @@ impl<S> ScratchPool<S> {
         }
     }
 }
-
-/// How many consecutive items each parallel task takes so that `items` spread over the pool's
-/// threads in about one task each (fewer tasks, fewer scratch values).
-pub fn items_per_task(items: usize) -> usize {
-    items.div_ceil(rayon::current_num_threads().max(1)).max(1)
-}

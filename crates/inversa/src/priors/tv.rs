@@ -89,15 +89,18 @@ fn projected_step_with_momentum<T: Real>(
 
 /// Projects each pixel's `(dv, dh)` pair of every channel onto the ball of `radius`.
 fn project_pairs<T: Real>(p: &mut [T], image_len: usize, radius: T) {
+    if radius <= T::zero() {
+        p.fill(T::zero());
+        return;
+    }
     for channel in p.chunks_mut(2 * image_len) {
         let (dv, dh) = channel.split_at_mut(image_len);
+        // Branch-free so the loop vectorises: inside the ball `radius / radius` is exactly 1.
         for (a, b) in dv.iter_mut().zip(dh.iter_mut()) {
             let length = (*a * *a + *b * *b).sqrt();
-            if length > radius {
-                let scale = radius / length;
-                *a = *a * scale;
-                *b = *b * scale;
-            }
+            let scale = radius / length.max(radius);
+            *a = *a * scale;
+            *b = *b * scale;
         }
     }
 }

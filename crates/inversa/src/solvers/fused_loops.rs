@@ -5,11 +5,12 @@
 //! Chunks have a fixed length and their partial sums are added in order, so results do not depend
 //! on the number of threads.
 
+use crate::parallel::MIN_TASK_ELEMENTS;
 use crate::real::Real;
 use rayon::prelude::*;
 
-/// Elements per parallel task.
-const CHUNK: usize = 1 << 14;
+/// Elements per partial sum (several make one parallel task, see [`crate::parallel`]).
+const CHUNK: usize = 1 << 13;
 
 /// `out[i] ← f(out[i], a[i], b[i])`, returning `½‖out‖²` after the update.
 pub fn update_with_half_norm<T: Real>(
@@ -21,6 +22,7 @@ pub fn update_with_half_norm<T: Real>(
     let partial: Vec<f64> = out
         .par_chunks_mut(CHUNK)
         .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
+        .with_min_len(MIN_TASK_ELEMENTS / CHUNK)
         .map(|(out, (a, b))| {
             out.iter_mut()
                 .zip(a.iter().zip(b))
@@ -38,6 +40,7 @@ pub fn half_squared_distance<T: Real>(a: &[T], b: &[T]) -> f64 {
     let partial: Vec<f64> = a
         .par_chunks(CHUNK)
         .zip(b.par_chunks(CHUNK))
+        .with_min_len(MIN_TASK_ELEMENTS / CHUNK)
         .map(|(a, b)| {
             a.iter()
                 .zip(b)
