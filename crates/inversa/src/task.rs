@@ -260,9 +260,16 @@ impl<T: Real> Task<T> {
             spent: Duration::ZERO,
         };
         let start = Instant::now();
-        let info = self.solver.solve(&problem, &mut x, &mut recorder)?;
+        let mut info = self.solver.solve(&problem, &mut x, &mut recorder)?;
         let seconds = (start.elapsed() - recorder.spent).as_secs_f64();
-        let history = recorder.history;
+        let mut history = recorder.history;
+        // A direct method leaves the objective to the report, outside the timed solve.
+        if info.objective.is_nan() {
+            info.objective = problem.objective(&x);
+            if let Some(last) = history.objective.last_mut() {
+                *last = info.objective;
+            }
+        }
         let quality = self.quality(&x)?;
         let initial_quality = self.quality(&initial)?;
         Ok(Outcome {

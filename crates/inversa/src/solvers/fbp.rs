@@ -28,8 +28,7 @@ impl<T: Real> Solver<T> for Fbp {
             tolerance: 0.0,
         };
         let mut monitor = Monitor::new("fbp", stopping, observer, x);
-        let objective = problem.objective(x);
-        match monitor.step(1, x, objective)? {
+        match monitor.step_unscored(1, x)? {
             Next::Done(info) => Ok(info),
             Next::Continue => unreachable!("one iteration is the limit"),
         }

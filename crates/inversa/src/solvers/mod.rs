@@ -52,7 +52,8 @@ pub struct Iteration<'a, T: Real> {
     pub index: usize,
     /// The current iterate.
     pub x: &'a [T],
-    /// The objective `½‖Ax − y‖² + R(x)` at `x`.
+    /// The objective `½‖Ax − y‖² + R(x)` at `x`; NaN from a direct method that does not evaluate
+    /// it (FBP: it would cost a forward projection, more than the reconstruction's back-projection).
     pub objective: f64,
     /// `‖x_k − x_{k−1}‖ / ‖x_k‖`.
     pub relative_change: f64,
@@ -192,9 +193,24 @@ impl<'o, T: Real> Monitor<'o, T> {
         Ok(())
     }
 
+    /// Records the result `x` of a direct method without evaluating the objective (NaN).
+    pub fn step_unscored(&mut self, index: usize, x: &[T]) -> Result<Next, SolverError> {
+        self.record(index, x, f64::NAN)
+    }
+
     /// Records iteration `index` (1-based) with iterate `x` and its objective.
     pub fn step(&mut self, index: usize, x: &[T], objective: f64) -> Result<Next, SolverError> {
-        if !objective.is_finite() || !crate::real::all_finite(x) {
+        if !objective.is_finite() {
+            return Err(SolverError::NonFinite {
+                solver: self.solver,
+                iteration: index,
+            });
+        }
+        self.record(index, x, objective)
+    }
+
+    fn record(&mut self, index: usize, x: &[T], objective: f64) -> Result<Next, SolverError> {
+        if !crate::real::all_finite(x) {
             return Err(SolverError::NonFinite {
                 solver: self.solver,
                 iteration: index,
