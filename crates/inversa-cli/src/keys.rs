@@ -39,10 +39,11 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
               filter = "ram-lak" | "shepp-logan" | "cosine" | "hann" (for fbp)
 
 [prior]                        [kind = "none"]
-  kind = "none" | "tikhonov" | "tv" | "wavelet"
-  weight = 0.01
+  kind = "none" | "tikhonov" | "tv" | "wavelet" | "pnp"
+  weight = 0.01 (pnp: 2.3e-5; the denoiser runs at σ = √(weight·τ) for a prox step τ)
   tv:      prox_iterations = 20 (dual steps per prox in fista/admm/hqs)
   wavelet: wavelet = "db4" | "db2" | "haar", levels = 4
+  pnp:     denoiser = "ffdnet" (pretrained colour FFDNet; grey images as three equal channels)
 
 [solver]
   kind = "pdhg" | "fista" | "admm" | "hqs" | "cg" | "fbp"
@@ -65,7 +66,10 @@ pub fn list() -> String {
         text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
     }
     text.push_str("\npriors (prior.kind):\n");
-    for e in priors::<f64>() {
+    for e in priors::<f64>()
+        .into_iter()
+        .chain(inversa_learn::registry::priors::<f64>())
+    {
         text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
     }
     text.push_str("\nsolvers (solver.kind):\n");

@@ -73,6 +73,11 @@ enum Command {
     },
 }
 
+/// A task file, with the learned priors available next to the core's.
+fn load<T: Real>(path: &Path) -> inversa::Result<Task<T>> {
+    Task::from_file_with(path, &inversa_learn::registry::priors())
+}
+
 /// Why the command failed, which decides the exit code.
 enum Failure {
     BadInput(anyhow::Error),
@@ -138,8 +143,8 @@ fn run_file(path: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
         }
     };
     match precision_of(&text, path).map_err(context)? {
-        Precision::F32 => execute(Task::<f32>::from_file(path).map_err(context)?, &out),
-        Precision::F64 => execute(Task::<f64>::from_file(path).map_err(context)?, &out),
+        Precision::F32 => execute(load::<f32>(path).map_err(context)?, &out),
+        Precision::F64 => execute(load::<f64>(path).map_err(context)?, &out),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::io::{read_image_or_array, read_npy, Array};
 use crate::noise::Noise;
 use crate::operators::registry::{self as physics_registry, BuildContext, Physics};
-use crate::priors::registry as prior_registry;
+use crate::priors::registry::{self as prior_registry, PriorEntry};
 use crate::priors::Prior;
 use crate::real::{lit, Real};
 use crate::solvers::registry as solver_registry;
@@ -118,18 +118,33 @@ fn required<'a>(root: &mut Section<'a>, key: &'static str, what: &str) -> Result
 impl<T: Real> Task<T> {
     /// Reads and builds the task in the TOML file at `path`.
     pub fn from_file(path: &Path) -> Result<Self> {
+        Self::from_file_with(path, &[])
+    }
+
+    /// [`Task::from_file`] with priors beyond the core's (the learned ones of `inversa-learn`).
+    pub fn from_file_with(path: &Path, extra_priors: &[PriorEntry<T>]) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let name = path
             .file_stem()
             .map_or("task".into(), |s| s.to_string_lossy().into_owned());
-        let mut task = Self::from_toml(&text, base, &name)?;
+        let mut task = Self::from_toml_with(&text, base, &name, extra_priors)?;
         task.inputs.push(path.to_path_buf());
         Ok(task)
     }
 
     /// Builds a task from TOML `text`; relative paths are resolved against `base_dir`.
     pub fn from_toml(text: &str, base_dir: &Path, name: &str) -> Result<Self> {
+        Self::from_toml_with(text, base_dir, name, &[])
+    }
+
+    /// [`Task::from_toml`] with priors beyond the core's.
+    pub fn from_toml_with(
+        text: &str,
+        base_dir: &Path,
+        name: &str,
+        extra_priors: &[PriorEntry<T>],
+    ) -> Result<Self> {
         let table = parse(text, Path::new(name))?;
         let mut root = Section::new(&table, "", base_dir);
         let mut run = root.table_opt("run")?;
@@ -168,9 +183,18 @@ impl<T: Real> Task<T> {
 
         let (prior_kind, prior) = match root.table_opt("prior")? {
             Some(mut section) => {
-                let kind = section.choice_or("kind", "none", &prior_registry::names())?;
-                let entry = prior_registry::find::<T>(&kind).expect("choice_or checked the name");
-                let prior = (entry.build)(&mut section, &ctx)?;
+                let mut names = prior_registry::names();
+                names.extend(extra_priors.iter().map(|e| e.name));
+                let kind = section.choice_or("kind", "none", &names)?;
+                let build = match extra_priors.iter().find(|e| e.name == kind) {
+                    Some(entry) => entry.build,
+                    None => {
+                        prior_registry::find::<T>(&kind)
+                            .expect("choice_or checked the name")
+                            .build
+                    }
+                };
+                let prior = build(&mut section, &ctx)?;
                 section.finish()?;
                 (kind, prior)
             }

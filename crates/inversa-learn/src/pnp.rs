@@ -1,0 +1,85 @@
+//! Plug-and-play prior: a denoiser used in place of a proximal map. Venkatakrishnan, Bouman,
+//! Wohlberg, "Plug-and-play priors for model based reconstruction", GlobalSIP 2013; with the
+//! half-quadratic splitting and noise schedule of DPIR (Zhang, Li, Zuo, Zhang, Van Gool, Timofte,
+//! "Plug-and-play image restoration with deep denoiser prior", IEEE TPAMI 2021).
+//!
+//! A Gaussian denoiser at level σ approximates `prox_{σ²φ}` for the image prior `φ` it learned, so
+//! with `R = weight·φ` the solvers' `prox_{τR}(v)` becomes `D(v, σ = √(weight·τ))`. Every core
+//! solver that calls a prox then runs its PnP version: ADMM → PnP-ADMM, HQS → PnP-HQS (DPIR when
+//! its coupling `μ` grows geometrically, so that `σ_k = √(weight/μ_k)` falls from a large start to
+//! the noise level), FISTA → PnP-FISTA.
+//!
+//! A denoiser has no explicit potential, so [`Prior::value`] is zero and the objective the solvers
+//! report is the data term alone.
+
+use crate::denoiser::Denoiser;
+use inversa::config::Section;
+use inversa::operators::registry::BuildContext;
+use inversa::priors::Prior;
+use inversa::real::{lit, Real};
+use inversa::Error;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// A denoiser as a prior of strength `weight`.
+pub struct DenoiserPrior<T> {
+    denoiser: Arc<dyn Denoiser>,
+    weight: f64,
+    shape: Vec<usize>,
+    precision: PhantomData<fn() -> T>,
+}
+
+impl<T: Real> DenoiserPrior<T> {
+    /// `denoiser` as `prox_{τ·weight·φ}` on `[C, H, W]` images of `shape`, or why it cannot.
+    pub fn new(denoiser: Arc<dyn Denoiser>, weight: f64, shape: &[usize]) -> Result<Self, String> {
+        denoiser.supports(shape)?;
+        Ok(Self {
+            denoiser,
+            weight,
+            shape: shape.to_vec(),
+            precision: PhantomData,
+        })
+    }
+
+    /// The denoiser's noise level for a prox step `tau`.
+    pub fn sigma(&self, tau: f64) -> f64 {
+        (self.weight * tau).sqrt()
+    }
+}
+
+impl<T: Real> Prior<T> for DenoiserPrior<T> {
+    fn value(&self, _x: &[T]) -> f64 {
+        0.0
+    }
+
+    fn prox(&self, v: &[T], tau: T, out: &mut [T]) {
+        let sigma = self.sigma(tau.to_f64().unwrap_or(0.0));
+        if sigma <= 0.0 {
+            out.copy_from_slice(v);
+            return;
+        }
+        let noisy: Vec<f32> = v.iter().map(|x| x.to_f32().unwrap_or(f32::NAN)).collect();
+        let mut clean = vec![0.0f32; noisy.len()];
+        self.denoiser
+            .denoise(&noisy, &self.shape, sigma as f32, &mut clean);
+        out.iter_mut()
+            .zip(&clean)
+            .for_each(|(o, c)| *o = lit(f64::from(*c)));
+    }
+}
+
+/// Builds `prior.kind = "pnp"`: `denoiser` (`"ffdnet"`, the pretrained colour FFDNet; grey images go
+/// through it as three equal channels) and `weight` (default 2.3e-5: DPIR's λ = 0.23 times a noise
+/// variance of 0.01²).
+pub fn from_config<T: Real>(
+    section: &mut Section,
+    ctx: &BuildContext,
+) -> inversa::Result<Box<dyn Prior<T>>> {
+    let weight = section.positive_or("weight", 2.3e-5)?;
+    let name = section.choice_or("denoiser", "ffdnet", &["ffdnet"])?;
+    let denoiser = crate::registry::denoiser(&name)
+        .map_err(|e| Error::config(section.key("denoiser"), e.to_string()))?;
+    let prior = DenoiserPrior::new(denoiser, weight, &ctx.image_shape)
+        .map_err(|message| Error::config(section.key("denoiser"), message))?;
+    Ok(Box::new(prior))
+}
