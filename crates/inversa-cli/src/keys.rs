@@ -40,7 +40,7 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
 
 [prior]                        [kind = "none"]
   kind = "none" | "tikhonov" | "tv" | "wavelet" | "pnp"
-  weight = 0.01 (pnp: 2.3e-5; the denoiser runs at σ = √(weight·τ) for a prox step τ)
+  weight = 0.01 (pnp: 1e-5; the denoiser runs at σ = √(weight·τ) for a prox step τ)
   tv:      prox_iterations = 20 (dual steps per prox in fista/admm/hqs)
   wavelet: wavelet = "db4" | "db2" | "haar", levels = 4
   pnp:     denoiser = "ffdnet" (pretrained colour FFDNet; grey images as three equal channels)

@@ -69,13 +69,13 @@ impl<T: Real> Prior<T> for DenoiserPrior<T> {
 }
 
 /// Builds `prior.kind = "pnp"`: `denoiser` (`"ffdnet"`, the pretrained colour FFDNet; grey images go
-/// through it as three equal channels) and `weight` (default 2.3e-5: DPIR's λ = 0.23 times a noise
+/// through it as three equal channels) and `weight` (default 1e-5: λ = 0.1 times a noise
 /// variance of 0.01²).
 pub fn from_config<T: Real>(
     section: &mut Section,
     ctx: &BuildContext,
 ) -> inversa::Result<Box<dyn Prior<T>>> {
-    let weight = section.positive_or("weight", 2.3e-5)?;
+    let weight = section.positive_or("weight", 1e-5)?;
     let name = section.choice_or("denoiser", "ffdnet", &["ffdnet"])?;
     let denoiser = crate::registry::denoiser(&name)
         .map_err(|e| Error::config(section.key("denoiser"), e.to_string()))?;
