@@ -46,13 +46,15 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   pnp:     denoiser = "ffdnet" (pretrained colour FFDNet; grey images as three equal channels)
 
 [solver]
-  kind = "pdhg" | "fista" | "admm" | "hqs" | "cg" | "fbp"
+  kind = "pdhg" | "fista" | "admm" | "hqs" | "red" | "cg" | "fbp"
   iterations = (pdhg 300, others 100), tolerance = 0 (stop when ‖xₖ−xₖ₋₁‖/‖xₖ‖ < tolerance)
   init = "adjoint" (A*y/‖A‖²) | "zeros"
   fista: lipschitz = ‖A‖² estimate, eta = 1.5
   admm:  rho = 0.1, inner_iterations = 20
   hqs:   mu = 0.1, mu_growth = 1.05, mu_max = 1e4, inner_iterations = 20
   pdhg:  step_ratio = 1 (σ/τ)
+  red:   lambda = 0.1, prox_step = 1 (the denoiser is the prior's prox at this step),
+         scheme = "fixed_point" | "gradient", inner_iterations = 20
 
 [run]
   seed = 0                     every random choice (masks, matrices, noise)

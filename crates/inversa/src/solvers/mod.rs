@@ -15,6 +15,7 @@ mod fused_loops;
 pub mod hqs;
 pub mod normal_solve;
 pub mod pdhg;
+pub mod red;
 pub mod registry;
 
 /// `min_x ½‖Ax − y‖² + R(x)`.

@@ -44,6 +44,11 @@ pub fn solvers<T: Real>() -> Vec<SolverEntry<T>> {
             build: super::hqs::from_config,
         },
         SolverEntry {
+            name: "red",
+            summary: "regularisation by denoising, fixed-point or gradient (Romano, Elad, Milanfar 2017); D = the prior's prox",
+            build: super::red::from_config,
+        },
+        SolverEntry {
             name: "fbp",
             summary: "filtered back-projection, direct (physics.kind = \"ct\" only)",
             build: super::fbp::from_config,
