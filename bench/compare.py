@@ -2,7 +2,7 @@
 """Side-by-side comparison of Inversa with peer toolkits on the same data, in one run.
 
     cargo build --release && python3 bench/compare.py            # writes bench/latest.md
-    python3 bench/compare.py mri                                 # one section: ct, deblur or mri
+    python3 bench/compare.py mri                                 # one section: ct, deblur, mri or nn
 
 Needs: scikit-image, astra-toolbox (CPU projectors), and optionally deepinv (pulls torch) and sigpy; a peer that
 does not import is reported as missing. Every tool gets 2 threads. Inversa's time is the `seconds` of its
@@ -297,8 +297,53 @@ def mri():
     equal_quality(task, runs, max(target, best_peer[0]))
 
 
+# ---------------------------------------------------------------- networks
+def nn():
+    """candle (through `inversa bench`) against PyTorch CPU on the convolution shapes the learned priors use."""
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError as error:
+        row("networks", "PyTorch", (float("nan"), float("nan")), float("nan"), f"not installed: {error}")
+        return
+    torch.set_num_threads(2)
+    bench = subprocess.run([str(INVERSA), "bench", "--size", "64", "--repeats", "5", "--max-size", "0"],
+                           env=ENV, capture_output=True, text=True).stdout
+    ours = {l.split()[0]: float(l.split()[-2]) / 1e3 for l in bench.splitlines() if l.startswith(("conv2d", "FFDNet"))}
+    conv_task, ffdnet_task = "conv2d 3×3 64→64, batch 8, 64×64, fwd+bwd", "FFDNet colour forward, 1×3×256×256"
+    row(conv_task, "Inversa (candle 0.11.1 CPU)", (float("nan"), float("nan")), ours["conv2d"])
+    reference(conv_task, ours["conv2d"])
+    row(ffdnet_task, "Inversa (candle 0.11.1 CPU)", (float("nan"), float("nan")), ours["FFDNet"])
+    reference(ffdnet_task, ours["FFDNet"])
+
+    x = torch.randn(8, 64, 64, 64, requires_grad=True)
+    w = (0.05 * torch.randn(64, 64, 3, 3)).requires_grad_()
+
+    def conv_step():
+        F.conv2d(x, w, padding=1).square().sum().backward()
+    conv_step()
+    _, t = timed(conv_step, repeats=5)
+    row(conv_task, f"PyTorch {torch.__version__} CPU", (float("nan"), float("nan")), t)
+
+    weights = [(torch.randn(96 if i < 11 else 12, 13 if i == 0 else 96, 3, 3), torch.randn(96 if i < 11 else 12))
+               for i in range(12)]
+    image = torch.rand(1, 3, 256, 256)
+
+    def ffdnet():
+        with torch.no_grad():
+            z = torch.cat([F.pixel_unshuffle(image, 2), torch.full((1, 1, 128, 128), 0.1)], dim=1)
+            for i, (wi, bi) in enumerate(weights):
+                z = F.conv2d(z, wi, bi, padding=1)
+                if i < 11:
+                    z = F.relu(z)
+            return F.pixel_shuffle(z, 2)
+    ffdnet()
+    _, t = timed(ffdnet, repeats=5)
+    row(ffdnet_task, f"PyTorch {torch.__version__} CPU", (float("nan"), float("nan")), t)
+
+
 def main():
-    sections = {"ct": ct, "deblur": deblur, "mri": mri}
+    sections = {"ct": ct, "deblur": deblur, "mri": mri, "nn": nn}
     chosen = sys.argv[1:] or list(sections)
     unknown = [name for name in chosen if name not in sections]
     if unknown:

@@ -90,7 +90,9 @@ pub fn run(size: usize, repeats: usize, max_size: usize) -> anyhow::Result<()> {
     let mri = mri_8_coils(size)?;
     solver_iterations("8-coil MRI, 4×", &mri, repeats.min(5))?;
     say!();
-    scaling(repeats.min(5), max_size)
+    scaling(repeats.min(5), max_size)?;
+    say!();
+    crate::bench_networks::run(repeats.min(5))
 }
 
 /// The multi-coil Cartesian MRI users run: 8 synthetic coils, random lines at 4×.

@@ -11,6 +11,7 @@ macro_rules! say {
 }
 
 mod bench;
+mod bench_networks;
 mod demo;
 mod heap;
 mod keys;

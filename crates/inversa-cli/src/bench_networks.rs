@@ -1,0 +1,86 @@
+//! The network rows of `inversa bench`: candle's CPU convolution, which every learned prior runs
+//! on, timed on the two cases the learned-priors issue compares with PyTorch (`bench/compare.py nn`
+//! runs the same shapes in PyTorch), with the arithmetic rate they reach.
+
+use candle_core::{DType, Device, Module, Tensor, Var};
+use candle_nn::{Conv2d, Conv2dConfig};
+use inversa_learn::FfdNet;
+
+/// Prints the table; `repeats` runs per row, median.
+pub fn run(repeats: usize) -> anyhow::Result<()> {
+    say!(
+        "{:<44} {:>10} {:>10}",
+        "network (candle CPU, f32)",
+        "ms",
+        "GFLOP/s"
+    );
+    let (seconds, flops) = conv_step(repeats)?;
+    row("conv2d 3×3 64→64, batch 8, 64×64, fwd+bwd", seconds, flops);
+    let (seconds, flops) = ffdnet_forward(repeats)?;
+    row("FFDNet colour forward, 1×3×256×256", seconds, flops);
+    Ok(())
+}
+
+fn row(name: &str, seconds: f64, flops: f64) {
+    say!(
+        "{name:<44} {:>10.1} {:>10.1}",
+        seconds * 1e3,
+        flops / seconds / 1e9
+    );
+}
+
+fn median(repeats: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+    f()?;
+    let mut times = Vec::with_capacity(repeats.max(1));
+    for _ in 0..repeats.max(1) {
+        let start = std::time::Instant::now();
+        f()?;
+        times.push(start.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// Forward and backward (input and weight gradients) of one 3×3 convolution; FLOPs counted as
+/// 3 × the forward's 2·B·C_out·H·W·C_in·9.
+fn conv_step(repeats: usize) -> anyhow::Result<(f64, f64)> {
+    let device = Device::Cpu;
+    let (batch, channels, size) = (8, 64, 64);
+    let weight =
+        Var::from_tensor(&(Tensor::randn(0f32, 0.05, (channels, channels, 3, 3), &device)?))?;
+    let conv = Conv2d::new(
+        weight.as_tensor().clone(),
+        None,
+        Conv2dConfig {
+            padding: 1,
+            ..Default::default()
+        },
+    );
+    let input = Var::from_tensor(&Tensor::randn(
+        0f32,
+        1.0,
+        (batch, channels, size, size),
+        &device,
+    )?)?;
+    let seconds = median(repeats, || {
+        let loss = conv.forward(input.as_tensor())?.sqr()?.sum_all()?;
+        let grads = loss.backward()?;
+        anyhow::ensure!(grads.get(&weight).is_some(), "no weight gradient");
+        Ok(())
+    })?;
+    let forward = 2.0 * (batch * channels * size * size * channels * 9) as f64;
+    Ok((seconds, 3.0 * forward))
+}
+
+/// One FFDNet forward at 256²: 12 layers at half resolution.
+fn ffdnet_forward(repeats: usize) -> anyhow::Result<(f64, f64)> {
+    let net = FfdNet::pretrained_color()?;
+    let x = Tensor::rand(0f32, 1.0, (1, 3, 256, 256), &Device::Cpu)?.to_dtype(DType::F32)?;
+    let seconds = median(repeats, || {
+        net.forward(&x, 0.1)?;
+        Ok(())
+    })?;
+    let pixels = (128 * 128) as f64;
+    let macs = 9.0 * (13.0 * 96.0 + 10.0 * 96.0 * 96.0 + 96.0 * 12.0);
+    Ok((seconds, 2.0 * pixels * macs))
+}
