@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// Median wall time of `f` in seconds over `repeats` runs after one warm-up.
-fn median_seconds(repeats: usize, mut f: impl FnMut()) -> f64 {
+pub fn median_seconds(repeats: usize, mut f: impl FnMut()) -> f64 {
     f();
     let mut times: Vec<f64> = (0..repeats.max(1))
         .map(|_| {

@@ -29,16 +29,17 @@ fn row(name: &str, seconds: f64, flops: f64) {
     );
 }
 
+/// [`crate::bench::median_seconds`] of a fallible `f`: a first run surfaces any error, the timed
+/// runs then only repeat it.
 fn median(repeats: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
     f()?;
-    let mut times = Vec::with_capacity(repeats.max(1));
-    for _ in 0..repeats.max(1) {
-        let start = std::time::Instant::now();
-        f()?;
-        times.push(start.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    Ok(times[times.len() / 2])
+    let mut failure = None;
+    let seconds = crate::bench::median_seconds(repeats, || {
+        if let Err(error) = f() {
+            failure.get_or_insert(error);
+        }
+    });
+    failure.map_or(Ok(seconds), Err)
 }
 
 /// Forward and backward (input and weight gradients) of one 3×3 convolution; FLOPs counted as

@@ -1,7 +1,7 @@
 //! A denoiser as the core solvers see it: a map from a noisy `[C, H, W]` image and a noise level to
 //! a clean one, on plain `f32` slices.
 
-use crate::ffdnet::{to_grey, FfdNet};
+use crate::ffdnet::FfdNet;
 use candle_core::{Device, Tensor};
 
 /// Removes Gaussian noise of a given standard deviation (on the [0, 1] intensity scale).
@@ -40,7 +40,11 @@ impl Denoiser for FfdNet {
             let rgb = if c == 1 { x.repeat((1, 3, 1, 1))? } else { x };
             let level = if c == 1 { sigma * 3f32.sqrt() } else { sigma };
             let clean = self.forward(&rgb, level)?;
-            let clean = if c == 1 { to_grey(&clean)? } else { clean };
+            let clean = if c == 1 {
+                clean.mean_keepdim(1)?
+            } else {
+                clean
+            };
             clean.flatten_all()?.to_vec1::<f32>()
         };
         // `supports` accepted the shape when the task was built; a failure here is a bug.

@@ -10,7 +10,7 @@
 //! last row/column and cropped back. One network covers every σ, which is what plug-and-play needs:
 //! each iteration asks for a different noise level.
 
-use candle_core::{DType, Device, Module, Result, Tensor, D};
+use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
 
 /// The pretrained colour weights, built into the binary so the denoiser needs no file.
@@ -87,9 +87,4 @@ fn pixel_shuffle(x: &Tensor) -> Result<Tensor> {
     x.reshape((b, c, 2, 2, h, w))?
         .permute((0, 1, 4, 2, 5, 3))?
         .reshape((b, c, 2 * h, 2 * w))
-}
-
-/// Mean over the colour axis, keeping it: `[B, 3, H, W] → [B, 1, H, W]`.
-pub fn to_grey(x: &Tensor) -> Result<Tensor> {
-    x.mean_keepdim(D::Minus(3))
 }

@@ -7,7 +7,7 @@
 //! with `R = weight·φ` the solvers' `prox_{τR}(v)` becomes `D(v, σ = √(weight·τ))`. Every core
 //! solver that calls a prox then runs its PnP version: ADMM → PnP-ADMM, HQS → PnP-HQS (DPIR when
 //! its coupling `μ` grows geometrically, so that `σ_k = √(weight/μ_k)` falls from a large start to
-//! the noise level), FISTA → PnP-FISTA.
+//! the noise level), FISTA → PnP-FISTA. Only PnP-HQS on DPIR's schedule is quality-tested so far.
 //!
 //! A denoiser has no explicit potential, so [`Prior::value`] is zero and the objective the solvers
 //! report is the data term alone.

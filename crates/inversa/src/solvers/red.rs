@@ -68,11 +68,19 @@ impl<T: Real> Solver<T> for Red {
         let op = problem.operator;
         let lambda = lit::<T>(self.params.lambda);
         let tau = lit::<T>(self.params.prox_step);
-        let aty = op.adjoint_new(problem.measurement);
-        let step = lit::<T>(1.0 / (op.norm_estimate(30, 0).powi(2) + self.params.lambda));
+        // What each scheme needs once: A*y for the fixed point, the step 1/(‖A‖² + λ) for the
+        // gradient.
+        let (aty, step) = match self.params.scheme {
+            Scheme::FixedPoint => (op.adjoint_new(problem.measurement), T::zero()),
+            Scheme::Gradient => (
+                Vec::new(),
+                lit::<T>(1.0 / (op.norm_estimate(30, 0).powi(2) + self.params.lambda)),
+            ),
+        };
         let mut denoised = vec![T::zero(); x.len()];
         let mut work = vec![T::zero(); x.len()];
-        let mut residual = vec![T::zero(); op.output_len()];
+        // `Ax` of the current iterate serves its objective and the next gradient step.
+        let mut ax = op.apply_new(x);
         let mut monitor = Monitor::new("red", self.params.stopping, observer, x);
         // `D(x)` of the current iterate serves both its objective and the next step: one
         // denoiser call per iteration.
@@ -89,7 +97,10 @@ impl<T: Real> Solver<T> for Red {
                     solve_regularized_normal(op, &work, lambda, x, self.params.inner_iterations);
                 }
                 Scheme::Gradient => {
-                    problem.data_gradient(x, &mut residual, &mut work);
+                    ax.iter_mut()
+                        .zip(problem.measurement)
+                        .for_each(|(a, y)| *a = *a - *y);
+                    op.adjoint(&ax, &mut work);
                     x.iter_mut()
                         .zip(&work)
                         .zip(&denoised)
@@ -97,7 +108,8 @@ impl<T: Real> Solver<T> for Red {
                 }
             }
             problem.prior.prox(x, tau, &mut denoised);
-            let objective = self.objective(problem, x, &denoised, &mut residual);
+            op.apply(x, &mut ax);
+            let objective = self.objective(problem, x, &denoised, &ax);
             if let Next::Done(info) = monitor.step(k, x, objective)? {
                 return Ok(info);
             }
@@ -106,15 +118,8 @@ impl<T: Real> Solver<T> for Red {
 }
 
 impl Red {
-    /// `½‖Ax − y‖² + (λ/2)⟨x, x − D(x)⟩`, using `ax` as scratch.
-    fn objective<T: Real>(
-        &self,
-        problem: &Problem<T>,
-        x: &[T],
-        denoised: &[T],
-        ax: &mut [T],
-    ) -> f64 {
-        problem.operator.apply(x, ax);
+    /// `½‖Ax − y‖² + (λ/2)⟨x, x − D(x)⟩` from `Ax` and `D(x)`.
+    fn objective<T: Real>(&self, problem: &Problem<T>, x: &[T], denoised: &[T], ax: &[T]) -> f64 {
         let data = problem.data_misfit(ax);
         let regulariser: f64 = x
             .iter()
