@@ -72,27 +72,47 @@ fn copy_seconds(input_len: usize, output_len: usize, repeats: usize) -> f64 {
     serial_read.min(parallel_read) + serial_write.min(parallel_write)
 }
 
-/// Prints the benchmark tables for `size × size` images, scaling up to `max_size`.
-pub fn run(size: usize, repeats: usize, max_size: usize) -> anyhow::Result<()> {
+/// The tables `inversa bench --only` can select.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Table {
+    Operators,
+    Solvers,
+    Scaling,
+    Networks,
+}
+
+/// Prints the benchmark tables (`only`, or all when empty) for `size × size` images, scaling up
+/// to `max_size`.
+pub fn run(size: usize, repeats: usize, max_size: usize, only: &[Table]) -> anyhow::Result<()> {
+    let wanted = |table| only.is_empty() || only.contains(&table);
     say!(
         "Inversa bench: {size}×{size} grey images, f32, {} threads, median of {repeats} runs",
         rayon::current_num_threads()
     );
-    say!(
-        "memory bandwidth (parallel read + write, 64 MiB each): {:.1} GB/s\n",
-        dram_bandwidth() / 1e9
-    );
-    operators(size, repeats)?;
-    say!();
-    let blur = Blur::<f32>::new(&[1, size, size], &gaussian_kernel(2.0))?;
-    solver_iterations("Gaussian blur σ=2", &blur, repeats.min(5))?;
-    say!();
-    let mri = mri_8_coils(size)?;
-    solver_iterations("8-coil MRI, 4×", &mri, repeats.min(5))?;
-    say!();
-    scaling(repeats.min(5), max_size)?;
-    say!();
-    crate::bench_networks::run(repeats.min(5))
+    if wanted(Table::Operators) {
+        say!(
+            "memory bandwidth (parallel read + write, 64 MiB each): {:.1} GB/s\n",
+            dram_bandwidth() / 1e9
+        );
+        operators(size, repeats)?;
+        say!();
+    }
+    if wanted(Table::Solvers) {
+        let blur = Blur::<f32>::new(&[1, size, size], &gaussian_kernel(2.0))?;
+        solver_iterations("Gaussian blur σ=2", &blur, repeats.min(5))?;
+        say!();
+        let mri = mri_8_coils(size)?;
+        solver_iterations("8-coil MRI, 4×", &mri, repeats.min(5))?;
+        say!();
+    }
+    if wanted(Table::Scaling) {
+        scaling(repeats.min(5), max_size)?;
+        say!();
+    }
+    if wanted(Table::Networks) {
+        crate::bench_networks::run(repeats.min(5))?;
+    }
+    Ok(())
 }
 
 /// The multi-coil Cartesian MRI users run: 8 synthetic coils, random lines at 4×.

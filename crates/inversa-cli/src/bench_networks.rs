@@ -14,8 +14,10 @@ pub fn run(repeats: usize) -> anyhow::Result<()> {
         "ms",
         "GFLOP/s"
     );
-    let (seconds, flops) = conv_step(repeats)?;
-    row("conv2d 3×3 64→64, batch 8, 64×64, fwd+bwd", seconds, flops);
+    let (seconds, flops) = conv_step(repeats, Implementation::Candle)?;
+    row("candle conv2d 3×3 64→64, b8, 64², fwd+bwd", seconds, flops);
+    let (seconds, flops) = conv_step(repeats, Implementation::Inversa)?;
+    row("inversa conv2d 3×3 64→64, b8, 64², fwd+bwd", seconds, flops);
     let (seconds, flops) = ffdnet_forward(repeats)?;
     row("FFDNet colour forward, 1×3×256×256", seconds, flops);
     Ok(())
@@ -42,9 +44,16 @@ fn median(repeats: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::
     failure.map_or(Ok(seconds), Err)
 }
 
+/// Which convolution a row times.
+#[derive(Clone, Copy)]
+enum Implementation {
+    Candle,
+    Inversa,
+}
+
 /// Forward and backward (input and weight gradients) of one 3×3 convolution; FLOPs counted as
 /// 3 × the forward's 2·B·C_out·H·W·C_in·9.
-fn conv_step(repeats: usize) -> anyhow::Result<(f64, f64)> {
+fn conv_step(repeats: usize, implementation: Implementation) -> anyhow::Result<(f64, f64)> {
     let device = Device::Cpu;
     let (batch, channels, size) = (8, 64, 64);
     let weight =
@@ -64,7 +73,13 @@ fn conv_step(repeats: usize) -> anyhow::Result<(f64, f64)> {
         &device,
     )?)?;
     let seconds = median(repeats, || {
-        let loss = conv.forward(input.as_tensor())?.sqr()?.sum_all()?;
+        let output = match implementation {
+            Implementation::Candle => conv.forward(input.as_tensor())?,
+            Implementation::Inversa => {
+                inversa_learn::conv2d::conv2d(input.as_tensor(), weight.as_tensor(), 1)?
+            }
+        };
+        let loss = output.sqr()?.sum_all()?;
         let grads = loss.backward()?;
         anyhow::ensure!(grads.get(&weight).is_some(), "no weight gradient");
         Ok(())

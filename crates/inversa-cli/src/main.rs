@@ -71,6 +71,9 @@ enum Command {
         /// Largest image side in the scaling table (doubling from 256).
         #[arg(long, default_value_t = 2048)]
         max_size: usize,
+        /// Run only these tables (default: all).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        only: Vec<bench::Table>,
     },
 }
 
@@ -105,7 +108,8 @@ fn main() -> ExitCode {
             size,
             repeats,
             max_size,
-        } => bench::run(size, repeats, max_size).map_err(Failure::BadInput),
+            only,
+        } => bench::run(size, repeats, max_size, &only).map_err(Failure::BadInput),
         Command::List => {
             say!("{}", keys::list().trim_end());
             Ok(())

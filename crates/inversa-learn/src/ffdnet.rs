@@ -10,8 +10,9 @@
 //! last row/column and cropped back. One network covers every σ, which is what plug-and-play needs:
 //! each iteration asks for a different noise level.
 
+use crate::conv2d::{conv2d_layer, Conv2d};
 use candle_core::{DType, Device, Module, Result, Tensor};
-use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
+use candle_nn::VarBuilder;
 
 /// The pretrained colour weights, built into the binary so the denoiser needs no file.
 pub const COLOR_WEIGHTS: &[u8] = include_bytes!("../../../data/weights/ffdnet_color.safetensors");
@@ -34,10 +35,6 @@ impl FfdNet {
 
     /// The network with weights `conv0` … `conv11` (`weight` OIHW, `bias`) from `weights`.
     pub fn from_weights(weights: VarBuilder) -> Result<Self> {
-        let config = Conv2dConfig {
-            padding: 1,
-            ..Default::default()
-        };
         let layers = (0..LAYERS)
             .map(|i| {
                 let input = if i == 0 { 4 * COLORS + 1 } else { FEATURES };
@@ -46,7 +43,7 @@ impl FfdNet {
                 } else {
                     FEATURES
                 };
-                candle_nn::conv2d(input, output, 3, config, weights.pp(format!("conv{i}")))
+                conv2d_layer(input, output, 3, 1, weights.pp(format!("conv{i}")))
             })
             .collect::<Result<_>>()?;
         Ok(Self { layers })

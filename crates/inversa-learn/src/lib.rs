@@ -3,6 +3,7 @@
 //! autodiff graph, pretrained denoisers, and the plug-and-play prior that turns a denoiser into a
 //! proximal step for the core solvers.
 
+pub mod conv2d;
 pub mod denoiser;
 pub mod ffdnet;
 pub mod operator_bridge;

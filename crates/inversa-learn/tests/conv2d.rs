@@ -1,0 +1,102 @@
+//! The fast convolution against candle's own (an independent implementation): forward values,
+//! both gradients, and the gradient of a gradient, over kernel sizes, paddings and odd shapes.
+
+use candle_core::{Device, Result, Tensor, Var};
+use inversa_learn::conv2d::conv2d;
+
+fn max_difference(a: &Tensor, b: &Tensor) -> Result<f32> {
+    (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+}
+
+/// Reproducible values in [−1, 1) from a linear congruential sequence (candle's CPU generator
+/// cannot be seeded).
+fn random(shape: (usize, usize, usize, usize), seed: u64) -> Result<Tensor> {
+    let len = shape.0 * shape.1 * shape.2 * shape.3;
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let values: Vec<f32> = (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+        })
+        .collect();
+    Tensor::from_vec(values, shape, &Device::Cpu)
+}
+
+#[test]
+fn matches_candle_forward_and_gradients() -> Result<()> {
+    for (k, padding, (h, w)) in [
+        (3, 1, (13, 9)),
+        (1, 0, (5, 7)),
+        (5, 2, (11, 16)),
+        (3, 0, (8, 6)),
+        (3, 2, (4, 5)),
+    ] {
+        let x = Var::from_tensor(&random((2, 3, h, w), 1)?)?;
+        let weight = Var::from_tensor(&random((4, 3, k, k), 2)?)?;
+        let probe = random((2, 4, h + 2 * padding + 1 - k, w + 2 * padding + 1 - k), 3)?;
+
+        let ours = conv2d(x.as_tensor(), weight.as_tensor(), padding)?;
+        let reference = x.as_tensor().conv2d(weight.as_tensor(), padding, 1, 1, 1)?;
+        assert!(
+            max_difference(&ours, &reference)? < 1e-4,
+            "forward k={k} p={padding}"
+        );
+
+        let grads = (ours * &probe)?.sum_all()?.backward()?;
+        let reference_grads = (reference * &probe)?.sum_all()?.backward()?;
+        for var in [&x, &weight] {
+            let difference =
+                max_difference(grads.get(var).unwrap(), reference_grads.get(var).unwrap())?;
+            assert!(
+                difference < 1e-3,
+                "gradient k={k} p={padding}: {difference}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `L(w) = ‖∂/∂x ⟨probe, x ⊛ w⟩‖²` depends on `w` only through the input gradient; its gradient
+/// in `w` is compared with central finite differences (the LPN trains through such a gradient).
+#[test]
+fn gradient_of_the_input_gradient_matches_finite_differences() -> Result<()> {
+    let x = random((1, 2, 6, 5), 4)?.to_dtype(candle_core::DType::F32)?;
+    let probe = random((1, 3, 6, 5), 5)?;
+    let w0 = random((3, 2, 3, 3), 6)?;
+    let loss = |w: &Tensor| -> Result<(Tensor, Tensor)> {
+        let xv = Var::from_tensor(&x)?;
+        let inner = (conv2d(xv.as_tensor(), w, 1)? * &probe)?.sum_all()?;
+        let dx = inner.backward()?.get(&xv).unwrap().clone();
+        Ok((dx.sqr()?.sum_all()?, dx))
+    };
+    let w = Var::from_tensor(&w0)?;
+    let (value, _) = loss(w.as_tensor())?;
+    let analytic = value
+        .backward()?
+        .get(&w)
+        .unwrap()
+        .flatten_all()?
+        .to_vec1::<f32>()?;
+    let flat = w0.flatten_all()?.to_vec1::<f32>()?;
+    let h = 1e-2f32;
+    for i in [0, 7, 20, 33, 53] {
+        let shifted = |delta: f32| -> Result<f32> {
+            let mut v = flat.clone();
+            v[i] += delta;
+            let (value, _) = loss(&Tensor::from_vec(v, (3, 2, 3, 3), &Device::Cpu)?)?;
+            value.to_scalar::<f32>()
+        };
+        let numeric = (shifted(h)? - shifted(-h)?) / (2.0 * h);
+        let scale = numeric.abs().max(1.0);
+        assert!(
+            (numeric - analytic[i]).abs() < 2e-2 * scale,
+            "w[{i}]: {numeric} vs {}",
+            analytic[i]
+        );
+    }
+    Ok(())
+}
