@@ -307,14 +307,20 @@ def nn():
         row("networks", "PyTorch", (float("nan"), float("nan")), float("nan"), f"not installed: {error}")
         return
     torch.set_num_threads(2)
-    bench = subprocess.run([str(INVERSA), "bench", "--size", "64", "--repeats", "5", "--max-size", "0"],
+    bench = subprocess.run([str(INVERSA), "bench", "--only", "networks", "--repeats", "5"],
                            env=ENV, capture_output=True, text=True).stdout
-    ours = {l.split()[0]: float(l.split()[-2]) / 1e3 for l in bench.splitlines() if l.startswith(("conv2d", "FFDNet"))}
-    conv_task, ffdnet_task = "conv2d 3×3 64→64, batch 8, 64×64, fwd+bwd", "FFDNet colour forward, 1×3×256×256"
-    row(conv_task, "Inversa (candle 0.11.1 CPU)", (float("nan"), float("nan")), ours["conv2d"])
-    reference(conv_task, ours["conv2d"])
-    row(ffdnet_task, "Inversa (candle 0.11.1 CPU)", (float("nan"), float("nan")), ours["FFDNet"])
-    reference(ffdnet_task, ours["FFDNet"])
+    ours = {" ".join(l.split()[:2]): float(l.split()[-2]) / 1e3 for l in bench.splitlines()
+            if l.startswith(("candle conv2d", "inversa conv2d", "FFDNet", "DnCNN"))}
+    conv_task = "conv2d 3×3 64→64, batch 8, 64×64, fwd+bwd"
+    ffdnet_task = "FFDNet colour forward, 1×3×256×256"
+    dncnn_task = "DnCNN 17 layers, 64 ch, forward, 1×1×256×256"
+    row(conv_task, "Inversa conv2d (im2col + gemm, CPU)", (float("nan"), float("nan")), ours["inversa conv2d"])
+    reference(conv_task, ours["inversa conv2d"])
+    row(conv_task, "candle 0.11.1 conv2d (CPU)", (float("nan"), float("nan")), ours["candle conv2d"])
+    row(ffdnet_task, "Inversa", (float("nan"), float("nan")), ours["FFDNet colour"])
+    reference(ffdnet_task, ours["FFDNet colour"])
+    row(dncnn_task, "Inversa", (float("nan"), float("nan")), ours["DnCNN 17"])
+    reference(dncnn_task, ours["DnCNN 17"])
 
     x = torch.randn(8, 64, 64, 64, requires_grad=True)
     w = (0.05 * torch.randn(64, 64, 3, 3)).requires_grad_()
@@ -340,6 +346,22 @@ def nn():
     ffdnet()
     _, t = timed(ffdnet, repeats=5)
     row(ffdnet_task, f"PyTorch {torch.__version__} CPU", (float("nan"), float("nan")), t)
+
+    layers = [(0.05 * torch.randn(1 if i == 16 else 64, 1 if i == 0 else 64, 3, 3), torch.zeros(1 if i == 16 else 64))
+              for i in range(17)]
+    grey = torch.rand(1, 1, 256, 256)
+
+    def dncnn():
+        with torch.no_grad():
+            z = grey
+            for i, (wi, bi) in enumerate(layers):
+                z = F.conv2d(z, wi, bi, padding=1)
+                if i < 16:
+                    z = F.relu(z)
+            return grey - z
+    dncnn()
+    _, t = timed(dncnn, repeats=5)
+    row(dncnn_task, f"PyTorch {torch.__version__} CPU", (float("nan"), float("nan")), t)
 
 
 def main():

@@ -20,6 +20,8 @@ pub fn run(repeats: usize) -> anyhow::Result<()> {
     row("inversa conv2d 3×3 64→64, b8, 64², fwd+bwd", seconds, flops);
     let (seconds, flops) = ffdnet_forward(repeats)?;
     row("FFDNet colour forward, 1×3×256×256", seconds, flops);
+    let (seconds, flops) = dncnn_forward(repeats)?;
+    row("DnCNN 17 layers, 64 ch, forward, 1×1×256²", seconds, flops);
     Ok(())
 }
 
@@ -99,4 +101,32 @@ fn ffdnet_forward(repeats: usize) -> anyhow::Result<(f64, f64)> {
     let pixels = (128 * 128) as f64;
     let macs = 9.0 * (13.0 * 96.0 + 10.0 * 96.0 * 96.0 + 96.0 * 12.0);
     Ok((seconds, 2.0 * pixels * macs))
+}
+
+/// The 17-layer, 64-channel DnCNN of Zhang et al. (2017) at 256², grey, with random weights:
+/// the shape the learned-priors issue timed PyTorch on.
+fn dncnn_forward(repeats: usize) -> anyhow::Result<(f64, f64)> {
+    let device = Device::Cpu;
+    let layers = (0..17)
+        .map(|i| {
+            let input = if i == 0 { 1 } else { 64 };
+            let output = if i == 16 { 1 } else { 64 };
+            let weight = Tensor::randn(0f32, 0.05, (output, input, 3, 3), &device)?;
+            Ok(inversa_learn::conv2d::Conv2d::new(weight, None, 1))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let x = Tensor::rand(0f32, 1.0, (1, 1, 256, 256), &device)?;
+    let seconds = median(repeats, || {
+        let mut z = x.clone();
+        for (i, layer) in layers.iter().enumerate() {
+            z = layer.forward(&z)?;
+            if i < 16 {
+                z = z.relu()?;
+            }
+        }
+        std::hint::black_box((&x - z)?);
+        Ok(())
+    })?;
+    let macs = 9.0 * (64.0 + 15.0 * 64.0 * 64.0 + 64.0);
+    Ok((seconds, 2.0 * (256.0 * 256.0) * macs))
 }

@@ -98,6 +98,7 @@ impl From<inversa::Error> for Failure {
 }
 
 fn main() -> ExitCode {
+    heap::keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Demo {
         out: PathBuf::from("inversa-demo"),
