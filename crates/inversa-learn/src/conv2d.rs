@@ -4,11 +4,13 @@
 //! Measured before writing it (`inversa bench`, 2 threads): candle 0.11's conv2d forward+backward
 //! ran at ~24 GFLOP/s against PyTorch's ~150. Candle computes the input gradient with its
 //! `conv_transpose2d`, a direct loop, and packs its im2col matrix in a layout that the GEMM has to
-//! re-pack. Here all three products (output, input gradient, weight gradient) are one blocked
-//! GEMM each (the `gemm` crate, which candle already builds) over an im2col matrix laid out as
-//! `[C·k·k, pixels]`, so that rows of the image are copied whole. Work is split into blocks of
-//! output rows of one image, one GEMM per block on one thread; the weight gradient sums the blocks
-//! in a fixed grouping, so results do not depend on the number of threads.
+//! re-pack. Here 3×3 kernels (nearly every layer of our networks) go through Winograd's
+//! F(2×2, 3×3) (`conv2d_winograd.rs`, 2.25× fewer multiply-adds); other kernels and the weight
+//! gradient are one blocked GEMM each (the `gemm` crate, which candle already builds, with its
+//! AVX-512 kernels enabled) over an im2col matrix laid out as `[C·k·k, pixels]`, so that rows of
+//! the image are copied whole. Work is split into blocks of output rows of one image, one GEMM per
+//! block on one thread; the weight gradient sums the blocks in a fixed grouping, so results do not
+//! depend on the number of threads.
 //!
 //! The input gradient is itself a convolution (of the output gradient with the spatially flipped,
 //! channel-transposed kernel, padded by `k−1−p`) built from differentiable candle operations, so
@@ -82,22 +84,22 @@ pub fn conv2d(x: &Tensor, w: &Tensor, padding: usize) -> Result<Tensor> {
 
 /// The shapes of one convolution.
 #[derive(Clone, Copy, Debug)]
-struct Geometry {
-    batch: usize,
-    channels: usize,
-    height: usize,
-    width: usize,
-    outputs: usize,
-    kernel: usize,
-    padding: usize,
+pub(crate) struct Geometry {
+    pub(crate) batch: usize,
+    pub(crate) channels: usize,
+    pub(crate) height: usize,
+    pub(crate) width: usize,
+    pub(crate) outputs: usize,
+    pub(crate) kernel: usize,
+    pub(crate) padding: usize,
 }
 
 impl Geometry {
-    fn out_height(&self) -> usize {
+    pub(crate) fn out_height(&self) -> usize {
         self.height + 2 * self.padding + 1 - self.kernel
     }
 
-    fn out_width(&self) -> usize {
+    pub(crate) fn out_width(&self) -> usize {
         self.width + 2 * self.padding + 1 - self.kernel
     }
 
@@ -229,8 +231,7 @@ fn im2col(g: &Geometry, x: &[f32], image: usize, first: usize, rows: usize, patc
 
 /// `dst (m×n) = lhs (m×k) · rhs (k×n)` (or `+=` when `accumulate`) on the calling thread, each
 /// matrix given by its pointer and (row, column) strides.
-#[allow(clippy::too_many_arguments)]
-fn matmul(
+pub(crate) fn matmul(
     (m, n, k): (usize, usize, usize),
     dst: (*mut f32, isize, isize),
     lhs: (*const f32, isize, isize),
@@ -266,14 +267,14 @@ fn matmul(
 
 /// A pointer that may cross threads; each block writes a disjoint part of the output.
 #[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
+pub(crate) struct SendPtr(pub(crate) *mut f32);
 // SAFETY: blocks write disjoint rows of the output buffer, which outlives the parallel loop.
 unsafe impl Send for SendPtr {}
 unsafe impl Sync for SendPtr {}
 
 impl SendPtr {
     /// The pointer (a method, so closures capture the whole `SendPtr`, not its field).
-    fn get(self) -> *mut f32 {
+    pub(crate) fn get(self) -> *mut f32 {
         self.0
     }
 }
@@ -385,7 +386,12 @@ impl CustomOp2 for Convolution {
         wl: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let g = geometry(xl, wl, self.padding)?;
-        let y = forward(&g, slice(xs, xl)?, slice(ws, wl)?);
+        let (x, w) = (slice(xs, xl)?, slice(ws, wl)?);
+        let y = if g.kernel == 3 {
+            crate::conv2d_winograd::forward(&g, x, w)
+        } else {
+            forward(&g, x, w)
+        };
         let shape = Shape::from((g.batch, g.outputs, g.out_height(), g.out_width()));
         Ok((CpuStorage::F32(y), shape))
     }

@@ -4,6 +4,7 @@
 //! proximal step for the core solvers.
 
 pub mod conv2d;
+mod conv2d_winograd;
 pub mod denoiser;
 pub mod ffdnet;
 pub mod operator_bridge;

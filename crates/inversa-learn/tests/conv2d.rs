@@ -1,5 +1,7 @@
 //! The fast convolution against candle's own (an independent implementation): forward values,
-//! both gradients, and the gradient of a gradient, over kernel sizes, paddings and odd shapes.
+//! both gradients, and the gradient of a gradient, over kernel sizes (3×3 goes through Winograd,
+//! the others through im2col), paddings, odd shapes, and images wide enough to be split into
+//! several blocks of tile rows.
 
 use candle_core::{Device, Result, Tensor, Var};
 use inversa_learn::conv2d::conv2d;
