@@ -82,6 +82,23 @@ pub fn conv2d(x: &Tensor, w: &Tensor, padding: usize) -> Result<Tensor> {
         .apply_op2(&w.contiguous()?, Convolution { padding })
 }
 
+/// The adjoint of `x ↦ x ⊛ w` (a transposed convolution): `dy [B, O, H', W'] ↦ [B, C, H, W]`,
+/// the convolution of `dy` with the spatially flipped, channel-transposed kernel padded by
+/// `k − 1 − padding`. Differentiable in both arguments.
+pub fn conv2d_adjoint(dy: &Tensor, w: &Tensor, padding: usize) -> Result<Tensor> {
+    let k = w.dim(2)?;
+    if padding + 1 > k {
+        candle_core::bail!("conv2d adjoint: needs padding < kernel size, got {padding} and {k}");
+    }
+    let reversed = Tensor::new((0..k as u32).rev().collect::<Vec<_>>(), w.device())?;
+    let flipped = w
+        .transpose(0, 1)?
+        .contiguous()?
+        .index_select(&reversed, 2)?
+        .index_select(&reversed, 3)?;
+    conv2d(dy, &flipped, k - 1 - padding)
+}
+
 /// The shapes of one convolution.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Geometry {
@@ -404,17 +421,8 @@ impl CustomOp2 for Convolution {
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let k = w.dim(2)?;
-        if self.padding + 1 > k {
-            candle_core::bail!("conv2d: the input gradient needs padding < kernel size");
-        }
         let dx = if x.track_op() {
-            let reversed = Tensor::new((0..k as u32).rev().collect::<Vec<_>>(), w.device())?;
-            let flipped = w
-                .transpose(0, 1)?
-                .contiguous()?
-                .index_select(&reversed, 2)?
-                .index_select(&reversed, 3)?;
-            Some(conv2d(dy, &flipped, k - 1 - self.padding)?)
+            Some(conv2d_adjoint(dy, w, self.padding)?)
         } else {
             None
         };

@@ -7,6 +7,7 @@ pub mod conv2d;
 mod conv2d_winograd;
 pub mod denoiser;
 pub mod ffdnet;
+pub mod lpn;
 pub mod operator_bridge;
 pub mod pnp;
 pub mod registry;
