@@ -28,6 +28,9 @@
 use crate::conv2d::{conv2d, conv2d_adjoint};
 use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::{Init, VarBuilder, VarMap};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
 
 /// The architecture.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -69,8 +72,8 @@ fn hidden_name(k: usize) -> String {
 }
 
 impl LearnedProximalNetwork {
-    /// A network with weights under `vb`; when training from a fresh [`VarMap`], `W_k` start at
-    /// `exp(N(−10, 0.1))` (tiny and positive) as in the paper's code, `H_k` uniform ±1/3.
+    /// A network with weights under `vb` (fresh variables: `H_k` uniform ±1/3, `W_k` to be set by
+    /// [`Self::initialise_nonnegative`]).
     pub fn new(shape: LpnShape, vb: VarBuilder) -> Result<Self> {
         let stacked = shape.layers * shape.hidden + 1;
         let uniform = Init::Uniform {
@@ -103,19 +106,29 @@ impl LearnedProximalNetwork {
         })
     }
 
-    /// A fresh network for training: its variables live in `varmap`, the non-negative ones
-    /// initialised as `exp(N(−10, 0.1))`.
-    pub fn for_training(shape: LpnShape, varmap: &VarMap) -> Result<Self> {
-        let net = Self::new(
-            shape,
-            VarBuilder::from_varmap(varmap, DType::F32, &Device::Cpu),
-        )?;
-        for (name, var) in varmap.data().lock().expect("varmap lock").iter() {
+    /// A fresh network for training, its variables in `varmap`, the non-negative ones drawn by
+    /// [`Self::initialise_nonnegative`] from `seed`.
+    pub fn for_training(shape: LpnShape, varmap: &VarMap, seed: u64) -> Result<Self> {
+        let net = Self::new(shape, VarBuilder::from_varmap(varmap, DType::F32, &Device::Cpu))?;
+        Self::initialise_nonnegative(varmap, seed)?;
+        Ok(net)
+    }
+
+    /// Sets the non-negative weights of `varmap` to `exp(N(−10, 0.1))` (tiny and positive), the
+    /// paper's initialisation, drawn from `seed`.
+    pub fn initialise_nonnegative(varmap: &VarMap, seed: u64) -> Result<()> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x4c50_4e00);
+        let mut vars: Vec<_> = varmap.data().lock().expect("varmap lock").clone().into_iter().collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, var) in vars {
             if name.starts_with("hidden") {
-                var.set(&var.as_tensor().exp()?)?;
+                let values: Vec<f32> = (0..var.elem_count())
+                    .map(|_| (-10.0 + 0.1 * rng.sample::<f32, _>(StandardNormal)).exp())
+                    .collect();
+                var.set(&Tensor::from_vec(values, var.shape(), var.device())?)?;
             }
         }
-        Ok(net)
+        Ok(())
     }
 
     /// The architecture.

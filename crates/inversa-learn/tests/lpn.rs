@@ -32,7 +32,7 @@ fn network(seed: u64) -> Result<(LearnedProximalNetwork, VarMap)> {
         beta: 4.0,
         alpha: 0.05,
     };
-    let net = LearnedProximalNetwork::for_training(shape, &varmap)?;
+    let net = LearnedProximalNetwork::for_training(shape, &varmap, 0)?;
     for (i, (name, var)) in varmap.data().lock().unwrap().iter().enumerate() {
         if name.starts_with("hidden") {
             let dims = var.as_tensor().dims().to_vec();
@@ -122,7 +122,7 @@ fn regulariser_of_a_quadratic_potential_is_closed_form() -> Result<()> {
         beta: 4.0,
         alpha: 0.5,
     };
-    let net = LearnedProximalNetwork::for_training(shape, &varmap)?;
+    let net = LearnedProximalNetwork::for_training(shape, &varmap, 0)?;
     for var in varmap.all_vars() {
         var.set(&var.as_tensor().zeros_like()?)?;
     }
