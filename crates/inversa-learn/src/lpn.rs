@@ -109,7 +109,10 @@ impl LearnedProximalNetwork {
     /// A fresh network for training, its variables in `varmap`, the non-negative ones drawn by
     /// [`Self::initialise_nonnegative`] from `seed`.
     pub fn for_training(shape: LpnShape, varmap: &VarMap, seed: u64) -> Result<Self> {
-        let net = Self::new(shape, VarBuilder::from_varmap(varmap, DType::F32, &Device::Cpu))?;
+        let net = Self::new(
+            shape,
+            VarBuilder::from_varmap(varmap, DType::F32, &Device::Cpu),
+        )?;
         Self::initialise_nonnegative(varmap, seed)?;
         Ok(net)
     }
@@ -118,7 +121,13 @@ impl LearnedProximalNetwork {
     /// paper's initialisation, drawn from `seed`.
     pub fn initialise_nonnegative(varmap: &VarMap, seed: u64) -> Result<()> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x4c50_4e00);
-        let mut vars: Vec<_> = varmap.data().lock().expect("varmap lock").clone().into_iter().collect();
+        let mut vars: Vec<_> = varmap
+            .data()
+            .lock()
+            .expect("varmap lock")
+            .clone()
+            .into_iter()
+            .collect();
         vars.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, var) in vars {
             if name.starts_with("hidden") {
