@@ -309,18 +309,21 @@ def nn():
     torch.set_num_threads(2)
     bench = subprocess.run([str(INVERSA), "bench", "--only", "networks", "--repeats", "5"],
                            env=ENV, capture_output=True, text=True).stdout
-    ours = {" ".join(l.split()[:2]): float(l.split()[-2]) / 1e3 for l in bench.splitlines()
+    ours = {" ".join(l.split()[:3 if l.startswith("DnCNN") else 2]): float(l.split()[-2]) / 1e3 for l in bench.splitlines()
             if l.startswith(("candle conv2d", "inversa conv2d", "FFDNet", "DnCNN"))}
     conv_task = "conv2d 3×3 64→64, batch 8, 64×64, fwd+bwd"
     ffdnet_task = "FFDNet colour forward, 1×3×256×256"
     dncnn_task = "DnCNN 17 layers, 64 ch, forward, 1×1×256×256"
+    step_task = "DnCNN 17 layers training step (MSE fwd+bwd, no optimiser), batch 8, 64×64"
     row(conv_task, "Inversa conv2d (im2col + gemm, CPU)", (float("nan"), float("nan")), ours["inversa conv2d"])
     reference(conv_task, ours["inversa conv2d"])
     row(conv_task, "candle 0.11.1 conv2d (CPU)", (float("nan"), float("nan")), ours["candle conv2d"])
     row(ffdnet_task, "Inversa", (float("nan"), float("nan")), ours["FFDNet colour"])
     reference(ffdnet_task, ours["FFDNet colour"])
-    row(dncnn_task, "Inversa", (float("nan"), float("nan")), ours["DnCNN 17"])
-    reference(dncnn_task, ours["DnCNN 17"])
+    row(dncnn_task, "Inversa", (float("nan"), float("nan")), ours["DnCNN 17 layers,"])
+    reference(dncnn_task, ours["DnCNN 17 layers,"])
+    row(step_task, "Inversa", (float("nan"), float("nan")), ours["DnCNN 17 training"])
+    reference(step_task, ours["DnCNN 17 training"])
 
     x = torch.randn(8, 64, 64, 64, requires_grad=True)
     w = (0.05 * torch.randn(64, 64, 3, 3)).requires_grad_()
@@ -362,6 +365,21 @@ def nn():
     dncnn()
     _, t = timed(dncnn, repeats=5)
     row(dncnn_task, f"PyTorch {torch.__version__} CPU", (float("nan"), float("nan")), t)
+
+    trained = [(wi.clone().requires_grad_(), bi) for wi, bi in layers]
+    clean = torch.rand(8, 1, 64, 64)
+    noisy = clean + 0.1 * torch.randn(8, 1, 64, 64)
+
+    def step():
+        z = noisy
+        for i, (wi, bi) in enumerate(trained):
+            z = F.conv2d(z, wi, padding=1)
+            if i < 16:
+                z = F.relu(z)
+        ((noisy - z - clean) ** 2).mean().backward()
+    step()
+    _, t = timed(step, repeats=5)
+    row(step_task, f"PyTorch {torch.__version__} CPU", (float("nan"), float("nan")), t)
 
 
 def main():

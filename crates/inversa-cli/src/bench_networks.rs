@@ -22,6 +22,8 @@ pub fn run(repeats: usize) -> anyhow::Result<()> {
     row("FFDNet colour forward, 1×3×256×256", seconds, flops);
     let (seconds, flops) = dncnn_forward(repeats)?;
     row("DnCNN 17 layers, 64 ch, forward, 1×1×256²", seconds, flops);
+    let (seconds, flops) = dncnn_training_step(repeats)?;
+    row("DnCNN 17 training step, batch 8, 64²", seconds, flops);
     Ok(())
 }
 
@@ -103,30 +105,68 @@ fn ffdnet_forward(repeats: usize) -> anyhow::Result<(f64, f64)> {
     Ok((seconds, 2.0 * pixels * macs))
 }
 
-/// The 17-layer, 64-channel DnCNN of Zhang et al. (2017) at 256², grey, with random weights:
-/// the shape the learned-priors issue timed PyTorch on.
-fn dncnn_forward(repeats: usize) -> anyhow::Result<(f64, f64)> {
+/// The 17-layer, 64-channel DnCNN of Zhang et al. (2017) with random weights (the shape the
+/// learned-priors issue timed PyTorch on), and its FLOPs per pixel.
+fn dncnn_17() -> anyhow::Result<(Vec<inversa_learn::conv2d::Conv2d>, Vec<Var>, f64)> {
     let device = Device::Cpu;
+    let mut vars = Vec::new();
     let layers = (0..17)
         .map(|i| {
             let input = if i == 0 { 1 } else { 64 };
             let output = if i == 16 { 1 } else { 64 };
-            let weight = Tensor::randn(0f32, 0.05, (output, input, 3, 3), &device)?;
-            Ok(inversa_learn::conv2d::Conv2d::new(weight, None, 1))
+            let weight =
+                Var::from_tensor(&Tensor::randn(0f32, 0.05, (output, input, 3, 3), &device)?)?;
+            let layer = inversa_learn::conv2d::Conv2d::new(weight.as_tensor().clone(), None, 1);
+            vars.push(weight);
+            Ok(layer)
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let x = Tensor::rand(0f32, 1.0, (1, 1, 256, 256), &device)?;
-    let seconds = median(repeats, || {
-        let mut z = x.clone();
-        for (i, layer) in layers.iter().enumerate() {
-            z = layer.forward(&z)?;
-            if i < 16 {
-                z = z.relu()?;
-            }
+    let macs = 9.0 * (64.0 + 15.0 * 64.0 * 64.0 + 64.0);
+    Ok((layers, vars, 2.0 * macs))
+}
+
+/// `x − net(x)` through the 17 layers.
+fn dncnn_apply(
+    layers: &[inversa_learn::conv2d::Conv2d],
+    x: &Tensor,
+) -> candle_core::Result<Tensor> {
+    let mut z = x.clone();
+    for (i, layer) in layers.iter().enumerate() {
+        z = layer.forward(&z)?;
+        if i + 1 < layers.len() {
+            z = z.relu()?;
         }
-        std::hint::black_box((&x - z)?);
+    }
+    x - z
+}
+
+/// One DnCNN-17 forward pass on a 256² grey image.
+fn dncnn_forward(repeats: usize) -> anyhow::Result<(f64, f64)> {
+    let (layers, _, flops_per_pixel) = dncnn_17()?;
+    let x = Tensor::rand(0f32, 1.0, (1, 1, 256, 256), &Device::Cpu)?;
+    let seconds = median(repeats, || {
+        std::hint::black_box(dncnn_apply(&layers, &x)?);
         Ok(())
     })?;
-    let macs = 9.0 * (64.0 + 15.0 * 64.0 * 64.0 + 64.0);
-    Ok((seconds, 2.0 * (256.0 * 256.0) * macs))
+    Ok((seconds, flops_per_pixel * 256.0 * 256.0))
+}
+
+/// One training step of DnCNN-17 without the optimiser update: the MSE loss on a batch of eight
+/// 64² crops, forward and backward to every weight (FLOPs: 3 × the forward's).
+fn dncnn_training_step(repeats: usize) -> anyhow::Result<(f64, f64)> {
+    let (layers, vars, flops_per_pixel) = dncnn_17()?;
+    let clean = Tensor::rand(0f32, 1.0, (8, 1, 64, 64), &Device::Cpu)?;
+    let noisy = (&clean + Tensor::randn(0f32, 0.1, (8, 1, 64, 64), &Device::Cpu)?)?;
+    let seconds = median(repeats, || {
+        let loss = (dncnn_apply(&layers, &noisy)? - &clean)?
+            .sqr()?
+            .mean_all()?;
+        let grads = loss.backward()?;
+        anyhow::ensure!(
+            vars.iter().all(|v| grads.get(v).is_some()),
+            "a weight has no gradient"
+        );
+        Ok(())
+    })?;
+    Ok((seconds, 3.0 * flops_per_pixel * 8.0 * 64.0 * 64.0))
 }
