@@ -1,6 +1,7 @@
 //! A denoiser as the core solvers see it: a map from a noisy `[C, H, W]` image and a noise level to
 //! a clean one, on plain `f32` slices.
 
+use crate::dncnn::DnCnn;
 use crate::ffdnet::FfdNet;
 use candle_core::{Device, Tensor};
 
@@ -49,6 +50,36 @@ impl Denoiser for FfdNet {
         };
         // `supports` accepted the shape when the task was built; a failure here is a bug.
         let clean = run().expect("FFDNet forward on a supported shape");
+        out.copy_from_slice(&clean);
+    }
+}
+
+impl Denoiser for DnCnn {
+    fn name(&self) -> &str {
+        "dncnn"
+    }
+
+    fn supports(&self, shape: &[usize]) -> Result<(), String> {
+        match shape {
+            [c, h, w] if *c >= 1 && *h >= 1 && *w >= 1 => Ok(()),
+            _ => Err(format!(
+                "DnCNN denoises [channels, height, width] images, not {shape:?}"
+            )),
+        }
+    }
+
+    /// The network is grey; the channels of a colour image are denoised independently, as one
+    /// batch.
+    fn denoise(&self, image: &[f32], shape: &[usize], sigma: f32, out: &mut [f32]) {
+        let (c, h, w) = (shape[0], shape[1], shape[2]);
+        let run = || -> candle_core::Result<Vec<f32>> {
+            let x = Tensor::from_slice(image, (c, 1, h, w), &Device::Cpu)?;
+            self.forward_level(&x, sigma)?
+                .flatten_all()?
+                .to_vec1::<f32>()
+        };
+        // `supports` accepted the shape when the task was built; a failure here is a bug.
+        let clean = run().expect("DnCNN forward on a supported shape");
         out.copy_from_slice(&clean);
     }
 }
