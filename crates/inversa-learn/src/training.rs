@@ -248,6 +248,16 @@ pub fn plot(history: &History, path: &Path) -> inversa::Result<()> {
         .enumerate()
         .map(|(i, &l)| ((i + 1) as f64, f64::from(l)))
         .collect();
+    // Each batch's loss scatters with its noise levels; the running mean shows the trend.
+    let mean: Vec<(f64, f64)> = (0..loss.len())
+        .map(|i| {
+            let recent = &loss[i.saturating_sub(49)..=i];
+            (
+                loss[i].0,
+                recent.iter().map(|p| p.1).sum::<f64>() / recent.len() as f64,
+            )
+        })
+        .collect();
     let names: Vec<&String> = history
         .validation
         .first()
@@ -270,10 +280,16 @@ pub fn plot(history: &History, path: &Path) -> inversa::Result<()> {
             x_label: "step".into(),
             y_label: "loss".into(),
             log_y: true,
-            series: vec![Series {
-                label: "loss".into(),
-                values: loss,
-            }],
+            series: vec![
+                Series {
+                    label: "loss".into(),
+                    values: loss,
+                },
+                Series {
+                    label: "mean of 50".into(),
+                    values: mean,
+                },
+            ],
         },
         Panel {
             title: "validation".into(),
