@@ -44,6 +44,7 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   tv:      prox_iterations = 20 (dual steps per prox in fista/admm/hqs)
   wavelet: wavelet = "db4" | "db2" | "haar", levels = 4
   pnp:     denoiser = "ffdnet" (pretrained colour FFDNet; grey images as three equal channels)
+           | "dncnn" (bundled grey DnCNN; colour channel by channel) | "weights.safetensors" (trained DnCNN)
 
 [solver]
   kind = "pdhg" | "fista" | "admm" | "hqs" | "red" | "cg" | "fbp"

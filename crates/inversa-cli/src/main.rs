@@ -1,4 +1,4 @@
-//! `inversa`: run reconstruction tasks from TOML files.
+//! `inversa`: run reconstruction tasks from TOML files, and train the networks they use.
 //!
 //! Exit codes: 0 success, 1 the reconstruction failed (e.g. the solver diverged), 2 bad input.
 
@@ -16,6 +16,7 @@ mod demo;
 mod heap;
 mod keys;
 mod progress;
+mod train;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -75,6 +76,8 @@ enum Command {
         #[arg(long, value_enum, value_delimiter = ',')]
         only: Vec<bench::Table>,
     },
+    /// Train a network: `inversa train denoiser --images DIR --out W.safetensors`, or `inversa train config.toml`.
+    Train(Box<train::TrainArgs>),
 }
 
 /// A task file, with the learned priors available next to the core's.
@@ -111,6 +114,7 @@ fn main() -> ExitCode {
             max_size,
             only,
         } => bench::run(size, repeats, max_size, &only).map_err(Failure::BadInput),
+        Command::Train(args) => train::run(*args),
         Command::List => {
             say!("{}", keys::list().trim_end());
             Ok(())

@@ -1,9 +1,11 @@
-//! A progress bar on the terminal (indicatif hides it when stderr is not a terminal, e.g. in CI logs).
+//! Progress bars on the terminal (indicatif hides them when stderr is not a terminal, e.g. in CI
+//! logs): one for a task's iterations, one for training steps.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use inversa::solvers::Iteration;
 use inversa::task::Task;
 use inversa::Real;
+use inversa_learn::training::Progress;
 
 pub struct Bar(ProgressBar);
 
@@ -48,4 +50,54 @@ fn task_iterations(source: &str) -> Option<u64> {
         .get("iterations")?
         .as_integer()
         .map(|v| v as u64)
+}
+
+/// The bar of `inversa train`: step, running loss and learning rate; validation results are printed
+/// above it (or on their own lines when the bar is hidden, so that logs keep them).
+pub struct TrainBar(ProgressBar);
+
+impl TrainBar {
+    pub fn new(steps: usize) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "train [{bar:30}] {pos}/{len} {msg} ({elapsed}, eta {eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        Self(bar)
+    }
+
+    pub fn update(&self, progress: &Progress) {
+        self.0.set_position(progress.step as u64);
+        if progress.step % 10 == 0 || progress.step == progress.steps {
+            self.0.set_message(format!(
+                "loss {:.3e}, lr {:.1e}",
+                progress.running_loss, progress.learning_rate
+            ));
+        }
+        if let Some(validation) = progress.validation {
+            let metrics: Vec<String> = validation
+                .metrics
+                .iter()
+                .map(|(name, value)| format!("{name} {value:.2}"))
+                .collect();
+            let line = format!(
+                "step {}: loss {:.3e}, {}",
+                validation.step,
+                progress.running_loss,
+                metrics.join(", ")
+            );
+            if self.0.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                self.0.println(line);
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
 }

@@ -314,3 +314,176 @@ fn bench_prints_every_operator_and_solver_with_its_operator_calls() {
     }
     assert!(text.contains("256²"), "no scaling row in:\n{text}");
 }
+
+/// A folder of three small synthetic grey training images (stripes and a square).
+fn training_images(dir: &Path) -> PathBuf {
+    let folder = dir.join("images");
+    std::fs::create_dir_all(&folder).unwrap();
+    for k in 0..3usize {
+        let values: Vec<f32> = (0..40 * 40)
+            .map(|p| {
+                let (y, x) = (p / 40, p % 40);
+                let square = (10..26).contains(&(x + k)) && (8..30).contains(&y);
+                if square {
+                    0.8
+                } else {
+                    0.2 + 0.02 * ((x + y * k) % 10) as f32
+                }
+            })
+            .collect();
+        inversa::io::write_png_u8(&folder.join(format!("i{k}.png")), &[1, 40, 40], &values)
+            .unwrap();
+    }
+    folder
+}
+
+const TINY_TRAINING: [&str; 12] = [
+    "--steps",
+    "12",
+    "--batch",
+    "4",
+    "--crop",
+    "16",
+    "--depth",
+    "3",
+    "--features",
+    "6",
+    "--warmup",
+    "2",
+];
+
+#[test]
+fn train_denoiser_writes_its_files_resumes_and_never_overwrites_by_default() {
+    let dir = scratch("train");
+    training_images(&dir);
+    let mut args = vec![
+        "train",
+        "denoiser",
+        "--images",
+        "images",
+        "--out",
+        "w.safetensors",
+    ];
+    args.extend(["--validation", "images"]);
+    args.extend(TINY_TRAINING);
+    let output = inversa(&args, &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    for level in ["   15", "   25", "   50"] {
+        assert!(
+            text.contains(level),
+            "the validation table lists σ = {level}: {text}"
+        );
+    }
+    for file in [
+        "w.safetensors",
+        "w.safetensors.history.json",
+        "w.safetensors.plot.png",
+    ] {
+        assert!(dir.join(file).is_file(), "missing {file}");
+    }
+    let weights = std::fs::read(dir.join("w.safetensors")).unwrap();
+    let again = inversa(&args, &dir);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(stderr(&again).contains("--resume"), "{}", stderr(&again));
+    assert_eq!(
+        std::fs::read(dir.join("w.safetensors")).unwrap(),
+        weights,
+        "untouched"
+    );
+    // The checkpoint's settings carry over: a resume asking for more steps is refused by name.
+    let more = inversa(
+        &[
+            "train",
+            "denoiser",
+            "--images",
+            "images",
+            "--out",
+            "w.safetensors",
+            "--resume",
+            "--steps",
+            "20",
+        ],
+        &dir,
+    );
+    assert_eq!(more.status.code(), Some(2), "{}", stderr(&more));
+    assert!(stderr(&more).contains("steps"), "{}", stderr(&more));
+    let done = inversa(
+        &[
+            "train",
+            "denoiser",
+            "--images",
+            "images",
+            "--out",
+            "w.safetensors",
+            "--resume",
+        ],
+        &dir,
+    );
+    assert!(done.status.success(), "{}", stderr(&done));
+    // The trained weights work as a plug-and-play prior named by path.
+    std::fs::write(
+        dir.join("pnp.toml"),
+        SMALL_DEBLUR
+            .replace(
+                "kind = \"tv\"",
+                "kind = \"pnp\"\ndenoiser = \"w.safetensors\"",
+            )
+            .replace("weight = 0.004", "weight = 1e-5")
+            .replace(
+                "kind = \"pdhg\"\niterations = 150",
+                "kind = \"hqs\"\niterations = 3",
+            ),
+    )
+    .unwrap();
+    let pnp = inversa(&["run", "pnp.toml", "--out", "pnp"], &dir);
+    assert!(pnp.status.success(), "{}", stderr(&pnp));
+}
+
+#[test]
+fn train_from_a_toml_file_and_its_bad_input() {
+    let dir = scratch("train-toml");
+    training_images(&dir);
+    let config = "[train]\nimages = \"images\"\nout = \"w.safetensors\"\nsteps = 3\nbatch = 2\ncrop = 16\ndepth = 2\nfeatures = 4\n";
+    std::fs::write(dir.join("train.toml"), config).unwrap();
+    let output = inversa(&["train", "train.toml"], &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.join("w.safetensors").is_file());
+    let refuse = |args: &[&str], needles: &[&str]| {
+        let output = inversa(args, &dir);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        let text = stderr(&output);
+        assert!(!text.contains("panicked"), "{text}");
+        for needle in needles {
+            assert!(text.contains(needle), "{args:?} must name {needle}: {text}");
+        }
+    };
+    std::fs::write(dir.join("typo.toml"), config.replace("steps", "stpes")).unwrap();
+    refuse(
+        &["train", "typo.toml", "--force"],
+        &["train.stpes", "typo.toml", "unknown key"],
+    );
+    std::fs::write(dir.join("table.toml"), format!("{config}[model]\n")).unwrap();
+    refuse(
+        &["train", "table.toml", "--force"],
+        &["model", "table.toml"],
+    );
+    let args = ["train", "denoiser", "--out", "x.safetensors", "--images"];
+    refuse(
+        &[&args[..], &["missing-folder"]].concat(),
+        &["missing-folder"],
+    );
+    refuse(
+        &[&args[..], &["images", "--crop", "64"]].concat(),
+        &["i0.png", "40×40"],
+    );
+    refuse(
+        &[&args[..], &["images", "--depth", "1"]].concat(),
+        &["depth"],
+    );
+}

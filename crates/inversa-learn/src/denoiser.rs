@@ -1,8 +1,11 @@
 //! A denoiser as the core solvers see it: a map from a noisy `[C, H, W]` image and a noise level to
 //! a clean one, on plain `f32` slices.
 
+use crate::dncnn::DnCnn;
+use crate::drunet::Drunet;
 use crate::ffdnet::FfdNet;
 use candle_core::{Device, Tensor};
+use std::collections::HashMap;
 
 /// Removes Gaussian noise of a given standard deviation (on the [0, 1] intensity scale).
 pub trait Denoiser: Send + Sync {
@@ -51,4 +54,90 @@ impl Denoiser for FfdNet {
         let clean = run().expect("FFDNet forward on a supported shape");
         out.copy_from_slice(&clean);
     }
+}
+
+/// A grey network told each sample's noise level, as `inversa train denoiser` trains them
+/// (DnCNN, DRUNet). Colour images are denoised channel by channel, as one batch.
+pub trait NoiseLevelNetwork: Denoiser {
+    /// Denoises a `[B, 1, H, W]` batch, sample `b` having noise level `sigmas[b]` (`[B]`, on the
+    /// [0, 1] intensity scale).
+    fn forward(&self, noisy: &Tensor, sigmas: &Tensor) -> candle_core::Result<Tensor>;
+    /// The weights file's metadata: the architecture and its size.
+    fn metadata(&self) -> HashMap<String, String>;
+}
+
+impl NoiseLevelNetwork for DnCnn {
+    fn forward(&self, noisy: &Tensor, sigmas: &Tensor) -> candle_core::Result<Tensor> {
+        DnCnn::forward(self, noisy, sigmas)
+    }
+
+    fn metadata(&self) -> HashMap<String, String> {
+        self.config().metadata()
+    }
+}
+
+impl NoiseLevelNetwork for Drunet {
+    fn forward(&self, noisy: &Tensor, sigmas: &Tensor) -> candle_core::Result<Tensor> {
+        Drunet::forward(self, noisy, sigmas)
+    }
+
+    fn metadata(&self) -> HashMap<String, String> {
+        self.config().metadata()
+    }
+}
+
+impl Denoiser for DnCnn {
+    fn name(&self) -> &str {
+        "dncnn"
+    }
+
+    fn supports(&self, shape: &[usize]) -> Result<(), String> {
+        grey_network_supports("DnCNN", shape)
+    }
+
+    fn denoise(&self, image: &[f32], shape: &[usize], sigma: f32, out: &mut [f32]) {
+        denoise_channels(self, image, shape, sigma, out);
+    }
+}
+
+impl Denoiser for Drunet {
+    fn name(&self) -> &str {
+        "drunet"
+    }
+
+    fn supports(&self, shape: &[usize]) -> Result<(), String> {
+        grey_network_supports("DRUNet", shape)
+    }
+
+    fn denoise(&self, image: &[f32], shape: &[usize], sigma: f32, out: &mut [f32]) {
+        denoise_channels(self, image, shape, sigma, out);
+    }
+}
+
+fn grey_network_supports(name: &str, shape: &[usize]) -> Result<(), String> {
+    match shape {
+        [c, h, w] if *c >= 1 && *h >= 1 && *w >= 1 => Ok(()),
+        _ => Err(format!(
+            "{name} denoises [channels, height, width] images, not {shape:?}"
+        )),
+    }
+}
+
+/// Runs a grey network on each channel of `image`, as one batch.
+fn denoise_channels<N: NoiseLevelNetwork>(
+    net: &N,
+    image: &[f32],
+    shape: &[usize],
+    sigma: f32,
+    out: &mut [f32],
+) {
+    let (c, h, w) = (shape[0], shape[1], shape[2]);
+    let run = || -> candle_core::Result<Vec<f32>> {
+        let x = Tensor::from_slice(image, (c, 1, h, w), &Device::Cpu)?;
+        let sigmas = Tensor::full(sigma, c, &Device::Cpu)?;
+        net.forward(&x, &sigmas)?.flatten_all()?.to_vec1::<f32>()
+    };
+    // `supports` accepted the shape when the task was built; a failure here is a bug.
+    let clean = run().expect("denoiser forward on a supported shape");
+    out.copy_from_slice(&clean);
 }

@@ -55,7 +55,10 @@ impl DrunetConfig {
     }
 
     /// Reads the architecture back from a weights file's metadata; `origin` names it in errors.
-    pub fn from_metadata(metadata: &HashMap<String, String>, origin: &Path) -> inversa::Result<Self> {
+    pub fn from_metadata(
+        metadata: &HashMap<String, String>,
+        origin: &Path,
+    ) -> inversa::Result<Self> {
         let bad = |message: String| inversa::Error::format(origin, message);
         let number = |key: &str| -> inversa::Result<usize> {
             metadata
@@ -177,7 +180,10 @@ impl Drunet {
     pub fn forward(&self, noisy: &Tensor, sigmas: &Tensor) -> Result<Tensor> {
         let (batch, _, h, w) = noisy.dims4()?;
         let multiple = 1 << (SCALES - 1);
-        let (ph, pw) = ((multiple - h % multiple) % multiple, (multiple - w % multiple) % multiple);
+        let (ph, pw) = (
+            (multiple - h % multiple) % multiple,
+            (multiple - w % multiple) % multiple,
+        );
         let padded = noisy.pad_with_same(2, 0, ph)?.pad_with_same(3, 0, pw)?;
         let level = sigmas
             .reshape((batch, 1, 1, 1))?
@@ -205,7 +211,9 @@ impl Drunet {
 }
 
 fn run_blocks(blocks: &[ResidualBlock], x: &Tensor) -> Result<Tensor> {
-    blocks.iter().try_fold(x.clone(), |x, block| block.forward(&x))
+    blocks
+        .iter()
+        .try_fold(x.clone(), |x, block| block.forward(&x))
 }
 
 /// `[B, C, 2h, 2w] → [B, 4C, h, w]`.

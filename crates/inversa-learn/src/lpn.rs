@@ -31,6 +31,8 @@ use candle_nn::{Init, VarBuilder, VarMap};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
+use std::collections::HashMap;
+use std::path::Path;
 
 /// The architecture.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,6 +45,49 @@ pub struct LpnShape {
     pub beta: f64,
     /// Strong convexity `α` of the potential, which makes the prox invertible.
     pub alpha: f64,
+}
+
+/// The safetensors metadata value of `architecture` in LPN weights.
+pub const ARCHITECTURE: &str = "lpn";
+
+impl LpnShape {
+    /// The `architecture`, `hidden`, `layers`, `beta` and `alpha` metadata of a weights file.
+    pub fn metadata(&self) -> HashMap<String, String> {
+        HashMap::from([
+            ("architecture".to_string(), ARCHITECTURE.to_string()),
+            ("hidden".to_string(), self.hidden.to_string()),
+            ("layers".to_string(), self.layers.to_string()),
+            ("beta".to_string(), self.beta.to_string()),
+            ("alpha".to_string(), self.alpha.to_string()),
+        ])
+    }
+
+    /// Reads the architecture back from a weights file's metadata; `origin` names it in errors.
+    pub fn from_metadata(
+        metadata: &HashMap<String, String>,
+        origin: &Path,
+    ) -> inversa::Result<Self> {
+        let bad = |message: String| inversa::Error::format(origin, message);
+        if metadata.get("architecture").map(String::as_str) != Some(ARCHITECTURE) {
+            return Err(bad(format!(
+                "not LPN weights: metadata \"architecture\" is {:?}, expected \"{ARCHITECTURE}\"",
+                metadata.get("architecture")
+            )));
+        }
+        let value = |key: &str| -> inversa::Result<f64> {
+            metadata
+                .get(key)
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .ok_or_else(|| bad(format!("metadata \"{key}\" must be a positive number")))
+        };
+        Ok(Self {
+            hidden: value("hidden")? as usize,
+            layers: value("layers")? as usize,
+            beta: value("beta")?,
+            alpha: value("alpha")?,
+        })
+    }
 }
 
 impl Default for LpnShape {
@@ -246,50 +291,13 @@ impl LearnedProximalNetwork {
         Ok((values, relative))
     }
 
-    /// The weights and the architecture as one safetensors file.
-    pub fn save(varmap: &VarMap, shape: LpnShape, path: &std::path::Path) -> Result<()> {
-        let mut tensors: std::collections::HashMap<String, Tensor> = varmap
-            .data()
-            .lock()
-            .expect("varmap lock")
-            .iter()
-            .map(|(name, var)| (name.clone(), var.as_tensor().clone()))
-            .collect();
-        let hyper = [shape.beta as f32, shape.alpha as f32];
-        tensors.insert(
-            "hyper.beta_alpha".into(),
-            Tensor::new(&hyper, &Device::Cpu)?,
-        );
-        candle_core::safetensors::save(&tensors, path)
-    }
-
-    /// A network from safetensors bytes written by [`Self::save`]; the architecture is read from
-    /// the tensor shapes.
-    pub fn from_safetensors(bytes: &[u8]) -> Result<Self> {
-        let tensors = candle_core::safetensors::load_buffer(bytes, &Device::Cpu)?;
-        let missing =
-            |name: &str| candle_core::Error::Msg(format!("LPN weights: no tensor {name:?}"));
-        let hyper = tensors
-            .get("hyper.beta_alpha")
-            .ok_or_else(|| missing("hyper.beta_alpha"))?
-            .to_vec1::<f32>()?;
-        let hidden = tensors
-            .get(&hidden_name(2))
-            .ok_or_else(|| missing(&hidden_name(2)))?
-            .dim(1)?;
-        let layers = (2..)
-            .take_while(|k| tensors.contains_key(&hidden_name(*k)))
-            .count();
-        let shape = LpnShape {
-            hidden,
-            layers,
-            beta: f64::from(hyper[0]),
-            alpha: f64::from(hyper[1]),
-        };
-        Self::new(
-            shape,
-            VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu),
-        )
+    /// A network from safetensors `bytes` written by `inversa train lpn` (the architecture in
+    /// the metadata, see [`LpnShape::metadata`]); `origin` names them in errors.
+    pub fn from_safetensors(bytes: &[u8], origin: &Path) -> inversa::Result<Self> {
+        let (tensors, metadata) = crate::checkpoint::read_safetensors(bytes, origin)?;
+        let shape = LpnShape::from_metadata(&metadata, origin)?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
+        Self::new(shape, vb).map_err(|e| inversa::Error::format(origin, e.to_string()))
     }
 }
 

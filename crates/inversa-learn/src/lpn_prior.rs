@@ -76,12 +76,8 @@ pub fn from_config<T: Real>(
                     format!("cannot read {}: {e}", path.display()),
                 )
             })?;
-            let network = LearnedProximalNetwork::from_safetensors(&bytes).map_err(|e| {
-                Error::config(
-                    section.key("weights"),
-                    format!("{} is not an LPN weights file: {e}", path.display()),
-                )
-            })?;
+            let network = LearnedProximalNetwork::from_safetensors(&bytes, &path)
+                .map_err(|e| Error::config(section.key("weights"), e.to_string()))?;
             Arc::new(network)
         }
         None => crate::registry::bundled_lpn()

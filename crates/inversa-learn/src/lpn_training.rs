@@ -52,7 +52,7 @@ impl LpnTraining {
         validation: Vec<GreyImage>,
     ) -> candle_core::Result<Self> {
         let varmap = VarMap::new();
-        let net = LearnedProximalNetwork::for_training(shape, &varmap)?;
+        let net = LearnedProximalNetwork::for_training(shape, &varmap, 0)?;
         Ok(Self {
             varmap,
             net,
@@ -83,13 +83,9 @@ impl Trainable for LpnTraining {
     }
 
     fn metadata(&self) -> HashMap<String, String> {
-        let shape = self.net.shape();
-        HashMap::from([
-            ("model".into(), "lpn".into()),
-            ("hidden".into(), shape.hidden.to_string()),
-            ("layers".into(), shape.layers.to_string()),
-            ("sigma".into(), self.sigma.to_string()),
-        ])
+        let mut metadata = self.net.shape().metadata();
+        metadata.insert("sigma".into(), self.sigma.to_string());
+        metadata
     }
 
     /// The paper's initialisation: the non-negative weights at `exp(N(−10, 0.1))`.

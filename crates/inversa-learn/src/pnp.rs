@@ -68,17 +68,18 @@ impl<T: Real> Prior<T> for DenoiserPrior<T> {
     }
 }
 
-/// Builds `prior.kind = "pnp"`: `denoiser` (`"ffdnet"`, the pretrained colour FFDNet; grey images go
-/// through it as three equal channels) and `weight` (default 1e-5: λ = 0.1 times a noise
-/// variance of 0.01²).
+/// Builds `prior.kind = "pnp"`: `denoiser` (`"ffdnet"`, the pretrained colour FFDNet, through which
+/// grey images go as three equal channels; `"dncnn"`, the bundled grey DnCNN, which takes colour
+/// images channel by channel; or a path to DnCNN weights trained by `inversa train denoiser`) and
+/// `weight` (default 1e-5: λ = 0.1 times a noise variance of 0.01²).
 pub fn from_config<T: Real>(
     section: &mut Section,
     ctx: &BuildContext,
 ) -> inversa::Result<Box<dyn Prior<T>>> {
     let weight = section.positive_or("weight", 1e-5)?;
-    let name = section.choice_or("denoiser", "ffdnet", &["ffdnet"])?;
-    let denoiser = crate::registry::denoiser(&name)
-        .map_err(|e| Error::config(section.key("denoiser"), e.to_string()))?;
+    let name = section.str_opt("denoiser")?.unwrap_or("ffdnet");
+    let denoiser = crate::registry::denoiser(name, section.base_dir())
+        .map_err(|message| Error::config(section.key("denoiser"), message))?;
     let prior = DenoiserPrior::new(denoiser, weight, &ctx.image_shape)
         .map_err(|message| Error::config(section.key("denoiser"), message))?;
     Ok(Box::new(prior))

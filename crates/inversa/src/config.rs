@@ -108,9 +108,14 @@ impl<'a> Section<'a> {
 
     /// A non-negative integer with a default.
     pub fn usize_or(&mut self, key: &'static str, default: usize) -> Result<usize> {
+        Ok(self.usize_opt(key)?.unwrap_or(default))
+    }
+
+    /// An optional non-negative integer.
+    pub fn usize_opt(&mut self, key: &'static str) -> Result<Option<usize>> {
         match self.get(key) {
-            None => Ok(default),
-            Some(Value::Integer(v)) if *v >= 0 => Ok(*v as usize),
+            None => Ok(None),
+            Some(Value::Integer(v)) if *v >= 0 => Ok(Some(*v as usize)),
             Some(Value::Integer(v)) => Err(Error::config(
                 self.key(key),
                 format!("expected an integer >= 0, found {v}"),
