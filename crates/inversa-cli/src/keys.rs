@@ -39,12 +39,15 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
               filter = "ram-lak" | "shepp-logan" | "cosine" | "hann" (for fbp)
 
 [prior]                        [kind = "none"]
-  kind = "none" | "tikhonov" | "tv" | "wavelet" | "pnp"
+  kind = "none" | "tikhonov" | "tv" | "wavelet" | "pnp" | "lpn"
   weight = 0.01 (pnp: 1e-5; the denoiser runs at σ = √(weight·τ) for a prox step τ)
   tv:      prox_iterations = 20 (dual steps per prox in fista/admm/hqs)
   wavelet: wavelet = "db4" | "db2" | "haar", levels = 4
   pnp:     denoiser = "ffdnet" (pretrained colour FFDNet; grey images as three equal channels)
-           | "dncnn" (bundled grey DnCNN; colour channel by channel) | "weights.safetensors" (trained DnCNN)
+           | "dncnn" (bundled grey DnCNN; colour channel by channel)
+           | "weights.safetensors" (a DnCNN or DRUNet from `inversa train denoiser`)
+  lpn:     weights = "lpn.safetensors" (default: the bundled grey LPN); no weight: the network is
+           the prox of its own learned R, so admm's rho is R's weight
 
 [solver]
   kind = "pdhg" | "fista" | "admm" | "hqs" | "red" | "cg" | "fbp"

@@ -359,26 +359,15 @@ fn agree<V: PartialEq + std::fmt::Display>(
 }
 
 fn train_denoiser(settings: Settings, flags: DenoiserFlags, mode: Mode) -> Result<(), Failure> {
+    // Bad sizes are reported before any image is read.
+    let fresh = match mode.resume {
+        true => None,
+        false => Some(architecture_from(&flags).map_err(bad)?),
+    };
     let prepared = prepare(&settings, mode)?;
-    let architecture = match &prepared.saved {
-        Some(metadata) => {
-            let saved = Architecture::from_metadata(metadata, &prepared.out)?;
-            let (name, given) = match saved {
-                Architecture::DnCnn(c) => {
-                    agree("--depth", flags.depth, c.depth, &prepared.out)?;
-                    agree("--features", flags.features, c.features, &prepared.out)?;
-                    ("dncnn", flags.architecture.as_deref())
-                }
-                Architecture::Drunet(c) => {
-                    agree("--channels", flags.channels, c.channels, &prepared.out)?;
-                    agree("--blocks", flags.blocks, c.blocks, &prepared.out)?;
-                    ("drunet", flags.architecture.as_deref())
-                }
-            };
-            agree("--architecture", given, name, &prepared.out)?;
-            saved
-        }
-        None => architecture_from(&flags).map_err(bad)?,
+    let architecture = match fresh {
+        Some(architecture) => architecture,
+        None => resumed_architecture(&flags, &prepared)?,
     };
     let training = DenoiserTraining::new(
         architecture,
@@ -413,6 +402,33 @@ fn train_denoiser(settings: Settings, flags: DenoiserFlags, mode: Mode) -> Resul
     Ok(())
 }
 
+/// The checkpoint's architecture, refusing flags that contradict it.
+fn resumed_architecture(
+    flags: &DenoiserFlags,
+    prepared: &Prepared,
+) -> Result<Architecture, Failure> {
+    let out = &prepared.out;
+    let metadata = prepared
+        .saved
+        .as_ref()
+        .ok_or_else(|| bad("--resume needs an earlier run's weights"))?;
+    let saved = Architecture::from_metadata(metadata, out)?;
+    let name = match saved {
+        Architecture::DnCnn(c) => {
+            agree("--depth", flags.depth, c.depth, out)?;
+            agree("--features", flags.features, c.features, out)?;
+            "dncnn"
+        }
+        Architecture::Drunet(c) => {
+            agree("--channels", flags.channels, c.channels, out)?;
+            agree("--blocks", flags.blocks, c.blocks, out)?;
+            "drunet"
+        }
+    };
+    agree("--architecture", flags.architecture.as_deref(), name, out)?;
+    Ok(saved)
+}
+
 /// The architecture the flags ask for, with defaults for unset sizes.
 fn architecture_from(flags: &DenoiserFlags) -> Result<Architecture, String> {
     let positive = |name: &str, v: Option<usize>, default: usize| match v {
@@ -443,6 +459,18 @@ fn architecture_from(flags: &DenoiserFlags) -> Result<Architecture, String> {
 }
 
 fn train_lpn(settings: Settings, flags: LpnFlags, mode: Mode) -> Result<(), Failure> {
+    // Bad sizes are reported before any image is read.
+    let positive = |name: &str, v: Option<usize>, default: usize| match v {
+        Some(0) => Err(bad(format!("--{name} must be at least 1"))),
+        Some(v) => Ok(v),
+        None => Ok(default),
+    };
+    let default = LpnShape::default();
+    let fresh = LpnShape {
+        hidden: positive("hidden", flags.hidden, default.hidden)?,
+        layers: positive("layers", flags.layers, default.layers)?,
+        ..default
+    };
     let prepared = prepare(&settings, mode)?;
     let shape = match &prepared.saved {
         Some(metadata) => {
@@ -451,19 +479,7 @@ fn train_lpn(settings: Settings, flags: LpnFlags, mode: Mode) -> Result<(), Fail
             agree("--layers", flags.layers, saved.layers, &prepared.out)?;
             saved
         }
-        None => {
-            let default = LpnShape::default();
-            let positive = |name: &str, v: Option<usize>, default: usize| match v {
-                Some(0) => Err(bad(format!("--{name} must be at least 1"))),
-                Some(v) => Ok(v),
-                None => Ok(default),
-            };
-            LpnShape {
-                hidden: positive("hidden", flags.hidden, default.hidden)?,
-                layers: positive("layers", flags.layers, default.layers)?,
-                ..default
-            }
-        }
+        None => fresh,
     };
     let sigma = match prepared.saved.as_ref().and_then(|m| m.get("sigma")) {
         Some(saved) => {
