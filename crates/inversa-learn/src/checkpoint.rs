@@ -98,6 +98,25 @@ pub fn read_history(out: &Path) -> inversa::Result<History> {
         .map_err(|e| Error::format(&path, format!("not a training history: {e}")))
 }
 
+/// The positive integer under `key` in a weights file's metadata; `origin` names the file in
+/// errors.
+pub fn positive_metadata(
+    metadata: &HashMap<String, String>,
+    key: &str,
+    origin: &Path,
+) -> inversa::Result<usize> {
+    metadata
+        .get(key)
+        .and_then(|v| v.parse().ok())
+        .filter(|&v: &usize| v >= 1)
+        .ok_or_else(|| {
+            Error::format(
+                origin,
+                format!("metadata \"{key}\" must be a positive integer"),
+            )
+        })
+}
+
 /// Tensors and metadata of safetensors `bytes`; `origin` names them in errors.
 pub fn read_safetensors(
     bytes: &[u8],

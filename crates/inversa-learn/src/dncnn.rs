@@ -69,13 +69,7 @@ impl DnCnnConfig {
                 )))
             }
         }
-        let number = |key: &str| -> inversa::Result<usize> {
-            metadata
-                .get(key)
-                .and_then(|v| v.parse().ok())
-                .filter(|&v: &usize| v >= 1)
-                .ok_or_else(|| bad(format!("metadata \"{key}\" must be a positive integer")))
-        };
+        let number = |key| crate::checkpoint::positive_metadata(metadata, key, origin);
         let config = Self {
             depth: number("depth")?,
             features: number("features")?,

@@ -14,6 +14,7 @@
 //! multiple of 8 and cropped back.
 
 use crate::conv2d::Conv2d;
+use crate::ffdnet::{pixel_shuffle, pixel_unshuffle};
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{Init, VarBuilder};
 use std::collections::HashMap;
@@ -59,14 +60,7 @@ impl DrunetConfig {
         metadata: &HashMap<String, String>,
         origin: &Path,
     ) -> inversa::Result<Self> {
-        let bad = |message: String| inversa::Error::format(origin, message);
-        let number = |key: &str| -> inversa::Result<usize> {
-            metadata
-                .get(key)
-                .and_then(|v| v.parse().ok())
-                .filter(|&v: &usize| v >= 1)
-                .ok_or_else(|| bad(format!("metadata \"{key}\" must be a positive integer")))
-        };
+        let number = |key| crate::checkpoint::positive_metadata(metadata, key, origin);
         Ok(Self {
             channels: number("channels")?,
             blocks: number("blocks")?,
@@ -214,20 +208,4 @@ fn run_blocks(blocks: &[ResidualBlock], x: &Tensor) -> Result<Tensor> {
     blocks
         .iter()
         .try_fold(x.clone(), |x, block| block.forward(&x))
-}
-
-/// `[B, C, 2h, 2w] → [B, 4C, h, w]`.
-fn pixel_unshuffle(x: &Tensor) -> Result<Tensor> {
-    let (b, c, h, w) = x.dims4()?;
-    x.reshape((b, c, h / 2, 2, w / 2, 2))?
-        .permute((0, 1, 3, 5, 2, 4))?
-        .reshape((b, 4 * c, h / 2, w / 2))
-}
-
-/// The inverse of [`pixel_unshuffle`].
-fn pixel_shuffle(x: &Tensor) -> Result<Tensor> {
-    let (b, c4, h, w) = x.dims4()?;
-    x.reshape((b, c4 / 4, 2, 2, h, w))?
-        .permute((0, 1, 4, 2, 5, 3))?
-        .reshape((b, c4 / 4, 2 * h, 2 * w))
 }

@@ -70,7 +70,7 @@ impl FfdNet {
 }
 
 /// `[B, C, 2h, 2w] → [B, 4C, h, w]`, channel `4c + 2i + j` holding the pixels at offset `(i, j)`.
-fn pixel_unshuffle(x: &Tensor) -> Result<Tensor> {
+pub(crate) fn pixel_unshuffle(x: &Tensor) -> Result<Tensor> {
     let (b, c, h, w) = x.dims4()?;
     x.reshape((b, c, h / 2, 2, w / 2, 2))?
         .permute((0, 1, 3, 5, 2, 4))?
@@ -78,7 +78,7 @@ fn pixel_unshuffle(x: &Tensor) -> Result<Tensor> {
 }
 
 /// The inverse of [`pixel_unshuffle`].
-fn pixel_shuffle(x: &Tensor) -> Result<Tensor> {
+pub(crate) fn pixel_shuffle(x: &Tensor) -> Result<Tensor> {
     let (b, c4, h, w) = x.dims4()?;
     let c = c4 / 4;
     x.reshape((b, c, 2, 2, h, w))?

@@ -3,29 +3,13 @@
 //! the others through im2col), paddings, odd shapes, and images wide enough to be split into
 //! several blocks of tile rows.
 
+mod common;
 use candle_core::{Device, Result, Tensor, Var};
+use common::random;
 use inversa_learn::conv2d::conv2d;
 
 fn max_difference(a: &Tensor, b: &Tensor) -> Result<f32> {
     (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
-}
-
-/// Reproducible values in [−1, 1) from a linear congruential sequence (candle's CPU generator
-/// cannot be seeded).
-fn random(shape: (usize, usize, usize, usize), seed: u64) -> Result<Tensor> {
-    let len = shape.0 * shape.1 * shape.2 * shape.3;
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let values: Vec<f32> = (0..len)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-        })
-        .collect();
-    Tensor::from_vec(values, shape, &Device::Cpu)
 }
 
 #[test]
@@ -37,9 +21,9 @@ fn matches_candle_forward_and_gradients() -> Result<()> {
         (3, 0, (8, 6)),
         (3, 2, (4, 5)),
     ] {
-        let x = Var::from_tensor(&random((2, 3, h, w), 1)?)?;
-        let weight = Var::from_tensor(&random((4, 3, k, k), 2)?)?;
-        let probe = random((2, 4, h + 2 * padding + 1 - k, w + 2 * padding + 1 - k), 3)?;
+        let x = Var::from_tensor(&random(&[2, 3, h, w], 1)?)?;
+        let weight = Var::from_tensor(&random(&[4, 3, k, k], 2)?)?;
+        let probe = random(&[2, 4, h + 2 * padding + 1 - k, w + 2 * padding + 1 - k], 3)?;
 
         let ours = conv2d(x.as_tensor(), weight.as_tensor(), padding)?;
         let reference = x.as_tensor().conv2d(weight.as_tensor(), padding, 1, 1, 1)?;
@@ -66,9 +50,9 @@ fn matches_candle_forward_and_gradients() -> Result<()> {
 /// in `w` is compared with central finite differences (the LPN trains through such a gradient).
 #[test]
 fn gradient_of_the_input_gradient_matches_finite_differences() -> Result<()> {
-    let x = random((1, 2, 6, 5), 4)?.to_dtype(candle_core::DType::F32)?;
-    let probe = random((1, 3, 6, 5), 5)?;
-    let w0 = random((3, 2, 3, 3), 6)?;
+    let x = random(&[1, 2, 6, 5], 4)?.to_dtype(candle_core::DType::F32)?;
+    let probe = random(&[1, 3, 6, 5], 5)?;
+    let w0 = random(&[3, 2, 3, 3], 6)?;
     let loss = |w: &Tensor| -> Result<(Tensor, Tensor)> {
         let xv = Var::from_tensor(&x)?;
         let inner = (conv2d(xv.as_tensor(), w, 1)? * &probe)?.sum_all()?;

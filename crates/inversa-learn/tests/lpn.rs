@@ -1,26 +1,11 @@
 //! Learned Proximal Network: the potential is convex, the network is its gradient, and the
 //! regulariser recovered by inverting the prox is the one whose prox the network is.
 
+mod common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use candle_nn::VarMap;
+use common::random;
 use inversa_learn::lpn::{LearnedProximalNetwork, LpnShape};
-
-/// Reproducible values in [−1, 1) (candle's CPU generator cannot be seeded).
-fn random(shape: &[usize], seed: u64) -> Result<Tensor> {
-    let len: usize = shape.iter().product();
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let values: Vec<f32> = (0..len)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-        })
-        .collect();
-    Tensor::from_vec(values, shape, &Device::Cpu)
-}
 
 /// A small network whose non-negative weights are large enough for the layers to interact
 /// (the paper's initialisation makes them ~1e-5).
