@@ -259,16 +259,16 @@ impl LearnedProximalNetwork {
             let gradient = (self.prox(&v)?.detach() - &x)?;
             let squared = f64::from(gradient.sqr()?.sum_all()?.to_scalar::<f32>()?);
             let at_v = phi(&v)?;
-            let next = loop {
+            let (next, next_value) = loop {
                 let candidate = (&v - (&gradient * (1.0 / lipschitz))?)?;
-                let decrease = at_v - phi(&candidate)?;
+                let at_candidate = phi(&candidate)?;
                 // Sufficient decrease, or round-off has the last word.
+                let decrease = at_v - at_candidate;
                 if decrease >= squared / (2.0 * lipschitz) - 1e-6 * at_v.abs() || lipschitz > 1e12 {
-                    break candidate;
+                    break (candidate, at_candidate);
                 }
                 lipschitz *= 2.0;
             };
-            let next_value = phi(&next)?;
             previous = y;
             if next_value > value {
                 // Restart the momentum from the better point.
