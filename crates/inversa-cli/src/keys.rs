@@ -45,7 +45,8 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   wavelet: wavelet = "db4" | "db2" | "haar", levels = 4
   pnp:     denoiser = "ffdnet" (pretrained colour FFDNet; grey images as three equal channels)
            | "dncnn" (bundled grey DnCNN; colour channel by channel)
-           | "weights.safetensors" (a DnCNN or DRUNet from `inversa train denoiser`)
+           | "weights.safetensors" (a DnCNN or DRUNet from `inversa train denoiser`),
+           cycle_symmetries = false (denoise the k-th prox input under the (k mod 8)-th flip/rotation, as DPIR)
   lpn:     weights = "lpn.safetensors" (default: the bundled grey LPN); no weight: the network is
            the prox of its own learned R, so admm's rho is R's weight
 

@@ -384,17 +384,20 @@ fn train_denoiser(settings: Settings, flags: DenoiserFlags, mode: Mode) -> Resul
         say!("no --validation folder, so no validation table");
         return Ok(());
     }
+    let ffdnet = inversa_learn::ffdnet::FfdNet::pretrained_color()
+        .map_err(|e| Failure::Reconstruction(e.into()))?;
     say!(
-        "held-out images ({}), mean PSNR (dB):\n  σ·255   noisy   network   TV (best weight)",
+        "held-out images ({}), mean PSNR (dB):\n  σ·255   noisy   network   FFDNet   TV (best weight)",
         prepared.validation.len()
     );
     for level in VALIDATION_LEVELS {
-        let row = compare(training.net(), &prepared.validation, level)?;
+        let row = compare(training.net(), &ffdnet, &prepared.validation, level)?;
         say!(
-            "  {:>5}  {:>6.2}  {:>8.2}  {:>6.2} ({:.3})",
+            "  {:>5}  {:>6.2}  {:>8.2}  {:>7.2}  {:>6.2} ({:.3})",
             level,
             row.noisy,
             row.denoiser,
+            row.reference,
             row.tv,
             row.tv_weight
         );

@@ -150,6 +150,8 @@ pub struct Comparison {
     pub level: u32,
     pub noisy: f64,
     pub denoiser: f64,
+    /// The reference network's PSNR (the pretrained FFDNet in `inversa train`'s table).
+    pub reference: f64,
     /// TV denoising with the best of a few weights (an oracle choice, which favours TV).
     pub tv: f64,
     pub tv_weight: f64,
@@ -162,10 +164,11 @@ const TV_WEIGHTS: [f64; 5] = [0.4, 0.6, 0.8, 1.0, 1.3];
 /// 200 iterations change the PSNR by < 0.001 dB).
 const TV_ITERATIONS: usize = 100;
 
-/// The noisy input, `denoiser` and the best TV denoising of `images` at the noise `level`/255, with
-/// the same fixed noise as validation.
+/// The noisy input, `denoiser`, a `reference` denoiser and the best TV denoising of `images` at the
+/// noise `level`/255, with the same fixed noise as validation.
 pub fn compare(
     denoiser: &dyn Denoiser,
+    reference: &dyn Denoiser,
     images: &[GreyImage],
     level: u32,
 ) -> inversa::Result<Comparison> {
@@ -173,14 +176,14 @@ pub fn compare(
     let noisy = mean_over(images, |index, image| {
         Ok(psnr(&noisy_image(image, sigma, index)?, &image.pixels, 1.0))
     })?;
-    let network = mean_over(images, |index, image| {
-        let noisy = noisy_image(image, sigma, index)?;
-        Ok(psnr(
-            &denoise(denoiser, image, &noisy, sigma),
-            &image.pixels,
-            1.0,
-        ))
-    })?;
+    let denoised_psnr = |net: &dyn Denoiser| {
+        mean_over(images, |index, image| {
+            let noisy = noisy_image(image, sigma, index)?;
+            Ok(psnr(&denoise(net, image, &noisy, sigma), &image.pixels, 1.0))
+        })
+    };
+    let network = denoised_psnr(denoiser)?;
+    let reference = denoised_psnr(reference)?;
     let mut best = (f64::NEG_INFINITY, 0.0);
     for factor in TV_WEIGHTS {
         let weight = factor * f64::from(sigma);
@@ -200,6 +203,7 @@ pub fn compare(
         level,
         noisy,
         denoiser: network,
+        reference,
         tv: best.0,
         tv_weight: best.1,
     })

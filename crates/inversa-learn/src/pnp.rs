@@ -13,12 +13,14 @@
 //! report is the data term alone.
 
 use crate::denoiser::Denoiser;
+use crate::dihedral;
 use inversa::config::Section;
 use inversa::operators::registry::BuildContext;
 use inversa::priors::Prior;
 use inversa::real::{lit, Real};
 use inversa::Error;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 /// A denoiser as a prior of strength `weight`.
@@ -26,6 +28,8 @@ pub struct DenoiserPrior<T> {
     denoiser: Arc<dyn Denoiser>,
     weight: f64,
     shape: Vec<usize>,
+    /// With DPIR's cycling augmentation, the symmetry the next prox call uses.
+    next_symmetry: Option<AtomicU8>,
     precision: PhantomData<fn() -> T>,
 }
 
@@ -37,8 +41,29 @@ impl<T: Real> DenoiserPrior<T> {
             denoiser,
             weight,
             shape: shape.to_vec(),
+            next_symmetry: None,
             precision: PhantomData,
         })
+    }
+
+    /// Denoises the k-th prox input under the (k mod 8)-th symmetry of the square, as DPIR does.
+    pub fn cycling_symmetries(mut self) -> Self {
+        self.next_symmetry = Some(AtomicU8::new(0));
+        self
+    }
+
+    fn denoise(&self, noisy: &[f32], sigma: f32, clean: &mut [f32]) {
+        let shape = [self.shape[0], self.shape[1], self.shape[2]];
+        let Some(next) = &self.next_symmetry else {
+            return self.denoiser.denoise(noisy, &shape, sigma, clean);
+        };
+        let s = next.fetch_add(1, Ordering::Relaxed) % 8;
+        let (turned, turned_shape) = dihedral::transform(noisy, shape, s);
+        let mut turned_clean = vec![0.0f32; turned.len()];
+        self.denoiser
+            .denoise(&turned, &turned_shape, sigma, &mut turned_clean);
+        let (back, _) = dihedral::transform(&turned_clean, turned_shape, dihedral::inverse(s));
+        clean.copy_from_slice(&back);
     }
 
     /// The denoiser's noise level for a prox step `tau`.
@@ -60,8 +85,7 @@ impl<T: Real> Prior<T> for DenoiserPrior<T> {
         }
         let noisy: Vec<f32> = v.iter().map(|x| x.to_f32().unwrap_or(f32::NAN)).collect();
         let mut clean = vec![0.0f32; noisy.len()];
-        self.denoiser
-            .denoise(&noisy, &self.shape, sigma as f32, &mut clean);
+        self.denoise(&noisy, sigma as f32, &mut clean);
         out.iter_mut()
             .zip(&clean)
             .for_each(|(o, c)| *o = lit(f64::from(*c)));
@@ -80,7 +104,10 @@ pub fn from_config<T: Real>(
     let name = section.str_opt("denoiser")?.unwrap_or("ffdnet");
     let denoiser = crate::registry::denoiser(name, section.base_dir())
         .map_err(|message| Error::config(section.key("denoiser"), message))?;
-    let prior = DenoiserPrior::new(denoiser, weight, &ctx.image_shape)
+    let mut prior = DenoiserPrior::new(denoiser, weight, &ctx.image_shape)
         .map_err(|message| Error::config(section.key("denoiser"), message))?;
+    if section.bool_or("cycle_symmetries", false)? {
+        prior = prior.cycling_symmetries();
+    }
     Ok(Box::new(prior))
 }

@@ -104,3 +104,15 @@ fn a_bad_denoiser_name_is_a_config_error() {
     .expect("unknown denoiser");
     assert!(error.to_string().contains("prior.denoiser"), "{error}");
 }
+
+#[test]
+fn pnp_admm_and_red_with_ffdnet_beat_the_best_tv_on_the_camera_deblurring() {
+    // tasks/deblur_pnp_admm.toml and tasks/deblur_red.toml (tuned on this image), cut from 30 to 20
+    // iterations for time: measured 28.34 and 28.02 dB against 27.39 dB for the best TV.
+    let tv = best_tv("camera");
+    for task in ["deblur_pnp_admm.toml", "deblur_red.toml"] {
+        let toml = example_task(task).replace("iterations = 30", "iterations = 20");
+        let pnp = psnr(&toml);
+        assert!(pnp >= tv + 0.5, "{task}: {pnp:.2} dB vs best TV {tv:.2} dB");
+    }
+}
