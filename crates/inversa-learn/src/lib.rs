@@ -9,6 +9,7 @@ pub mod conv2d;
 mod conv2d_winograd;
 pub mod denoiser;
 pub mod denoiser_training;
+pub mod diffusion;
 pub mod dihedral;
 pub mod dncnn;
 pub mod drunet;
