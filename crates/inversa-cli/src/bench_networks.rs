@@ -132,10 +132,11 @@ fn dncnn_apply(
 ) -> candle_core::Result<Tensor> {
     let mut z = x.clone();
     for (i, layer) in layers.iter().enumerate() {
-        z = layer.forward(&z)?;
-        if i + 1 < layers.len() {
-            z = z.relu()?;
-        }
+        z = if i + 1 < layers.len() {
+            layer.forward_relu(&z)?
+        } else {
+            layer.forward(&z)?
+        };
     }
     x - z
 }

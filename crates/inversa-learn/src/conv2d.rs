@@ -17,6 +17,7 @@
 //! networks whose forward pass contains a gradient (the Learned Proximal Network) can be trained
 //! through it.
 
+use crate::bias_relu::{bias_activation, relu};
 use candle_core::{CpuStorage, CustomOp2, Layout, Module, Result, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
@@ -46,11 +47,22 @@ impl Conv2d {
     }
 }
 
+impl Conv2d {
+    /// `relu(conv(x) + b)`, the bias and activation in one parallel pass.
+    pub fn forward_relu(&self, x: &Tensor) -> Result<Tensor> {
+        let y = conv2d(x, &self.weight, self.padding)?;
+        match &self.bias {
+            Some(bias) => bias_activation(&y, bias, true),
+            None => relu(&y),
+        }
+    }
+}
+
 impl Module for Conv2d {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let y = conv2d(x, &self.weight, self.padding)?;
         match &self.bias {
-            Some(bias) => y.broadcast_add(&bias.reshape((1, (), 1, 1))?),
+            Some(bias) => bias_activation(&y, bias, false),
             None => Ok(y),
         }
     }

@@ -162,10 +162,11 @@ impl DnCnn {
             .broadcast_as((batch, 1, h, w))?;
         let mut z = Tensor::cat(&[noisy, &level], 1)?;
         for (i, layer) in self.layers.iter().enumerate() {
-            z = layer.forward(&z)?;
-            if i + 1 < self.layers.len() {
-                z = z.relu()?;
-            }
+            z = if i + 1 < self.layers.len() {
+                layer.forward_relu(&z)?
+            } else {
+                layer.forward(&z)?
+            };
         }
         noisy - z
     }

@@ -88,7 +88,7 @@ impl ResidualBlock {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        x + self.second.forward(&self.first.forward(x)?.relu()?)?
+        x + self.second.forward(&self.first.forward_relu(x)?)?
     }
 }
 

@@ -60,10 +60,11 @@ impl FfdNet {
         let level = Tensor::full(sigma, (batch, 1, hh, hw), noisy.device())?;
         let mut z = Tensor::cat(&[&down, &level], 1)?;
         for (i, layer) in self.layers.iter().enumerate() {
-            z = layer.forward(&z)?;
-            if i + 1 < LAYERS {
-                z = z.relu()?;
-            }
+            z = if i + 1 < LAYERS {
+                layer.forward_relu(&z)?
+            } else {
+                layer.forward(&z)?
+            };
         }
         pixel_shuffle(&z)?.narrow(2, 0, h)?.narrow(3, 0, w)
     }

@@ -4,6 +4,7 @@
 //! proximal step for the core solvers; and the loop that trains them ([`training`]).
 
 pub mod adam;
+pub mod bias_relu;
 pub mod checkpoint;
 pub mod conv2d;
 mod conv2d_winograd;
