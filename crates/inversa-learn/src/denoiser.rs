@@ -141,3 +141,18 @@ fn denoise_channels<N: NoiseLevelNetwork>(
     let clean = run().expect("denoiser forward on a supported shape");
     out.copy_from_slice(&clean);
 }
+
+/// A solver's iterate as the f32 the networks run in.
+pub(crate) fn to_f32<T: inversa::Real>(values: &[T]) -> Vec<f32> {
+    values
+        .iter()
+        .map(|x| x.to_f32().unwrap_or(f32::NAN))
+        .collect()
+}
+
+/// A network's f32 output back into the solver's precision.
+pub(crate) fn from_f32<T: inversa::Real>(values: &[f32], out: &mut [T]) {
+    out.iter_mut()
+        .zip(values)
+        .for_each(|(o, v)| *o = inversa::real::lit(f64::from(*v)));
+}

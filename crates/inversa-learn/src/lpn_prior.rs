@@ -9,12 +9,13 @@
 //! network (tens of network passes, [`LearnedProximalNetwork::regulariser`]), too slow per
 //! iteration.
 
+use crate::denoiser::{from_f32, to_f32};
 use crate::lpn::LearnedProximalNetwork;
 use candle_core::{Device, Tensor};
 use inversa::config::Section;
 use inversa::operators::registry::BuildContext;
 use inversa::priors::Prior;
-use inversa::real::{lit, Real};
+use inversa::real::Real;
 use inversa::Error;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -49,16 +50,14 @@ impl<T: Real> Prior<T> for LpnPrior<T> {
 
     fn prox(&self, v: &[T], _tau: T, out: &mut [T]) {
         let (c, h, w) = (self.shape[0], self.shape[1], self.shape[2]);
-        let input: Vec<f32> = v.iter().map(|x| x.to_f32().unwrap_or(f32::NAN)).collect();
+        let input = to_f32(v);
         let run = || -> candle_core::Result<Vec<f32>> {
             let x = Tensor::from_vec(input, (c, 1, h, w), &Device::Cpu)?;
             self.network.prox(&x)?.flatten_all()?.to_vec1::<f32>()
         };
         // `new` accepted the shape when the task was built; a failure here is a bug.
         let clean = run().expect("LPN prox on a supported shape");
-        out.iter_mut()
-            .zip(&clean)
-            .for_each(|(o, c)| *o = lit(f64::from(*c)));
+        from_f32(&clean, out);
     }
 }
 

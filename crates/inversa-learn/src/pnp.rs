@@ -12,12 +12,12 @@
 //! A denoiser has no explicit potential, so [`Prior::value`] is zero and the objective the solvers
 //! report is the data term alone.
 
-use crate::denoiser::Denoiser;
+use crate::denoiser::{from_f32, to_f32, Denoiser};
 use crate::dihedral;
 use inversa::config::Section;
 use inversa::operators::registry::BuildContext;
 use inversa::priors::Prior;
-use inversa::real::{lit, Real};
+use inversa::real::Real;
 use inversa::Error;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -83,12 +83,10 @@ impl<T: Real> Prior<T> for DenoiserPrior<T> {
             out.copy_from_slice(v);
             return;
         }
-        let noisy: Vec<f32> = v.iter().map(|x| x.to_f32().unwrap_or(f32::NAN)).collect();
+        let noisy = to_f32(v);
         let mut clean = vec![0.0f32; noisy.len()];
         self.denoise(&noisy, sigma as f32, &mut clean);
-        out.iter_mut()
-            .zip(&clean)
-            .for_each(|(o, c)| *o = lit(f64::from(*c)));
+        from_f32(&clean, out);
     }
 }
 
