@@ -7,7 +7,8 @@
 //! - [`analytic`]: Gaussian-mixture data, whose exact ε and velocity are closed form; the tests
 //!   use it to show exactness independently of any training.
 //! - Diffusion inversion: [`ddim`] (sampling and DDIM inversion, the baseline), [`edict`],
-//!   [`bdia`] (both exact to round-off), [`spdinv`] (fixed-point inversion).
+//!   [`bdia`] (both exact to round-off), [`spdinv`] (fixed-point inversion), and [`ddcm`]
+//!   (InfEdit's virtual inversion: editing without inverting).
 //! - Rectified flow: [`rectified_flow`] (Euler) and [`rf_solver`] (second order).
 //!
 //! States are tensors of shape `[B, …]` (a batch of samples); every method works in the
@@ -15,6 +16,7 @@
 
 pub mod analytic;
 pub mod bdia;
+pub mod ddcm;
 pub mod ddim;
 pub mod edict;
 pub mod model;
