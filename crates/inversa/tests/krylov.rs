@@ -297,8 +297,8 @@ fn constant_coefficient_solution_matches_the_sine_expansion() {
                 .map(|i| f[i] * phi(p, q, i / n, i % n))
                 .sum::<f64>()
                 / norm2;
-            for i in 0..n * n {
-                expected[i] += coefficient / lambda * phi(p, q, i / n, i % n);
+            for (i, e) in expected.iter_mut().enumerate() {
+                *e += coefficient / lambda * phi(p, q, i / n, i % n);
             }
         }
     }

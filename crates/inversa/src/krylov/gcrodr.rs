@@ -91,11 +91,11 @@ impl Recycler {
 /// `Y R⁻¹` for upper-triangular `R`, keeping the columns before the first zero pivot.
 fn right_divide(y: &[Vec<f64>], r: &Mat) -> Vec<Vec<f64>> {
     let mut out: Vec<Vec<f64>> = Vec::with_capacity(y.len());
-    for j in 0..y.len() {
+    for (j, yj) in y.iter().enumerate() {
         if r.at(j, j) == 0.0 {
             break;
         }
-        let mut col = y[j].clone();
+        let mut col = yj.clone();
         for (i, prev) in out.iter().enumerate() {
             axpy(-r.at(i, j), prev, &mut col);
         }

@@ -171,7 +171,8 @@ pub fn solve_sequence(config: &SequenceConfig) -> Result<SequenceReport> {
             State::None => gmres(config).solve(a, b, &mut x, m)?,
         };
         let residual = relative_residual(a, &x, b);
-        if !info.converged || !(residual <= config.tolerance) {
+        let reached = residual <= config.tolerance; // false for NaN
+        if !info.converged || !reached {
             return Err(Error::Solver(SolverError::NoConvergence {
                 solver: config.method.name(),
                 what: format!("system {index} of the {} sequence", config.problem.name()),
