@@ -487,3 +487,100 @@ fn train_from_a_toml_file_and_its_bad_input() {
         &["depth"],
     );
 }
+
+#[test]
+fn solve_sequence_writes_metrics_and_plot_and_rejects_bad_flags() {
+    let dir = scratch("solve-sequence");
+    let output = inversa(
+        &[
+            "solve-sequence",
+            "--problem",
+            "darcy",
+            "--grid",
+            "16",
+            "--systems",
+            "4",
+            "--tol",
+            "1e-8",
+            "--method",
+            "gcrodr",
+            "--restart",
+            "20",
+            "--recycle",
+            "5",
+            "--preconditioner",
+            "ilu0",
+            "--seed",
+            "0",
+            "--out",
+            "seq",
+        ],
+        &dir,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.join("seq/iterations.png").is_file());
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("seq/metrics.json")).unwrap())
+            .unwrap();
+    for key in [
+        "total_iterations",
+        "seconds",
+        "max_relative_residual",
+        "iterations",
+        "relative_residuals",
+        "order",
+        "method",
+        "problem",
+        "grid",
+        "m",
+        "k",
+        "preconditioner",
+    ] {
+        assert!(!metrics[key].is_null(), "metrics.json lacks {key}");
+    }
+    assert!(metrics["max_relative_residual"].as_f64().unwrap() <= 1e-8);
+    let iterations = metrics["iterations"].as_array().unwrap();
+    assert_eq!(iterations.len(), 4);
+    let sum: u64 = iterations.iter().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(metrics["total_iterations"].as_u64(), Some(sum));
+    let mut order: Vec<u64> = metrics["order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    order.sort();
+    assert_eq!(order, vec![0, 1, 2, 3]);
+    for (flags, expected) in [
+        (vec!["--method", "deep-cd"], "deep-cd"),
+        (vec!["--grid", "2"], "--grid"),
+        (vec!["--systems", "0"], "--systems"),
+        (vec!["--tol", "0"], "--tol"),
+        (vec!["--problem", "heat"], "--problem"),
+        (vec!["--method", "cg", "--problem", "helmholtz"], "--method"),
+    ] {
+        let mut args = vec![
+            "solve-sequence",
+            "--grid",
+            "8",
+            "--systems",
+            "2",
+            "--out",
+            "bad",
+        ];
+        args.extend(flags.iter());
+        let output = inversa(&args, &dir);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{flags:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "{flags:?}: {}",
+            stderr(&output)
+        );
+    }
+    assert!(!dir.join("bad/metrics.json").exists());
+}

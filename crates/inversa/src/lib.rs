@@ -34,6 +34,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod io;
+pub mod krylov;
 pub mod metrics;
 pub mod noise;
 pub mod operators;

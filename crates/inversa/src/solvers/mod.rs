@@ -105,6 +105,14 @@ pub enum SolverError {
         solver: &'static str,
         reason: String,
     },
+    #[error("{solver}: {what} did not reach the tolerance {tolerance:e} within {iterations} iterations (relative residual {relative_residual:e})")]
+    NoConvergence {
+        solver: &'static str,
+        what: String,
+        iterations: usize,
+        tolerance: f64,
+        relative_residual: f64,
+    },
     #[error("{solver}: the measurement has {found} values but the operator produces {expected}")]
     MeasurementLength {
         solver: &'static str,

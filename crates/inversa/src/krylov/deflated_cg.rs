@@ -1,0 +1,251 @@
+//! Deflated (preconditioned) conjugate gradients for sequences of SPD systems (Saad, Yeung,
+//! Erhel & Guyomarc'h, "A deflated version of the conjugate gradient algorithm", SIAM J. Sci.
+//! Comput. 21(5), 2000, Algorithm 2.1 with a preconditioner as in their §3).
+//!
+//! With a deflation space `W` (`n × k`) and `E = WᵀAW`: start from `x ← x + W E⁻¹ Wᵀ r` so that
+//! `Wᵀ r = 0`, and keep every search direction `A`-conjugate to `W`:
+//!
+//! `z = M⁻¹ r, μ = E⁻¹ (AW)ᵀ z, p = z − W μ` (first), then `α = ⟨r, z⟩/⟨p, Ap⟩`, `x ← x + αp`,
+//! `r ← r − αAp`, `β = ⟨r⁺, z⁺⟩/⟨r, z⟩`, `p ← β p + z⁺ − W E⁻¹ (AW)ᵀ z⁺`.
+//!
+//! The deflation space for the next system comes, as in Saad et al. §5, from a Rayleigh–Ritz
+//! step on `Z = [W, p₀ … p_{s−1}]` (the current space plus the first `s` search directions):
+//! the `k` Ritz vectors of `ZᵀAZ y = θ ZᵀZ y` with the smallest `θ` (Ritz vectors of `A` itself,
+//! also when a preconditioner is used). `AW` is recomputed for each new matrix (`k` products).
+//! Convergence is confirmed on the true residual, as in [`super::cg`].
+
+use super::dense::{
+    axpy, cholesky, dominant_subspace, dot, norm, orthonormalize, solve_lower, solve_upper, Mat,
+};
+use super::preconditioner::Preconditioner;
+use super::sparse::CsrMatrix;
+use super::{check_system, residual, SolveInfo};
+use crate::error::Result;
+
+/// Deflated CG settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeflatedCg {
+    /// `k`: dimension of the deflation space carried to the next system.
+    pub recycle: usize,
+    /// `s`: search directions of each solve kept for the Rayleigh–Ritz update.
+    pub directions: usize,
+    /// Target for `‖b − A x‖ / ‖b‖`.
+    pub tolerance: f64,
+    /// Cap on CG steps.
+    pub max_iterations: usize,
+}
+
+impl Default for DeflatedCg {
+    fn default() -> Self {
+        Self {
+            recycle: 10,
+            directions: 20,
+            tolerance: 1e-8,
+            max_iterations: 10_000,
+        }
+    }
+}
+
+/// The deflation space `W` carried from one solve to the next.
+#[derive(Clone, Debug, Default)]
+pub struct DeflationSpace {
+    w: Vec<Vec<f64>>,
+}
+
+impl DeflationSpace {
+    /// An empty space: the next solve is plain PCG.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The current basis of `W` (orthonormal columns).
+    pub fn basis(&self) -> &[Vec<f64>] {
+        &self.w
+    }
+}
+
+/// `W`, `AW` and the Cholesky factor of `E = WᵀAW` for the current matrix.
+struct Deflation<'a> {
+    w: &'a [Vec<f64>],
+    aw: Vec<Vec<f64>>,
+    l: Mat,
+}
+
+impl Deflation<'_> {
+    /// `E⁻¹ Bᵀ v` for the basis `B` (`W` or `AW`).
+    fn solve(&self, basis: &[Vec<f64>], v: &[f64]) -> Vec<f64> {
+        let rhs = Mat {
+            rows: basis.len(),
+            cols: 1,
+            data: basis.iter().map(|c| dot(c, v)).collect(),
+        };
+        solve_upper(&self.l.transpose(), &solve_lower(&self.l, &rhs)).data
+    }
+
+    /// `v ← v − W c`.
+    fn subtract(&self, c: &[f64], v: &mut [f64]) {
+        self.w.iter().zip(c).for_each(|(w, ci)| axpy(-ci, w, v));
+    }
+}
+
+impl DeflatedCg {
+    /// Solves `A x = b` from the starting point in `x`, deflating with `space` and then updating it.
+    pub fn solve(
+        &self,
+        a: &CsrMatrix,
+        b: &[f64],
+        x: &mut [f64],
+        preconditioner: &dyn Preconditioner,
+        space: &mut DeflationSpace,
+    ) -> Result<SolveInfo> {
+        check_system(a, b, x, 1, self.tolerance)?;
+        let mut info = SolveInfo::default();
+        let aw: Vec<Vec<f64>> = space.w.iter().map(|w| a.apply_new(w)).collect();
+        info.matvecs += aw.len();
+        let mut e = Mat::zeros(aw.len(), aw.len());
+        for (i, wi) in space.w.iter().enumerate() {
+            for (j, awj) in aw.iter().enumerate() {
+                *e.at_mut(i, j) = 0.5 * (dot(wi, awj) + dot(&space.w[j], &aw[i]));
+            }
+        }
+        let deflation = cholesky(&e).map(|l| Deflation { w: &space.w, aw, l });
+        let mut kept: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+        self.iterate(
+            a,
+            b,
+            x,
+            preconditioner,
+            deflation.as_ref(),
+            &mut info,
+            &mut kept,
+        );
+        let aw = deflation.map(|d| d.aw).unwrap_or_default();
+        let w = if aw.is_empty() {
+            Vec::new()
+        } else {
+            space.w.clone()
+        };
+        if let Some(next) = self.ritz_update(w, aw, kept) {
+            space.w = next;
+        }
+        Ok(info)
+    }
+
+    /// The deflated PCG iteration with restarts from the true residual; keeps `(p, Ap)` pairs.
+    #[allow(clippy::too_many_arguments)]
+    fn iterate(
+        &self,
+        a: &CsrMatrix,
+        b: &[f64],
+        x: &mut [f64],
+        preconditioner: &dyn Preconditioner,
+        deflation: Option<&Deflation>,
+        info: &mut SolveInfo,
+        kept: &mut Vec<(Vec<f64>, Vec<f64>)>,
+    ) {
+        let target = self.tolerance * norm(b);
+        let b_norm = norm(b).max(f64::MIN_POSITIVE);
+        let mut q = vec![0.0; x.len()];
+        loop {
+            let mut r = residual(a, b, x);
+            info.matvecs += 1;
+            info.relative_residual = norm(&r) / b_norm;
+            if norm(&r) <= target {
+                info.converged = true;
+                return;
+            }
+            if info.iterations >= self.max_iterations {
+                return;
+            }
+            if let Some(d) = deflation {
+                let c = d.solve(d.w, &r);
+                d.w.iter().zip(&c).for_each(|(w, ci)| axpy(*ci, w, x));
+                d.aw.iter()
+                    .zip(&c)
+                    .for_each(|(aw, ci)| axpy(-ci, aw, &mut r));
+            }
+            let mut z = preconditioner.apply_new(&r);
+            let mut p = z.clone();
+            if let Some(d) = deflation {
+                d.subtract(&d.solve(&d.aw, &z), &mut p);
+            }
+            let mut rz = dot(&r, &z);
+            while info.iterations < self.max_iterations {
+                a.matvec(&p, &mut q);
+                info.iterations += 1;
+                info.matvecs += 1;
+                let alpha = rz / dot(&p, &q);
+                axpy(alpha, &p, x);
+                axpy(-alpha, &q, &mut r);
+                if kept.len() < self.directions {
+                    kept.push((p.clone(), q.clone()));
+                }
+                if norm(&r) <= target || !alpha.is_finite() {
+                    break;
+                }
+                preconditioner.apply(&r, &mut z);
+                let rz_next = dot(&r, &z);
+                let beta = rz_next / rz;
+                rz = rz_next;
+                p.iter_mut()
+                    .zip(&z)
+                    .for_each(|(pi, zi)| *pi = zi + beta * *pi);
+                if let Some(d) = deflation {
+                    d.subtract(&d.solve(&d.aw, &z), &mut p);
+                }
+            }
+        }
+    }
+
+    /// The `k` Ritz vectors with the smallest Ritz values on `Z = [W, p₀ … p_{s−1}]`, orthonormalised.
+    fn ritz_update(
+        &self,
+        w: Vec<Vec<f64>>,
+        aw: Vec<Vec<f64>>,
+        kept: Vec<(Vec<f64>, Vec<f64>)>,
+    ) -> Option<Vec<Vec<f64>>> {
+        let (mut z, mut az) = (w, aw);
+        for (p, ap) in kept {
+            z.push(p);
+            az.push(ap);
+        }
+        for (zi, azi) in z.iter_mut().zip(az.iter_mut()) {
+            let s = norm(zi);
+            if s > 0.0 {
+                zi.iter_mut().for_each(|v| *v /= s);
+                azi.iter_mut().for_each(|v| *v /= s);
+            }
+        }
+        let m = z.len();
+        if m == 0 || self.recycle == 0 {
+            return None;
+        }
+        let (mut stiffness, mut gram) = (Mat::zeros(m, m), Mat::zeros(m, m));
+        for i in 0..m {
+            for j in 0..m {
+                *stiffness.at_mut(i, j) = 0.5 * (dot(&z[i], &az[j]) + dot(&z[j], &az[i]));
+                *gram.at_mut(i, j) = dot(&z[i], &z[j]);
+            }
+        }
+        // ZᵀAZ = L Lᵀ, y = L⁻ᵀ v: L⁻¹ ZᵀZ L⁻ᵀ v = θ⁻¹ v, so the smallest θ are its dominant ones.
+        let l = cholesky(&stiffness)?;
+        let left = solve_lower(&l, &gram);
+        let pencil = solve_lower(&l, &left.transpose()).transpose();
+        let v = dominant_subspace(&pencil, self.recycle.min(m));
+        let y = solve_upper(&l.transpose(), &v);
+        let n = z[0].len();
+        let mut next: Vec<Vec<f64>> = (0..y.cols)
+            .map(|c| {
+                let mut col = vec![0.0; n];
+                z.iter()
+                    .enumerate()
+                    .for_each(|(i, zi)| axpy(y.at(i, c), zi, &mut col));
+                col
+            })
+            .collect();
+        let r = orthonormalize(&mut next);
+        let keep = (0..next.len()).take_while(|&j| r.at(j, j) != 0.0).count();
+        next.truncate(keep);
+        Some(next)
+    }
+}
