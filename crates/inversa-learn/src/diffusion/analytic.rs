@@ -142,9 +142,22 @@ impl GaussianMixture {
         sigma: f64,
         class: Option<usize>,
     ) -> candle_core::Result<(Tensor, Tensor)> {
+        self.posterior_means_with(x, a, sigma, class, None)
+    }
+
+    /// [`Self::posterior_means`] under a class prior given as logits (see
+    /// [`Self::eps_with_null`]).
+    fn posterior_means_with(
+        &self,
+        x: &Tensor,
+        a: f64,
+        sigma: f64,
+        class: Option<usize>,
+        class_logits: Option<&Tensor>,
+    ) -> candle_core::Result<(Tensor, Tensor)> {
         let (flat, shape) = self.flatten(x).map_err(candle_core::Error::wrap)?;
         let (logits, diff, selected) = self
-            .posterior_logits(&flat, a, sigma, class)
+            .posterior_logits_with(&flat, a, sigma, class, class_logits)
             .map_err(candle_core::Error::wrap)?;
         let responsibilities = candle_nn::ops::softmax(&logits, 1)?;
         let dtype = flat.dtype();
@@ -210,7 +223,23 @@ impl GaussianMixture {
         sigma: f64,
         class: Option<usize>,
     ) -> Result<(Tensor, Tensor, Selected)> {
-        let selected = self.select(class, x.dtype())?;
+        self.posterior_logits_with(x, a, sigma, class, None)
+    }
+
+    /// [`Self::posterior_logits`], all components weighted by `class_logits` (`[C]`, through a
+    /// softmax) times their weight within their class, when given.
+    fn posterior_logits_with(
+        &self,
+        x: &Tensor,
+        a: f64,
+        sigma: f64,
+        class: Option<usize>,
+        class_logits: Option<&Tensor>,
+    ) -> Result<(Tensor, Tensor, Selected)> {
+        let selected = match class_logits {
+            Some(_) => self.select_within_classes(x.dtype())?,
+            None => self.select(class, x.dtype())?,
+        };
         let diff = x
             .unsqueeze(1)?
             .broadcast_sub(&selected.means.affine(a, 0.0)?.unsqueeze(0)?)?;
@@ -232,10 +261,93 @@ impl GaussianMixture {
             let n = values.len();
             Tensor::from_vec(values, (1, n), &Device::Cpu)?.to_dtype(x.dtype())
         };
-        let logits = squared
+        let mut logits = squared
             .broadcast_mul(&row(scales)?)?
             .broadcast_add(&row(offsets)?)?;
+        if let Some(class_logits) = class_logits {
+            let log_prior = candle_nn::ops::log_softmax(&class_logits.to_dtype(x.dtype())?, 0)?;
+            let classes: Vec<u32> = self.components.iter().map(|c| c.class as u32).collect();
+            let index = Tensor::new(classes, &Device::Cpu)?;
+            logits = logits.broadcast_add(&log_prior.index_select(&index, 0)?.unsqueeze(0)?)?;
+        }
         Ok((logits, diff, selected))
+    }
+
+    /// Every component, with its weight normalised within its class.
+    fn select_within_classes(&self, dtype: DType) -> Result<Selected> {
+        let mut selected = self.select(None, dtype)?;
+        selected.log_weights = self
+            .components
+            .iter()
+            .map(|c| {
+                let total: f64 = self
+                    .components
+                    .iter()
+                    .filter(|k| k.class == c.class)
+                    .map(|k| k.weight)
+                    .sum();
+                (c.weight / total).ln()
+            })
+            .collect();
+        Ok(selected)
+    }
+
+    /// The null condition under which [`Self::eps_with_null`] is the unconditional ε: the data's
+    /// class probabilities as logits (`ln` of each class's total weight) and a zero mean shift,
+    /// `[C + d]`.
+    pub fn null_condition(&self, dtype: DType) -> candle_core::Result<Tensor> {
+        let mut null: Vec<f64> = (0..self.classes)
+            .map(|c| {
+                self.components
+                    .iter()
+                    .filter(|k| k.class == c)
+                    .map(|k| k.weight)
+                    .sum::<f64>()
+                    .ln()
+            })
+            .collect();
+        null.resize(self.classes + self.dim, 0.0);
+        Tensor::from_vec(null, self.classes + self.dim, &Device::Cpu)?.to_dtype(dtype)
+    }
+
+    /// `ε(x_t, t)` of the unconditional model under a tunable null condition `null` (`[C + d]`):
+    /// class probabilities `softmax(null[..C])` and every mean shifted by `null[C..]`. This is
+    /// the mixture's stand-in for a network's null-text embedding (a condition with as many
+    /// degrees of freedom as the sample), differentiable in `null`; Null-text inversion tunes it.
+    pub fn eps_with_null(
+        &self,
+        x_t: &Tensor,
+        t: usize,
+        null: &Tensor,
+    ) -> candle_core::Result<Tensor> {
+        if null.dims() != [self.classes + self.dim] {
+            bail!(
+                "a null condition has {} entries (classes + dimension), not {:?}",
+                self.classes + self.dim,
+                null.dims()
+            )
+        }
+        let alpha_bar = self.alpha_bar(t)?;
+        let (a, sigma) = (alpha_bar.sqrt(), (1.0 - alpha_bar).sqrt());
+        let logits = null.narrow(0, 0, self.classes)?;
+        let shift = null.narrow(0, self.classes, self.dim)?.affine(a, 0.0)?;
+        let flat = x_t.reshape(((), self.dim))?;
+        let shifted = flat.broadcast_sub(&shift.to_dtype(x_t.dtype())?)?;
+        let eps = self
+            .posterior_means_with(&shifted, a, sigma, None, Some(&logits))?
+            .0;
+        eps.reshape(x_t.dims())
+    }
+
+    /// `ᾱ_t`, or an error past the schedule.
+    fn alpha_bar(&self, t: usize) -> candle_core::Result<f64> {
+        match self.schedule.alpha_bars().get(t) {
+            Some(&alpha_bar) => Ok(alpha_bar),
+            None => bail!(
+                "timestep {t} is past the schedule's {}",
+                self.schedule.len()
+            ),
+        }
     }
 
     /// The components of `class` (or all) as tensors of `dtype`.
@@ -259,12 +371,7 @@ fn positive(x: f64) -> bool {
 
 impl NoisePredictor for GaussianMixture {
     fn eps(&self, x_t: &Tensor, t: usize, class: Option<usize>) -> candle_core::Result<Tensor> {
-        let Some(&alpha_bar) = self.schedule.alpha_bars().get(t) else {
-            bail!(
-                "timestep {t} is past the schedule's {}",
-                self.schedule.len()
-            )
-        };
+        let alpha_bar = self.alpha_bar(t)?;
         Ok(self
             .posterior_means(x_t, alpha_bar.sqrt(), (1.0 - alpha_bar).sqrt(), class)?
             .0)

@@ -8,7 +8,8 @@
 //!   use it to show exactness independently of any training.
 //! - Diffusion inversion: [`ddim`] (sampling and DDIM inversion, the baseline), [`edict`],
 //!   [`bdia`] (both exact to round-off), [`spdinv`] (fixed-point inversion), and [`ddcm`]
-//!   (InfEdit's virtual inversion: editing without inverting).
+//!   (InfEdit's virtual inversion: editing without inverting); [`null_text`] (Null-text
+//!   inversion: per-step tuning of the unconditional condition).
 //! - Rectified flow: [`rectified_flow`] (Euler) and [`rf_solver`] (second order).
 //!
 //! States are tensors of shape `[B, …]` (a batch of samples); every method works in the
@@ -20,6 +21,7 @@ pub mod ddcm;
 pub mod ddim;
 pub mod edict;
 pub mod model;
+pub mod null_text;
 pub mod rectified_flow;
 pub mod rf_solver;
 pub mod schedule;
