@@ -96,19 +96,24 @@ pub fn conv2d(x: &Tensor, w: &Tensor, padding: usize) -> Result<Tensor> {
 
 /// The adjoint of `x ↦ x ⊛ w` (a transposed convolution): `dy [B, O, H', W'] ↦ [B, C, H, W]`,
 /// the convolution of `dy` with the spatially flipped, channel-transposed kernel padded by
-/// `k − 1 − padding`. Differentiable in both arguments.
+/// `k − 1 − padding`, or, when the padding is wider than the kernel, unpadded and then cropped by
+/// `padding − (k − 1)` on each side. Differentiable in both arguments.
 pub fn conv2d_adjoint(dy: &Tensor, w: &Tensor, padding: usize) -> Result<Tensor> {
     let k = w.dim(2)?;
-    if padding + 1 > k {
-        candle_core::bail!("conv2d adjoint: needs padding < kernel size, got {padding} and {k}");
-    }
     let reversed = Tensor::new((0..k as u32).rev().collect::<Vec<_>>(), w.device())?;
     let flipped = w
         .transpose(0, 1)?
         .contiguous()?
         .index_select(&reversed, 2)?
         .index_select(&reversed, 3)?;
-    conv2d(dy, &flipped, k - 1 - padding)
+    if padding < k {
+        return conv2d(dy, &flipped, k - 1 - padding);
+    }
+    let crop = padding + 1 - k;
+    let full = conv2d(dy, &flipped, 0)?;
+    let (_, _, h, w) = full.dims4()?;
+    full.narrow(2, crop, h - 2 * crop)?
+        .narrow(3, crop, w - 2 * crop)
 }
 
 /// The shapes of one convolution.

@@ -4,6 +4,7 @@
 //! proximal step for the core solvers; and the loop that trains them ([`training`]).
 
 pub mod adam;
+pub mod attacks;
 pub mod bias_relu;
 pub mod checkpoint;
 pub mod conv2d;
@@ -16,6 +17,7 @@ pub mod dncnn;
 pub mod drunet;
 pub mod ffdnet;
 pub mod image_folder;
+pub mod lbfgs;
 pub mod lpn;
 pub mod lpn_prior;
 pub mod lpn_training;

@@ -20,6 +20,8 @@ fn matches_candle_forward_and_gradients() -> Result<()> {
         (5, 2, (11, 16)),
         (3, 0, (8, 6)),
         (3, 2, (4, 5)),
+        (2, 2, (5, 6)), // padding wider than the kernel: the adjoint crops
+        (1, 1, (4, 4)),
     ] {
         let x = Var::from_tensor(&random(&[2, 3, h, w], 1)?)?;
         let weight = Var::from_tensor(&random(&[4, 3, k, k], 2)?)?;

@@ -1,0 +1,8 @@
+//! Privacy audits: what an honest-but-curious server can rebuild from the updates a federated
+//! client sends. [`lenet`] is DLG's model with an explicit, twice-differentiable parameter
+//! gradient; [`idlg`] reads the label off the last layer's gradient; [`dlg`] matches gradients
+//! with L-BFGS.
+
+pub mod dlg;
+pub mod idlg;
+pub mod lenet;
