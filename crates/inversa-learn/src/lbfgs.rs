@@ -3,8 +3,8 @@
 //! recursion of Nocedal & Wright, "Numerical Optimization", 2nd ed., Algorithm 7.4.
 //!
 //! `d = −H∇f` from the last `memory` pairs `(s, y)` with `H₀ = (sᵀy / yᵀy) I`; the step `t`
-//! starts at 1 and halves until `f(x + t d) ≤ f(x) + 10⁻⁴ t ∇fᵀd`. Pairs with `sᵀy ≤ 0` are
-//! skipped (the curvature condition), and a non-descent direction restarts from `−∇f`.
+//! starts at 1 and halves until `f(x + t d) ≤ f(x) + 10⁻⁴ t ∇fᵀd`. A step that fails the
+//! curvature condition (`sᵀy ≤ 10⁻¹⁰‖s‖‖y‖`) or a non-descent direction restarts the memory.
 
 /// Settings of [`minimise`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -73,11 +73,15 @@ pub fn minimise<E>(
             .map(|(a, b)| a - b)
             .collect();
         let sy = dot(&s, &y);
-        if sy > 1e-12 {
+        if sy > 1e-10 * dot(&s, &s).sqrt() * dot(&y, &y).sqrt() {
             pairs.push((s, y, 1.0 / sy));
             if pairs.len() > settings.memory {
                 pairs.remove(0);
             }
+        } else {
+            // Without a Wolfe line search the curvature can come out non-positive; the old pairs
+            // then describe another region, and keeping them stalls the method.
+            pairs.clear();
         }
         x.copy_from_slice(&candidate);
         (value, gradient) = (next_value, next_gradient);
