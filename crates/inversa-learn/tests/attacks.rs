@@ -5,7 +5,8 @@
 mod common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use common::random;
-use inversa_learn::attacks::{dlg, idlg, lenet::LeNet};
+use inversa_learn::attacks::lenet::{Activation, LeNet};
+use inversa_learn::attacks::{dlg, idlg};
 use inversa_learn::image_folder::read_grey;
 use inversa_learn::lbfgs::Lbfgs;
 use std::path::Path;
@@ -20,7 +21,14 @@ fn max_difference(a: &Tensor, b: &Tensor) -> Result<f32> {
 
 #[test]
 fn the_explicit_gradient_matches_autodiff() -> Result<()> {
-    let model = LeNet::random(1, (16, 16), 10, 1)?;
+    for activation in [Activation::Sigmoid, Activation::Relu] {
+        explicit_gradient_matches_autodiff(activation)?;
+    }
+    Ok(())
+}
+
+fn explicit_gradient_matches_autodiff(activation: Activation) -> Result<()> {
+    let model = LeNet::random(1, (16, 16), 10, activation, 1)?;
     let vars: Vec<Var> = model
         .parameters()
         .iter()
@@ -35,7 +43,10 @@ fn the_explicit_gradient_matches_autodiff() -> Result<()> {
         let reference = autodiff.get(var).expect("parameter gradient");
         let scale = reference.abs()?.max_all()?.to_scalar::<f32>()?.max(1e-6);
         let error = max_difference(ours, reference)? / scale;
-        assert!(error < 1e-4, "parameter {i}: relative error {error}");
+        assert!(
+            error < 1e-4,
+            "{activation:?} parameter {i}: relative error {error}"
+        );
     }
     Ok(())
 }
@@ -55,7 +66,7 @@ fn matching_loss(model: &LeNet, x: &Tensor, p: &Tensor, g: &[Tensor]) -> Result<
 #[test]
 fn the_gradient_matching_loss_has_the_right_input_derivative() -> Result<()> {
     // The derivative of a gradient: checked against central differences on a few pixels.
-    let model = LeNet::random(1, (8, 8), 4, 3)?;
+    let model = LeNet::random(1, (8, 8), 4, Activation::Sigmoid, 3)?;
     let p = one_hot(&[1], 4)?;
     let truth = random(&[1, 1, 8, 8], 4)?;
     let observed = model.parameter_gradients(&truth, &p)?;
@@ -81,8 +92,11 @@ fn the_gradient_matching_loss_has_the_right_input_derivative() -> Result<()> {
 
 #[test]
 fn idlg_recovers_the_label_in_every_trial() -> Result<()> {
-    let model = LeNet::random(1, (8, 8), 10, 6)?;
-    for trial in 0..40u32 {
+    for (activation, trial) in [Activation::Sigmoid, Activation::Relu]
+        .into_iter()
+        .flat_map(|a| (0..40u32).map(move |t| (a, t)))
+    {
+        let model = LeNet::random(1, (8, 8), 10, activation, 6 + u64::from(trial))?;
         let label = trial % 10;
         let x = random(&[1, 1, 8, 8], 100 + u64::from(trial))?;
         let grads = model.parameter_gradients(&x, &one_hot(&[label], 10)?)?;
@@ -105,7 +119,7 @@ fn camera_16() -> Result<Tensor> {
 
 #[test]
 fn dlg_rebuilds_an_image_from_its_gradient() -> Result<()> {
-    let model = LeNet::random(1, (16, 16), 10, 7)?;
+    let model = LeNet::random(1, (16, 16), 10, Activation::Sigmoid, 7)?;
     let truth = camera_16()?;
     let observed = model.parameter_gradients(&truth, &one_hot(&[3], 10)?)?;
     let label = idlg::label_from_last_layer(&observed[6])?;

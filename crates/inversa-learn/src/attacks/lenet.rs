@@ -1,7 +1,7 @@
 //! The LeNet of "Deep Leakage from Gradients" (Zhu, Liu, Han, NeurIPS 2019, arXiv:1906.08935,
 //! the model of its Figure/Table experiments): three 5×5 convolutions with sigmoid activations
 //! (strides 2, 2, 1; padding 2; 12 channels) and one fully connected layer, for `[B, C, H, W]`
-//! images with `H`, `W` divisible by 4.
+//! images with `H`, `W` divisible by 4; or the same with ReLU activations.
 //!
 //! Its cross-entropy parameter gradient is written out as an explicit expression of candle
 //! operations ([`LeNet::parameter_gradients`]) rather than taken from candle's `backward`: gradient
@@ -12,7 +12,7 @@
 //!
 //! ```text
 //! δ_fc = (softmax(z) − p)/B,   ∂W_fc = δ_fcᵀ h,   δ_h = δ_fc W_fc,
-//! δ_l = (δ_{a_l}) ⊙ a_l (1 − a_l),   ∂W_l = Σ_n a_{l−1} ⋆ up_s(δ_l),   δ_{a_{l−1}} = convᵀ(up_s(δ_l), W_l),
+//! δ_l = δ_{a_l} ⊙ f'(z_l)  (sigmoid: a_l(1 − a_l); ReLU: [a_l > 0]),   ∂W_l = Σ_n a_{l−1} ⋆ up_s(δ_l),   δ_{a_{l−1}} = convᵀ(up_s(δ_l), W_l),
 //! ```
 //!
 //! where `up_s` puts the stride-`s` gradient back on the full grid with zeros in between (a stride-2
@@ -34,6 +34,32 @@ const STRIDES: [usize; 3] = [2, 2, 1];
 #[derive(Clone, Debug)]
 pub struct LeNet {
     parameters: Vec<Tensor>,
+    activation: Activation,
+}
+
+/// The nonlinearity after every convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// DLG's choice: smooth, so the gradient carries the most information.
+    Sigmoid,
+    Relu,
+}
+
+impl Activation {
+    fn apply(self, z: &Tensor) -> Result<Tensor> {
+        match self {
+            Activation::Sigmoid => sigmoid(z),
+            Activation::Relu => z.relu(),
+        }
+    }
+
+    /// `f'(z)` from the activation `a = f(z)`.
+    fn derivative(self, a: &Tensor) -> Result<Tensor> {
+        match self {
+            Activation::Sigmoid => a * (1.0 - a)?,
+            Activation::Relu => a.gt(0.0)?.to_dtype(a.dtype()),
+        }
+    }
 }
 
 /// The activations a forward pass keeps for the gradient.
@@ -45,11 +71,12 @@ struct Forward {
 
 impl LeNet {
     /// Weights drawn uniformly in ±0.5 from `seed`, as DLG initialises its LeNet, for `channels`
-    /// input channels, `height`×`width` images and `classes` outputs.
+    /// input channels, `height`×`width` images, `classes` outputs and the given activation.
     pub fn random(
         channels: usize,
         (height, width): (usize, usize),
         classes: usize,
+        activation: Activation,
         seed: u64,
     ) -> Result<Self> {
         if height % 4 != 0 || width % 4 != 0 || height == 0 || width == 0 {
@@ -71,7 +98,10 @@ impl LeNet {
         let features = WIDTH * (height / 4) * (width / 4);
         parameters.push(uniform(&[classes, features])?);
         parameters.push(uniform(&[classes])?);
-        Ok(Self { parameters })
+        Ok(Self {
+            parameters,
+            activation,
+        })
     }
 
     /// The parameter tensors: conv kernels and biases, then the fully connected weight and bias.
@@ -81,7 +111,10 @@ impl LeNet {
 
     /// The same architecture with `parameters` (e.g. tracked variables, to check the gradient).
     pub fn with_parameters(&self, parameters: Vec<Tensor>) -> Self {
-        Self { parameters }
+        Self {
+            parameters,
+            activation: self.activation,
+        }
     }
 
     /// Class logits `[B, classes]` of images `x`.
@@ -95,7 +128,7 @@ impl LeNet {
             let (kernel, bias) = (&self.parameters[2 * l], &self.parameters[2 * l + 1]);
             let full = conv2d(&activations[l], kernel, KERNEL / 2)?;
             let z = subsample(&full, *stride)?.broadcast_add(&bias.reshape((1, (), 1, 1))?)?;
-            activations.push(sigmoid(&z)?);
+            activations.push(self.activation.apply(&z)?);
         }
         let h = activations[3].flatten_from(1)?;
         let logits = h
@@ -135,7 +168,7 @@ impl LeNet {
             .reshape(activations[3].shape())?;
         for l in (0..3).rev() {
             let a = &activations[l + 1];
-            let dz = (upstream * (a * (1.0 - a)?)?)?;
+            let dz = (upstream * self.activation.derivative(a)?)?;
             grads[2 * l + 1] = dz.sum((0, 2, 3))?;
             let full = upsample(&dz, STRIDES[l])?;
             grads[2 * l] = weight_gradient(&activations[l], &full)?;
