@@ -148,3 +148,32 @@ fn dlg_rebuilds_an_image_from_its_gradient() -> Result<()> {
     assert!(psnr > 30.0, "PSNR {psnr}");
     Ok(())
 }
+
+#[test]
+fn inverting_gradients_rebuilds_an_image_from_its_gradient_direction() {
+    // Measured: 46 dB at 400 iterations on this sigmoid LeNet; on its ReLU twin (seed 8) the
+    // cosine distance stalls near 0.1 and the PSNR at 11-12 dB even after 2000 iterations.
+    use inversa_learn::attacks::inverting_gradients::{self, Settings};
+    let model = LeNet::random(1, (16, 16), 10, Activation::Sigmoid, 8).unwrap();
+    let truth = camera_16().unwrap();
+    let labels = one_hot(&[5], 10).unwrap();
+    let observed = model.parameter_gradients(&truth, &labels).unwrap();
+    let settings = Settings {
+        iterations: 300,
+        ..Settings::default()
+    };
+    let found =
+        inverting_gradients::invert(&model, &observed, &[1, 1, 16, 16], &labels, settings, 0)
+            .unwrap();
+    let mse = (&found.image - &truth)
+        .unwrap()
+        .sqr()
+        .unwrap()
+        .mean_all()
+        .unwrap();
+    let psnr = -10.0 * f64::from(mse.to_scalar::<f32>().unwrap()).log10();
+    let first = found.history[0];
+    let last = *found.history.last().unwrap();
+    eprintln!("Inverting Gradients 16×16 camera, sigmoid LeNet: PSNR {psnr:.2} dB, cosine distance {first:.3e} → {last:.3e}");
+    assert!(psnr > 20.0, "PSNR {psnr}");
+}
