@@ -5,7 +5,7 @@
 mod common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use common::random;
-use inversa_learn::attacks::lenet::{Activation, LeNet};
+use inversa_learn::attacks::lenet::{dropout_mask, Activation, LeNet};
 use inversa_learn::attacks::{dlg, idlg};
 use inversa_learn::image_folder::read_grey;
 use inversa_learn::lbfgs::Lbfgs;
@@ -37,8 +37,9 @@ fn explicit_gradient_matches_autodiff(activation: Activation) -> Result<()> {
     let tracked = model.with_parameters(vars.iter().map(|v| v.as_tensor().clone()).collect());
     let x = random(&[2, 1, 16, 16], 2)?;
     let p = one_hot(&[3, 7], 10)?;
-    let autodiff = tracked.loss(&x, &p)?.backward()?;
-    let explicit = model.parameter_gradients(&x, &p)?;
+    let mask = dropout_mask(2, model.features(), 0.5, 9)?;
+    let autodiff = tracked.loss(&x, &p, Some(&mask))?.backward()?;
+    let explicit = model.dropped_parameter_gradients(&x, &p, Some(&mask))?;
     for (i, (var, ours)) in vars.iter().zip(&explicit).enumerate() {
         let reference = autodiff.get(var).expect("parameter gradient");
         let scale = reference.abs()?.max_all()?.to_scalar::<f32>()?.max(1e-6);
@@ -176,4 +177,52 @@ fn inverting_gradients_rebuilds_an_image_from_its_gradient_direction() {
     let last = *found.history.last().unwrap();
     eprintln!("Inverting Gradients 16×16 camera, sigmoid LeNet: PSNR {psnr:.2} dB, cosine distance {first:.3e} → {last:.3e}");
     assert!(psnr > 20.0, "PSNR {psnr}");
+}
+
+fn psnr(a: &Tensor, b: &Tensor) -> f64 {
+    let mse = (a - b).unwrap().sqr().unwrap().mean_all().unwrap();
+    -10.0 * f64::from(mse.to_scalar::<f32>().unwrap()).log10()
+}
+
+#[test]
+fn dropout_hides_the_image_from_inverting_gradients_but_not_from_dia() {
+    use inversa_learn::attacks::dropout_inversion;
+    use inversa_learn::attacks::inverting_gradients::{self, Settings};
+    let model = LeNet::random(1, (16, 16), 10, Activation::Sigmoid, 8).unwrap();
+    let truth = camera_16().unwrap();
+    let labels = one_hot(&[5], 10).unwrap();
+    let client_mask = dropout_mask(1, model.features(), 0.5, 11).unwrap();
+    let observed = model
+        .dropped_parameter_gradients(&truth, &labels, Some(&client_mask))
+        .unwrap();
+    let settings = Settings {
+        iterations: 300,
+        ..Settings::default()
+    };
+    let shape = [1, 1, 16, 16];
+    let ig = inverting_gradients::invert(&model, &observed, &shape, &labels, settings, 0).unwrap();
+    let (dia, keep) =
+        dropout_inversion::invert(&model, &observed, &shape, &labels, 0.5, settings, 0).unwrap();
+    let client_keep = (client_mask * 0.5).unwrap();
+    let mask_agreement = 1.0
+        - f64::from(
+            (keep.round().unwrap() - &client_keep)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .mean_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap(),
+        );
+    let (ig_psnr, dia_psnr) = (psnr(&ig.image, &truth), psnr(&dia.image, &truth));
+    eprintln!(
+        "dropout p = 0.5: Inverting Gradients {ig_psnr:.2} dB, DIA {dia_psnr:.2} dB \
+         (masks recovered: {:.0}% of entries)",
+        100.0 * mask_agreement
+    );
+    assert!(
+        dia_psnr > ig_psnr + 5.0,
+        "IG {ig_psnr} dB, DIA {dia_psnr} dB"
+    );
 }

@@ -13,7 +13,7 @@
 //! after each step. The label is the known (or iDLG-recovered) one.
 
 use super::dlg::Reconstruction;
-use super::lenet::LeNet;
+use super::lenet::{dropout_mask, LeNet};
 use crate::diffusion::standard_normal;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use rand::SeedableRng;
@@ -38,14 +38,16 @@ impl Default for Settings {
     }
 }
 
-/// `1 − cos(∇_θ ℓ(x, p), observed)` over all parameters, as a tracked scalar.
+/// `1 − cos(∇_θ ℓ(x, p), observed)` over all parameters, as a tracked scalar, for the network
+/// with the `dropout` multiplier (when given) on its features.
 pub fn cosine_distance(
     model: &LeNet,
     x: &Tensor,
     p: &Tensor,
+    dropout: Option<&Tensor>,
     observed: &[Tensor],
 ) -> Result<Tensor> {
-    let grads = model.parameter_gradients(x, p)?;
+    let grads = model.dropped_parameter_gradients(x, p, dropout)?;
     let mut inner = Tensor::zeros((), DType::F32, &Device::Cpu)?;
     let mut ours = Tensor::zeros((), DType::F32, &Device::Cpu)?;
     let mut theirs = 0.0f64;
@@ -70,7 +72,8 @@ pub fn total_variation(x: &Tensor) -> Result<Tensor> {
     vertical + horizontal
 }
 
-/// Rebuilds a batch of `shape` with one-hot labels `labels` from `observed` gradients of `model`.
+/// Rebuilds a batch of `shape` with one-hot labels `labels` from `observed` gradients of `model`
+/// (evaluated without dropout: the attacker does not know the client's masks).
 pub fn invert(
     model: &LeNet,
     observed: &[Tensor],
@@ -79,35 +82,107 @@ pub fn invert(
     settings: Settings,
     seed: u64,
 ) -> Result<Reconstruction> {
+    Ok(run(model, observed, shape, labels, settings, None, seed)?.0)
+}
+
+/// The masks being optimised by the Dropout Inversion Attack: the dropout rate and the `[B,
+/// features]` keep variables in `[0, 1]`.
+pub(crate) struct MaskSearch {
+    pub(crate) rate: f64,
+    pub(crate) regularization: f64,
+}
+
+/// Signed Adam: the paper's optimiser, with its moments.
+struct Adam {
+    first: Tensor,
+    second: Tensor,
+}
+
+impl Adam {
+    fn new(like: &Tensor) -> Result<Self> {
+        Ok(Self {
+            first: like.zeros_like()?,
+            second: like.zeros_like()?,
+        })
+    }
+
+    /// The step `−rate · m̂/(√v̂ + ε)` for gradient `g` at iteration `n` (from 1).
+    fn step(&mut self, g: &Tensor, n: i32, rate: f64) -> Result<Tensor> {
+        let (beta1, beta2, epsilon) = (0.9, 0.999, 1e-8);
+        self.first = ((&self.first * beta1)? + (g * (1.0 - beta1))?)?;
+        self.second = ((&self.second * beta2)? + (g.sqr()? * (1.0 - beta2))?)?;
+        let corrected = (&self.first / (1.0 - beta1.powi(n)))?;
+        let scale = ((&self.second / (1.0 - beta2.powi(n)))?.sqrt()? + epsilon)?;
+        (corrected / scale)? * (-rate)
+    }
+}
+
+/// The optimisation behind [`invert`] and the Dropout Inversion Attack: with `masks`, the dropout
+/// keep variables are optimised jointly with the image (and returned).
+pub(crate) fn run(
+    model: &LeNet,
+    observed: &[Tensor],
+    shape: &[usize],
+    labels: &Tensor,
+    settings: Settings,
+    masks: Option<MaskSearch>,
+    seed: u64,
+) -> Result<(Reconstruction, Option<Tensor>)> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let image = Var::from_tensor(&standard_normal(&mut rng, shape, DType::F32)?.clamp(0.0, 1.0)?)?;
-    let (beta1, beta2, epsilon) = (0.9, 0.999, 1e-8);
-    let mut first = image.zeros_like()?;
-    let mut second = image.zeros_like()?;
+    let keep = match &masks {
+        Some(search) => {
+            let start = dropout_mask(shape[0], model.features(), search.rate, seed)?;
+            Some(Var::from_tensor(&(start * (1.0 - search.rate))?)?)
+        }
+        None => None,
+    };
+    let mut image_adam = Adam::new(image.as_tensor())?;
+    let mut keep_adam = match &keep {
+        Some(k) => Some(Adam::new(k.as_tensor())?),
+        None => None,
+    };
     let mut history = Vec::with_capacity(settings.iterations);
     for step in 0..settings.iterations {
-        let distance = cosine_distance(model, image.as_tensor(), labels, observed)?;
-        let loss = (&distance + (total_variation(image.as_tensor())? * settings.tv_weight)?)?;
+        let multiplier = match (&keep, &masks) {
+            (Some(k), Some(search)) => Some((k.as_tensor() / (1.0 - search.rate))?),
+            _ => None,
+        };
+        let distance = cosine_distance(
+            model,
+            image.as_tensor(),
+            labels,
+            multiplier.as_ref(),
+            observed,
+        )?;
+        let mut loss = (&distance + (total_variation(image.as_tensor())? * settings.tv_weight)?)?;
+        if let (Some(k), Some(search)) = (&keep, &masks) {
+            // The paper's pull of the mean keep rate towards 1 − p.
+            let dropped = (1.0 - k.as_tensor().mean_all()?)?;
+            loss = (loss + ((dropped - search.rate)?.abs()? * search.regularization)?)?;
+        }
         history.push(f64::from(distance.to_scalar::<f32>()?));
         let grads = loss.backward()?;
         let Some(gradient) = grads.get(&image) else {
             candle_core::bail!("the gradient distance does not depend on the image");
         };
-        let signed = gradient.sign()?;
-        first = ((first * beta1)? + (&signed * (1.0 - beta1))?)?;
-        second = ((second * beta2)? + (signed.sqr()? * (1.0 - beta2))?)?;
         let n = (step + 1) as i32;
-        let corrected = (&first / (1.0 - beta1.powi(n)))?;
-        let scale = ((&second / (1.0 - beta2.powi(n)))?.sqrt()? + epsilon)?;
         let rate = settings.learning_rate * decay(step, settings.iterations);
-        let next = (image.as_tensor() - ((corrected / scale)? * rate)?)?.clamp(0.0, 1.0)?;
-        image.set(&next)?;
+        let moved = image_adam.step(&gradient.sign()?, n, rate)?;
+        image.set(&(image.as_tensor() + moved)?.clamp(0.0, 1.0)?)?;
+        if let (Some(k), Some(adam)) = (&keep, keep_adam.as_mut()) {
+            if let Some(g) = grads.get(k) {
+                let moved = adam.step(g, n, rate)?;
+                k.set(&(k.as_tensor() + moved)?.clamp(0.0, 1.0)?)?;
+            }
+        }
     }
-    Ok(Reconstruction {
+    let reconstruction = Reconstruction {
         image: image.as_tensor().detach(),
         labels: labels.clone(),
         history,
-    })
+    };
+    Ok((reconstruction, keep.map(|k| k.as_tensor().detach())))
 }
 
 /// The paper's step schedule: ×0.1 at 3/8, 5/8 and 7/8 of the run.

@@ -1,7 +1,8 @@
 //! The LeNet of "Deep Leakage from Gradients" (Zhu, Liu, Han, NeurIPS 2019, arXiv:1906.08935,
 //! the model of its Figure/Table experiments): three 5×5 convolutions with sigmoid activations
 //! (strides 2, 2, 1; padding 2; 12 channels) and one fully connected layer, for `[B, C, H, W]`
-//! images with `H`, `W` divisible by 4; or the same with ReLU activations.
+//! images with `H`, `W` divisible by 4; or the same with ReLU activations. Dropout, when the
+//! client trains with it, acts on the features entering the fully connected layer.
 //!
 //! Its cross-entropy parameter gradient is written out as an explicit expression of candle
 //! operations ([`LeNet::parameter_gradients`]) rather than taken from candle's `backward`: gradient
@@ -119,10 +120,17 @@ impl LeNet {
 
     /// Class logits `[B, classes]` of images `x`.
     pub fn logits(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(self.forward(x)?.logits)
+        Ok(self.forward(x, None)?.logits)
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Forward> {
+    /// The number of features entering the fully connected layer (where dropout acts).
+    pub fn features(&self) -> usize {
+        self.parameters[6].dims()[1]
+    }
+
+    /// The forward pass; `dropout` multiplies the features entering the fully connected layer
+    /// (`[B, features]`: a dropout mask already divided by the keep probability).
+    fn forward(&self, x: &Tensor, dropout: Option<&Tensor>) -> Result<Forward> {
         let mut activations = vec![x.clone()];
         for (l, stride) in STRIDES.iter().enumerate() {
             let (kernel, bias) = (&self.parameters[2 * l], &self.parameters[2 * l + 1]);
@@ -130,7 +138,7 @@ impl LeNet {
             let z = subsample(&full, *stride)?.broadcast_add(&bias.reshape((1, (), 1, 1))?)?;
             activations.push(self.activation.apply(&z)?);
         }
-        let h = activations[3].flatten_from(1)?;
+        let h = features(&activations[3], dropout)?;
         let logits = h
             .matmul(&self.parameters[6].t()?)?
             .broadcast_add(&self.parameters[7])?;
@@ -142,8 +150,8 @@ impl LeNet {
 
     /// Mean cross-entropy of `x` against target distributions `p` (`[B, classes]`, rows summing
     /// to one: one-hot labels or DLG's soft dummy labels).
-    pub fn loss(&self, x: &Tensor, p: &Tensor) -> Result<Tensor> {
-        let logits = self.forward(x)?.logits;
+    pub fn loss(&self, x: &Tensor, p: &Tensor, dropout: Option<&Tensor>) -> Result<Tensor> {
+        let logits = self.forward(x, dropout)?.logits;
         (p * log_softmax(&logits, D::Minus1)?)?
             .sum(D::Minus1)?
             .mean_all()?
@@ -153,19 +161,32 @@ impl LeNet {
     /// `∂ loss(x, p)/∂θ` for every parameter, as an explicit expression of `x` and `p` that can
     /// be differentiated once more (see the module documentation).
     pub fn parameter_gradients(&self, x: &Tensor, p: &Tensor) -> Result<Vec<Tensor>> {
+        self.dropped_parameter_gradients(x, p, None)
+    }
+
+    /// [`Self::parameter_gradients`] of the network with `dropout` multiplying the features that
+    /// enter the fully connected layer (see [`dropout_mask`]).
+    pub fn dropped_parameter_gradients(
+        &self,
+        x: &Tensor,
+        p: &Tensor,
+        dropout: Option<&Tensor>,
+    ) -> Result<Vec<Tensor>> {
         let Forward {
             activations,
             logits,
-        } = self.forward(x)?;
+        } = self.forward(x, dropout)?;
         let batch = x.dim(0)? as f64;
         let delta = ((softmax(&logits, D::Minus1)? - p)? / batch)?;
-        let h = activations[3].flatten_from(1)?;
+        let h = features(&activations[3], dropout)?;
         let mut grads = vec![Tensor::zeros(1, DType::F32, &Device::Cpu)?; 8];
         grads[6] = delta.t()?.matmul(&h)?;
         grads[7] = delta.sum(0)?;
-        let mut upstream = delta
-            .matmul(&self.parameters[6])?
-            .reshape(activations[3].shape())?;
+        let mut upstream = delta.matmul(&self.parameters[6])?;
+        if let Some(mask) = dropout {
+            upstream = (upstream * mask)?;
+        }
+        let mut upstream = upstream.reshape(activations[3].shape())?;
         for l in (0..3).rev() {
             let a = &activations[l + 1];
             let dz = (upstream * self.activation.derivative(a)?)?;
@@ -176,6 +197,32 @@ impl LeNet {
         }
         Ok(grads)
     }
+}
+
+/// The flattened last activation, times the dropout multiplier when there is one.
+fn features(activation: &Tensor, dropout: Option<&Tensor>) -> Result<Tensor> {
+    let h = activation.flatten_from(1)?;
+    match dropout {
+        Some(mask) => h * mask,
+        None => Ok(h),
+    }
+}
+
+/// A dropout multiplier of `[batch, features]`: each entry `0` with probability `p`, otherwise
+/// `1/(1 − p)` (inverted dropout, as PyTorch's), drawn from `seed`.
+pub fn dropout_mask(batch: usize, features: usize, p: f64, seed: u64) -> Result<Tensor> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let keep = 1.0 / (1.0 - p);
+    let values: Vec<f32> = (0..batch * features)
+        .map(|_| {
+            if rng.gen::<f64>() < p {
+                0.0
+            } else {
+                keep as f32
+            }
+        })
+        .collect();
+    Tensor::from_vec(values, (batch, features), &Device::Cpu)
 }
 
 /// Every `stride`-th pixel of `x` in both directions.

@@ -1,9 +1,11 @@
 //! Privacy audits: what an honest-but-curious server can rebuild from the updates a federated
 //! client sends. [`lenet`] is DLG's model with an explicit, twice-differentiable parameter
 //! gradient; [`idlg`] reads the label off the last layer's gradient; [`dlg`] matches gradients
-//! with L-BFGS; [`inverting_gradients`] matches their direction with a TV prior.
+//! with L-BFGS; [`inverting_gradients`] matches their direction with a TV prior;
+//! [`dropout_inversion`] also recovers the dropout masks a client trained with.
 
 pub mod dlg;
+pub mod dropout_inversion;
 pub mod idlg;
 pub mod inverting_gradients;
 pub mod lenet;
