@@ -10,6 +10,7 @@ macro_rules! say {
     }};
 }
 
+mod attack;
 mod bench;
 mod bench_networks;
 mod demo;
@@ -81,6 +82,8 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Solve a seeded sequence of PDE systems with CG, deflated CG, GMRES or GCRO-DR (Krylov recycling).
     SolveSequence(Box<solve_sequence::SolveSequenceArgs>),
+    /// Privacy audits: `inversa attack gradient --method dlg|idlg|ig|dia --image x.png --label 3`.
+    Attack(Box<attack::AttackArgs>),
 }
 
 /// A task file, with the learned priors available next to the core's.
@@ -119,6 +122,7 @@ fn main() -> ExitCode {
         } => bench::run(size, repeats, max_size, &only).map_err(Failure::BadInput),
         Command::Train(args) => train::run(*args),
         Command::SolveSequence(args) => solve_sequence::run(*args),
+        Command::Attack(args) => attack::run(*args),
         Command::List => {
             say!("{}", keys::list().trim_end());
             Ok(())

@@ -584,3 +584,72 @@ fn solve_sequence_writes_metrics_and_plot_and_rejects_bad_flags() {
     }
     assert!(!dir.join("bad/metrics.json").exists());
 }
+
+#[test]
+fn attack_gradient_writes_its_files_and_rejects_bad_flags() {
+    let dir = scratch("attack");
+    let values: Vec<f32> = (0..16 * 16)
+        .map(|p| 0.2 + 0.6 * (((p / 16) / 4 + (p % 16) / 4) % 2) as f32)
+        .collect();
+    inversa::io::write_png_u8(&dir.join("client.png"), &[1, 16, 16], &values).unwrap();
+    let out = inversa(
+        &[
+            "attack",
+            "gradient",
+            "--method",
+            "idlg",
+            "--image",
+            "client.png",
+            "--label",
+            "3",
+            "--iterations",
+            "40",
+            "--out",
+            "audit",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.join("audit/reconstruction.png").exists());
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("audit/metrics.json")).unwrap())
+            .unwrap();
+    for key in ["psnr", "ssim", "label_accuracy", "seconds"] {
+        assert!(metrics.get(key).is_some(), "metrics.json lacks {key}");
+    }
+    assert_eq!(metrics["label_accuracy"], 1.0);
+    let image = inversa::io::read_png(&dir.join("audit/reconstruction.png")).unwrap();
+    assert_eq!(
+        image.shape,
+        vec![1, 16, 34],
+        "original, 2-pixel gap, reconstruction"
+    );
+    let odd = vec![0.5f32; 18 * 18];
+    inversa::io::write_png_u8(&dir.join("odd.png"), &[1, 18, 18], &odd).unwrap();
+    for (flags, expected) in [
+        (vec!["--label", "12", "--image", "client.png"], "--label"),
+        (vec!["--label", "3", "--image", "odd.png"], "--image"),
+        (
+            vec!["--label", "3", "--image", "missing.png"],
+            "missing.png",
+        ),
+        (
+            vec!["--label", "3", "--image", "client.png", "--dropout", "1"],
+            "--dropout",
+        ),
+        (
+            vec!["--label", "3", "--image", "client.png", "--model", "resnet"],
+            "--model",
+        ),
+    ] {
+        let mut args = vec!["attack", "gradient"];
+        args.extend(flags);
+        let out = inversa(&args, &dir);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}

@@ -136,6 +136,7 @@ fn dlg_rebuilds_an_image_from_its_gradient() -> Result<()> {
         Some(label),
         settings,
         0,
+        &mut |_, _| {},
     )?;
     let mse = (&found.image - &truth)?
         .sqr()?
@@ -163,9 +164,16 @@ fn inverting_gradients_rebuilds_an_image_from_its_gradient_direction() {
         iterations: 300,
         ..Settings::default()
     };
-    let found =
-        inverting_gradients::invert(&model, &observed, &[1, 1, 16, 16], &labels, settings, 0)
-            .unwrap();
+    let found = inverting_gradients::invert(
+        &model,
+        &observed,
+        &[1, 1, 16, 16],
+        &labels,
+        settings,
+        0,
+        &mut |_, _| {},
+    )
+    .unwrap();
     let mse = (&found.image - &truth)
         .unwrap()
         .sqr()
@@ -200,9 +208,27 @@ fn dropout_hides_the_image_from_inverting_gradients_but_not_from_dia() {
         ..Settings::default()
     };
     let shape = [1, 1, 16, 16];
-    let ig = inverting_gradients::invert(&model, &observed, &shape, &labels, settings, 0).unwrap();
-    let (dia, keep) =
-        dropout_inversion::invert(&model, &observed, &shape, &labels, 0.5, settings, 0).unwrap();
+    let ig = inverting_gradients::invert(
+        &model,
+        &observed,
+        &shape,
+        &labels,
+        settings,
+        0,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let (dia, keep) = dropout_inversion::invert(
+        &model,
+        &observed,
+        &shape,
+        &labels,
+        0.5,
+        settings,
+        0,
+        &mut |_, _| {},
+    )
+    .unwrap();
     let client_keep = (client_mask * 0.5).unwrap();
     let mask_agreement = 1.0
         - f64::from(

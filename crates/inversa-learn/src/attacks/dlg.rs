@@ -24,6 +24,8 @@ pub struct Reconstruction {
 
 /// Rebuilds a batch of `shape` (`[B, C, H, W]`) from `observed` gradients of `model` over
 /// `classes` classes; `label` fixes a known label (iDLG), otherwise labels are optimised too.
+/// `progress(iteration, distance)` is called after every L-BFGS step.
+#[allow(clippy::too_many_arguments)]
 pub fn invert(
     model: &LeNet,
     observed: &[Tensor],
@@ -32,6 +34,7 @@ pub fn invert(
     label: Option<usize>,
     settings: Lbfgs,
     seed: u64,
+    progress: &mut dyn FnMut(usize, f64),
 ) -> Result<Reconstruction> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let batch = shape[0];
@@ -77,7 +80,10 @@ pub fn invert(
         Ok((value, gradient))
     };
     let mut history = Vec::new();
-    minimise(settings, &mut x, distance, |_, value| history.push(value))?;
+    minimise(settings, &mut x, distance, |iteration, value| {
+        history.push(value);
+        progress(iteration, value);
+    })?;
     let image = tensor(&x[..pixels], shape)?;
     let labels = match fixed {
         Some(one_hot) => one_hot,

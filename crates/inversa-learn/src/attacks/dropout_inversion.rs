@@ -9,13 +9,15 @@
 //! (λ = 10⁻⁴, the paper's setting), which keeps the dropped fraction near the known rate.
 
 use super::dlg::Reconstruction;
-use super::inverting_gradients::{run, MaskSearch, Settings};
+use super::inverting_gradients::{run, MaskSearch, Settings, Target};
 use super::lenet::LeNet;
 use candle_core::{Result, Tensor};
 
 /// Rebuilds a batch of `shape` with one-hot `labels` from gradients `observed` of `model`
 /// trained with dropout rate `rate` on its features; returns the reconstruction and the
-/// recovered keep variables (`[B, features]`).
+/// recovered keep variables (`[B, features]`); `progress(iteration, cosine distance)` is called
+/// at every step.
+#[allow(clippy::too_many_arguments)]
 pub fn invert(
     model: &LeNet,
     observed: &[Tensor],
@@ -24,6 +26,7 @@ pub fn invert(
     rate: f64,
     settings: Settings,
     seed: u64,
+    progress: &mut dyn FnMut(usize, f64),
 ) -> Result<(Reconstruction, Tensor)> {
     if !(0.0..1.0).contains(&rate) {
         candle_core::bail!("a dropout rate is in [0, 1), not {rate}");
@@ -32,7 +35,12 @@ pub fn invert(
         rate,
         regularization: 1e-4,
     };
-    let (reconstruction, keep) = run(model, observed, shape, labels, settings, Some(search), seed)?;
+    let target = Target {
+        model,
+        observed,
+        labels,
+    };
+    let (reconstruction, keep) = run(&target, shape, settings, Some(search), seed, progress)?;
     match keep {
         Some(keep) => Ok((reconstruction, keep)),
         None => candle_core::bail!("the mask search returned no masks"),

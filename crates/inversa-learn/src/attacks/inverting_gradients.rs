@@ -73,7 +73,8 @@ pub fn total_variation(x: &Tensor) -> Result<Tensor> {
 }
 
 /// Rebuilds a batch of `shape` with one-hot labels `labels` from `observed` gradients of `model`
-/// (evaluated without dropout: the attacker does not know the client's masks).
+/// (evaluated without dropout: the attacker does not know the client's masks);
+/// `progress(iteration, cosine distance)` is called at every step.
 pub fn invert(
     model: &LeNet,
     observed: &[Tensor],
@@ -81,8 +82,21 @@ pub fn invert(
     labels: &Tensor,
     settings: Settings,
     seed: u64,
+    progress: &mut dyn FnMut(usize, f64),
 ) -> Result<Reconstruction> {
-    Ok(run(model, observed, shape, labels, settings, None, seed)?.0)
+    let target = Target {
+        model,
+        observed,
+        labels,
+    };
+    Ok(run(&target, shape, settings, None, seed, progress)?.0)
+}
+
+/// What the attack matches: the model, the client's gradient and the labels.
+pub(crate) struct Target<'a> {
+    pub(crate) model: &'a LeNet,
+    pub(crate) observed: &'a [Tensor],
+    pub(crate) labels: &'a Tensor,
 }
 
 /// The masks being optimised by the Dropout Inversion Attack: the dropout rate and the `[B,
@@ -120,14 +134,18 @@ impl Adam {
 /// The optimisation behind [`invert`] and the Dropout Inversion Attack: with `masks`, the dropout
 /// keep variables are optimised jointly with the image (and returned).
 pub(crate) fn run(
-    model: &LeNet,
-    observed: &[Tensor],
+    target: &Target,
     shape: &[usize],
-    labels: &Tensor,
     settings: Settings,
     masks: Option<MaskSearch>,
     seed: u64,
+    progress: &mut dyn FnMut(usize, f64),
 ) -> Result<(Reconstruction, Option<Tensor>)> {
+    let Target {
+        model,
+        observed,
+        labels,
+    } = *target;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let image = Var::from_tensor(&standard_normal(&mut rng, shape, DType::F32)?.clamp(0.0, 1.0)?)?;
     let keep = match &masks {
@@ -161,7 +179,9 @@ pub(crate) fn run(
             let dropped = (1.0 - k.as_tensor().mean_all()?)?;
             loss = (loss + ((dropped - search.rate)?.abs()? * search.regularization)?)?;
         }
-        history.push(f64::from(distance.to_scalar::<f32>()?));
+        let value = f64::from(distance.to_scalar::<f32>()?);
+        history.push(value);
+        progress(step, value);
         let grads = loss.backward()?;
         let Some(gradient) = grads.get(&image) else {
             candle_core::bail!("the gradient distance does not depend on the image");
