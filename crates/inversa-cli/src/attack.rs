@@ -235,15 +235,6 @@ fn attack(
             seed,
             &mut progress,
         ),
-        Method::Ig => inverting_gradients::invert(
-            model,
-            observed,
-            &shape,
-            &labels,
-            settings,
-            seed,
-            &mut progress,
-        ),
         Method::Dia if args.dropout > 0.0 => dropout_inversion::invert(
             model,
             observed,
@@ -256,7 +247,7 @@ fn attack(
         )
         .map(|(found, _)| found),
         // Without dropout there are no masks to find: DIA is Inverting Gradients.
-        Method::Dia => inverting_gradients::invert(
+        Method::Ig | Method::Dia => inverting_gradients::invert(
             model,
             observed,
             &shape,

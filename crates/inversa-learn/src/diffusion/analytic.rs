@@ -128,7 +128,7 @@ impl GaussianMixture {
         class: Option<usize>,
     ) -> Result<Tensor> {
         let (flat, _) = self.flatten(x)?;
-        let (logits, _, _) = self.posterior_logits(&flat, a, sigma, class)?;
+        let (logits, _, _) = self.posterior_logits_with(&flat, a, sigma, class, None)?;
         let max = logits.max_keepdim(1)?;
         let sum = logits.broadcast_sub(&max)?.exp()?.sum_keepdim(1)?.log()?;
         Ok((sum + max)?.squeeze(1)?)
@@ -216,18 +216,8 @@ impl GaussianMixture {
 
     /// The log-joint `ln π_j N(x; a μ_j, σ_j² I)` (`[B, J]`), `x − a μ_j` (`[B, J, d]`), and
     /// the selected components.
-    fn posterior_logits(
-        &self,
-        x: &Tensor,
-        a: f64,
-        sigma: f64,
-        class: Option<usize>,
-    ) -> Result<(Tensor, Tensor, Selected)> {
-        self.posterior_logits_with(x, a, sigma, class, None)
-    }
-
-    /// [`Self::posterior_logits`], all components weighted by `class_logits` (`[C]`, through a
-    /// softmax) times their weight within their class, when given.
+    /// With `class_logits` (`[C]`, through a softmax), every component is weighted by its class's
+    /// probability times its weight within its class.
     fn posterior_logits_with(
         &self,
         x: &Tensor,
