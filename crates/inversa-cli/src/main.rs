@@ -16,6 +16,7 @@ mod demo;
 mod heap;
 mod keys;
 mod progress;
+mod sample;
 mod train;
 
 use anyhow::Context;
@@ -78,6 +79,8 @@ enum Command {
     },
     /// Train a network: `inversa train denoiser --images DIR --out W.safetensors`, or `inversa train config.toml`.
     Train(Box<train::TrainArgs>),
+    /// Draw images from a diffusion UNet: `inversa sample --model W.safetensors --class 3 --out DIR`.
+    Sample(sample::SampleArgs),
 }
 
 /// A task file, with the learned priors available next to the core's.
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
             only,
         } => bench::run(size, repeats, max_size, &only).map_err(Failure::BadInput),
         Command::Train(args) => train::run(*args),
+        Command::Sample(args) => sample::run(args),
         Command::List => {
             say!("{}", keys::list().trim_end());
             Ok(())

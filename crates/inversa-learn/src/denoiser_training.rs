@@ -179,7 +179,11 @@ pub fn compare(
     let denoised_psnr = |net: &dyn Denoiser| {
         mean_over(images, |index, image| {
             let noisy = noisy_image(image, sigma, index)?;
-            Ok(psnr(&denoise(net, image, &noisy, sigma), &image.pixels, 1.0))
+            Ok(psnr(
+                &denoise(net, image, &noisy, sigma),
+                &image.pixels,
+                1.0,
+            ))
         })
     };
     let network = denoised_psnr(denoiser)?;

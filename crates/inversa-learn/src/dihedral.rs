@@ -76,7 +76,11 @@ mod tests {
         ];
         let image = [0., 1., 2., 3., 4., 5.];
         for (s, (pixels, shape)) in expected.iter().enumerate() {
-            assert_eq!(transform(&image, [1, 2, 3], s as u8), (pixels.to_vec(), *shape), "symmetry {s}");
+            assert_eq!(
+                transform(&image, [1, 2, 3], s as u8),
+                (pixels.to_vec(), *shape),
+                "symmetry {s}"
+            );
         }
     }
 }
