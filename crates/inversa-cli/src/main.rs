@@ -17,6 +17,7 @@ mod demo;
 mod heap;
 mod keys;
 mod progress;
+mod sample;
 mod solve_sequence;
 mod train;
 
@@ -84,6 +85,8 @@ enum Command {
     SolveSequence(Box<solve_sequence::SolveSequenceArgs>),
     /// Privacy audits: `inversa attack gradient --method dlg|idlg|ig|dia --image x.png --label 3`.
     Attack(Box<attack::AttackArgs>),
+    /// Draw images from a diffusion UNet: `inversa sample --model W.safetensors --class 3 --out DIR`.
+    Sample(sample::SampleArgs),
 }
 
 /// A task file, with the learned priors available next to the core's.
@@ -123,6 +126,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(*args),
         Command::SolveSequence(args) => solve_sequence::run(*args),
         Command::Attack(args) => attack::run(*args),
+        Command::Sample(args) => sample::run(args),
         Command::List => {
             say!("{}", keys::list().trim_end());
             Ok(())

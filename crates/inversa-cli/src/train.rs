@@ -1,5 +1,6 @@
 //! `inversa train`: trains a grey denoiser (DnCNN, DRUNet) or a Learned Proximal Network from a
-//! folder of PNG images, from flags (`inversa train denoiser|lpn --images DIR --out W.safetensors
+//! folder of PNG images, or the Fashion-MNIST diffusion UNet and classifier (`train diffusion|classifier
+//! --data DIR`, in [`fashion`]), from flags (`inversa train denoiser|lpn --images DIR --out W.safetensors
 //! …`) or from a TOML file whose `[train]` table has the same keys (`inversa train config.toml`).
 
 use crate::progress::TrainBar;
@@ -21,6 +22,8 @@ use inversa_learn::training::Trainable;
 use inversa_learn::training::{train, TrainConfig, TrainError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+mod fashion;
 
 /// `inversa train …`.
 #[derive(Args)]
@@ -52,6 +55,26 @@ enum What {
         flags: Settings,
         #[command(flatten)]
         network: LpnFlags,
+        #[command(flatten)]
+        mode: Mode,
+    },
+    /// Train the class-conditional diffusion UNet on Fashion-MNIST (DDPM ε loss, label dropout 0.1;
+    /// defaults: batch 64, lr 5e-4, warmup 200, validate and checkpoint every 500).
+    Diffusion {
+        #[command(flatten)]
+        flags: Settings,
+        #[command(flatten)]
+        network: fashion::UnetFlags,
+        #[command(flatten)]
+        mode: Mode,
+    },
+    /// Train the Fashion-MNIST classifier that scores edits (cross-entropy; test accuracy;
+    /// defaults as for `train diffusion`).
+    Classifier {
+        #[command(flatten)]
+        flags: Settings,
+        #[command(flatten)]
+        network: fashion::ClassifierFlags,
         #[command(flatten)]
         mode: Mode,
     },
@@ -175,6 +198,16 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
             network,
             mode,
         } => train_lpn(flags, network, mode),
+        What::Diffusion {
+            flags,
+            network,
+            mode,
+        } => fashion::train_diffusion(flags, network, mode),
+        What::Classifier {
+            flags,
+            network,
+            mode,
+        } => fashion::train_classifier(flags, network, mode),
     }
 }
 
@@ -275,11 +308,33 @@ fn prepare(settings: &Settings, mode: Mode) -> Result<Prepared, Failure> {
         .images
         .clone()
         .ok_or_else(|| bad("--images is required: the folder of training images"))?;
+    let (config, saved) = loop_config(settings, mode, TrainConfig::default())?;
+    let folder = ImageFolder::read(&images, config.crop)?;
+    let validation = match &settings.validation {
+        Some(dir) => ImageFolder::read(dir, 1)?.images().to_vec(),
+        None => Vec::new(),
+    };
+    Ok(Prepared {
+        out: config.out.clone(),
+        config,
+        saved,
+        folder,
+        validation,
+    })
+}
+
+/// The loop configuration: the settings over `defaults` (or over the checkpoint's with
+/// `--resume`, returning its weights' metadata too); creates the output folder.
+fn loop_config(
+    settings: &Settings,
+    mode: Mode,
+    defaults: TrainConfig,
+) -> Result<(TrainConfig, Option<HashMap<String, String>>), Failure> {
     let out = settings
         .out
         .clone()
         .ok_or_else(|| bad("--out is required: the weights file to write"))?;
-    let mut config = TrainConfig::default();
+    let mut config = defaults;
     let mut saved = None;
     if mode.resume {
         // Unset settings are the checkpoint's; set ones must agree with it (checked when loading).
@@ -295,33 +350,22 @@ fn prepare(settings: &Settings, mode: Mode) -> Result<Prepared, Failure> {
     }
     config.out = out.clone();
     apply(settings, &mut config).map_err(bad)?;
-    let folder = ImageFolder::read(&images, config.crop)?;
-    let validation = match &settings.validation {
-        Some(dir) => ImageFolder::read(dir, 1)?.images().to_vec(),
-        None => Vec::new(),
-    };
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|e| Failure::BadInput(anyhow!(inversa::Error::io(parent, e))))?;
     }
-    Ok(Prepared {
-        config,
-        out,
-        saved,
-        folder,
-        validation,
-    })
+    Ok((config, saved))
 }
 
 /// Runs the loop with a progress bar; prints where the files went.
 fn run_loop(
     model: &impl Trainable,
-    prepared: &Prepared,
+    config: &TrainConfig,
     mode: Mode,
     name: &str,
 ) -> Result<(), Failure> {
-    let bar = TrainBar::new(prepared.config.steps);
-    let result = train(model, &prepared.config, mode.resume, &mut |p| {
+    let bar = TrainBar::new(config.steps);
+    let result = train(model, config, mode.resume, &mut |p| {
         bar.update(p);
         std::ops::ControlFlow::Continue(())
     });
@@ -330,7 +374,7 @@ fn run_loop(
         TrainError::Input(e) => Failure::BadInput(e.into()),
         other => Failure::Reconstruction(other.into()),
     })?;
-    let out = &prepared.out;
+    let out = &config.out;
     say!(
         "{name}, {} steps ({:.0} s of training): {}, {} and {}",
         history.step,
@@ -379,7 +423,7 @@ fn train_denoiser(settings: Settings, flags: DenoiserFlags, mode: Mode) -> Resul
         Architecture::DnCnn(c) => format!("DnCNN depth {} features {}", c.depth, c.features),
         Architecture::Drunet(c) => format!("DRUNet channels {} blocks {}", c.channels, c.blocks),
     };
-    run_loop(&training, &prepared, mode, &name)?;
+    run_loop(&training, &prepared.config, mode, &name)?;
     if prepared.validation.is_empty() {
         say!("no --validation folder, so no validation table");
         return Ok(());
@@ -514,7 +558,7 @@ fn train_lpn(settings: Settings, flags: LpnFlags, mode: Mode) -> Result<(), Fail
         "LPN hidden {} layers {}, σ {sigma}",
         shape.hidden, shape.layers
     );
-    run_loop(&training, &prepared, mode, &name)
+    run_loop(&training, &prepared.config, mode, &name)
 }
 
 /// Fails if `out` or one of its checkpoint files exists.

@@ -653,3 +653,141 @@ fn attack_gradient_writes_its_files_and_rejects_bad_flags() {
         );
     }
 }
+
+/// A Fashion-MNIST folder of plain IDX files: `count` 28×28 training and 6 test images, class
+/// `k` a bright bar at column band `k` of 4.
+fn fashion_data(dir: &Path, count: usize) -> PathBuf {
+    let folder = dir.join("fashion");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (prefix, n) in [("train", count), ("t10k", 6)] {
+        let labels: Vec<u8> = (0..n).map(|i| (i % 4) as u8).collect();
+        let mut images = vec![0, 0, 8, 3];
+        let mut label_file = vec![0, 0, 8, 1];
+        for d in [n as u32, 28, 28] {
+            images.extend(d.to_be_bytes());
+        }
+        label_file.extend((n as u32).to_be_bytes());
+        label_file.extend(&labels);
+        for &l in &labels {
+            images.extend((0..784).map(|p| if (p % 28) / 7 == l as usize { 220 } else { 0 }));
+        }
+        std::fs::write(folder.join(format!("{prefix}-images-idx3-ubyte")), images).unwrap();
+        std::fs::write(
+            folder.join(format!("{prefix}-labels-idx1-ubyte")),
+            label_file,
+        )
+        .unwrap();
+    }
+    folder
+}
+
+#[test]
+fn train_diffusion_then_sample_writes_a_grid_and_the_samples() {
+    let dir = scratch("diffusion");
+    fashion_data(&dir, 16);
+    let train = [
+        "train",
+        "diffusion",
+        "--data",
+        "fashion",
+        "--out",
+        "u.safetensors",
+        "--steps",
+        "3",
+        "--batch",
+        "4",
+        "--warmup",
+        "1",
+        "--channels",
+        "8",
+        "--groups",
+        "4",
+        "--timesteps",
+        "50",
+        "--validation-size",
+        "4",
+    ];
+    let output = inversa(&train, &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.join("u.safetensors.history.json").is_file());
+    let sample = |class: &str, out: &str| {
+        let args = [
+            "sample",
+            "--model",
+            "u.safetensors",
+            "--class",
+            class,
+            "--count",
+            "3",
+            "--steps",
+            "4",
+            "--guidance",
+            "2",
+            "--seed",
+            "5",
+            "--out",
+            out,
+        ];
+        inversa(&args, &dir)
+    };
+    let output = sample("3", "a");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let samples = inversa::io::read_npy(&dir.join("a/samples.npy")).unwrap();
+    assert_eq!(samples.shape, vec![3, 32, 32]);
+    assert!(samples.data.iter().all(|v| v.is_finite()));
+    // Three images in a 2×2 grid of 32-pixel cells with 2-pixel gaps.
+    let grid = inversa::io::read_png(&dir.join("a/samples.png")).unwrap();
+    assert_eq!(grid.shape[grid.shape.len() - 2..], [66, 66]);
+    assert!(sample("3", "b").status.success());
+    assert_eq!(
+        std::fs::read(dir.join("a/samples.npy")).unwrap(),
+        std::fs::read(dir.join("b/samples.npy")).unwrap(),
+        "the same seed draws the same samples"
+    );
+    let output = sample("10", "c");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--class 10"),
+        "{}",
+        stderr(&output)
+    );
+    // The training refuses to overwrite its weights, and a missing data set names the package.
+    assert_eq!(inversa(&train, &dir).status.code(), Some(2));
+    let mut missing = train.to_vec();
+    missing[3] = "nowhere";
+    missing.push("--force");
+    let output = inversa(&missing, &dir);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("dataset-fashion-mnist"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn train_classifier_reports_its_test_accuracy() {
+    let dir = scratch("classifier");
+    fashion_data(&dir, 16);
+    let args = [
+        "train",
+        "classifier",
+        "--data",
+        "fashion",
+        "--out",
+        "c.safetensors",
+        "--steps",
+        "2",
+        "--batch",
+        "4",
+        "--channels",
+        "4",
+    ];
+    let output = inversa(&args, &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("test accuracy:") && text.contains("on 6 images"),
+        "{text}"
+    );
+}

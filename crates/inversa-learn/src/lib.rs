@@ -15,6 +15,8 @@ pub mod diffusion;
 pub mod dihedral;
 pub mod dncnn;
 pub mod drunet;
+pub mod fashion_classifier;
+pub mod fashion_mnist;
 pub mod ffdnet;
 pub mod image_folder;
 pub mod lbfgs;

@@ -1,0 +1,225 @@
+//! Training the class-conditional [`Unet`] with the shared loop on the DDPM objective (Ho, Jain,
+//! Abbeel, NeurIPS 2020, arXiv:2006.11239, Algorithm 1 and eq. 14, `L_simple`):
+//!
+//! ```text
+//! x₀ ~ data (padded to 32×32, in [−1, 1]),  t ~ U{0 … T−1},  ε ~ N(0, I),
+//! L = ‖ε − ε_θ(√ᾱ_t x₀ + √(1−ᾱ_t) ε, t, c)‖² / (pixels · B),
+//! ```
+//!
+//! with each sample's class `c` replaced by the null class with probability [`LABEL_DROPOUT`],
+//! so one network learns the conditional and the unconditional ε that classifier-free guidance
+//! (Ho, Salimans, 2022, arXiv:2207.12598, §3.2) combines.
+//!
+//! Validation is the same loss, conditional, on a fixed held-out batch at fixed timesteps
+//! (evenly spread over `0 … T−1`) and fixed noise, so it is deterministic for given weights.
+
+use super::unet::{Unet, UnetConfig};
+use super::{standard_normal, Result};
+use crate::fashion_mnist::{LabelledImages, SIDE};
+use crate::training::Trainable;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::HashMap;
+
+/// The probability that a training sample's class is replaced by the null class.
+pub const LABEL_DROPOUT: f64 = 0.1;
+
+/// The fixed noise of the validation batch comes from this seed.
+const VALIDATION_SEED: u64 = 0x5eed;
+
+/// Noisy inputs and their noise, fixed once.
+struct Held {
+    x_t: Tensor,
+    eps: Tensor,
+    timesteps: Vec<usize>,
+    classes: Vec<u32>,
+}
+
+/// A UNet with its training images and fixed validation batch.
+pub struct UnetTraining {
+    varmap: VarMap,
+    net: Unet,
+    alpha_bars: Vec<f64>,
+    data: LabelledImages,
+    held: Option<Held>,
+}
+
+impl UnetTraining {
+    /// A fresh network of `config` (its weights are drawn by the training loop from its seed),
+    /// trained on `data`, validated on the first `validation_size` images of `held_out`.
+    pub fn new(
+        config: UnetConfig,
+        data: LabelledImages,
+        held_out: &LabelledImages,
+        validation_size: usize,
+    ) -> Result<Self> {
+        if data.is_empty() {
+            return Err(super::bad("data", "no training images"));
+        }
+        for (set, key) in [(&data, "data"), (held_out, "validation")] {
+            check_images(set, config.classes, key)?;
+        }
+        let varmap = VarMap::new();
+        let net = Unet::new(
+            VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+            config,
+        )?;
+        let alpha_bars = config.noise_schedule()?.alpha_bars().to_vec();
+        let count = validation_size.min(held_out.len());
+        let held = (count > 0)
+            .then(|| held_batch(held_out, count, &alpha_bars))
+            .transpose()?;
+        Ok(Self {
+            varmap,
+            net,
+            alpha_bars,
+            data,
+            held,
+        })
+    }
+
+    /// The network being trained.
+    pub fn net(&self) -> &Unet {
+        &self.net
+    }
+
+    /// The DDPM loss of `x0` noised with `eps` at `timesteps`, told `classes`.
+    fn noise_loss(
+        &self,
+        x0: &Tensor,
+        eps: &Tensor,
+        timesteps: &[usize],
+        classes: &[u32],
+    ) -> candle_core::Result<Tensor> {
+        let x_t = noised(x0, eps, timesteps, &self.alpha_bars)?;
+        (self.net.forward_batch(&x_t, timesteps, classes)? - eps)?
+            .sqr()?
+            .mean_all()
+    }
+}
+
+/// Every label below `classes` and every image fits the 32×32 input.
+fn check_images(set: &LabelledImages, classes: usize, key: &str) -> Result<()> {
+    let (rows, cols) = set.size();
+    if rows > SIDE || cols > SIDE {
+        return Err(super::bad(
+            key,
+            format!("images of {rows}×{cols} do not fit the {SIDE}×{SIDE} input"),
+        ));
+    }
+    if let Some(l) = set.labels().iter().find(|&&l| usize::from(l) >= classes) {
+        return Err(super::bad(
+            key,
+            format!("label {l} is past the network's {classes} classes"),
+        ));
+    }
+    Ok(())
+}
+
+/// `√ᾱ_t x₀ + √(1−ᾱ_t) ε` with each sample's own `t`.
+fn noised(
+    x0: &Tensor,
+    eps: &Tensor,
+    timesteps: &[usize],
+    alpha_bars: &[f64],
+) -> candle_core::Result<Tensor> {
+    let column = |f: &dyn Fn(f64) -> f64| {
+        let values: Vec<f32> = timesteps.iter().map(|&t| f(alpha_bars[t]) as f32).collect();
+        Tensor::from_vec(values, (timesteps.len(), 1, 1, 1), &Device::Cpu)
+    };
+    let signal = column(&|a| a.sqrt())?;
+    let noise = column(&|a| (1.0 - a).sqrt())?;
+    x0.broadcast_mul(&signal)? + eps.broadcast_mul(&noise)?
+}
+
+/// The first `count` held-out images at evenly spread timesteps with fixed noise.
+fn held_batch(set: &LabelledImages, count: usize, alpha_bars: &[f64]) -> Result<Held> {
+    let indices: Vec<usize> = (0..count).collect();
+    let x0 = set.batch(&indices, SIDE)?;
+    let steps = alpha_bars.len();
+    let timesteps: Vec<usize> = (0..count)
+        .map(|i| (2 * i + 1) * steps / (2 * count))
+        .collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(VALIDATION_SEED);
+    let eps = standard_normal(&mut rng, x0.dims(), DType::F32)?;
+    Ok(Held {
+        x_t: noised(&x0, &eps, &timesteps, alpha_bars)?,
+        eps,
+        timesteps,
+        classes: indices
+            .iter()
+            .map(|&i| u32::from(set.labels()[i]))
+            .collect(),
+    })
+}
+
+impl Trainable for UnetTraining {
+    fn varmap(&self) -> &VarMap {
+        &self.varmap
+    }
+
+    fn metadata(&self) -> HashMap<String, String> {
+        self.net.config().metadata()
+    }
+
+    /// The default uniform draw, then the usual start of a normalisation (scale 1, shift 0) and a
+    /// zero output layer, so the untrained network predicts ε = 0 (loss 1).
+    fn initialise(&self, seed: u64) -> candle_core::Result<()> {
+        crate::training::initialise(&self.varmap, seed)?;
+        for (name, var) in crate::training::named_vars(&self.varmap) {
+            let is_norm = name.contains("norm");
+            let tensor = var.as_tensor();
+            if is_norm && name.ends_with(".weight") {
+                var.set(&tensor.ones_like()?)?;
+            } else if is_norm || name.starts_with("tail.") {
+                var.set(&tensor.zeros_like()?)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The DDPM loss on `batch` random training images (`_crop` is unused: images are whole).
+    fn loss(
+        &self,
+        _step: usize,
+        rng: &mut ChaCha8Rng,
+        batch: usize,
+        _crop: usize,
+    ) -> candle_core::Result<Tensor> {
+        let config = self.net.config();
+        let null = config.classes as u32;
+        let indices: Vec<usize> = (0..batch)
+            .map(|_| rng.gen_range(0..self.data.len()))
+            .collect();
+        let timesteps: Vec<usize> = (0..batch)
+            .map(|_| rng.gen_range(0..config.timesteps))
+            .collect();
+        let classes: Vec<u32> = indices
+            .iter()
+            .map(|&i| match rng.gen_bool(LABEL_DROPOUT) {
+                true => null,
+                false => u32::from(self.data.labels()[i]),
+            })
+            .collect();
+        let x0 = self.data.batch(&indices, SIDE)?;
+        let eps = standard_normal(rng, x0.dims(), DType::F32)?;
+        self.noise_loss(&x0, &eps, &timesteps, &classes)
+    }
+
+    /// `eps mse`: the conditional loss on the fixed held-out batch (none without one).
+    fn validate(&self) -> candle_core::Result<Vec<(String, f64)>> {
+        let Some(held) = &self.held else {
+            return Ok(Vec::new());
+        };
+        let predicted = self
+            .net
+            .forward_batch(&held.x_t, &held.timesteps, &held.classes)?;
+        let mse = (predicted - &held.eps)?
+            .sqr()?
+            .mean_all()?
+            .to_scalar::<f32>()?;
+        Ok(vec![("eps mse".into(), f64::from(mse))])
+    }
+}

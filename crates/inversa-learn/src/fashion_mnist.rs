@@ -1,0 +1,242 @@
+//! Fashion-MNIST (Xiao, Rasul, Vollgraf, "Fashion-MNIST: a Novel Image Dataset for Benchmarking
+//! Machine Learning Algorithms", 2017, arXiv:1708.07747): 60,000 training and 10,000 test grey
+//! 28×28 images of 10 garment classes, as shipped by the Debian package `dataset-fashion-mnist`
+//! in `/usr/share/datasets/fashion-mnist/`.
+//!
+//! The files are in LeCun's IDX format, gzipped or not: two zero bytes, a type byte (`0x08`:
+//! unsigned bytes, the only type read here), the number of dimensions `n`, `n` big-endian `u32`
+//! sizes, then the values in row-major order. Images are `[count, rows, cols]`, labels `[count]`.
+//!
+//! The networks see an image as a `[1, side, side]` tensor in `[−1, 1]` (`2·p/255 − 1`), centred
+//! in a square of `side` (32 for the UNet, whose three resolutions need a multiple of 4) by
+//! padding with `−1`, the value of a black pixel: Fashion-MNIST's background is black, so the
+//! padding continues it.
+
+use candle_core::{Device, Tensor};
+use inversa::{Error, Result};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The Debian package that installs the data set.
+pub const PACKAGE: &str = "dataset-fashion-mnist";
+
+/// Where [`PACKAGE`] puts the files.
+pub const DEFAULT_DIR: &str = "/usr/share/datasets/fashion-mnist";
+
+/// The side the networks see (28 plus 2 pixels of padding on each side).
+pub const SIDE: usize = 32;
+
+/// The class names, by label.
+pub const CLASS_NAMES: [&str; 10] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
+
+/// The training or the test part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    Train,
+    Test,
+}
+
+impl Split {
+    /// The file-name prefix of the part (`train`, `t10k`).
+    fn prefix(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Test => "t10k",
+        }
+    }
+}
+
+/// Labelled grey images of one size, pixels as bytes.
+#[derive(Clone, Debug)]
+pub struct LabelledImages {
+    rows: usize,
+    cols: usize,
+    pixels: Vec<u8>,
+    labels: Vec<u8>,
+}
+
+impl LabelledImages {
+    /// Images of `rows × cols` bytes, one label each; errors (naming `origin`) when the sizes
+    /// disagree.
+    pub fn new(
+        rows: usize,
+        cols: usize,
+        pixels: Vec<u8>,
+        labels: Vec<u8>,
+        origin: &Path,
+    ) -> Result<Self> {
+        if rows == 0 || cols == 0 || pixels.len() != labels.len() * rows * cols {
+            return Err(Error::format(
+                origin,
+                format!(
+                    "{} labels do not fit {} pixels of {rows}×{cols} images",
+                    labels.len(),
+                    pixels.len()
+                ),
+            ));
+        }
+        Ok(Self {
+            rows,
+            cols,
+            pixels,
+            labels,
+        })
+    }
+
+    /// The images and labels of a part of Fashion-MNIST in `dir` (`<part>-images-idx3-ubyte` and
+    /// `<part>-labels-idx1-ubyte`, each optionally `.gz`).
+    pub fn read_fashion_mnist(dir: &Path, split: Split) -> Result<Self> {
+        let images_path = find(dir, &format!("{}-images-idx3-ubyte", split.prefix()))?;
+        let labels_path = find(dir, &format!("{}-labels-idx1-ubyte", split.prefix()))?;
+        let (dims, pixels) = read_idx(&images_path)?;
+        let [_, rows, cols] = dims[..] else {
+            return Err(Error::format(
+                &images_path,
+                format!("expected 3 dimensions (count, rows, cols), found {dims:?}"),
+            ));
+        };
+        let (dims, labels) = read_idx(&labels_path)?;
+        if dims.len() != 1 || dims[0] * rows * cols != pixels.len() {
+            return Err(Error::format(
+                &labels_path,
+                format!(
+                    "holds labels of shape {dims:?}, but {} has {} images",
+                    images_path.display(),
+                    pixels.len() / (rows * cols).max(1)
+                ),
+            ));
+        }
+        Self::new(rows, cols, pixels, labels, &images_path)
+    }
+
+    /// The number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there is no image.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// `(rows, cols)` of every image.
+    pub fn size(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
+    /// Every label.
+    pub fn labels(&self) -> &[u8] {
+        &self.labels
+    }
+
+    /// The bytes of image `index`.
+    pub fn pixels(&self, index: usize) -> &[u8] {
+        let n = self.rows * self.cols;
+        &self.pixels[index * n..(index + 1) * n]
+    }
+
+    /// The images at `indices` as a `[B, 1, side, side]` f32 tensor in `[−1, 1]`, each centred
+    /// and padded with `−1` (`side` at least the image size).
+    pub fn batch(&self, indices: &[usize], side: usize) -> candle_core::Result<Tensor> {
+        if side < self.rows || side < self.cols {
+            candle_core::bail!(
+                "cannot pad {}×{} images into {side}×{side}",
+                self.rows,
+                self.cols
+            );
+        }
+        let (top, left) = ((side - self.rows) / 2, (side - self.cols) / 2);
+        let mut data = vec![-1.0f32; indices.len() * side * side];
+        for (b, &index) in indices.iter().enumerate() {
+            let image = &mut data[b * side * side..(b + 1) * side * side];
+            for (r, row) in self.pixels(index).chunks(self.cols).enumerate() {
+                let start = (top + r) * side + left;
+                for (out, &p) in image[start..start + self.cols].iter_mut().zip(row) {
+                    *out = f32::from(p) * (2.0 / 255.0) - 1.0;
+                }
+            }
+        }
+        Tensor::from_vec(data, (indices.len(), 1, side, side), &Device::Cpu)
+    }
+}
+
+/// `dir/name`, or `dir/name.gz`; an error naming both and the Debian package when neither exists.
+fn find(dir: &Path, name: &str) -> Result<PathBuf> {
+    let plain = dir.join(name);
+    let gz = dir.join(format!("{name}.gz"));
+    if gz.is_file() {
+        return Ok(gz);
+    }
+    if plain.is_file() {
+        return Ok(plain);
+    }
+    Err({
+        Error::format(
+            &gz,
+            format!(
+                "missing (nor is {} there); Fashion-MNIST is in the Debian package {PACKAGE} \
+                     (`apt-get install {PACKAGE}` puts it in {DEFAULT_DIR})",
+                plain.display()
+            ),
+        )
+    })
+}
+
+/// The dimensions and bytes of an unsigned-byte IDX file, gunzipped if it starts with the gzip
+/// magic number.
+pub fn read_idx(path: &Path) -> Result<(Vec<usize>, Vec<u8>)> {
+    let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| Error::format(path, format!("not a readable gzip file: {e}")))?;
+        out
+    } else {
+        raw
+    };
+    decode_idx(&bytes).map_err(|message| Error::format(path, format!("not an IDX file: {message}")))
+}
+
+/// Parses IDX `bytes` (header, then unsigned bytes).
+fn decode_idx(bytes: &[u8]) -> std::result::Result<(Vec<usize>, Vec<u8>), String> {
+    let [0, 0, kind, n, ..] = *bytes else {
+        return Err("it must start with two zero bytes, a type and a dimension count".into());
+    };
+    if kind != 0x08 {
+        return Err(format!(
+            "element type 0x{kind:02x}; only unsigned bytes (0x08) are read"
+        ));
+    }
+    let header = 4 + 4 * usize::from(n);
+    if n == 0 || bytes.len() < header {
+        return Err(format!(
+            "the header of {n} dimensions is cut short or empty"
+        ));
+    }
+    let dims: Vec<usize> = bytes[4..header]
+        .chunks(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
+        .collect();
+    let expected = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    let data = &bytes[header..];
+    if expected != Some(data.len()) {
+        return Err(format!(
+            "dimensions {dims:?} need {} bytes of data, the file has {}",
+            expected.map_or("too many".to_string(), |e| e.to_string()),
+            data.len()
+        ));
+    }
+    Ok((dims, data.to_vec()))
+}
