@@ -36,6 +36,7 @@ pub mod error;
 pub mod io;
 pub mod metrics;
 pub mod noise;
+pub mod numerics;
 pub mod operators;
 pub mod parallel;
 pub mod phantom;

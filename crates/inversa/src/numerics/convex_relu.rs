@@ -1,0 +1,1 @@
+//! Convex training of two-layer ReLU networks (in progress on this branch).
