@@ -193,3 +193,46 @@ mod sensing {
         assert!(plain_rate > r1 / 5.0, "plain {plain_rate} vs modified {r1}");
     }
 }
+
+#[test]
+fn mfac_preconditioning_needs_fewer_steps_than_tuned_sgd_and_adam() {
+    use inversa::numerics::mfac_optimizer::{steps_to_target, Logistic, Optimiser};
+    let p = Logistic::synthetic(400, 10, 1e4, 5);
+    let (_, best) = p.minimum();
+    let start = p.loss(&[0.0; 10]);
+    let target = best + 0.1 * (start - best);
+    let max_steps = 3000;
+    let fewest = |make: &dyn Fn(f64) -> Optimiser, rates: &[f64]| -> usize {
+        rates
+            .iter()
+            .filter_map(|&lr| {
+                steps_to_target(&p, make(lr), 16, target, max_steps, 9)
+                    .unwrap()
+                    .1
+            })
+            .min()
+            .unwrap_or(usize::MAX)
+    };
+    let rates = [1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3];
+    let sgd = fewest(&|lr| Optimiser::Sgd { lr }, &rates);
+    let adam = fewest(&|lr| Optimiser::Adam { lr }, &rates);
+    let mfac = [1e-2, 1e-1]
+        .map(|damping| {
+            fewest(
+                &|lr| Optimiser::Mfac {
+                    lr,
+                    window: 16,
+                    damping,
+                },
+                &rates,
+            )
+        })
+        .into_iter()
+        .min()
+        .unwrap();
+    assert!(mfac < max_steps, "M-FAC never reached the target");
+    assert!(
+        3 * mfac < sgd.min(adam),
+        "steps: M-FAC {mfac}, SGD {sgd}, Adam {adam}"
+    );
+}

@@ -21,12 +21,12 @@
 //! The paper's dynamic algorithm instead refactors the rows of its `m × m` LU structure from the
 //! replaced slot on (`O(m³)` worst case, cheap on a GPU); both compute the same `F⁻¹x`. To keep
 //! rounding from accumulating over many rank-2 updates, `S⁻¹` is refactored from scratch every `m`
-//! pushes (amortised `O(m²)`).
+//! pushes (amortised `O(m²)`), by an eigen-decomposition of `G Gᵀ`.
 //!
 //! Paper: E. Frantar, E. Kurtic, D. Alistarh, "M-FAC: Efficient Matrix-Free Approximations of
 //! Second-Order Information", NeurIPS 2021, arXiv:2107.03356.
 
-use super::{cholesky, cholesky_solve};
+use super::symmetric_eigen;
 use crate::error::{Error, Result};
 use crate::real::dot;
 
@@ -259,26 +259,23 @@ impl SlidingFisher {
         Ok(())
     }
 
-    /// Recomputes `S⁻¹` from `G Gᵀ` by Cholesky (`O(m³)`).
+    /// Recomputes `S⁻¹` from `G Gᵀ` by a symmetric eigen-decomposition (`O(m³)`), its eigenvalues
+    /// clamped at `mλ`, the exact lower bound of `S`, so that rounding on a nearly singular `G Gᵀ`
+    /// (e.g. `m > d`, or gradients of very different sizes) cannot make `S⁻¹` indefinite.
     fn refactor(&mut self) -> Result<()> {
         let m = self.m;
-        let mut s = self.dots.clone();
-        for i in 0..m {
-            s[i * m + i] += m as f64 * self.lambda;
+        if !self.dots.iter().all(|v| v.is_finite()) {
+            return Err(Error::Shape(
+                "M-FAC: a gradient in the window has a non-finite norm".into(),
+            ));
         }
-        let l = cholesky(&s, m).ok_or_else(|| {
-            Error::Shape(
-                "M-FAC: the damped Gram matrix is not positive definite (non-finite gradients?)"
-                    .into(),
-            )
-        })?;
-        for i in 0..m {
-            let mut e = vec![0.0; m];
-            e[i] = 1.0;
-            cholesky_solve(&l, m, &mut e);
-            for (k, v) in e.into_iter().enumerate() {
-                self.s_inv[k * m + i] = v;
-            }
+        let floor = m as f64 * self.lambda;
+        let (values, vectors) = symmetric_eigen(&self.dots, m);
+        for (ij, s) in self.s_inv.iter_mut().enumerate() {
+            let (i, j) = (ij / m, ij % m);
+            *s = (0..m)
+                .map(|l| vectors[i * m + l] * vectors[j * m + l] / (values[l] + floor).max(floor))
+                .sum();
         }
         self.pushes_since_refactor = 0;
         Ok(())

@@ -9,6 +9,7 @@
 pub mod convex_relu;
 pub mod matrix_sensing;
 pub mod mfac;
+pub mod mfac_optimizer;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
