@@ -236,3 +236,106 @@ fn mfac_preconditioning_needs_fewer_steps_than_tuned_sgd_and_adam() {
         "steps: M-FAC {mfac}, SGD {sgd}, Adam {adam}"
     );
 }
+
+mod convex {
+    use inversa::numerics::convex_relu::*;
+
+    /// A small XOR set, 60 sampled patterns and a weight decay at which ADMM converges in ~3000
+    /// iterations: sizes that keep this test file fast.
+    fn setting() -> (Dataset, Vec<Vec<bool>>, AdmmParams) {
+        let data = Dataset::xor(50, 1);
+        let patterns = sample_patterns(&data, 60, 3);
+        let params = AdmmParams {
+            beta: 1.0,
+            rho: 1.0,
+            max_iterations: 10000,
+            tolerance: 1e-7,
+        };
+        (data, patterns, params)
+    }
+
+    #[test]
+    fn admm_reaches_a_stationary_feasible_point_that_is_a_network_with_the_same_objective() {
+        let (data, patterns, params) = setting();
+        let sol = solve_admm(&data, &patterns, &params).unwrap();
+        assert!(
+            sol.converged,
+            "ADMM stopped after {} iterations",
+            sol.iterations
+        );
+        let o = &sol.objectives;
+        let last = o[o.len() - 1];
+        assert!(last < 0.5 * o[0].max(o[9]), "objective {} → {last}", o[9]);
+        let tail = &o[o.len() * 9 / 10..];
+        let spread = tail.iter().fold(0.0_f64, |m, v| m.max((v - last).abs()));
+        assert!(
+            spread < 1e-6 * last,
+            "objective still moving by {spread:e} over the last 10%"
+        );
+        let violation = sol.constraint_violation(&data, &patterns);
+        assert!(violation < 1e-6, "constraint violation {violation:e}");
+        // The equivalence: the network built from (v, w) has the convex fit and penalty.
+        let net = sol.network();
+        assert!(net.width() >= 2 && net.width() < 2 * patterns.len());
+        let zero = vec![0.0; sol.w.len()];
+        let penalty =
+            convex_objective(&data, &patterns, &zero, &zero, params.beta) - 0.5 * data.len() as f64;
+        assert!(
+            penalty.abs() < 1e-12,
+            "with zero weights only the fit ½‖y‖² remains"
+        );
+        let convex = convex_objective(&data, &patterns, &sol.v, &sol.w, params.beta);
+        let group_sum: f64 = sol
+            .v
+            .chunks(3)
+            .chain(sol.w.chunks(3))
+            .map(|g| g.iter().map(|x| x * x).sum::<f64>().sqrt())
+            .sum();
+        let convex_fit = convex - params.beta * group_sum;
+        assert!(
+            (net.fit(&data) - convex_fit).abs() < 1e-6 * convex_fit,
+            "{} vs {convex_fit}",
+            net.fit(&data)
+        );
+        assert!((net.objective(&data, params.beta) - convex).abs() < 1e-6 * convex);
+        assert!(
+            net.accuracy(&data) > 0.9,
+            "training accuracy {}",
+            net.accuracy(&data)
+        );
+    }
+
+    #[test]
+    fn the_convex_optimum_is_no_worse_than_gradient_training_of_the_same_network() {
+        let (data, patterns, params) = setting();
+        let width = solve_admm(&data, &patterns, &params)
+            .unwrap()
+            .network()
+            .width();
+        for seed in [5, 6] {
+            let (trained, trace) = train_adam(&data, width, params.beta, 1e-2, 3000, seed);
+            let trained_objective = trace[trace.len() - 1];
+            // The trained network's own patterns make it a feasible point of the convex problem.
+            let mut union = patterns.clone();
+            union.extend(
+                network_patterns(&trained, &data)
+                    .into_iter()
+                    .filter(|p| !patterns.contains(p)),
+            );
+            let sol = solve_admm(
+                &data,
+                &union,
+                &AdmmParams {
+                    tolerance: 1e-5,
+                    ..params
+                },
+            )
+            .unwrap();
+            let convex = sol.objectives[sol.objectives.len() - 1];
+            assert!(
+                convex <= trained_objective + 1e-9,
+                "seed {seed}: convex {convex} vs Adam {trained_objective}"
+            );
+        }
+    }
+}
