@@ -107,7 +107,7 @@ pub struct StaticFisher {
 impl StaticFisher {
     /// Precomputes the coefficients for the row-major `m × d` gradients `grads` (`m = len / d`).
     pub fn new(grads: &[f64], d: usize, lambda: f64) -> Result<Self> {
-        let m = if d == 0 { 0 } else { grads.len() / d };
+        let m = grads.len().checked_div(d).unwrap_or(0);
         check(lambda, m, d)?;
         check_len("gradient matrix", grads.len(), m * d)?;
         let gram: Vec<f64> = (0..m * m)
@@ -223,9 +223,9 @@ impl SlidingFisher {
         // S changes by e_j uᵀ + u e_jᵀ with u = Δ − (Δ_j / 2) e_j, Δ the change of column j.
         let mut u: Vec<f64> = (0..m).map(|k| new[k] - self.dots[k * m + j]).collect();
         u[j] *= 0.5;
-        for k in 0..m {
-            self.dots[k * m + j] = new[k];
-            self.dots[j * m + k] = new[k];
+        for (k, &value) in new.iter().enumerate() {
+            self.dots[k * m + j] = value;
+            self.dots[j * m + k] = value;
         }
         self.next = (j + 1) % m;
         self.pushes_since_refactor += 1;

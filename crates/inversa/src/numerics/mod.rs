@@ -20,6 +20,12 @@ pub fn gaussian(rng: &mut ChaCha8Rng, count: usize) -> Vec<f64> {
     (0..count).map(|_| rng.sample(StandardNormal)).collect()
 }
 
+/// `count` standard normal samples from a fresh generator seeded with `seed`.
+pub fn seeded_gaussian(seed: u64, count: usize) -> Vec<f64> {
+    use rand::SeedableRng;
+    gaussian(&mut ChaCha8Rng::seed_from_u64(seed), count)
+}
+
 /// Lower-triangular Cholesky factor `L` (row-major, `n × n`) of the symmetric positive definite
 /// `a = L Lᵀ`; `None` when a pivot is not positive (the matrix is not numerically SPD).
 pub fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
