@@ -13,6 +13,7 @@ macro_rules! say {
 mod bench;
 mod bench_networks;
 mod demo;
+mod experiment;
 mod heap;
 mod keys;
 mod progress;
@@ -76,6 +77,8 @@ enum Command {
         #[arg(long, value_enum, value_delimiter = ',')]
         only: Vec<bench::Table>,
     },
+    /// Numerical experiments: `inversa experiment matrix-sensing|convex-relu|mfac --out DIR`.
+    Experiment(experiment::ExperimentArgs),
     /// Train a network: `inversa train denoiser --images DIR --out W.safetensors`, or `inversa train config.toml`.
     Train(Box<train::TrainArgs>),
 }
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
             only,
         } => bench::run(size, repeats, max_size, &only).map_err(Failure::BadInput),
         Command::Train(args) => train::run(*args),
+        Command::Experiment(args) => experiment::run(args),
         Command::List => {
             say!("{}", keys::list().trim_end());
             Ok(())
