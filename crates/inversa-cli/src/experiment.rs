@@ -135,6 +135,7 @@ fn write_outputs(out: &Path, metrics: &Value, plots: &[(&str, Vec<Panel>)]) -> R
     Ok(())
 }
 
+/// Plot text is ASCII: the report font has no glyphs for `ᵀ`, `α`, `‖` or `−`.
 fn panel(title: &str, y_label: &str, series: Vec<Series>) -> Panel {
     Panel {
         title: title.into(),
@@ -174,7 +175,7 @@ fn matrix_sensing(
     };
     let groups: [(&str, Vec<(usize, f64, Factorisation)>); 4] = [
         (
-            "symmetric XXᵀ, α = 0.01",
+            "symmetric XX^T, alpha = 0.01",
             [0, 1, 2, 4]
                 .map(|extra| (rank + extra, 1e-2, Factorisation::Symmetric))
                 .to_vec(),
@@ -186,7 +187,7 @@ fn matrix_sensing(
                 .to_vec(),
         ),
         (
-            "asymmetric FGᵀ, k = r + 2",
+            "asymmetric FG^T, k = r + 2",
             [0.3, 0.1, 0.03].map(|a| (rank + 2, a, plain)).to_vec(),
         ),
         (
@@ -208,7 +209,7 @@ fn matrix_sensing(
                 seed: seed + 1,
             };
             let trace = matrix_sensing::run(&problem, &settings)?;
-            let label = format!("k={k}, α={alpha}");
+            let label = format!("k={k}, alpha={alpha}");
             let below = |eps: f64| trace.errors.iter().position(|&e| e < eps);
             runs.push(json!({
                 "panel": title, "k": k, "alpha": alpha, "factorisation": format!("{factorisation:?}"),
@@ -221,7 +222,7 @@ fn matrix_sensing(
             );
             series.push(Series::indexed(label, &trace.errors));
         }
-        panels.push(panel(title, "‖XXᵀ − M*‖_F", series));
+        panels.push(panel(title, "||XX^T - M*||_F", series));
     }
     let metrics = json!({
         "experiment": "matrix-sensing", "seed": seed, "n": n, "rank": rank, "measurements": 10 * n * rank,
@@ -414,7 +415,7 @@ fn mfac(seed: u64, out: &Path, max_d: usize, max_steps: usize) -> Result<(), Fai
     let timing_panel = |title: &str, x: &str, data: Vec<Vec<(f64, f64)>>| Panel {
         title: title.into(),
         x_label: x.into(),
-        y_label: "µs".into(),
+        y_label: "microseconds".into(),
         log_y: false,
         series: names
             .iter()
@@ -474,11 +475,14 @@ fn mfac(seed: u64, out: &Path, max_d: usize, max_steps: usize) -> Result<(), Fai
         best_runs.push(json!({"optimiser": name, "settings": format!("{optimiser:?}"), "steps_to_target": steps}));
         let gap: Vec<f64> = losses.iter().map(|l| l - best).collect();
         series.push(Series::indexed(
-            format!("{name} ({})", steps.map_or("—".into(), |s| s.to_string())),
+            format!(
+                "{name} ({} steps)",
+                steps.map_or("-".into(), |s| s.to_string())
+            ),
             &gap,
         ));
     }
-    let optimiser_panel = vec![panel("loss − optimum, best settings", "L(w) − L*", series)];
+    let optimiser_panel = vec![panel("loss - optimum, best settings", "L(w) - L*", series)];
     let metrics = json!({
         "experiment": "mfac", "seed": seed, "timing": timing,
         "optimiser": {
