@@ -135,7 +135,7 @@ fn write_outputs(out: &Path, metrics: &Value, plots: &[(&str, Vec<Panel>)]) -> R
     Ok(())
 }
 
-/// Plot text is ASCII: the report font has no glyphs for `ᵀ`, `α`, `‖` or `−`.
+/// Plot text is ASCII: the report font has no glyphs for `ᵀ`, `^`, `α`, `‖` or `−`.
 fn panel(title: &str, y_label: &str, series: Vec<Series>) -> Panel {
     Panel {
         title: title.into(),
@@ -175,7 +175,7 @@ fn matrix_sensing(
     };
     let groups: [(&str, Vec<(usize, f64, Factorisation)>); 4] = [
         (
-            "symmetric XX^T, alpha = 0.01",
+            "symmetric XX', alpha = 0.01",
             [0, 1, 2, 4]
                 .map(|extra| (rank + extra, 1e-2, Factorisation::Symmetric))
                 .to_vec(),
@@ -187,7 +187,7 @@ fn matrix_sensing(
                 .to_vec(),
         ),
         (
-            "asymmetric FG^T, k = r + 2",
+            "asymmetric FG', k = r + 2",
             [0.3, 0.1, 0.03].map(|a| (rank + 2, a, plain)).to_vec(),
         ),
         (
@@ -222,7 +222,7 @@ fn matrix_sensing(
             );
             series.push(Series::indexed(label, &trace.errors));
         }
-        panels.push(panel(title, "||XX^T - M*||_F", series));
+        panels.push(panel(title, "||XX' - M*||_F", series));
     }
     let metrics = json!({
         "experiment": "matrix-sensing", "seed": seed, "n": n, "rank": rank, "measurements": 10 * n * rank,
@@ -451,6 +451,14 @@ fn mfac(seed: u64, out: &Path, max_d: usize, max_steps: usize) -> Result<(), Fai
             ));
         }
     }
+    // Best settings: fewest steps to the target, then (none reached) the lowest final loss.
+    let rank = |steps: Option<usize>, losses: &[f64]| {
+        let last = losses[losses.len() - 1];
+        (
+            steps.unwrap_or(usize::MAX),
+            if last.is_finite() { last } else { f64::MAX },
+        )
+    };
     let mut tried = Vec::new();
     let mut winners: Vec<(String, Optimiser, Option<usize>, Vec<f64>)> = Vec::new();
     for (name, optimiser) in candidates {
@@ -458,7 +466,7 @@ fn mfac(seed: u64, out: &Path, max_d: usize, max_steps: usize) -> Result<(), Fai
             steps_to_target(&problem, optimiser, 32, target, max_steps, seed + 1)?;
         tried.push(json!({"optimiser": name, "settings": format!("{optimiser:?}"), "steps_to_target": steps}));
         match winners.iter_mut().find(|w| w.0 == name) {
-            Some(w) if steps.unwrap_or(usize::MAX) < w.2.unwrap_or(usize::MAX) => {
+            Some(w) if rank(steps, &losses) < rank(w.2, &w.3) => {
                 *w = (name, optimiser, steps, losses)
             }
             Some(_) => {}
@@ -472,7 +480,7 @@ fn mfac(seed: u64, out: &Path, max_d: usize, max_steps: usize) -> Result<(), Fai
             "{name:<6} best {optimiser:?}: {} steps to the target",
             steps.map_or("not reached".into(), |s| s.to_string())
         );
-        best_runs.push(json!({"optimiser": name, "settings": format!("{optimiser:?}"), "steps_to_target": steps}));
+        best_runs.push(json!({"optimiser": name, "settings": format!("{optimiser:?}"), "steps_to_target": steps, "final_loss": losses[losses.len() - 1]}));
         let gap: Vec<f64> = losses.iter().map(|l| l - best).collect();
         series.push(Series::indexed(
             format!(
