@@ -14,6 +14,7 @@ mod attack;
 mod bench;
 mod bench_networks;
 mod demo;
+mod experiment;
 mod heap;
 mod keys;
 mod progress;
@@ -79,6 +80,8 @@ enum Command {
         #[arg(long, value_enum, value_delimiter = ',')]
         only: Vec<bench::Table>,
     },
+    /// Numerical experiments: `inversa experiment matrix-sensing|convex-relu|mfac --out DIR`.
+    Experiment(experiment::ExperimentArgs),
     /// Train a network: `inversa train denoiser --images DIR --out W.safetensors`, or `inversa train config.toml`.
     Train(Box<train::TrainArgs>),
     /// Solve a seeded sequence of PDE systems with CG, deflated CG, GMRES or GCRO-DR (Krylov recycling).
@@ -127,6 +130,7 @@ fn main() -> ExitCode {
         Command::SolveSequence(args) => solve_sequence::run(*args),
         Command::Attack(args) => attack::run(*args),
         Command::Sample(args) => sample::run(args),
+        Command::Experiment(args) => experiment::run(args),
         Command::List => {
             say!("{}", keys::list().trim_end());
             Ok(())

@@ -791,3 +791,107 @@ fn train_classifier_reports_its_test_accuracy() {
         "{text}"
     );
 }
+
+#[test]
+fn experiments_write_metrics_and_plots_and_name_bad_flags() {
+    let dir = scratch("experiment");
+    let read = |name: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(dir.join(name).join("metrics.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let args = ["experiment", "matrix-sensing", "--seed", "0", "--out", "ms"];
+    let output = inversa(
+        &[
+            &args[..],
+            &["--n", "10", "--rank", "1", "--iterations", "300"],
+        ]
+        .concat(),
+        &dir,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let metrics = read("ms");
+    let runs = metrics["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 13);
+    // k = r converges; k = r + 4 (symmetric, same α) stays far above it.
+    let (exact, over) = (
+        runs[0]["final_error"].as_f64().unwrap(),
+        runs[3]["final_error"].as_f64().unwrap(),
+    );
+    assert!(
+        exact < 1e-8 && over > 100.0 * exact,
+        "{exact:e} vs {over:e}"
+    );
+    assert!(dir.join("ms/matrix_sensing.png").is_file());
+
+    let args = [
+        "experiment",
+        "convex-relu",
+        "--seed",
+        "0",
+        "--out",
+        "relu",
+        "--samples",
+        "30",
+    ];
+    let output = inversa(
+        &[
+            &args[..],
+            &["--patterns", "10", "--seeds", "1", "--steps", "300"],
+        ]
+        .concat(),
+        &dir,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let metrics = read("relu");
+    assert!(metrics["convex"]["objective"].as_f64().unwrap() > 0.0);
+    assert_eq!(metrics["adam"].as_array().unwrap().len(), 2);
+    assert!(dir.join("relu/convex_relu.png").is_file());
+
+    let args = [
+        "experiment",
+        "mfac",
+        "--out",
+        "mfac",
+        "--max-d",
+        "1000",
+        "--max-steps",
+        "50",
+    ];
+    let output = inversa(&args, &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(read("mfac")["timing"].as_array().unwrap().len(), 6);
+    assert!(
+        dir.join("mfac/mfac_timing.png").is_file() && dir.join("mfac/mfac_optimiser.png").is_file()
+    );
+
+    for (args, flag) in [
+        (
+            &["experiment", "matrix-sensing", "--out", "x", "--n", "1"][..],
+            "--n",
+        ),
+        (
+            &["experiment", "matrix-sensing", "--out", "x", "--rank", "0"][..],
+            "--rank",
+        ),
+        (
+            &["experiment", "convex-relu", "--out", "x", "--beta=-1"][..],
+            "--beta",
+        ),
+        (
+            &["experiment", "mfac", "--out", "x", "--max-d", "10"][..],
+            "--max-d",
+        ),
+        (
+            &["experiment", "mfac", "--out", "x", "--max-d", "many"][..],
+            "--max-d",
+        ),
+    ] {
+        let output = inversa(args, &dir);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains(flag),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}

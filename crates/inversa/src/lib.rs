@@ -37,6 +37,7 @@ pub mod io;
 pub mod krylov;
 pub mod metrics;
 pub mod noise;
+pub mod numerics;
 pub mod operators;
 pub mod parallel;
 pub mod phantom;
