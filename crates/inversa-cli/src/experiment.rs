@@ -135,6 +135,9 @@ fn write_outputs(out: &Path, metrics: &Value, plots: &[(&str, Vec<Panel>)]) -> R
     Ok(())
 }
 
+/// One matrix-sensing run: the width k, the initial scale α and the factorisation.
+type SensingRun = (usize, f64, Factorisation);
+
 /// Plot text is ASCII: the report font has no glyphs for `ᵀ`, `^`, `α`, `‖` or `−`.
 fn panel(title: &str, y_label: &str, series: Vec<Series>) -> Panel {
     Panel {
@@ -173,7 +176,7 @@ fn matrix_sensing(
     let modified = Factorisation::Asymmetric {
         rebalance_below: Some(1e-2),
     };
-    let groups: [(&str, Vec<(usize, f64, Factorisation)>); 4] = [
+    let groups: [(&str, Vec<SensingRun>); 4] = [
         (
             "symmetric XX', alpha = 0.01",
             [0, 1, 2, 4]
