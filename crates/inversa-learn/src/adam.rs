@@ -106,3 +106,29 @@ impl Adam {
         Ok(())
     }
 }
+
+/// Adam's moments for one tensor outside any checkpoint (the attacks' images and masks, Null-text's
+/// null condition): [`TensorAdam::step`] returns the update to add.
+pub struct TensorAdam {
+    first: Tensor,
+    second: Tensor,
+}
+
+impl TensorAdam {
+    /// Zero moments shaped like `like`.
+    pub fn new(like: &Tensor) -> Result<Self> {
+        Ok(Self {
+            first: like.zeros_like()?,
+            second: like.zeros_like()?,
+        })
+    }
+
+    /// The update `−rate · m̂/(√v̂ + ε)` for gradient `g` at step `n` (from 1).
+    pub fn step(&mut self, g: &Tensor, n: i32, rate: f64) -> Result<Tensor> {
+        self.first = ((&self.first * BETA1)? + (g * (1.0 - BETA1))?)?;
+        self.second = ((&self.second * BETA2)? + (g.sqr()? * (1.0 - BETA2))?)?;
+        let corrected = (&self.first / (1.0 - BETA1.powi(n)))?;
+        let scale = ((&self.second / (1.0 - BETA2.powi(n)))?.sqrt()? + EPSILON)?;
+        (corrected / scale)? * (-rate)
+    }
+}

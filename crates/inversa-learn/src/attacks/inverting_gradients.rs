@@ -14,6 +14,7 @@
 
 use super::dlg::Reconstruction;
 use super::lenet::{dropout_mask, LeNet};
+use crate::adam::TensorAdam;
 use crate::diffusion::standard_normal;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use rand::SeedableRng;
@@ -106,31 +107,6 @@ pub(crate) struct MaskSearch {
     pub(crate) regularization: f64,
 }
 
-/// Signed Adam: the paper's optimiser, with its moments.
-struct Adam {
-    first: Tensor,
-    second: Tensor,
-}
-
-impl Adam {
-    fn new(like: &Tensor) -> Result<Self> {
-        Ok(Self {
-            first: like.zeros_like()?,
-            second: like.zeros_like()?,
-        })
-    }
-
-    /// The step `−rate · m̂/(√v̂ + ε)` for gradient `g` at iteration `n` (from 1).
-    fn step(&mut self, g: &Tensor, n: i32, rate: f64) -> Result<Tensor> {
-        let (beta1, beta2, epsilon) = (0.9, 0.999, 1e-8);
-        self.first = ((&self.first * beta1)? + (g * (1.0 - beta1))?)?;
-        self.second = ((&self.second * beta2)? + (g.sqr()? * (1.0 - beta2))?)?;
-        let corrected = (&self.first / (1.0 - beta1.powi(n)))?;
-        let scale = ((&self.second / (1.0 - beta2.powi(n)))?.sqrt()? + epsilon)?;
-        (corrected / scale)? * (-rate)
-    }
-}
-
 /// The optimisation behind [`invert`] and the Dropout Inversion Attack: with `masks`, the dropout
 /// keep variables are optimised jointly with the image (and returned).
 pub(crate) fn run(
@@ -155,9 +131,9 @@ pub(crate) fn run(
         }
         None => None,
     };
-    let mut image_adam = Adam::new(image.as_tensor())?;
+    let mut image_adam = TensorAdam::new(image.as_tensor())?;
     let mut keep_adam = match &keep {
-        Some(k) => Some(Adam::new(k.as_tensor())?),
+        Some(k) => Some(TensorAdam::new(k.as_tensor())?),
         None => None,
     };
     let mut history = Vec::with_capacity(settings.iterations);

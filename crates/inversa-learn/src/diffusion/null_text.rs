@@ -21,6 +21,7 @@ use super::analytic::GaussianMixture;
 use super::model::NoisePredictor;
 use super::schedule::Grid;
 use super::{bad, combine, ddim, Result};
+use crate::adam::TensorAdam;
 use candle_core::{DType, Tensor, Var};
 
 /// A model whose unconditional prediction depends on a null condition that can be tuned.
@@ -123,10 +124,8 @@ fn tune(
     rate: f64,
     params: NullTextParams,
 ) -> Result<(Tensor, usize)> {
-    let (beta1, beta2, epsilon) = (0.9, 0.999, 1e-8);
     let var = Var::from_tensor(start)?;
-    let mut first = start.zeros_like()?;
-    let mut second = start.zeros_like()?;
+    let mut adam = TensorAdam::new(start)?;
     for i in 0..params.inner_steps {
         let loss = (step(var.as_tensor())? - target)?.sqr()?.mean_all()?;
         let value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
@@ -137,15 +136,8 @@ fn tune(
         let Some(gradient) = grads.get(&var) else {
             return Err(bad("null", "the model's prediction does not depend on it"));
         };
-        first = combine(beta1, &first, 1.0 - beta1, gradient)?;
-        second = combine(beta2, &second, 1.0 - beta2, &gradient.sqr()?)?;
-        let n = (i + 1) as i32;
-        let corrected = first.affine(1.0 / (1.0 - beta1.powi(n)), 0.0)?;
-        let scale = second
-            .affine(1.0 / (1.0 - beta2.powi(n)), 0.0)?
-            .sqrt()?
-            .affine(1.0, epsilon)?;
-        var.set(&(var.as_tensor() - (corrected / scale)?.affine(rate, 0.0)?)?)?;
+        let moved = adam.step(gradient, (i + 1) as i32, rate)?;
+        var.set(&(var.as_tensor() + moved)?)?;
     }
     Ok((var.as_tensor().detach(), params.inner_steps))
 }
