@@ -6,7 +6,9 @@
 //! * `convex-relu`: ADMM on the convex program against Adam on the same two-layer ReLU network,
 //!   from several seeds, on two interleaved spirals;
 //! * `mfac`: time per inverse-Fisher product against `m` and `d`, and steps to a target loss for
-//!   M-FAC, SGD and Adam over learning-rate grids.
+//!   M-FAC, SGD and Adam over learning-rate grids;
+//! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
+//!   the bundled Fashion-MNIST test images ([`crate::editing_experiment`]).
 
 use crate::Failure;
 use anyhow::{anyhow, Context};
@@ -81,6 +83,9 @@ enum Which {
         #[arg(long, default_value_t = 5000)]
         max_steps: usize,
     },
+    /// Diffusion and rectified-flow inversion: reconstruct and edit Fashion-MNIST test images with
+    /// every method.
+    Editing(crate::editing_experiment::EditingArgs),
 }
 
 pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
@@ -107,6 +112,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             max_d,
             max_steps,
         } => mfac(seed, &out, max_d, max_steps),
+        Which::Editing(args) => crate::editing_experiment::run(args),
     }
 }
 

@@ -14,8 +14,12 @@ mod attack;
 mod bench;
 mod bench_networks;
 mod demo;
+mod edit;
+mod editing_experiment;
 mod experiment;
+mod fashion_inversion;
 mod heap;
+mod invert;
 mod keys;
 mod progress;
 mod sample;
@@ -90,6 +94,12 @@ enum Command {
     Attack(Box<attack::AttackArgs>),
     /// Draw images from a diffusion UNet: `inversa sample --model W.safetensors --class 3 --out DIR`.
     Sample(sample::SampleArgs),
+    /// Invert a 28×28 garment with the bundled Fashion-MNIST diffusion (or rectified-flow) model
+    /// and regenerate it: reconstruction.png, comparison.png, latent.npy, metrics.json.
+    Invert(Box<invert::InvertArgs>),
+    /// Invert a 28×28 garment with its class and regenerate it with another: edit.png,
+    /// comparison.png, metrics.json (the bundled classifier's verdict, SSIM to the source).
+    Edit(Box<edit::EditArgs>),
 }
 
 /// A task file, with the learned priors available next to the core's.
@@ -130,6 +140,8 @@ fn main() -> ExitCode {
         Command::SolveSequence(args) => solve_sequence::run(*args),
         Command::Attack(args) => attack::run(*args),
         Command::Sample(args) => sample::run(args),
+        Command::Invert(args) => invert::run(*args),
+        Command::Edit(args) => edit::run(*args),
         Command::Experiment(args) => experiment::run(args),
         Command::List => {
             say!("{}", keys::list().trim_end());

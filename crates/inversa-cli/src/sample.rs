@@ -1,15 +1,18 @@
-//! `inversa sample --model W.safetensors --class 3 --count 16 --steps 50 --guidance 3 --out DIR`:
-//! draws images from a diffusion UNet trained by `inversa train diffusion`, by DDIM (`--eta 0`,
-//! the default) or DDPM-like (`--eta 1`) sampling with classifier-free guidance, and writes
+//! `inversa sample --model unet|rf|W.safetensors --class 3 --count 16 --steps 50 --guidance 3 --out DIR`:
+//! draws images from the bundled Fashion-MNIST diffusion UNet (`unet`, the default), the bundled
+//! rectified-flow UNet (`rf`, by RF-Solver) or weights of `inversa train diffusion|flow`, with
+//! classifier-free guidance; diffusion by DDIM (`--eta 0`, the default) or DDPM-like (`--eta 1`)
+//! sampling. Writes
 //! `DIR/samples.png` (a grid) and `DIR/samples.npy` (`[count, 32, 32]` float32, `(x + 1)/2`, so
 //! the data's range is [0, 1]; values outside it are kept in the `.npy` and clipped in the PNG).
 
+use crate::fashion_inversion::{diffusion_failure, load_model, Model};
 use crate::Failure;
 use anyhow::anyhow;
 use clap::Args;
 use inversa::io::{write_npy_f32, write_png_u8};
-use inversa_learn::diffusion::unet::Unet;
-use inversa_learn::diffusion::{ddim, standard_normal, DiffusionError, Guided};
+use inversa_learn::diffusion::rectified_flow::sampling_times;
+use inversa_learn::diffusion::{ddim, rf_solver, standard_normal, Guided};
 use inversa_learn::fashion_mnist::SIDE;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -20,9 +23,10 @@ const GAP: usize = 2;
 
 #[derive(Args)]
 pub struct SampleArgs {
-    /// Weights written by `inversa train diffusion`.
-    #[arg(long)]
-    model: PathBuf,
+    /// `unet` (the bundled diffusion UNet), `rf` (the bundled rectified-flow UNet, sampled by
+    /// RF-Solver) or weights written by `inversa train diffusion|flow`.
+    #[arg(long, default_value = "unet")]
+    model: String,
     /// The class to draw (0–9 for Fashion-MNIST); unconditional without it.
     #[arg(long)]
     class: Option<usize>,
@@ -35,7 +39,7 @@ pub struct SampleArgs {
     /// Classifier-free guidance scale (1: the plain conditional model).
     #[arg(long, default_value_t = 3.0)]
     guidance: f64,
-    /// Stochasticity: 0 is DDIM (deterministic), 1 is DDPM ancestral sampling.
+    /// Stochasticity: 0 is DDIM (deterministic), 1 is DDPM ancestral sampling (diffusion only).
     #[arg(long, default_value_t = 0.0)]
     eta: f64,
     /// Seed of the starting noise (and of the sampling noise when --eta > 0).
@@ -46,40 +50,23 @@ pub struct SampleArgs {
     out: PathBuf,
 }
 
-fn diffusion_failure(e: DiffusionError) -> Failure {
-    match e {
-        DiffusionError::Input(e) => Failure::BadInput(e.into()),
-        DiffusionError::Network(e) => Failure::Reconstruction(e.into()),
-    }
-}
-
 pub fn run(args: SampleArgs) -> Result<(), Failure> {
     let bad = |m: String| Failure::BadInput(anyhow!(m));
-    let net = Unet::load(&args.model)?;
-    let config = net.config();
-    if let Some(c) = args.class.filter(|&c| c >= config.classes) {
-        return Err(bad(format!(
-            "--class {c}: the model has classes 0 to {}",
-            config.classes - 1
-        )));
-    }
     if args.count == 0 || !args.guidance.is_finite() {
         return Err(bad(
             "--count must be at least 1 and --guidance a finite number".into(),
         ));
     }
-    if args.steps == 0 || args.steps > config.timesteps {
-        return Err(bad(format!("--steps must be in 1..={}", config.timesteps)));
+    if args.steps == 0 {
+        return Err(bad("--steps must be at least 1".into()));
     }
-    let model = Guided {
-        model: net.into_noise_predictor().map_err(diffusion_failure)?,
-        scale: args.guidance,
-    };
-    let grid = model
-        .model
-        .schedule
-        .grid(args.steps)
-        .map_err(diffusion_failure)?;
+    let (model, classes) = load_model(&args.model, None, args.steps)?;
+    if let Some(c) = args.class.filter(|&c| c >= classes) {
+        return Err(bad(format!(
+            "--class {c}: the model has classes 0 to {}",
+            classes - 1
+        )));
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let noise = standard_normal(
         &mut rng,
@@ -88,8 +75,24 @@ pub fn run(args: SampleArgs) -> Result<(), Failure> {
     )
     .map_err(|e| Failure::Reconstruction(e.into()))?;
     let start = std::time::Instant::now();
-    let x = ddim::sample(&model, &grid, &noise, args.class, args.eta, args.seed)
-        .map_err(diffusion_failure)?;
+    let x = match &model {
+        Model::Diffusion { model, grid, .. } => {
+            let guided = Guided {
+                model,
+                scale: args.guidance,
+            };
+            ddim::sample(&guided, grid, &noise, args.class, args.eta, args.seed)
+        }
+        Model::Flow { model, .. } => {
+            let guided = Guided {
+                model,
+                scale: args.guidance,
+            };
+            sampling_times(args.steps)
+                .and_then(|times| rf_solver::integrate(&guided, &noise, &times, args.class))
+        }
+    }
+    .map_err(diffusion_failure)?;
     let seconds = start.elapsed().as_secs_f64();
     let pixels: Vec<f32> = x
         .flatten_all()

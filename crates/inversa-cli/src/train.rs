@@ -1,5 +1,5 @@
 //! `inversa train`: trains a grey denoiser (DnCNN, DRUNet) or a Learned Proximal Network from a
-//! folder of PNG images, or the Fashion-MNIST diffusion UNet and classifier (`train diffusion|classifier
+//! folder of PNG images, or the Fashion-MNIST diffusion UNet and classifier (`train diffusion|flow|classifier
 //! --data DIR`, in [`fashion`]), from flags (`inversa train denoiser|lpn --images DIR --out W.safetensors
 //! …`) or from a TOML file whose `[train]` table has the same keys (`inversa train config.toml`).
 
@@ -12,6 +12,7 @@ use inversa_learn::checkpoint::{history_path, plot_path, read_history, read_safe
 use inversa_learn::denoiser_training::{
     compare, Architecture, DenoiserTraining, VALIDATION_LEVELS,
 };
+use inversa_learn::diffusion::unet::Objective;
 use inversa_learn::dncnn::DnCnnConfig;
 use inversa_learn::drunet::DrunetConfig;
 use inversa_learn::image_folder::{GreyImage, ImageFolder};
@@ -61,6 +62,16 @@ enum What {
     /// Train the class-conditional diffusion UNet on Fashion-MNIST (DDPM ε loss, label dropout 0.1;
     /// defaults: batch 64, lr 5e-4, warmup 200, validate and checkpoint every 500).
     Diffusion {
+        #[command(flatten)]
+        flags: Settings,
+        #[command(flatten)]
+        network: fashion::UnetFlags,
+        #[command(flatten)]
+        mode: Mode,
+    },
+    /// Train the class-conditional rectified-flow UNet on Fashion-MNIST (velocity loss, label
+    /// dropout 0.1; defaults as for `train diffusion`).
+    Flow {
         #[command(flatten)]
         flags: Settings,
         #[command(flatten)]
@@ -131,28 +142,30 @@ struct Mode {
 /// Every setting; unset ones come from the checkpoint (with --resume) or the defaults.
 #[derive(Args, Default)]
 struct Settings {
-    /// Folder of training images (.png, grey or RGB; RGB is converted to luminance).
+    /// Folder of training images (.png, grey or RGB; RGB is converted to luminance); denoiser and
+    /// lpn only.
     #[arg(long)]
     images: Option<PathBuf>,
     /// The weights file to write (safetensors); the history, optimizer state and plot go next to it.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Folder of held-out images, denoised whole at σ = 15, 25, 50 to validate.
+    /// Folder of held-out images, denoised whole at σ = 15, 25, 50 to validate; denoiser and lpn
+    /// only.
     #[arg(long)]
     validation: Option<PathBuf>,
     /// Training steps [2000].
     #[arg(long)]
     steps: Option<usize>,
-    /// Crops per step [16].
+    /// Images (crops) per step [16; Fashion-MNIST models 64].
     #[arg(long)]
     batch: Option<usize>,
-    /// Crop side in pixels [48].
+    /// Crop side in pixels [48]; denoiser and lpn only.
     #[arg(long)]
     crop: Option<usize>,
-    /// Peak learning rate [1e-3].
+    /// Peak learning rate [1e-3; Fashion-MNIST models 5e-4].
     #[arg(long)]
     lr: Option<f64>,
-    /// Linear warm-up steps [100].
+    /// Linear warm-up steps [100; Fashion-MNIST models 200].
     #[arg(long)]
     warmup: Option<usize>,
     /// Learning-rate decay after the warm-up: cosine, or step (×decay_factor every decay_every).
@@ -167,10 +180,10 @@ struct Settings {
     /// Seed of the initial weights and of every batch [0].
     #[arg(long)]
     seed: Option<u64>,
-    /// Validate every this many steps [250].
+    /// Validate every this many steps [250; Fashion-MNIST models 500].
     #[arg(long)]
     validate_every: Option<usize>,
-    /// Write a checkpoint every this many steps [250].
+    /// Write a checkpoint every this many steps [250; Fashion-MNIST models 500].
     #[arg(long)]
     checkpoint_every: Option<usize>,
 }
@@ -202,7 +215,12 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
             flags,
             network,
             mode,
-        } => fashion::train_diffusion(flags, network, mode),
+        } => fashion::train_unet(flags, network, mode, Objective::Epsilon),
+        What::Flow {
+            flags,
+            network,
+            mode,
+        } => fashion::train_unet(flags, network, mode, Objective::RectifiedFlow),
         What::Classifier {
             flags,
             network,

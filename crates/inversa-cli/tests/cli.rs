@@ -751,6 +751,32 @@ fn train_diffusion_then_sample_writes_a_grid_and_the_samples() {
         "{}",
         stderr(&output)
     );
+    // The rectified-flow UNet trains and samples the same way; a diffusion run does not resume
+    // as a flow one.
+    let mut flow = train.to_vec();
+    (flow[1], flow[5]) = ("flow", "f.safetensors");
+    let output = inversa(&flow, &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let args = [
+        "sample",
+        "--model",
+        "f.safetensors",
+        "--count",
+        "2",
+        "--steps",
+        "3",
+        "--out",
+        "f",
+    ];
+    let output = inversa(&args, &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let samples = inversa::io::read_npy(&dir.join("f/samples.npy")).unwrap();
+    assert_eq!(samples.shape, vec![2, 32, 32]);
+    flow[5] = "u.safetensors";
+    flow.push("--resume");
+    let output = inversa(&flow, &dir);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("epsilon"), "{}", stderr(&output));
     // The training refuses to overwrite its weights, and a missing data set names the package.
     assert_eq!(inversa(&train, &dir).status.code(), Some(2));
     let mut missing = train.to_vec();
@@ -892,6 +918,112 @@ fn experiments_write_metrics_and_plots_and_name_bad_flags() {
             stderr(&output).contains(flag),
             "{args:?}: {}",
             stderr(&output)
+        );
+    }
+}
+
+fn read_metrics(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn invert_and_edit_with_the_bundled_models_write_their_files_and_name_bad_flags() {
+    let dir = scratch("invert");
+    let out = inversa(
+        &[
+            "invert", "--method", "bdia", "--dtype", "f64", "--steps", "10", "--out", "inv",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let metrics = read_metrics(&dir.join("inv/metrics.json"));
+    for key in [
+        "reconstruction_psnr",
+        "reconstruction_max_abs_error",
+        "seconds",
+        "model_calls",
+    ] {
+        assert!(metrics.get(key).is_some(), "metrics.json lacks {key}");
+    }
+    let error = metrics["reconstruction_max_abs_error"].as_f64().unwrap();
+    assert!(error < 1e-9, "BDIA in f64 is exact to round-off: {error}");
+    let image = inversa::io::read_png(&dir.join("inv/reconstruction.png")).unwrap();
+    assert_eq!(image.shape, vec![1, 28, 28]);
+    let latent = inversa::io::read_npy(&dir.join("inv/latent.npy")).unwrap();
+    assert_eq!(latent.shape, vec![2, 32, 32], "BDIA's pair of states");
+    assert!(dir.join("inv/comparison.png").exists());
+
+    // A user's own 28×28 PNG with its class; the edit scores the result with the classifier.
+    let garment: Vec<f32> = (0..28 * 28)
+        .map(|p| {
+            f32::from(u8::from(
+                (6..22).contains(&(p / 28)) && (8..20).contains(&(p % 28)),
+            )) * 0.8
+        })
+        .collect();
+    inversa::io::write_png_u8(&dir.join("garment.png"), &[1, 28, 28], &garment).unwrap();
+    let out = inversa(
+        &[
+            "edit",
+            "--method",
+            "ddcm",
+            "--image",
+            "garment.png",
+            "--source-class",
+            "0",
+            "--target-class",
+            "3",
+            "--steps",
+            "10",
+            "--out",
+            "edit",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let metrics = read_metrics(&dir.join("edit/metrics.json"));
+    for key in [
+        "target_class_probability",
+        "ssim_to_source",
+        "psnr_to_source",
+        "seconds",
+    ] {
+        assert!(metrics.get(key).is_some(), "metrics.json lacks {key}");
+    }
+    let probability = metrics["target_class_probability"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&probability));
+    assert!(dir.join("edit/edit.png").exists() && dir.join("edit/comparison.png").exists());
+
+    let odd = vec![0.5f32; 18 * 18];
+    inversa::io::write_png_u8(&dir.join("odd.png"), &[1, 18, 18], &odd).unwrap();
+    for (args, expected) in [
+        (vec!["invert", "--method", "euler"], "--model rf"),
+        (vec!["invert", "--class", "12"], "--class"),
+        (
+            vec!["invert", "--image", "odd.png", "--class", "1"],
+            "odd.png",
+        ),
+        (vec!["invert", "--image", "garment.png"], "--class"),
+        (vec!["invert", "--test-image", "100"], "--test-image"),
+        (
+            vec!["invert", "--model", "rf", "--method", "edict"],
+            "--method",
+        ),
+        (
+            vec!["invert", "--model", "missing.safetensors"],
+            "missing.safetensors",
+        ),
+        (vec!["invert", "--steps", "0"], "--steps"),
+        (vec!["edit", "--target-class", "10"], "--target-class"),
+    ] {
+        let mut args = args;
+        args.extend(["--out", "bad"]);
+        let out = inversa(&args, &dir);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
         );
     }
 }

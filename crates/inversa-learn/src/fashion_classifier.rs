@@ -107,10 +107,16 @@ impl Classifier {
     /// Reads a weights file written by `inversa train classifier`.
     pub fn load(path: &Path) -> inversa::Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| inversa::Error::io(path, e))?;
-        let (tensors, metadata) = crate::checkpoint::read_safetensors(&bytes, path)?;
-        let config = ClassifierConfig::from_metadata(&metadata, path)?;
+        Self::from_safetensors(&bytes, path)
+    }
+
+    /// The classifier from safetensors `bytes` (f32 or f16; size in the metadata); `origin`
+    /// names them in errors.
+    pub fn from_safetensors(bytes: &[u8], origin: &Path) -> inversa::Result<Self> {
+        let (tensors, metadata) = crate::checkpoint::read_safetensors(bytes, origin)?;
+        let config = ClassifierConfig::from_metadata(&metadata, origin)?;
         let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
-        Self::new(vb, config).map_err(|e| inversa::Error::format(path, e.to_string()))
+        Self::new(vb, config).map_err(|e| inversa::Error::format(origin, e.to_string()))
     }
 
     /// The classifier's size.

@@ -210,7 +210,7 @@ pub fn read_idx(path: &Path) -> Result<(Vec<usize>, Vec<u8>)> {
 }
 
 /// Parses IDX `bytes` (header, then unsigned bytes).
-fn decode_idx(bytes: &[u8]) -> std::result::Result<(Vec<usize>, Vec<u8>), String> {
+pub(crate) fn decode_idx(bytes: &[u8]) -> std::result::Result<(Vec<usize>, Vec<u8>), String> {
     let [0, 0, kind, n, ..] = *bytes else {
         return Err("it must start with two zero bytes, a type and a dimension count".into());
     };

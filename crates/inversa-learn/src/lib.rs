@@ -17,6 +17,7 @@ pub mod dncnn;
 pub mod drunet;
 pub mod fashion_classifier;
 pub mod fashion_mnist;
+pub mod fashion_models;
 pub mod ffdnet;
 pub mod image_folder;
 pub mod lbfgs;

@@ -7,12 +7,20 @@
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use flate2::write::GzEncoder;
+use inversa_learn::diffusion::editing::{
+    invert_diffusion, invert_flow, regenerate_diffusion, regenerate_flow, DiffusionMethod,
+    FlowMethod, Settings,
+};
 use inversa_learn::diffusion::model::DiffusionNetwork;
-use inversa_learn::diffusion::unet::{ScheduleKind, Unet, UnetConfig};
+use inversa_learn::diffusion::null_text::NullConditioned;
+use inversa_learn::diffusion::unet::{Objective, ScheduleKind, Unet, UnetConfig};
 use inversa_learn::diffusion::unet_training::UnetTraining;
-use inversa_learn::diffusion::{standard_normal, NoisePredictor};
+use inversa_learn::diffusion::{
+    ddim, norm, spdinv, standard_normal, Guided, NoisePredictor, VelocityModel,
+};
 use inversa_learn::fashion_classifier::{Classifier, ClassifierConfig, ClassifierTraining};
 use inversa_learn::fashion_mnist::{read_idx, LabelledImages, Split};
+use inversa_learn::fashion_models;
 use inversa_learn::lr_schedule::Decay;
 use inversa_learn::training::{train, TrainConfig, Trainable};
 use rand::{Rng, SeedableRng};
@@ -129,6 +137,7 @@ fn tiny() -> UnetConfig {
         classes: 3,
         timesteps: 100,
         schedule: ScheduleKind::Linear,
+        objective: Objective::Epsilon,
     }
 }
 
@@ -165,13 +174,29 @@ fn the_unet_keeps_the_shape_for_every_class_and_depends_on_it() {
     };
     assert!(differ(&outputs[0], &outputs[1]) > 1e-4 && differ(&outputs[1], &outputs[2]) > 1e-4);
     // Per-sample classes (the null class is index 3) and timesteps, and f64 states.
-    let mixed = net.forward_batch(&x, &[0, 50, 99], &[0, 3, 2]).unwrap();
+    let mixed = net
+        .forward_batch(&x, &[0.0, 50.0, 99.0], &[0, 3, 2])
+        .unwrap();
     assert_eq!(mixed.dims(), x.dims());
     let predictor = fresh_unet(tiny()).into_noise_predictor().unwrap();
     let eps = predictor
         .eps(&x.to_dtype(DType::F64).unwrap(), 99, Some(1))
         .unwrap();
     assert_eq!((eps.dims(), eps.dtype()), (x.dims(), DType::F64));
+    // Null-text's condition: the null class's embedding row, which gives the unconditional ε.
+    let null = predictor.null_condition(DType::F64).unwrap();
+    let (through_row, unconditional) = (
+        predictor.eps_null(&x, 40, &null).unwrap(),
+        predictor.eps(&x, 40, None).unwrap(),
+    );
+    assert_eq!(max_difference(&through_row, &unconditional), 0.0);
+    let moved = predictor
+        .eps_null(&x, 40, &null.affine(1.5, 0.1).unwrap())
+        .unwrap();
+    assert!(
+        max_difference(&moved, &unconditional) > 1e-4,
+        "the row matters"
+    );
     assert!(
         net.forward(&x, 5, Some(3)).is_err(),
         "class 3 is the null class, not a real one"
@@ -180,6 +205,18 @@ fn the_unet_keeps_the_shape_for_every_class_and_depends_on_it() {
         net.forward(&x.narrow(3, 0, 30).unwrap(), 5, None).is_err(),
         "30 is not a multiple of 4"
     );
+}
+
+fn max_difference(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
+    let a = a.to_dtype(DType::F32).unwrap();
+    (a - b.to_dtype(DType::F32).unwrap())
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
 }
 
 /// `count` 28×28 images of `classes` classes: class `k` a bright bar at column band `k`, of random
@@ -289,6 +326,54 @@ fn ddpm_training_lowers_the_held_out_loss_and_the_weights_load_back() {
 }
 
 #[test]
+fn flow_training_lowers_the_held_out_velocity_loss_and_loads_as_a_velocity_model() {
+    let dir = scratch("flow");
+    let config = UnetConfig {
+        objective: Objective::RectifiedFlow,
+        ..tiny()
+    };
+    let training = UnetTraining::new(config, bars(200, 3, 5), &bars(32, 3, 6), 32).unwrap();
+    let settings = loop_config(40, 8, 3e-3, dir.join("flow.safetensors"));
+    training.initialise(settings.seed).unwrap();
+    let before = training.validate().unwrap()[0].1;
+    let history = train(&training, &settings, false, &mut |_| {
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    let after = history.validation.last().unwrap().metrics["velocity mse"];
+    assert!(
+        after < 0.7 * before,
+        "held-out velocity MSE {before} → {after}"
+    );
+
+    let loaded = Unet::load(&settings.out).unwrap();
+    assert_eq!(loaded.config(), config);
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let x = standard_normal(&mut rng, &[2, 1, 32, 32], DType::F32).unwrap();
+    // The flow's time t is told to the network as t·T.
+    let direct = training
+        .net()
+        .forward_batch(&x, &[35.0, 35.0], &[1, 1])
+        .unwrap();
+    let flow = loaded.into_velocity_model().unwrap();
+    let v = flow.velocity(&x, 0.35, Some(1)).unwrap();
+    assert_eq!(max_difference(&direct, &v), 0.0);
+    let error = Unet::load(&settings.out)
+        .unwrap()
+        .into_noise_predictor()
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("rectified-flow"), "{error}");
+    let error = fresh_unet(tiny())
+        .into_velocity_model()
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("noise predictor"), "{error}");
+}
+
+#[test]
 fn the_classifier_learns_a_separable_set() {
     let dir = scratch("classifier");
     let classes = 4;
@@ -326,4 +411,138 @@ fn the_classifier_learns_a_separable_set() {
         .to_vec1::<f32>()
         .unwrap();
     assert!(sums.iter().all(|s| (s - 1.0).abs() < 1e-5), "{sums:?}");
+}
+
+/// Bundled test image `index` as a `[1, 1, 32, 32]` state of `dtype`, and its label.
+fn bundled_garment(index: usize, dtype: DType) -> (candle_core::Tensor, usize) {
+    let images = fashion_models::test_images().unwrap();
+    let x0 = images.batch(&[index], 32).unwrap().to_dtype(dtype).unwrap();
+    (x0, usize::from(images.labels()[index]))
+}
+
+#[test]
+fn the_bundled_images_and_classifier_load_and_agree() {
+    let images = fashion_models::test_images().unwrap();
+    assert_eq!((images.len(), images.size()), (100, (28, 28)));
+    let classifier = fashion_models::classifier().unwrap();
+    let accuracy = classifier.accuracy(&images).unwrap();
+    // 89.2% on the whole test split (data/README.md); 100 images leave room for chance.
+    assert!(accuracy > 0.8, "classifier accuracy {accuracy}");
+}
+
+#[test]
+fn on_the_bundled_unet_edict_and_bdia_are_exact_and_ddim_is_not() {
+    let model = fashion_models::diffusion_unet()
+        .unwrap()
+        .into_noise_predictor()
+        .unwrap();
+    let grid = model.schedule.grid(10).unwrap();
+    let settings = Settings {
+        steps: 10,
+        guidance: 3.0,
+        ..Settings::default()
+    };
+    let error = |method, dtype| {
+        let (x0, class) = bundled_garment(0, dtype);
+        let inversion = invert_diffusion(&model, &grid, method, &x0, class, &settings).unwrap();
+        let again =
+            regenerate_diffusion(&model, &grid, &inversion.inverted, class, &settings).unwrap();
+        max_difference(&again, &x0)
+    };
+    // In f32 the inversions amplify round-off: EDICT divides by the mixing weight twice per
+    // step and by the DDIM coefficient `a` (large steps here), so its f32 error is the larger
+    // (measured 6.8e-3 against BDIA's 3.4e-4, in [−1, 1] units, with the session-5 weights).
+    for (method, f32_bound) in [(DiffusionMethod::Edict, 2e-2), (DiffusionMethod::Bdia, 2e-3)] {
+        let (in_f64, in_f32) = (error(method, DType::F64), error(method, DType::F32));
+        assert!(in_f64 < 1e-9, "{method:?} in f64: {in_f64}");
+        assert!(in_f32 < f32_bound, "{method:?} in f32: {in_f32}");
+    }
+    let ddim = error(DiffusionMethod::Ddim, DType::F64);
+    assert!(ddim > 1e-2, "DDIM inversion is approximate: {ddim}");
+    // DDCM regenerates the source from its virtual inversion with no error at all.
+    assert!(error(DiffusionMethod::Ddcm, DType::F64) < 1e-12);
+}
+
+#[test]
+fn on_the_bundled_unet_null_text_and_spdinv_improve_on_ddim_inversion() {
+    let model = fashion_models::diffusion_unet()
+        .unwrap()
+        .into_noise_predictor()
+        .unwrap();
+    // 20 steps: with fewer, DDIM inversion's step error hides the effect of the guidance.
+    let grid = model.schedule.grid(20).unwrap();
+    let (x0, class) = bundled_garment(0, DType::F32);
+    let reconstruct = |method, guidance| {
+        let settings = Settings {
+            steps: 20,
+            guidance,
+            ..Settings::default()
+        };
+        let inversion = invert_diffusion(&model, &grid, method, &x0, class, &settings).unwrap();
+        let again =
+            regenerate_diffusion(&model, &grid, &inversion.inverted, class, &settings).unwrap();
+        (norm(&(again - &x0).unwrap()).unwrap(), inversion)
+    };
+    let (ddim_low, _) = reconstruct(DiffusionMethod::Ddim, 1.0);
+    let (ddim_high, _) = reconstruct(DiffusionMethod::Ddim, 7.5);
+    assert!(
+        ddim_high > ddim_low,
+        "DDIM's error grows with guidance: {ddim_low} → {ddim_high}"
+    );
+    let (null_text, _) = reconstruct(DiffusionMethod::NullText, 7.5);
+    assert!(
+        null_text < 0.5 * ddim_high,
+        "Null-text {null_text} against DDIM {ddim_high} at 7.5"
+    );
+
+    // SPDInv's fixed-point residuals against those DDIM inversion leaves, at guidance 3.
+    let guided = Guided {
+        model: &model,
+        scale: 3.0,
+    };
+    let trajectory = ddim::invert(&guided, &grid, &x0, Some(class)).unwrap();
+    let ddim_residual = (1..=grid.steps())
+        .map(|k| {
+            spdinv::residual(
+                &guided,
+                &grid,
+                k,
+                &trajectory[k - 1],
+                &trajectory[k],
+                Some(class),
+            )
+            .unwrap()
+        })
+        .fold(0.0, f64::max);
+    let (_, spd) = reconstruct(DiffusionMethod::SpdInv, 3.0);
+    let spd_residual = spd.fixed_point_residual.unwrap();
+    assert!(
+        spd_residual < 0.1 * ddim_residual,
+        "SPDInv {spd_residual} against DDIM {ddim_residual}"
+    );
+}
+
+#[test]
+fn on_the_bundled_flow_rf_solver_inverts_better_than_euler_at_equal_calls() {
+    let model = fashion_models::flow_unet()
+        .unwrap()
+        .into_velocity_model()
+        .unwrap();
+    let (x0, class) = bundled_garment(2, DType::F64);
+    let error = |method, steps| {
+        let settings = Settings {
+            steps,
+            guidance: 1.0,
+            ..Settings::default()
+        };
+        let latent = invert_flow(&model, method, &x0, class, &settings).unwrap();
+        let again = regenerate_flow(&model, method, &latent, class, &settings).unwrap();
+        norm(&(again - &x0).unwrap()).unwrap()
+    };
+    // Two model calls per RF-Solver step.
+    let (euler, rf_solver) = (error(FlowMethod::Euler, 10), error(FlowMethod::RfSolver, 5));
+    assert!(
+        rf_solver < euler,
+        "RF-Solver {rf_solver} against Euler {euler} at 10 calls"
+    );
 }

@@ -1,11 +1,11 @@
-//! `inversa train diffusion|classifier --data DIR`: the Fashion-MNIST models of diffusion
-//! inversion, trained with the same loop and flags as the denoisers, on the IDX files of the
+//! `inversa train diffusion|flow|classifier --data DIR`: the Fashion-MNIST models of diffusion
+//! and rectified-flow inversion, trained with the same loop and flags as the denoisers, on the IDX files of the
 //! Debian package `dataset-fashion-mnist` (60k training images; validation on the 10k test images).
 
 use super::{agree, bad, loop_config, run_loop, Mode, Settings};
 use crate::Failure;
 use clap::Args;
-use inversa_learn::diffusion::unet::{ScheduleKind, UnetConfig};
+use inversa_learn::diffusion::unet::{Objective, ScheduleKind, UnetConfig};
 use inversa_learn::diffusion::unet_training::UnetTraining;
 use inversa_learn::fashion_classifier::{ClassifierConfig, ClassifierTraining};
 use inversa_learn::fashion_mnist::{LabelledImages, Split, DEFAULT_DIR, SIDE};
@@ -93,10 +93,12 @@ fn read(data: &Option<PathBuf>) -> Result<(LabelledImages, LabelledImages), Fail
     ))
 }
 
-pub(super) fn train_diffusion(
+/// `inversa train diffusion` (`objective` ε) or `inversa train flow` (rectified flow).
+pub(super) fn train_unet(
     settings: Settings,
     flags: UnetFlags,
     mode: Mode,
+    objective: Objective,
 ) -> Result<(), Failure> {
     let (config, saved) = fashion_config(&settings, mode)?;
     let out = &config.out;
@@ -110,6 +112,13 @@ pub(super) fn train_diffusion(
             agree("--timesteps", flags.timesteps, c.timesteps, out)?;
             let schedule = flags.noise_schedule.as_deref();
             agree("--noise-schedule", schedule, c.schedule.name(), out)?;
+            if c.objective != objective {
+                return Err(bad(format!(
+                    "{} holds a {} model; resume it with the matching `inversa train` command",
+                    out.display(),
+                    c.objective.name()
+                )));
+            }
             c
         }
         None => {
@@ -125,6 +134,7 @@ pub(super) fn train_diffusion(
                     .as_deref()
                     .and_then(ScheduleKind::from_name)
                     .unwrap_or(d.schedule),
+                objective,
                 ..d
             };
             c.check().map_err(bad)?;
@@ -135,8 +145,12 @@ pub(super) fn train_diffusion(
     let size = flags.validation_size.unwrap_or(256);
     let training =
         UnetTraining::new(unet, train, &test, size).map_err(|e| Failure::BadInput(e.into()))?;
+    let kind = match objective {
+        Objective::Epsilon => "diffusion",
+        Objective::RectifiedFlow => "rectified-flow",
+    };
     let name = format!(
-        "diffusion UNet channels {} levels {} blocks {}, {} schedule of {} steps",
+        "{kind} UNet channels {} levels {} blocks {}, {} schedule of {} steps",
         unet.channels,
         unet.levels,
         unet.blocks,

@@ -33,6 +33,13 @@ pub struct Branch<'a, M> {
     pub class: Option<usize>,
 }
 
+/// The noise both branches of [`edit`] start from with `seed`: its generator's first draw, the
+/// "latent" of the virtual inversion.
+pub fn starting_noise(x0: &Tensor, seed: u64) -> Result<Tensor> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    Ok(standard_normal(&mut rng, x0.dims(), x0.dtype())?)
+}
+
 /// Edits `x0` from the `source` branch's condition to the `target` branch's, on `grid`, with
 /// stochasticity `eta` in [0, 1] and noise from `seed`. Returns the edited sample.
 pub fn edit<M: NoisePredictor, N: NoisePredictor>(

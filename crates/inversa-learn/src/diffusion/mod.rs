@@ -11,6 +11,8 @@
 //!   (InfEdit's virtual inversion: editing without inverting); [`null_text`] (Null-text
 //!   inversion: per-step tuning of the unconditional condition).
 //! - Rectified flow: [`rectified_flow`] (Euler) and [`rf_solver`] (second order).
+//! - [`editing`]: one interface over all of them (invert, then regenerate with the same or
+//!   another class), used by `inversa invert`, `inversa edit` and the editing experiment.
 //!
 //! States are tensors of shape `[B, …]` (a batch of samples); every method works in the
 //! tensors' dtype (f32 or f64).
@@ -20,6 +22,7 @@ pub mod bdia;
 pub mod ddcm;
 pub mod ddim;
 pub mod edict;
+pub mod editing;
 pub mod model;
 pub mod null_text;
 pub mod rectified_flow;

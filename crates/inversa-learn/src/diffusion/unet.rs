@@ -15,10 +15,16 @@
 //!   (un)shuffle with a 1×1 convolution, so every convolution is the stride-1 one of
 //!   [`crate::conv2d`].
 //!
-//! The architecture and the noise schedule the network was trained on are stored in the
-//! safetensors metadata, so a weights file loads by path ([`Unet::load`]).
+//! The same network also serves as a rectified-flow velocity model `v(x_t, t, c)` (Liu, Gong,
+//! Liu, ICLR 2023, arXiv:2209.03003) when trained on that objective ([`Objective`]): the flow's
+//! time `t ∈ [0, 1]` enters the embedding as `t·T`, so both objectives see timesteps on the same
+//! scale.
+//!
+//! The architecture, the objective and the noise schedule the network was trained on are stored
+//! in the safetensors metadata, so a weights file loads by path ([`Unet::load`]).
 
-use super::model::{DiffusionNetwork, Parameterised, Prediction};
+use super::model::{DiffusionNetwork, Parameterised, Prediction, VelocityModel};
+use super::null_text::NullConditioned;
 use super::schedule::NoiseSchedule;
 use crate::conv2d::{conv2d_layer, Conv2d};
 use crate::ffdnet::{pixel_shuffle, pixel_unshuffle};
@@ -56,7 +62,33 @@ impl ScheduleKind {
     }
 }
 
-/// The network's size, classes and schedule.
+/// What the network was trained to predict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Objective {
+    /// DDPM's noise `ε(x_t, t, c)` at integer timesteps `t < T`.
+    Epsilon,
+    /// Rectified flow's velocity `v(x_t, t, c) ≈ E[ε − x₀ | x_t]`, `t ∈ [0, 1]`.
+    RectifiedFlow,
+}
+
+impl Objective {
+    /// The name in metadata and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Epsilon => "epsilon",
+            Self::RectifiedFlow => "rectified-flow",
+        }
+    }
+
+    /// The objective called `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Epsilon, Self::RectifiedFlow]
+            .into_iter()
+            .find(|k| k.name() == name)
+    }
+}
+
+/// The network's size, classes, objective and schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnetConfig {
     /// Channels at the finest level, doubled at each coarser one.
@@ -72,6 +104,8 @@ pub struct UnetConfig {
     /// Timesteps `T` of the schedule.
     pub timesteps: usize,
     pub schedule: ScheduleKind,
+    /// What the network predicts.
+    pub objective: Objective,
 }
 
 impl Default for UnetConfig {
@@ -85,6 +119,7 @@ impl Default for UnetConfig {
             classes: 10,
             timesteps: 1000,
             schedule: ScheduleKind::Linear,
+            objective: Objective::Epsilon,
         }
     }
 }
@@ -104,7 +139,7 @@ impl UnetConfig {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         m.insert("architecture".into(), ARCHITECTURE.into());
-        m.insert("prediction".into(), "epsilon".into());
+        m.insert("prediction".into(), self.objective.name().into());
         m.insert("schedule".into(), self.schedule.name().into());
         m
     }
@@ -130,6 +165,14 @@ impl UnetConfig {
                     get("schedule")
                 ))
             })?;
+        let objective = get("prediction")
+            .and_then(Objective::from_name)
+            .ok_or_else(|| {
+                bad(format!(
+                    "metadata \"prediction\" is {:?}, expected \"epsilon\" or \"rectified-flow\"",
+                    get("prediction")
+                ))
+            })?;
         let number = |key| crate::checkpoint::positive_metadata(metadata, key, origin);
         let config = Self {
             channels: number("channels")?,
@@ -139,6 +182,7 @@ impl UnetConfig {
             classes: number("classes")?,
             timesteps: number("timesteps")?,
             schedule,
+            objective,
         };
         config.check().map_err(bad)?;
         Ok(config)
@@ -307,8 +351,14 @@ impl Unet {
         self.config
     }
 
-    /// The network as a noise predictor on its training schedule.
+    /// The network as a noise predictor on its training schedule (ε-trained weights only).
     pub fn into_noise_predictor(self) -> super::Result<Parameterised<Unet>> {
+        if self.config.objective != Objective::Epsilon {
+            return Err(super::bad(
+                "model",
+                "these weights are a rectified-flow velocity model, not a noise predictor",
+            ));
+        }
         Ok(Parameterised {
             schedule: self.config.noise_schedule()?,
             network: self,
@@ -316,22 +366,26 @@ impl Unet {
         })
     }
 
-    /// `ε` for a `[B, 1, H, W]` batch, sample `b` at timestep `timesteps[b]` with class
+    /// The network as a rectified-flow velocity model (flow-trained weights only).
+    pub fn into_velocity_model(self) -> super::Result<FlowUnet> {
+        if self.config.objective != Objective::RectifiedFlow {
+            return Err(super::bad(
+                "model",
+                "these weights are a diffusion noise predictor, not a rectified-flow model",
+            ));
+        }
+        Ok(FlowUnet(self))
+    }
+
+    /// The output for a `[B, 1, H, W]` batch, sample `b` at timestep `timesteps[b]` with class
     /// `classes[b]` (`config.classes` is the null class).
     pub fn forward_batch(
         &self,
         x_t: &Tensor,
-        timesteps: &[usize],
+        timesteps: &[f64],
         classes: &[u32],
     ) -> Result<Tensor> {
-        let (batch, _, h, w) = x_t.dims4()?;
-        let multiple = 1 << (self.config.levels - 1);
-        if h % multiple != 0 || w % multiple != 0 {
-            bail!(
-                "the UNet of {} levels needs sides that are multiples of {multiple}, not {h}×{w}",
-                self.config.levels
-            );
-        }
+        let batch = x_t.dim(0)?;
         if timesteps.len() != batch || classes.len() != batch {
             bail!(
                 "{batch} samples need as many timesteps and classes, not {} and {}",
@@ -345,7 +399,46 @@ impl Unet {
                 self.config.classes
             );
         }
-        let emb = self.embedding(timesteps, classes)?.silu()?;
+        let ids = Tensor::from_vec(classes.to_vec(), classes.len(), &Device::Cpu)?;
+        self.forward_embedded(x_t, timesteps, &self.class_embedding.forward(&ids)?)
+    }
+
+    /// The embedding row of the null class, `[E]` (f32): the condition Null-text inversion tunes.
+    pub fn null_embedding(&self) -> Result<Tensor> {
+        self.class_embedding.embeddings().get(self.config.classes)
+    }
+
+    /// The output with the class embedding given as a row `[E]` shared by the whole batch.
+    pub fn forward_with_class_row(
+        &self,
+        x_t: &Tensor,
+        timestep: f64,
+        row: &Tensor,
+    ) -> Result<Tensor> {
+        let batch = x_t.dim(0)?;
+        let rows = row
+            .to_dtype(DType::F32)?
+            .unsqueeze(0)?
+            .broadcast_as((batch, self.config.embedding()))?;
+        self.forward_embedded(x_t, &vec![timestep; batch], &rows)
+    }
+
+    /// The output given each sample's class-embedding row `[B, E]`.
+    fn forward_embedded(
+        &self,
+        x_t: &Tensor,
+        timesteps: &[f64],
+        class_rows: &Tensor,
+    ) -> Result<Tensor> {
+        let (_, _, h, w) = x_t.dims4()?;
+        let multiple = 1 << (self.config.levels - 1);
+        if h % multiple != 0 || w % multiple != 0 {
+            bail!(
+                "the UNet of {} levels needs sides that are multiples of {multiple}, not {h}×{w}",
+                self.config.levels
+            );
+        }
+        let emb = (self.time_embedding(timesteps)? + class_rows)?.silu()?;
         let mut x = self.head.forward(&x_t.to_dtype(DType::F32)?)?;
         let mut skips = Vec::with_capacity(self.config.levels);
         for level in &self.down {
@@ -366,21 +459,30 @@ impl Unet {
         out.to_dtype(x_t.dtype())
     }
 
-    /// `MLP(sinusoid(t)) + E[c]`, `[B, 4·channels]`, in f32.
-    fn embedding(&self, timesteps: &[usize], classes: &[u32]) -> Result<Tensor> {
+    /// `MLP(sinusoid(t))`, `[B, 4·channels]`, in f32.
+    fn time_embedding(&self, timesteps: &[f64]) -> Result<Tensor> {
         let half = self.config.channels / 2;
         let mut values = Vec::with_capacity(timesteps.len() * 2 * half);
         for &t in timesteps {
-            let angles = (0..half).map(|i| t as f64 * 10000f64.powf(-(i as f64) / half as f64));
+            let angles = (0..half).map(|i| t * 10000f64.powf(-(i as f64) / half as f64));
             let (sin, cos): (Vec<f64>, Vec<f64>) = angles.map(|a| (a.sin(), a.cos())).unzip();
             values.extend(sin.into_iter().chain(cos).map(|v| v as f32));
         }
         let sinusoid = Tensor::from_vec(values, (timesteps.len(), 2 * half), &Device::Cpu)?;
-        let time = self
-            .time_fc2
-            .forward(&self.time_fc1.forward(&sinusoid)?.silu()?)?;
-        let ids = Tensor::from_vec(classes.to_vec(), classes.len(), &Device::Cpu)?;
-        time + self.class_embedding.forward(&ids)?
+        self.time_fc2
+            .forward(&self.time_fc1.forward(&sinusoid)?.silu()?)
+    }
+
+    /// The class of `class` (`None`: the null class), checked against the network's classes.
+    fn class_index(&self, class: Option<usize>) -> Result<u32> {
+        match class {
+            Some(c) if c >= self.config.classes => bail!(
+                "class {c} is past the network's {} classes",
+                self.config.classes
+            ),
+            Some(c) => Ok(c as u32),
+            None => Ok(self.config.classes as u32),
+        }
     }
 }
 
@@ -394,13 +496,46 @@ impl DiffusionNetwork for Unet {
     /// `class = None` is the null class.
     fn forward(&self, x_t: &Tensor, t: usize, class: Option<usize>) -> Result<Tensor> {
         let batch = x_t.dim(0)?;
-        let c = class.unwrap_or(self.config.classes);
-        if c >= self.config.classes && class.is_some() {
+        let c = self.class_index(class)?;
+        self.forward_batch(x_t, &vec![t as f64; batch], &vec![c; batch])
+    }
+}
+
+/// Null-text inversion tunes the UNet's null-class embedding row.
+impl NullConditioned for Parameterised<Unet> {
+    fn eps_null(&self, x_t: &Tensor, t: usize, null: &Tensor) -> Result<Tensor> {
+        let Some(&alpha_bar) = self.schedule.alpha_bars().get(t) else {
             bail!(
-                "class {c} is past the network's {} classes",
-                self.config.classes
-            );
-        }
-        self.forward_batch(x_t, &vec![t; batch], &vec![c as u32; batch])
+                "timestep {t} is past the schedule's {}",
+                self.schedule.len()
+            )
+        };
+        let output = self.network.forward_with_class_row(x_t, t as f64, null)?;
+        self.prediction.eps(&output, x_t, alpha_bar)
+    }
+
+    fn null_condition(&self, dtype: DType) -> Result<Tensor> {
+        self.network.null_embedding()?.to_dtype(dtype)
+    }
+}
+
+/// A UNet trained on the rectified-flow objective, read as a velocity model.
+pub struct FlowUnet(Unet);
+
+impl FlowUnet {
+    /// The network.
+    pub fn network(&self) -> &Unet {
+        &self.0
+    }
+}
+
+impl VelocityModel for FlowUnet {
+    /// The flow's time `t ∈ [0, 1]` is told to the network as `t·T`.
+    fn velocity(&self, x_t: &Tensor, t: f64, class: Option<usize>) -> Result<Tensor> {
+        let net = &self.0;
+        let batch = x_t.dim(0)?;
+        let c = net.class_index(class)?;
+        let scaled = t * net.config.timesteps as f64;
+        net.forward_batch(x_t, &vec![scaled; batch], &vec![c; batch])
     }
 }

@@ -10,10 +10,18 @@
 //! so one network learns the conditional and the unconditional ε that classifier-free guidance
 //! (Ho, Salimans, 2022, arXiv:2207.12598, §3.2) combines.
 //!
-//! Validation is the same loss, conditional, on a fixed held-out batch at fixed timesteps
-//! (evenly spread over `0 … T−1`) and fixed noise, so it is deterministic for given weights.
+//! A network whose [`Objective`] is rectified flow is trained instead on the flow-matching loss
+//! (Liu, Gong, Liu, ICLR 2023, arXiv:2209.03003, eq. 1; Lipman et al., ICLR 2023,
+//! arXiv:2210.02747), with the same label dropout:
+//!
+//! ```text
+//! t ~ U[0, 1),  x_t = (1−t) x₀ + t ε,  L = ‖(ε − x₀) − v_θ(x_t, t, c)‖² / (pixels · B).
+//! ```
+//!
+//! Validation is the same loss, conditional, on a fixed held-out batch at fixed times (evenly
+//! spread over the range) and fixed noise, so it is deterministic for given weights.
 
-use super::unet::{Unet, UnetConfig};
+use super::unet::{Objective, Unet, UnetConfig};
 use super::{standard_normal, Result};
 use crate::fashion_mnist::{LabelledImages, SIDE};
 use crate::training::Trainable;
@@ -29,12 +37,17 @@ pub const LABEL_DROPOUT: f64 = 0.1;
 /// The fixed noise of the validation batch comes from this seed.
 const VALIDATION_SEED: u64 = 0x5eed;
 
-/// Noisy inputs and their noise, fixed once.
+/// Noisy inputs and the network's targets, fixed once.
 struct Held {
-    x_t: Tensor,
-    eps: Tensor,
-    timesteps: Vec<usize>,
+    corrupted: Corrupted,
     classes: Vec<u32>,
+}
+
+/// A batch after the forward process: the network's input, the times it is told and its target.
+struct Corrupted {
+    x_t: Tensor,
+    times: Vec<f64>,
+    target: Tensor,
 }
 
 /// A UNet with its training images and fixed validation batch.
@@ -44,6 +57,14 @@ pub struct UnetTraining {
     alpha_bars: Vec<f64>,
     data: LabelledImages,
     held: Option<Held>,
+}
+
+/// Where each sample of a batch sits on the forward process.
+enum Position {
+    /// Integer DDPM timesteps.
+    Timesteps(Vec<usize>),
+    /// Rectified-flow times in `[0, 1)`.
+    FlowTimes(Vec<f64>),
 }
 
 impl UnetTraining {
@@ -69,7 +90,7 @@ impl UnetTraining {
         let alpha_bars = config.noise_schedule()?.alpha_bars().to_vec();
         let count = validation_size.min(held_out.len());
         let held = (count > 0)
-            .then(|| held_batch(held_out, count, &alpha_bars))
+            .then(|| held_batch(held_out, count, config.objective, &alpha_bars))
             .transpose()?;
         Ok(Self {
             varmap,
@@ -85,18 +106,12 @@ impl UnetTraining {
         &self.net
     }
 
-    /// The DDPM loss of `x0` noised with `eps` at `timesteps`, told `classes`.
-    fn noise_loss(
-        &self,
-        x0: &Tensor,
-        eps: &Tensor,
-        timesteps: &[usize],
-        classes: &[u32],
-    ) -> candle_core::Result<Tensor> {
-        let x_t = noised(x0, eps, timesteps, &self.alpha_bars)?;
-        (self.net.forward_batch(&x_t, timesteps, classes)? - eps)?
-            .sqr()?
-            .mean_all()
+    /// The mean squared error of the network's output against its target, told `classes`.
+    fn loss_of(&self, corrupted: &Corrupted, classes: &[u32]) -> candle_core::Result<Tensor> {
+        let output = self
+            .net
+            .forward_batch(&corrupted.x_t, &corrupted.times, classes)?;
+        (output - &corrupted.target)?.sqr()?.mean_all()
     }
 }
 
@@ -118,36 +133,66 @@ fn check_images(set: &LabelledImages, classes: usize, key: &str) -> Result<()> {
     Ok(())
 }
 
-/// `√ᾱ_t x₀ + √(1−ᾱ_t) ε` with each sample's own `t`.
-fn noised(
+/// `x0` carried to `position` by the forward process with noise `eps`: DDPM's
+/// `√ᾱ_t x₀ + √(1−ᾱ_t) ε` (target `ε`) or the flow's `(1−t) x₀ + t ε` (target `ε − x₀`, times
+/// told as `t·T`).
+fn corrupt(
     x0: &Tensor,
     eps: &Tensor,
-    timesteps: &[usize],
+    position: &Position,
     alpha_bars: &[f64],
-) -> candle_core::Result<Tensor> {
-    let column = |f: &dyn Fn(f64) -> f64| {
-        let values: Vec<f32> = timesteps.iter().map(|&t| f(alpha_bars[t]) as f32).collect();
-        Tensor::from_vec(values, (timesteps.len(), 1, 1, 1), &Device::Cpu)
+) -> candle_core::Result<Corrupted> {
+    let column = |values: Vec<f64>| {
+        let values: Vec<f32> = values.into_iter().map(|v| v as f32).collect();
+        Tensor::from_vec(values, (x0.dim(0)?, 1, 1, 1), &Device::Cpu)
     };
-    let signal = column(&|a| a.sqrt())?;
-    let noise = column(&|a| (1.0 - a).sqrt())?;
-    x0.broadcast_mul(&signal)? + eps.broadcast_mul(&noise)?
+    let (signal, noise, times, target) = match position {
+        Position::Timesteps(steps) => (
+            steps.iter().map(|&t| alpha_bars[t].sqrt()).collect(),
+            steps
+                .iter()
+                .map(|&t| (1.0 - alpha_bars[t]).sqrt())
+                .collect(),
+            steps.iter().map(|&t| t as f64).collect(),
+            eps.clone(),
+        ),
+        Position::FlowTimes(times) => (
+            times.iter().map(|t| 1.0 - t).collect(),
+            times.clone(),
+            times.iter().map(|t| t * alpha_bars.len() as f64).collect(),
+            (eps - x0)?,
+        ),
+    };
+    let x_t = (x0.broadcast_mul(&column(signal)?)? + eps.broadcast_mul(&column(noise)?)?)?;
+    Ok(Corrupted { x_t, times, target })
 }
 
-/// The first `count` held-out images at evenly spread timesteps with fixed noise.
-fn held_batch(set: &LabelledImages, count: usize, alpha_bars: &[f64]) -> Result<Held> {
+/// The first `count` held-out images at evenly spread positions with fixed noise.
+fn held_batch(
+    set: &LabelledImages,
+    count: usize,
+    objective: Objective,
+    alpha_bars: &[f64],
+) -> Result<Held> {
     let indices: Vec<usize> = (0..count).collect();
     let x0 = set.batch(&indices, SIDE)?;
     let steps = alpha_bars.len();
-    let timesteps: Vec<usize> = (0..count)
-        .map(|i| (2 * i + 1) * steps / (2 * count))
-        .collect();
+    let position = match objective {
+        Objective::Epsilon => Position::Timesteps(
+            (0..count)
+                .map(|i| (2 * i + 1) * steps / (2 * count))
+                .collect(),
+        ),
+        Objective::RectifiedFlow => Position::FlowTimes(
+            (0..count)
+                .map(|i| (2 * i + 1) as f64 / (2 * count) as f64)
+                .collect(),
+        ),
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(VALIDATION_SEED);
     let eps = standard_normal(&mut rng, x0.dims(), DType::F32)?;
     Ok(Held {
-        x_t: noised(&x0, &eps, &timesteps, alpha_bars)?,
-        eps,
-        timesteps,
+        corrupted: corrupt(&x0, &eps, &position, alpha_bars)?,
         classes: indices
             .iter()
             .map(|&i| u32::from(set.labels()[i]))
@@ -180,7 +225,7 @@ impl Trainable for UnetTraining {
         Ok(())
     }
 
-    /// The DDPM loss on `batch` random training images (`_crop` is unused: images are whole).
+    /// The objective's loss on `batch` random training images (`_crop` is unused: images are whole).
     fn loss(
         &self,
         _step: usize,
@@ -193,9 +238,16 @@ impl Trainable for UnetTraining {
         let indices: Vec<usize> = (0..batch)
             .map(|_| rng.gen_range(0..self.data.len()))
             .collect();
-        let timesteps: Vec<usize> = (0..batch)
-            .map(|_| rng.gen_range(0..config.timesteps))
-            .collect();
+        let position = match config.objective {
+            Objective::Epsilon => Position::Timesteps(
+                (0..batch)
+                    .map(|_| rng.gen_range(0..config.timesteps))
+                    .collect(),
+            ),
+            Objective::RectifiedFlow => {
+                Position::FlowTimes((0..batch).map(|_| rng.gen()).collect())
+            }
+        };
         let classes: Vec<u32> = indices
             .iter()
             .map(|&i| match rng.gen_bool(LABEL_DROPOUT) {
@@ -205,21 +257,20 @@ impl Trainable for UnetTraining {
             .collect();
         let x0 = self.data.batch(&indices, SIDE)?;
         let eps = standard_normal(rng, x0.dims(), DType::F32)?;
-        self.noise_loss(&x0, &eps, &timesteps, &classes)
+        self.loss_of(&corrupt(&x0, &eps, &position, &self.alpha_bars)?, &classes)
     }
 
-    /// `eps mse`: the conditional loss on the fixed held-out batch (none without one).
+    /// `eps mse` (or `velocity mse`): the conditional loss on the fixed held-out batch (none
+    /// without one).
     fn validate(&self) -> candle_core::Result<Vec<(String, f64)>> {
         let Some(held) = &self.held else {
             return Ok(Vec::new());
         };
-        let predicted = self
-            .net
-            .forward_batch(&held.x_t, &held.timesteps, &held.classes)?;
-        let mse = (predicted - &held.eps)?
-            .sqr()?
-            .mean_all()?
-            .to_scalar::<f32>()?;
-        Ok(vec![("eps mse".into(), f64::from(mse))])
+        let mse = self.loss_of(&held.corrupted, &held.classes)?;
+        let name = match self.net.config().objective {
+            Objective::Epsilon => "eps mse",
+            Objective::RectifiedFlow => "velocity mse",
+        };
+        Ok(vec![(name.into(), f64::from(mse.to_scalar::<f32>()?))])
     }
 }

@@ -1,0 +1,49 @@
+//! The Fashion-MNIST models and images compiled into the library (sources, licences and the
+//! training commands in `data/README.md`): the class-conditional diffusion UNet, the
+//! rectified-flow UNet, the classifier that scores edits, and the first 100 test images with
+//! their labels (none of them seen in training).
+//!
+//! The weights are stored in f16 to halve their size and widened to f32 when loaded.
+
+use crate::diffusion::unet::Unet;
+use crate::fashion_classifier::Classifier;
+use crate::fashion_mnist::{decode_idx, LabelledImages};
+use std::path::Path;
+
+const UNET: &[u8] = include_bytes!("../../../data/weights/fashion_unet.safetensors");
+const FLOW: &[u8] = include_bytes!("../../../data/weights/fashion_flow.safetensors");
+const CLASSIFIER: &[u8] = include_bytes!("../../../data/weights/fashion_classifier.safetensors");
+const TEST_IMAGES: &[u8] =
+    include_bytes!("../../../data/fashion-mnist/t10k-first100-images-idx3-ubyte");
+const TEST_LABELS: &[u8] =
+    include_bytes!("../../../data/fashion-mnist/t10k-first100-labels-idx1-ubyte");
+
+/// The class-conditional ε-prediction UNet (`inversa train diffusion`).
+pub fn diffusion_unet() -> inversa::Result<Unet> {
+    Unet::from_safetensors(UNET, Path::new("the bundled fashion_unet.safetensors"))
+}
+
+/// The class-conditional rectified-flow UNet (`inversa train flow`).
+pub fn flow_unet() -> inversa::Result<Unet> {
+    Unet::from_safetensors(FLOW, Path::new("the bundled fashion_flow.safetensors"))
+}
+
+/// The classifier that scores edits (`inversa train classifier`).
+pub fn classifier() -> inversa::Result<Classifier> {
+    Classifier::from_safetensors(
+        CLASSIFIER,
+        Path::new("the bundled fashion_classifier.safetensors"),
+    )
+}
+
+/// The first 100 images of the Fashion-MNIST test split with their labels.
+pub fn test_images() -> inversa::Result<LabelledImages> {
+    let origin = Path::new("the bundled Fashion-MNIST test images");
+    let bad = |m: String| inversa::Error::format(origin, m);
+    let (dims, pixels) = decode_idx(TEST_IMAGES).map_err(bad)?;
+    let (_, labels) = decode_idx(TEST_LABELS).map_err(bad)?;
+    let [_, rows, cols] = dims[..] else {
+        return Err(bad(format!("images of dimensions {dims:?}")));
+    };
+    LabelledImages::new(rows, cols, pixels, labels, origin)
+}
