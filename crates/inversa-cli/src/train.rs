@@ -32,8 +32,8 @@ mod fashion;
 pub struct TrainArgs {
     #[command(subcommand)]
     what: Option<What>,
-    /// A TOML file with a [train] table; its keys are the flags of `train denoiser` (with `_` for
-    /// `-`, and `model = "denoiser"`).
+    /// A TOML file with a [train] table; its keys are the flags of `train <model>` (with `_` for
+    /// `-`), and `model = "denoiser"` (the default), "lpn", "diffusion", "flow" or "classifier".
     config: Option<PathBuf>,
     #[command(flatten)]
     mode: Mode,
@@ -245,7 +245,11 @@ fn from_toml(path: &Path, mode: Mode) -> inversa::Result<What> {
         .table_opt("train")?
         .ok_or_else(|| inversa::Error::config("train", "missing [train] table"))?;
     root.finish()?;
-    let model = train.choice_or("model", "denoiser", &["denoiser", "lpn"])?;
+    let model = train.choice_or(
+        "model",
+        "denoiser",
+        &["denoiser", "lpn", "diffusion", "flow", "classifier"],
+    )?;
     let schedule = train.str_opt("schedule")?.map(str::to_string);
     if let Some(other) = schedule
         .as_deref()
@@ -272,7 +276,27 @@ fn from_toml(path: &Path, mode: Mode) -> inversa::Result<What> {
         validate_every: train.usize_opt("validate_every")?,
         checkpoint_every: train.usize_opt("checkpoint_every")?,
     };
-    let what = if model == "lpn" {
+    let what = if model == "diffusion" || model == "flow" {
+        let network = fashion::UnetFlags::from_section(&mut train)?;
+        match model.as_str() {
+            "flow" => What::Flow {
+                flags: settings,
+                network,
+                mode,
+            },
+            _ => What::Diffusion {
+                flags: settings,
+                network,
+                mode,
+            },
+        }
+    } else if model == "classifier" {
+        What::Classifier {
+            flags: settings,
+            network: fashion::ClassifierFlags::from_section(&mut train)?,
+            mode,
+        }
+    } else if model == "lpn" {
         What::Lpn {
             flags: settings,
             network: LpnFlags {

@@ -816,6 +816,21 @@ fn train_classifier_reports_its_test_accuracy() {
         text.contains("test accuracy:") && text.contains("on 6 images"),
         "{text}"
     );
+    // The same from a TOML file; a bad value names its key and the file.
+    let toml = "[train]\nmodel = \"classifier\"\ndata = \"fashion\"\nout = \"t.safetensors\"\nsteps = 2\nbatch = 4\nchannels = 4\n";
+    std::fs::write(dir.join("classifier.toml"), toml).unwrap();
+    let output = inversa(&["train", "classifier.toml"], &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.join("t.safetensors").is_file());
+    let toml = "[train]\nmodel = \"flow\"\ndata = \"fashion\"\nout = \"f.safetensors\"\nnoise_schedule = \"square\"\n";
+    std::fs::write(dir.join("flow.toml"), toml).unwrap();
+    let output = inversa(&["train", "flow.toml"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(
+        text.contains("train.noise_schedule") && text.contains("flow.toml"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -452,7 +452,10 @@ fn on_the_bundled_unet_edict_and_bdia_are_exact_and_ddim_is_not() {
     // In f32 the inversions amplify round-off: EDICT divides by the mixing weight twice per
     // step and by the DDIM coefficient `a` (large steps here), so its f32 error is the larger
     // (measured 6.8e-3 against BDIA's 3.4e-4, in [−1, 1] units, with the session-5 weights).
-    for (method, f32_bound) in [(DiffusionMethod::Edict, 2e-2), (DiffusionMethod::Bdia, 2e-3)] {
+    for (method, f32_bound) in [
+        (DiffusionMethod::Edict, 2e-2),
+        (DiffusionMethod::Bdia, 2e-3),
+    ] {
         let (in_f64, in_f32) = (error(method, DType::F64), error(method, DType::F32));
         assert!(in_f64 < 1e-9, "{method:?} in f64: {in_f64}");
         assert!(in_f32 < f32_bound, "{method:?} in f32: {in_f32}");

@@ -5,6 +5,7 @@
 use super::{agree, bad, loop_config, run_loop, Mode, Settings};
 use crate::Failure;
 use clap::Args;
+use inversa::config::Section;
 use inversa_learn::diffusion::unet::{Objective, ScheduleKind, UnetConfig};
 use inversa_learn::diffusion::unet_training::UnetTraining;
 use inversa_learn::fashion_classifier::{ClassifierConfig, ClassifierTraining};
@@ -50,6 +51,43 @@ pub(super) struct ClassifierFlags {
     /// Channels of the first convolution [32].
     #[arg(long)]
     channels: Option<usize>,
+}
+
+impl UnetFlags {
+    /// The flags from the keys of a `[train]` table (`data`, `channels`, `levels`, `blocks`,
+    /// `groups`, `timesteps`, `noise_schedule`, `validation_size`).
+    pub(super) fn from_section(train: &mut Section) -> inversa::Result<Self> {
+        let noise_schedule = train.str_opt("noise_schedule")?.map(str::to_string);
+        if let Some(other) = noise_schedule
+            .as_deref()
+            .filter(|s| ScheduleKind::from_name(s).is_none())
+        {
+            return Err(inversa::Error::config(
+                train.key("noise_schedule"),
+                format!("unknown value \"{other}\"; expected one of: linear, cosine"),
+            ));
+        }
+        Ok(Self {
+            data: train.path_opt("data")?,
+            channels: train.usize_opt("channels")?,
+            levels: train.usize_opt("levels")?,
+            blocks: train.usize_opt("blocks")?,
+            groups: train.usize_opt("groups")?,
+            timesteps: train.usize_opt("timesteps")?,
+            noise_schedule,
+            validation_size: train.usize_opt("validation_size")?,
+        })
+    }
+}
+
+impl ClassifierFlags {
+    /// The flags from the keys of a `[train]` table (`data`, `channels`).
+    pub(super) fn from_section(train: &mut Section) -> inversa::Result<Self> {
+        Ok(Self {
+            data: train.path_opt("data")?,
+            channels: train.usize_opt("channels")?,
+        })
+    }
 }
 
 /// The loop's defaults for 32×32 Fashion-MNIST (other flags as for the denoisers).
