@@ -57,33 +57,35 @@ pub fn edit_image(
         } => {
             let inversion = invert_diffusion(model, grid, *method, x0, source, settings)
                 .map_err(diffusion_failure)?;
-            let regenerate = |class| {
+            edit_then_reconstruct(start, source, target, |class| {
                 regenerate_diffusion(model, grid, &inversion.inverted, class, settings)
                     .map_err(diffusion_failure)
-            };
-            let edit = regenerate(target)?;
-            let seconds = start.elapsed().as_secs_f64();
-            Ok(Edited {
-                edit,
-                reconstruction: regenerate(source)?,
-                seconds,
             })
         }
         Model::Flow { model, method } => {
             let latent =
                 invert_flow(model, *method, x0, source, settings).map_err(diffusion_failure)?;
-            let regenerate = |class| {
+            edit_then_reconstruct(start, source, target, |class| {
                 regenerate_flow(model, *method, &latent, class, settings).map_err(diffusion_failure)
-            };
-            let edit = regenerate(target)?;
-            let seconds = start.elapsed().as_secs_f64();
-            Ok(Edited {
-                edit,
-                reconstruction: regenerate(source)?,
-                seconds,
             })
         }
     }
+}
+
+/// The edit (timed from `start`) and then the reconstruction, regenerated from one inversion.
+fn edit_then_reconstruct(
+    start: Instant,
+    source: usize,
+    target: usize,
+    regenerate: impl Fn(usize) -> Result<Tensor, Failure>,
+) -> Result<Edited, Failure> {
+    let edit = regenerate(target)?;
+    let seconds = start.elapsed().as_secs_f64();
+    Ok(Edited {
+        edit,
+        reconstruction: regenerate(source)?,
+        seconds,
+    })
 }
 
 /// The bundled classifier's probabilities for 28×28 `pixels`, clipped to [0, 1] as a saved
@@ -140,17 +142,12 @@ pub fn run(args: EditArgs) -> Result<(), Failure> {
         &out.join("comparison.png"),
         &[source, &reconstruction, &edit],
     )?;
-    let settings = &chosen.settings;
     write_metrics(
         out,
-        &serde_json::json!({
-            "method": chosen.model.method_name(),
-            "model": chosen.model_name,
-            "image": chosen.source.name,
+        &chosen,
+        serde_json::json!({
             "source_class": source_class,
             "target_class": target_class,
-            "steps": settings.steps,
-            "guidance": settings.guidance,
             "target_class_probability": probabilities[target_class],
             "predicted_class": predicted,
             "class_probabilities": probabilities,

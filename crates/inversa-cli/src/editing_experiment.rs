@@ -155,7 +155,7 @@ pub fn run(args: EditingArgs) -> Result<(), Failure> {
         "targets": TARGET,
         "methods": rows,
     });
-    crate::fashion_inversion::write_metrics(&args.out, &metrics)?;
+    crate::fashion_inversion::write_json(&args.out.join("metrics.json"), &metrics)?;
     print_table(&metrics);
     say!(
         "wrote metrics.json and editing.png to {}/",

@@ -332,13 +332,31 @@ pub fn difference(a: &[f64], b: &[f64], scale: f64) -> Vec<f64> {
         .collect()
 }
 
-/// Writes `value` as pretty JSON to `DIR/metrics.json` (through a temporary name).
-pub fn write_metrics(out: &Path, value: &serde_json::Value) -> Result<(), Failure> {
+/// Writes `DIR/metrics.json`: what was run (method, model, image, steps, guidance, dtype), then
+/// the entries of `results` (a JSON object), through a temporary name.
+pub fn write_metrics(
+    out: &Path,
+    chosen: &Chosen,
+    results: serde_json::Value,
+) -> Result<(), Failure> {
+    let mut metrics = serde_json::json!({
+        "method": chosen.model.method_name(),
+        "model": chosen.model_name,
+        "image": chosen.source.name,
+        "steps": chosen.settings.steps,
+        "guidance": chosen.settings.guidance,
+        "dtype": format!("{:?}", chosen.dtype).to_lowercase(),
+    });
+    if let (Some(all), serde_json::Value::Object(entries)) = (metrics.as_object_mut(), results) {
+        all.extend(entries);
+    }
+    write_json(&out.join("metrics.json"), &metrics)
+}
+
+/// Writes `value` as pretty JSON to `path` (through a temporary name).
+pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Failure::BadInput(e.into()))? + "\n";
-    Ok(inversa::io::write_atomically(
-        &out.join("metrics.json"),
-        text.as_bytes(),
-    )?)
+    Ok(inversa::io::write_atomically(path, text.as_bytes())?)
 }
 
 /// Writes a latent as a float32 `.npy` of `[32, 32]`, or `[2, 32, 32]` for a pair.

@@ -76,14 +76,9 @@ pub fn run(args: InvertArgs) -> Result<(), Failure> {
     write_latent(&out.join("latent.npy"), &latent)?;
     write_metrics(
         out,
-        &serde_json::json!({
-            "method": chosen.model.method_name(),
-            "model": chosen.model_name,
-            "image": chosen.source.name,
+        &chosen,
+        serde_json::json!({
             "class": class,
-            "steps": settings.steps,
-            "guidance": settings.guidance,
-            "dtype": format!("{:?}", chosen.dtype).to_lowercase(),
             "reconstruction_psnr": quality,
             "reconstruction_max_abs_error": max_error,
             "seconds": seconds,

@@ -937,8 +937,14 @@ fn experiments_write_metrics_and_plots_and_name_bad_flags() {
     }
 }
 
-fn read_metrics(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+/// The metrics file at `path`, checked to have every one of `keys`.
+fn read_metrics(path: &Path, keys: &[&str]) -> serde_json::Value {
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for key in keys {
+        assert!(metrics.get(key).is_some(), "{} lacks {key}", path.display());
+    }
+    metrics
 }
 
 #[test]
@@ -951,15 +957,13 @@ fn invert_and_edit_with_the_bundled_models_write_their_files_and_name_bad_flags(
         &dir,
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let metrics = read_metrics(&dir.join("inv/metrics.json"));
-    for key in [
+    let keys = [
         "reconstruction_psnr",
         "reconstruction_max_abs_error",
         "seconds",
         "model_calls",
-    ] {
-        assert!(metrics.get(key).is_some(), "metrics.json lacks {key}");
-    }
+    ];
+    let metrics = read_metrics(&dir.join("inv/metrics.json"), &keys);
     let error = metrics["reconstruction_max_abs_error"].as_f64().unwrap();
     assert!(error < 1e-9, "BDIA in f64 is exact to round-off: {error}");
     let image = inversa::io::read_png(&dir.join("inv/reconstruction.png")).unwrap();
@@ -996,15 +1000,13 @@ fn invert_and_edit_with_the_bundled_models_write_their_files_and_name_bad_flags(
         &dir,
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let metrics = read_metrics(&dir.join("edit/metrics.json"));
-    for key in [
+    let keys = [
         "target_class_probability",
         "ssim_to_source",
         "psnr_to_source",
         "seconds",
-    ] {
-        assert!(metrics.get(key).is_some(), "metrics.json lacks {key}");
-    }
+    ];
+    let metrics = read_metrics(&dir.join("edit/metrics.json"), &keys);
     let probability = metrics["target_class_probability"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&probability));
     assert!(dir.join("edit/edit.png").exists() && dir.join("edit/comparison.png").exists());
