@@ -1,8 +1,10 @@
 //! `inversa attack gradient`: a privacy audit of one federated client update. The client computes
-//! the cross-entropy gradient of a model on its image (with dropout when `--dropout` is set); the
-//! attack sees only the model and that gradient and rebuilds the image (DLG, iDLG, Inverting
-//! Gradients, or the Dropout Inversion Attack). Writes `reconstruction.png` (original beside
-//! reconstruction) and `metrics.json` to `--out`.
+//! the mean cross-entropy gradient of a model on its image, or on a batch of Fashion-MNIST test
+//! images (`--data fashion-mnist --batch 4`), with dropout when `--dropout` is set; the attack sees
+//! only the model and that gradient and rebuilds the images (DLG, iDLG, Inverting Gradients, or
+//! the Dropout Inversion Attack). Writes `reconstruction.png` (each original beside the
+//! reconstruction matched to it) and `metrics.json` to `--out`; batch scores are means after
+//! matching ([`batch_matching`]).
 
 use crate::Failure;
 use anyhow::anyhow;
@@ -10,12 +12,16 @@ use candle_core::{Device, Tensor};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use inversa::io::png_image::{read_png, write_png_u8};
-use inversa::metrics::{psnr, ssim};
+use inversa_learn::attacks::batch_matching::{self, BatchQuality};
 use inversa_learn::attacks::dlg::{self, Reconstruction};
 use inversa_learn::attacks::inverting_gradients::{self, Settings};
 use inversa_learn::attacks::lenet::{dropout_mask, Activation, LeNet};
 use inversa_learn::attacks::{dropout_inversion, idlg};
+use inversa_learn::fashion_models;
 use inversa_learn::lbfgs::Lbfgs;
+use rand::seq::index::sample;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -65,11 +71,18 @@ struct GradientArgs {
     #[arg(long, default_value_t = 0.0)]
     dropout: f64,
     /// The client's grey PNG image (colour is converted to luminance); sides divisible by 4.
-    #[arg(long)]
-    image: PathBuf,
-    /// The client's label (0–9).
-    #[arg(long)]
-    label: usize,
+    #[arg(long, required_unless_present = "data", conflicts_with = "data")]
+    image: Option<PathBuf>,
+    /// The client's label (0–9), with --image.
+    #[arg(long, requires = "image")]
+    label: Option<usize>,
+    /// Draw the client's batch from a data set instead: fashion-mnist (the 100 bundled test
+    /// images, picked at random from --seed).
+    #[arg(long, value_parser = ["fashion-mnist"])]
+    data: Option<String>,
+    /// Images in the client's batch (with --data).
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
     /// Optimisation steps (default: 300 for dlg/idlg, 1000 for ig/dia).
     #[arg(long)]
     iterations: Option<usize>,
@@ -105,11 +118,8 @@ fn gradient(args: GradientArgs) -> Result<(), Failure> {
             args.model
         )));
     }
-    if args.label >= CLASSES {
-        return Err(bad(format!(
-            "--label must be below {CLASSES}, not {}",
-            args.label
-        )));
+    if let Some(label) = args.label.filter(|&l| l >= CLASSES) {
+        return Err(bad(format!("--label must be below {CLASSES}, not {label}")));
     }
     if !(0.0..1.0).contains(&args.dropout) {
         return Err(bad(format!(
@@ -120,33 +130,79 @@ fn gradient(args: GradientArgs) -> Result<(), Failure> {
     if args.iterations == Some(0) {
         return Err(bad("--iterations must be at least 1"));
     }
-    let (image, height, width) = read_client_image(&args.image)?;
+    let client = client_batch(&args)?;
+    let (height, width) = (
+        client.images.dim(2).map_err(failed)?,
+        client.images.dim(3).map_err(failed)?,
+    );
     let activation = match args.activation {
         Nonlinearity::Sigmoid => Activation::Sigmoid,
         Nonlinearity::Relu => Activation::Relu,
     };
     let model =
         LeNet::random(1, (height, width), CLASSES, activation, args.seed).map_err(failed)?;
-    let labels = one_hot(args.label).map_err(failed)?;
+    let batch = client.labels.len();
+    let labels = one_hot(&client.labels).map_err(failed)?;
     let mask = if args.dropout > 0.0 {
-        Some(dropout_mask(1, model.features(), args.dropout, args.seed + 1).map_err(failed)?)
+        let mask = dropout_mask(batch, model.features(), args.dropout, args.seed + 1);
+        Some(mask.map_err(failed)?)
     } else {
         None
     };
     let observed = model
-        .dropped_parameter_gradients(&image, &labels, mask.as_ref())
+        .dropped_parameter_gradients(&client.images, &labels, mask.as_ref())
         .map_err(failed)?;
     let started = Instant::now();
-    let (found, recovered_label) = attack(&args, &model, &observed, (height, width))?;
+    let (found, recovered) = attack(&args, &model, &observed, &client)?;
     let seconds = started.elapsed().as_secs_f64();
-    write_outputs(
-        &args,
-        &image,
-        &found,
-        recovered_label,
-        seconds,
-        (height, width),
-    )
+    write_outputs(&args, &client, &found, &recovered, seconds)
+}
+
+/// The client's images `[B, 1, H, W]` in [0, 1] and their labels.
+struct Client {
+    images: Tensor,
+    labels: Vec<usize>,
+}
+
+/// The image of `--image` with its `--label`, or `--batch` random images of `--data`.
+fn client_batch(args: &GradientArgs) -> Result<Client, Failure> {
+    if args.batch == 0 || args.batch > 64 {
+        return Err(bad(format!(
+            "--batch must be in 1..=64, not {}",
+            args.batch
+        )));
+    }
+    if let Some(path) = &args.image {
+        if args.batch != 1 {
+            return Err(bad("--batch needs --data; --image is one image"));
+        }
+        let label = args
+            .label
+            .ok_or_else(|| bad("--label is needed with --image (the client's class, 0–9)"))?;
+        let (images, _, _) = read_client_image(path)?;
+        return Ok(Client {
+            images,
+            labels: vec![label],
+        });
+    }
+    let set = fashion_models::test_images()?;
+    if args.batch > set.len() {
+        return Err(bad(format!("--batch must be at most {}", set.len())));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let indices = sample(&mut rng, set.len(), args.batch).into_vec();
+    let (rows, cols) = set.size();
+    let pixels: Vec<f32> = indices
+        .iter()
+        .flat_map(|&i| set.pixels(i).iter().map(|&p| f32::from(p) / 255.0))
+        .collect();
+    let images =
+        Tensor::from_vec(pixels, (args.batch, 1, rows, cols), &Device::Cpu).map_err(failed)?;
+    let labels = indices
+        .iter()
+        .map(|&i| usize::from(set.labels()[i]))
+        .collect();
+    Ok(Client { images, labels })
 }
 
 /// The image as a `[1, 1, H, W]` tensor in [0, 1], checking the LeNet's size constraint.
@@ -173,21 +229,32 @@ fn read_client_image(path: &Path) -> Result<(Tensor, usize, usize), Failure> {
     Ok((tensor, height, width))
 }
 
-fn one_hot(label: usize) -> candle_core::Result<Tensor> {
-    let mut values = vec![0.0f32; CLASSES];
-    values[label] = 1.0;
-    Tensor::from_vec(values, (1, CLASSES), &Device::Cpu)
+/// `[B, classes]` one-hot rows of `labels`.
+fn one_hot(labels: &[usize]) -> candle_core::Result<Tensor> {
+    let mut values = vec![0.0f32; labels.len() * CLASSES];
+    for (row, &label) in labels.iter().enumerate() {
+        values[row * CLASSES + label] = 1.0;
+    }
+    Tensor::from_vec(values, (labels.len(), CLASSES), &Device::Cpu)
 }
 
 /// Runs the chosen attack with a progress bar of the matching loss; the reconstruction and the
-/// label the attack ended with.
+/// labels the attack ended with. With one image the label is read off the last layer's gradient
+/// (iDLG) for every method but DLG, which optimises it; a batch's labels are taken as known by
+/// Inverting Gradients and DIA (as in Geiping et al.'s batch experiments), optimised by DLG.
 fn attack(
     args: &GradientArgs,
     model: &LeNet,
     observed: &[Tensor],
-    (height, width): (usize, usize),
-) -> Result<(Reconstruction, usize), Failure> {
-    let shape = [1, 1, height, width];
+    client: &Client,
+) -> Result<(Reconstruction, Vec<usize>), Failure> {
+    let shape = client.images.dims().to_vec();
+    let batch = shape[0];
+    if batch > 1 && args.method == Method::Idlg {
+        return Err(bad(
+            "--method idlg reads the label of a single image; use dlg, ig or dia for --batch > 1",
+        ));
+    }
     let iterations = args.iterations.unwrap_or(match args.method {
         Method::Dlg | Method::Idlg => 300,
         Method::Ig | Method::Dia => 1000,
@@ -204,7 +271,11 @@ fn attack(
         bar.set_message(format!("loss {value:.3e}"));
     };
     let label = idlg::label_from_last_layer(&observed[6]).map_err(failed)?;
-    let labels = one_hot(label).map_err(failed)?;
+    let known = match batch {
+        1 => vec![label],
+        _ => client.labels.clone(),
+    };
+    let labels = one_hot(&known).map_err(failed)?;
     let lbfgs = Lbfgs {
         iterations,
         ..Lbfgs::default()
@@ -260,71 +331,76 @@ fn attack(
     .map_err(failed)?;
     bar.finish_and_clear();
     let recovered = match args.method {
-        Method::Dlg => argmax(&found.labels).map_err(failed)?,
-        _ => label,
+        Method::Dlg => argmax_rows(&found.labels).map_err(failed)?,
+        _ => known,
     };
     Ok((found, recovered))
 }
 
-fn argmax(labels: &Tensor) -> candle_core::Result<usize> {
-    let values = labels.flatten_all()?.to_vec1::<f32>()?;
-    Ok(values
+/// The most probable class of each row of `[B, classes]`.
+fn argmax_rows(labels: &Tensor) -> candle_core::Result<Vec<usize>> {
+    let rows = labels.to_vec2::<f32>()?;
+    Ok(rows
         .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map_or(0, |(i, _)| i))
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map_or(0, |(i, _)| i)
+        })
+        .collect())
+}
+
+/// The images of a `[B, 1, H, W]` batch, each flattened.
+fn split_batch(images: &Tensor) -> candle_core::Result<Vec<Vec<f32>>> {
+    (0..images.dim(0)?)
+        .map(|b| images.get(b)?.flatten_all()?.to_vec1::<f32>())
+        .collect()
 }
 
 fn write_outputs(
     args: &GradientArgs,
-    image: &Tensor,
+    client: &Client,
     found: &Reconstruction,
-    recovered_label: usize,
+    recovered: &[usize],
     seconds: f64,
-    (height, width): (usize, usize),
 ) -> Result<(), Failure> {
     let io = |e: inversa::Error| Failure::BadInput(anyhow!(e));
-    let original = image
-        .flatten_all()
-        .and_then(|t| t.to_vec1::<f32>())
-        .map_err(failed)?;
+    let (_, _, height, width) = client.images.dims4().map_err(failed)?;
+    let originals = split_batch(&client.images).map_err(failed)?;
     let rebuilt = found
         .image
         .clamp(0.0, 1.0)
-        .and_then(|t| t.flatten_all())
-        .and_then(|t| t.to_vec1::<f32>())
+        .and_then(|t| split_batch(&t))
         .map_err(failed)?;
     let shape = [1, height, width];
-    let quality_psnr = psnr(&rebuilt, &original, 1.0);
-    // SSIM needs the 11×11 window to fit.
-    let quality_ssim = ssim(&rebuilt, &original, &shape, 1.0).ok();
+    let quality = batch_matching::score(&originals, &rebuilt, &shape, &client.labels, recovered);
     std::fs::create_dir_all(&args.out)
         .map_err(|e| bad(format!("cannot create {}: {e}", args.out.display())))?;
-    let gap = 2;
-    let side_by_side: Vec<f32> = (0..height)
-        .flat_map(|r| {
-            let row = |v: &[f32]| v[r * width..(r + 1) * width].to_vec();
-            let mut line = row(&original);
-            line.extend(std::iter::repeat_n(1.0, gap));
-            line.extend(row(&rebuilt));
-            line
-        })
-        .collect();
+    let (picture_shape, picture) = side_by_side(&originals, &rebuilt, &quality, (height, width));
     write_png_u8(
         &args.out.join("reconstruction.png"),
-        &[1, height, 2 * width + gap],
-        &side_by_side,
+        &picture_shape,
+        &picture,
     )
     .map_err(io)?;
+    let BatchQuality {
+        psnr,
+        ssim,
+        label_accuracy,
+        original,
+    } = quality;
     let metrics = serde_json::json!({
         "method": method_name(args.method),
         "model": args.model,
         "dropout": args.dropout,
-        "true_label": args.label,
-        "recovered_label": recovered_label,
-        "label_accuracy": if recovered_label == args.label { 1.0 } else { 0.0 },
-        "psnr": quality_psnr,
-        "ssim": quality_ssim,
+        "batch": client.labels.len(),
+        "true_labels": client.labels,
+        "recovered_labels": recovered,
+        "matched_originals": original,
+        "label_accuracy": label_accuracy,
+        "psnr": psnr,
+        "ssim": ssim,
         "seconds": seconds,
         "iterations": found.history.len(),
         "final_matching_loss": found.history.last(),
@@ -332,17 +408,42 @@ fn write_outputs(
     let text = serde_json::to_string_pretty(&metrics).map_err(bad)? + "\n";
     inversa::io::write_atomically(&args.out.join("metrics.json"), text.as_bytes()).map_err(io)?;
     say!(
-        "{} on {} (dropout {}): PSNR {:.2} dB, label {} ({}), {:.1} s; wrote reconstruction.png and metrics.json to {}/",
+        "{} on {} (batch {}, dropout {}): PSNR {psnr:.2} dB, SSIM {}, label accuracy {:.0}%, {seconds:.1} s; wrote reconstruction.png and metrics.json to {}/",
         method_name(args.method),
         args.model,
+        client.labels.len(),
         args.dropout,
-        quality_psnr,
-        recovered_label,
-        if recovered_label == args.label { "right" } else { "wrong" },
-        seconds,
+        ssim.map_or("n/a".into(), |s| format!("{s:.3}")),
+        100.0 * label_accuracy,
         args.out.display()
     );
     Ok(())
+}
+
+/// One row per image of the batch: the original, a 2-pixel white gap, the reconstruction matched
+/// to it; rows separated by the same gap.
+fn side_by_side(
+    originals: &[Vec<f32>],
+    rebuilt: &[Vec<f32>],
+    quality: &BatchQuality,
+    (height, width): (usize, usize),
+) -> (Vec<usize>, Vec<f32>) {
+    let gap = 2;
+    let mut matched = vec![0; originals.len()];
+    for (k, &o) in quality.original.iter().enumerate() {
+        matched[o] = k;
+    }
+    let picture_width = 2 * width + gap;
+    let picture_height = originals.len() * (height + gap) - gap;
+    let mut picture = vec![1.0f32; picture_height * picture_width];
+    for (o, original) in originals.iter().enumerate() {
+        for r in 0..height {
+            let line = &mut picture[(o * (height + gap) + r) * picture_width..][..picture_width];
+            line[..width].copy_from_slice(&original[r * width..(r + 1) * width]);
+            line[width + gap..].copy_from_slice(&rebuilt[matched[o]][r * width..(r + 1) * width]);
+        }
+    }
+    (vec![1, picture_height, picture_width], picture)
 }
 
 fn method_name(method: Method) -> &'static str {

@@ -624,9 +624,63 @@ fn attack_gradient_writes_its_files_and_rejects_bad_flags() {
         vec![1, 16, 34],
         "original, 2-pixel gap, reconstruction"
     );
+    // A batch of the bundled Fashion-MNIST test images, scored after matching.
+    let args = [
+        "attack",
+        "gradient",
+        "--method",
+        "ig",
+        "--data",
+        "fashion-mnist",
+        "--batch",
+        "2",
+        "--iterations",
+        "20",
+        "--out",
+        "batch",
+    ];
+    let out = inversa(&args, &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let metrics = read_metrics(
+        &dir.join("batch/metrics.json"),
+        &["psnr", "ssim", "label_accuracy"],
+    );
+    assert_eq!(metrics["batch"], 2);
+    let mut matched: Vec<u64> = metrics["matched_originals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    matched.sort_unstable();
+    assert_eq!(matched, [0, 1], "a permutation of the batch");
+    let image = inversa::io::read_png(&dir.join("batch/reconstruction.png")).unwrap();
+    assert_eq!(
+        image.shape,
+        vec![1, 2 * 28 + 2, 2 * 28 + 2],
+        "two rows of original | reconstruction"
+    );
+
     let odd = vec![0.5f32; 18 * 18];
     inversa::io::write_png_u8(&dir.join("odd.png"), &[1, 18, 18], &odd).unwrap();
     for (flags, expected) in [
+        (vec!["--image", "client.png"], "--label"),
+        (
+            vec!["--label", "3", "--image", "client.png", "--batch", "2"],
+            "--batch",
+        ),
+        (
+            vec![
+                "--data",
+                "fashion-mnist",
+                "--batch",
+                "2",
+                "--method",
+                "idlg",
+            ],
+            "idlg",
+        ),
+        (vec!["--data", "fashion-mnist", "--batch", "0"], "--batch"),
         (vec!["--label", "12", "--image", "client.png"], "--label"),
         (vec!["--label", "3", "--image", "odd.png"], "--image"),
         (

@@ -2,8 +2,10 @@
 //! client sends. [`lenet`] is DLG's model with an explicit, twice-differentiable parameter
 //! gradient; [`idlg`] reads the label off the last layer's gradient; [`dlg`] matches gradients
 //! with L-BFGS; [`inverting_gradients`] matches their direction with a TV prior;
-//! [`dropout_inversion`] also recovers the dropout masks a client trained with.
+//! [`dropout_inversion`] also recovers the dropout masks a client trained with;
+//! [`batch_matching`] pairs a batch's reconstructions with its originals before scoring.
 
+pub mod batch_matching;
 pub mod dlg;
 pub mod dropout_inversion;
 pub mod idlg;
