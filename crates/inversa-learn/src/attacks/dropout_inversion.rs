@@ -39,6 +39,7 @@ pub fn invert(
         model,
         observed,
         labels,
+        local: None,
     };
     let (reconstruction, keep) = run(&target, shape, settings, Some(search), seed, progress)?;
     match keep {

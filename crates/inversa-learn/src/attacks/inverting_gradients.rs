@@ -13,6 +13,7 @@
 //! after each step. The label is the known (or iDLG-recovered) one.
 
 use super::dlg::Reconstruction;
+use super::fedavg::{local_update, LocalTraining};
 use super::lenet::{dropout_mask, LeNet};
 use crate::adam::TensorAdam;
 use crate::diffusion::standard_normal;
@@ -48,16 +49,20 @@ pub fn cosine_distance(
     dropout: Option<&Tensor>,
     observed: &[Tensor],
 ) -> Result<Tensor> {
-    let grads = model.dropped_parameter_gradients(x, p, dropout)?;
+    cosine(&model.dropped_parameter_gradients(x, p, dropout)?, observed)
+}
+
+/// `1 − cos(ours, observed)` over all parameter tensors concatenated, tracked through `ours`.
+pub(crate) fn cosine(ours: &[Tensor], observed: &[Tensor]) -> Result<Tensor> {
     let mut inner = Tensor::zeros((), DType::F32, &Device::Cpu)?;
-    let mut ours = Tensor::zeros((), DType::F32, &Device::Cpu)?;
+    let mut squared = Tensor::zeros((), DType::F32, &Device::Cpu)?;
     let mut theirs = 0.0f64;
-    for (g, o) in grads.iter().zip(observed) {
+    for (g, o) in ours.iter().zip(observed) {
         inner = (inner + (g * o)?.sum_all()?)?;
-        ours = (ours + g.sqr()?.sum_all()?)?;
+        squared = (squared + g.sqr()?.sum_all()?)?;
         theirs += f64::from(o.sqr()?.sum_all()?.to_scalar::<f32>()?);
     }
-    let denominator = (ours.sqrt()? * theirs.sqrt())?;
+    let denominator = (squared.sqrt()? * theirs.sqrt())?;
     1.0 - (inner / denominator)?
 }
 
@@ -89,15 +94,18 @@ pub fn invert(
         model,
         observed,
         labels,
+        local: None,
     };
     Ok(run(&target, shape, settings, None, seed, progress)?.0)
 }
 
-/// What the attack matches: the model, the client's gradient and the labels.
+/// What the attack matches: the model, the client's gradient (or, with `local`, the update of
+/// its local training) and the labels.
 pub(crate) struct Target<'a> {
     pub(crate) model: &'a LeNet,
     pub(crate) observed: &'a [Tensor],
     pub(crate) labels: &'a Tensor,
+    pub(crate) local: Option<LocalTraining>,
 }
 
 /// The masks being optimised by the Dropout Inversion Attack: the dropout rate and the `[B,
@@ -121,6 +129,7 @@ pub(crate) fn run(
         model,
         observed,
         labels,
+        local,
     } = *target;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let image = Var::from_tensor(&standard_normal(&mut rng, shape, DType::F32)?.clamp(0.0, 1.0)?)?;
@@ -142,13 +151,13 @@ pub(crate) fn run(
             (Some(k), Some(search)) => Some((k.as_tensor() / (1.0 - search.rate))?),
             _ => None,
         };
-        let distance = cosine_distance(
-            model,
-            image.as_tensor(),
-            labels,
-            multiplier.as_ref(),
-            observed,
-        )?;
+        let ours = match local {
+            Some(local) => local_update(model, image.as_tensor(), labels, local)?,
+            None => {
+                model.dropped_parameter_gradients(image.as_tensor(), labels, multiplier.as_ref())?
+            }
+        };
+        let distance = cosine(&ours, observed)?;
         let mut loss = (&distance + (total_variation(image.as_tensor())? * settings.tv_weight)?)?;
         if let (Some(k), Some(search)) = (&keep, &masks) {
             // The paper's pull of the mean keep rate towards 1 − p.

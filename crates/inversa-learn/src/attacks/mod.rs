@@ -3,11 +3,13 @@
 //! gradient; [`idlg`] reads the label off the last layer's gradient; [`dlg`] matches gradients
 //! with L-BFGS; [`inverting_gradients`] matches their direction with a TV prior;
 //! [`dropout_inversion`] also recovers the dropout masks a client trained with;
+//! [`fedavg`] simulates clients that take several local steps and inverts their updates;
 //! [`batch_matching`] pairs a batch's reconstructions with its originals before scoring.
 
 pub mod batch_matching;
 pub mod dlg;
 pub mod dropout_inversion;
+pub mod fedavg;
 pub mod idlg;
 pub mod inverting_gradients;
 pub mod lenet;
