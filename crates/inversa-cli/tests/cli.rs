@@ -552,7 +552,22 @@ fn solve_sequence_writes_metrics_and_plot_and_rejects_bad_flags() {
     order.sort();
     assert_eq!(order, vec![0, 1, 2, 3]);
     for (flags, expected) in [
-        (vec!["--method", "deep-cd"], "deep-cd"),
+        (vec!["--method", "deep-cd"], "--problem"),
+        (
+            vec!["--method", "deep-cd", "--problem", "helmholtz"],
+            "--problem",
+        ),
+        (
+            vec![
+                "--method",
+                "deep-cd",
+                "--problem",
+                "poisson",
+                "--preconditioner",
+                "ilu0",
+            ],
+            "--preconditioner",
+        ),
         (vec!["--grid", "2"], "--grid"),
         (vec!["--systems", "0"], "--systems"),
         (vec!["--tol", "0"], "--tol"),
@@ -583,6 +598,41 @@ fn solve_sequence_writes_metrics_and_plot_and_rejects_bad_flags() {
         );
     }
     assert!(!dir.join("bad/metrics.json").exists());
+}
+
+#[test]
+fn solve_sequence_deep_cd_solves_poisson_with_the_bundled_network() {
+    let dir = scratch("solve-sequence-deep-cd");
+    let output = inversa(
+        &[
+            "solve-sequence",
+            "--problem",
+            "poisson",
+            "--method",
+            "deep-cd",
+            "--grid",
+            "32",
+            "--systems",
+            "1",
+            "--tol",
+            "1e-4",
+            "--out",
+            "dcd",
+        ],
+        &dir,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.join("dcd/iterations.png").is_file());
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("dcd/metrics.json")).unwrap())
+            .unwrap();
+    assert_eq!(metrics["method"], "deep-cd");
+    for key in ["total_iterations", "seconds", "iterations"] {
+        assert!(!metrics[key].is_null(), "metrics.json lacks {key}");
+    }
+    // The true residual, recomputed after the solve, meets the tolerance.
+    let residual = metrics["max_relative_residual"].as_f64().unwrap();
+    assert!(residual <= 1e-4, "relative residual {residual}");
 }
 
 #[test]
