@@ -601,6 +601,122 @@ fn solve_sequence_writes_metrics_and_plot_and_rejects_bad_flags() {
 }
 
 #[test]
+fn train_deep_cd_writes_its_files_resumes_and_solves_with_them() {
+    let dir = scratch("train-deep-cd");
+    let args = [
+        "train",
+        "deep-cd",
+        "--out",
+        "dcd.safetensors",
+        "--grid",
+        "8,12",
+        "--steps",
+        "4",
+        "--batch",
+        "2",
+        "--channels",
+        "4",
+    ];
+    let output = inversa(&args, &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for file in [
+        "dcd.safetensors",
+        "dcd.safetensors.history.json",
+        "dcd.safetensors.plot.png",
+    ] {
+        assert!(dir.join(file).is_file(), "missing {file}");
+    }
+    let resumed = inversa(
+        &["train", "deep-cd", "--out", "dcd.safetensors", "--resume"],
+        &dir,
+    );
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let other_grid = inversa(
+        &[
+            "train",
+            "deep-cd",
+            "--out",
+            "dcd.safetensors",
+            "--resume",
+            "--grid",
+            "16",
+        ],
+        &dir,
+    );
+    assert_eq!(other_grid.status.code(), Some(2), "{}", stderr(&other_grid));
+    assert!(
+        stderr(&other_grid).contains("--grid"),
+        "{}",
+        stderr(&other_grid)
+    );
+    for (flags, expected) in [
+        (vec!["--grid", "2"], "--grid"),
+        (vec!["--grid", "8", "--images", "x"], "--images"),
+    ] {
+        let mut bad = vec!["train", "deep-cd", "--out", "bad.safetensors"];
+        bad.extend(flags.iter());
+        let output = inversa(&bad, &dir);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{flags:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "{flags:?}: {}",
+            stderr(&output)
+        );
+    }
+    // Weights given by path drive the solver (the bundled file: four steps do not make a solver).
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/weights/deep_cd_poisson.safetensors");
+    let solve = inversa(
+        &[
+            "solve-sequence",
+            "--problem",
+            "poisson",
+            "--method",
+            "deep-cd",
+            "--weights",
+            bundled.to_str().unwrap(),
+            "--grid",
+            "16",
+            "--systems",
+            "1",
+            "--tol",
+            "1e-4",
+            "--out",
+            "solved",
+        ],
+        &dir,
+    );
+    assert!(solve.status.success(), "{}", stderr(&solve));
+    assert!(dir.join("solved/metrics.json").is_file());
+    // Weights of another kind are refused, naming the file.
+    let wrong = inversa(
+        &[
+            "solve-sequence",
+            "--problem",
+            "poisson",
+            "--method",
+            "deep-cd",
+            "--weights",
+            "dcd.safetensors.history.json",
+            "--out",
+            "wrong",
+        ],
+        &dir,
+    );
+    assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
+    assert!(
+        stderr(&wrong).contains("history.json"),
+        "{}",
+        stderr(&wrong)
+    );
+}
+
+#[test]
 fn solve_sequence_deep_cd_solves_poisson_with_the_bundled_network() {
     let dir = scratch("solve-sequence-deep-cd");
     let output = inversa(
