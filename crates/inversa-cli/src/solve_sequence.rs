@@ -204,7 +204,12 @@ fn config(args: &SolveSequenceArgs) -> anyhow::Result<SequenceConfig> {
         grid: args.grid,
         systems: args.systems,
         tolerance: args.tol,
-        method: Method::parse(&args.method).map_err(flag)?,
+        method: Method::parse(&args.method).map_err(|_| {
+            anyhow!(
+                "--method: unknown method {:?}; expected cg, deflated-cg, gmres, gcrodr or {DEEP_CD}",
+                args.method
+            )
+        })?,
         preconditioner: PreconditionerKind::parse(&args.preconditioner).map_err(flag)?,
         restart: args.restart,
         recycle: args.recycle,

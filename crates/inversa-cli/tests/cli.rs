@@ -568,6 +568,7 @@ fn solve_sequence_writes_metrics_and_plot_and_rejects_bad_flags() {
             ],
             "--preconditioner",
         ),
+        (vec!["--method", "bicg"], "deep-cd"),
         (vec!["--grid", "2"], "--grid"),
         (vec!["--systems", "0"], "--systems"),
         (vec!["--tol", "0"], "--tol"),
