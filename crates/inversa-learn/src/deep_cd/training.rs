@@ -1,6 +1,6 @@
-//! Training the deep-CD network without solutions (Kaneda et al., ICML 2023, arXiv:2205.10763,
-//! §3.3, eq. 5): for unit right-hand sides `b`, the loss is the residual left by one step of the
-//! solver along `f(b)`,
+//! Training the deep-CD network without solutions, on the loss of Kaneda et al. (ICML 2023,
+//! arXiv:2205.10763): for unit right-hand sides `b`, the residual left by one step of the solver
+//! along `f(b)`,
 //!
 //! ```text
 //! L = mean_b ‖b − α A f(b)‖²,   α = bᵀf(b) / f(b)ᵀA f(b),
@@ -96,7 +96,7 @@ pub fn laplacian(u: &Tensor) -> Result<Tensor> {
     crate::conv2d::conv2d(u, &kernel, 1)
 }
 
-/// The paper's loss (eq. 5) of `net` on the unit right-hand sides `b` (`[B, 1, n, n]`).
+/// The paper's loss of `net` on the unit right-hand sides `b` (`[B, 1, n, n]`).
 pub fn loss(net: &DeepCdNet, b: &Tensor) -> Result<Tensor> {
     let f = net.forward(b)?;
     let af = laplacian(&f)?;
