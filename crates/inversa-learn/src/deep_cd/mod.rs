@@ -10,7 +10,7 @@
 //! Here the network's values are `f32` and the iteration's vectors `f64`. The network is
 //! trained for the constant-coefficient matrix; on a variable-coefficient Poisson matrix it is
 //! applied to the Jacobi-scaled residual ([`NetworkDirections::jacobi_scaled`]), our addition to
-//! the paper, which trains one network per matrix.
+//! the paper's method.
 
 pub mod network;
 pub mod solver;

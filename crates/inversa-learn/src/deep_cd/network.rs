@@ -1,6 +1,6 @@
 //! The network `f ≈ c·A⁻¹` of the deep conjugate direction method (Kaneda et al., ICML 2023,
-//! arXiv:2205.10763): a small convolutional V-cycle on the `n × n` grid (our design; the paper's
-//! network is a larger CNN with pooling, trained per matrix on a GPU).
+//! arXiv:2205.10763): a small convolutional V-cycle on the `n × n` grid (our design, not the
+//! paper's architecture).
 //!
 //! At every level the same two 3×3 convolutions (with ReLU) smooth the features, a 2×2 average
 //! pools them to the next coarser level (an odd side is first padded with a zero row or column),
