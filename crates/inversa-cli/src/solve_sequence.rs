@@ -1,6 +1,9 @@
 //! `inversa solve-sequence`: generates a seeded sequence of PDE systems, solves them one after
 //! another with CG, deflated CG, GMRES(m) or GCRO-DR(m, k) (Krylov subspace recycling, Wang et al.,
-//! ICLR 2024), and writes `metrics.json` and `iterations.png` (iterations per system) to `--out`.
+//! ICLR 2024), or, on Poisson, with the deep conjugate direction method and its bundled network
+//! on the Jacobi-scaled residual (Kaneda et al., ICML 2023; in `inversa-learn`, since the core
+//! does not depend on candle), and
+//! writes `metrics.json` and `iterations.png` (iterations per system) to `--out`.
 
 use crate::Failure;
 use anyhow::anyhow;
@@ -9,7 +12,10 @@ use inversa::krylov::preconditioner::PreconditionerKind;
 use inversa::krylov::problems::ProblemKind;
 use inversa::krylov::sequence::{solve_sequence, Method, SequenceConfig, SequenceReport};
 use inversa::report::plot::{render_panels, write_png, Panel, Series};
+use inversa_learn::deep_cd::network::DeepCdNet;
+use inversa_learn::deep_cd::solver::DeepCd;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// `inversa solve-sequence …`.
 #[derive(Args)]
@@ -26,7 +32,7 @@ pub struct SolveSequenceArgs {
     /// Relative residual ‖b − Ax‖/‖b‖ every system must reach.
     #[arg(long, default_value_t = 1e-8)]
     tol: f64,
-    /// cg | deflated-cg | gmres | gcrodr.
+    /// cg | deflated-cg | gmres | gcrodr | deep-cd (poisson only).
     #[arg(long, default_value = "gcrodr")]
     method: String,
     /// none | jacobi | ilu0.
@@ -50,6 +56,12 @@ pub struct SolveSequenceArgs {
     /// Iteration cap per system; a system that misses the tolerance within it is a failure.
     #[arg(long, default_value_t = 20_000)]
     max_iterations: usize,
+    /// deep-cd: weights written by `inversa train deep-cd` [the bundled network].
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// deep-cd: give the network the plain residual r, not the Jacobi-scaled diag(A)^(-1/2) r.
+    #[arg(long)]
+    unscaled: bool,
     /// Folder for metrics.json and iterations.png (created if missing).
     #[arg(long, default_value = "solve-sequence")]
     out: PathBuf,
@@ -57,15 +69,24 @@ pub struct SolveSequenceArgs {
 
 /// Runs the command.
 pub fn run(args: SolveSequenceArgs) -> Result<(), Failure> {
-    let config = config(&args).map_err(Failure::BadInput)?;
-    let report = solve_sequence(&config).map_err(|e| match e {
-        inversa::Error::Config { key, message } => Failure::BadInput(anyhow!("--{key}: {message}")),
-        other => Failure::from(other),
-    })?;
-    write_outputs(&args.out, &config, &report).map_err(Failure::BadInput)?;
+    let (method, config, report) = if args.method == DEEP_CD {
+        let config = deep_cd_config(&args).map_err(Failure::BadInput)?;
+        let report = solve_deep_cd(&config, args.weights.as_deref(), args.unscaled)?;
+        (DEEP_CD, config, report)
+    } else {
+        let config = config(&args).map_err(Failure::BadInput)?;
+        let report = solve_sequence(&config).map_err(|e| match e {
+            inversa::Error::Config { key, message } => {
+                Failure::BadInput(anyhow!("--{key}: {message}"))
+            }
+            other => Failure::from(other),
+        })?;
+        (config.method.name(), config, report)
+    };
+    write_outputs(&args.out, method, &config, &report).map_err(Failure::BadInput)?;
     say!(
         "{} on {} sequence ({} systems, {}×{} grid, preconditioner {}): {} iterations in {:.2} s, max relative residual {:.2e}",
-        config.method.name(),
+        method,
         config.problem.name(),
         config.systems,
         config.grid,
@@ -82,17 +103,75 @@ pub fn run(args: SolveSequenceArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The library settings from the flags, with flag names in the messages.
-fn config(args: &SolveSequenceArgs) -> anyhow::Result<SequenceConfig> {
-    if args.method == "deep-cd" {
+/// The method name of the deep conjugate direction method.
+const DEEP_CD: &str = "deep-cd";
+
+/// The settings of a deep-CD run: Poisson only, no preconditioner, no sorting (no state is
+/// carried from system to system, so the order does not matter).
+fn deep_cd_config(args: &SolveSequenceArgs) -> anyhow::Result<SequenceConfig> {
+    if args.problem != "poisson" {
         return Err(anyhow!(
-            "--method: deep-cd (deep conjugate direction) is not available yet; available methods: cg, deflated-cg, gmres, gcrodr"
+            "--problem: deep-cd's network is trained for the Poisson matrix, so it runs only with --problem poisson (got {:?}); use cg, deflated-cg, gmres or gcrodr for {:?}",
+            args.problem,
+            args.problem
         ));
     }
-    let flag = |e: inversa::Error| match e {
-        inversa::Error::Config { key, message } => anyhow!("--{key}: {message}"),
-        other => other.into(),
+    if args.preconditioner != "none" {
+        return Err(anyhow!(
+            "--preconditioner: deep-cd takes no preconditioner (its network is one), got {:?}",
+            args.preconditioner
+        ));
+    }
+    check_sizes(args)?;
+    Ok(SequenceConfig {
+        problem: ProblemKind::Poisson,
+        grid: args.grid,
+        systems: args.systems,
+        tolerance: args.tol,
+        preconditioner: PreconditionerKind::None,
+        restart: args.restart,
+        recycle: args.recycle,
+        sort: false,
+        seed: args.seed,
+        max_iterations: args.max_iterations,
+        ..SequenceConfig::default()
+    })
+}
+
+/// Generates the Poisson systems and solves them with the deep-CD network in `weights` (or the
+/// bundled one), fed the Jacobi-scaled residual unless `unscaled`.
+fn solve_deep_cd(
+    config: &SequenceConfig,
+    weights: Option<&Path>,
+    unscaled: bool,
+) -> Result<SequenceReport, Failure> {
+    let start = std::time::Instant::now();
+    let systems = config
+        .problem
+        .generate(config.grid, config.systems, config.seed)?;
+    let setup_seconds = start.elapsed().as_secs_f64();
+    let net = match weights {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| inversa::Error::io(path, e))?;
+            Arc::new(DeepCdNet::from_safetensors(&bytes, path)?)
+        }
+        None => inversa_learn::deep_cd::bundled()?,
     };
+    let solver = DeepCd {
+        tolerance: config.tolerance,
+        max_iterations: config.max_iterations,
+        ..DeepCd::default()
+    };
+    let report =
+        inversa_learn::deep_cd::solve_systems(&systems, config.grid, &solver, &net, !unscaled)?;
+    Ok(SequenceReport {
+        setup_seconds,
+        ..report
+    })
+}
+
+/// Rejects sizes no method can run with, naming the flag.
+fn check_sizes(args: &SolveSequenceArgs) -> anyhow::Result<()> {
     if args.grid < 3 {
         return Err(anyhow!("--grid: must be at least 3, got {}", args.grid));
     }
@@ -105,12 +184,32 @@ fn config(args: &SolveSequenceArgs) -> anyhow::Result<SequenceConfig> {
     if args.max_iterations == 0 {
         return Err(anyhow!("--max-iterations: must be at least 1"));
     }
+    Ok(())
+}
+
+/// The library settings from the flags, with flag names in the messages.
+fn config(args: &SolveSequenceArgs) -> anyhow::Result<SequenceConfig> {
+    if args.weights.is_some() || args.unscaled {
+        return Err(anyhow!(
+            "--weights and --unscaled are for --method deep-cd only"
+        ));
+    }
+    let flag = |e: inversa::Error| match e {
+        inversa::Error::Config { key, message } => anyhow!("--{key}: {message}"),
+        other => other.into(),
+    };
+    check_sizes(args)?;
     Ok(SequenceConfig {
         problem: ProblemKind::parse(&args.problem).map_err(flag)?,
         grid: args.grid,
         systems: args.systems,
         tolerance: args.tol,
-        method: Method::parse(&args.method).map_err(flag)?,
+        method: Method::parse(&args.method).map_err(|_| {
+            anyhow!(
+                "--method: unknown method {:?}; expected cg, deflated-cg, gmres, gcrodr or {DEEP_CD}",
+                args.method
+            )
+        })?,
         preconditioner: PreconditionerKind::parse(&args.preconditioner).map_err(flag)?,
         restart: args.restart,
         recycle: args.recycle,
@@ -123,13 +222,14 @@ fn config(args: &SolveSequenceArgs) -> anyhow::Result<SequenceConfig> {
 /// Writes `metrics.json` (through a temporary name) and `iterations.png`.
 fn write_outputs(
     out: &Path,
+    method: &str,
     config: &SequenceConfig,
     report: &SequenceReport,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).map_err(|e| anyhow!("cannot create {}: {e}", out.display()))?;
     let metrics = serde_json::json!({
         "problem": config.problem.name(),
-        "method": config.method.name(),
+        "method": method,
         "preconditioner": config.preconditioner.name(),
         "grid": config.grid,
         "systems": config.systems,
@@ -157,7 +257,7 @@ fn write_outputs(
     let panel = Panel {
         title: format!(
             "{} on {} ({}, total {})",
-            config.method.name(),
+            method,
             config.problem.name(),
             config.preconditioner.name(),
             report.total_iterations
@@ -165,7 +265,7 @@ fn write_outputs(
         x_label: "system (solve order)".into(),
         y_label: "iterations".into(),
         log_y: false,
-        series: vec![Series::indexed(config.method.name(), &iterations)],
+        series: vec![Series::indexed(method, &iterations)],
     };
     write_png(
         &out.join("iterations.png"),

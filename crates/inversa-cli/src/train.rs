@@ -1,6 +1,7 @@
 //! `inversa train`: trains a grey denoiser (DnCNN, DRUNet) or a Learned Proximal Network from a
-//! folder of PNG images, or the Fashion-MNIST diffusion UNet and classifier (`train diffusion|flow|classifier
-//! --data DIR`, in [`fashion`]), from flags (`inversa train denoiser|lpn --images DIR --out W.safetensors
+//! folder of PNG images, the Fashion-MNIST diffusion and rectified-flow UNets and classifier (`train
+//! diffusion|flow|classifier --data DIR`, in [`fashion`]) and the deep conjugate direction network
+//! (`train deep-cd`, in [`deep_cd`]), from flags (`inversa train denoiser|lpn --images DIR --out W.safetensors
 //! …`) or from a TOML file whose `[train]` table has the same keys (`inversa train config.toml`).
 
 use crate::progress::TrainBar;
@@ -24,6 +25,7 @@ use inversa_learn::training::{train, TrainConfig, TrainError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+mod deep_cd;
 mod fashion;
 
 /// `inversa train …`.
@@ -86,6 +88,16 @@ enum What {
         flags: Settings,
         #[command(flatten)]
         network: fashion::ClassifierFlags,
+        #[command(flatten)]
+        mode: Mode,
+    },
+    /// Train the deep conjugate direction network on the five-point Poisson matrix (no solutions
+    /// needed; defaults: 1000 steps, batch 16, grids 32,64, validate and checkpoint every 100).
+    DeepCd {
+        #[command(flatten)]
+        flags: Settings,
+        #[command(flatten)]
+        network: deep_cd::DeepCdFlags,
         #[command(flatten)]
         mode: Mode,
     },
@@ -226,6 +238,11 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
             network,
             mode,
         } => fashion::train_classifier(flags, network, mode),
+        What::DeepCd {
+            flags,
+            network,
+            mode,
+        } => deep_cd::train_deep_cd(flags, network, mode),
     }
 }
 

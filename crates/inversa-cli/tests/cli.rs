@@ -552,7 +552,23 @@ fn solve_sequence_writes_metrics_and_plot_and_rejects_bad_flags() {
     order.sort();
     assert_eq!(order, vec![0, 1, 2, 3]);
     for (flags, expected) in [
-        (vec!["--method", "deep-cd"], "deep-cd"),
+        (vec!["--method", "deep-cd"], "--problem"),
+        (
+            vec!["--method", "deep-cd", "--problem", "helmholtz"],
+            "--problem",
+        ),
+        (
+            vec![
+                "--method",
+                "deep-cd",
+                "--problem",
+                "poisson",
+                "--preconditioner",
+                "ilu0",
+            ],
+            "--preconditioner",
+        ),
+        (vec!["--method", "bicg"], "deep-cd"),
         (vec!["--grid", "2"], "--grid"),
         (vec!["--systems", "0"], "--systems"),
         (vec!["--tol", "0"], "--tol"),
@@ -583,6 +599,157 @@ fn solve_sequence_writes_metrics_and_plot_and_rejects_bad_flags() {
         );
     }
     assert!(!dir.join("bad/metrics.json").exists());
+}
+
+#[test]
+fn train_deep_cd_writes_its_files_resumes_and_solves_with_them() {
+    let dir = scratch("train-deep-cd");
+    let args = [
+        "train",
+        "deep-cd",
+        "--out",
+        "dcd.safetensors",
+        "--grid",
+        "8,12",
+        "--steps",
+        "4",
+        "--batch",
+        "2",
+        "--channels",
+        "4",
+    ];
+    let output = inversa(&args, &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for file in [
+        "dcd.safetensors",
+        "dcd.safetensors.history.json",
+        "dcd.safetensors.plot.png",
+    ] {
+        assert!(dir.join(file).is_file(), "missing {file}");
+    }
+    let resumed = inversa(
+        &["train", "deep-cd", "--out", "dcd.safetensors", "--resume"],
+        &dir,
+    );
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let other_grid = inversa(
+        &[
+            "train",
+            "deep-cd",
+            "--out",
+            "dcd.safetensors",
+            "--resume",
+            "--grid",
+            "16",
+        ],
+        &dir,
+    );
+    assert_eq!(other_grid.status.code(), Some(2), "{}", stderr(&other_grid));
+    assert!(
+        stderr(&other_grid).contains("--grid"),
+        "{}",
+        stderr(&other_grid)
+    );
+    for (flags, expected) in [
+        (vec!["--grid", "2"], "--grid"),
+        (vec!["--grid", "8", "--images", "x"], "--images"),
+    ] {
+        let mut bad = vec!["train", "deep-cd", "--out", "bad.safetensors"];
+        bad.extend(flags.iter());
+        let output = inversa(&bad, &dir);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{flags:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "{flags:?}: {}",
+            stderr(&output)
+        );
+    }
+    // Weights given by path drive the solver (the bundled file: four steps do not make a solver).
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/weights/deep_cd_poisson.safetensors");
+    let solve = inversa(
+        &[
+            "solve-sequence",
+            "--problem",
+            "poisson",
+            "--method",
+            "deep-cd",
+            "--weights",
+            bundled.to_str().unwrap(),
+            "--grid",
+            "16",
+            "--systems",
+            "1",
+            "--tol",
+            "1e-4",
+            "--out",
+            "solved",
+        ],
+        &dir,
+    );
+    assert!(solve.status.success(), "{}", stderr(&solve));
+    assert!(dir.join("solved/metrics.json").is_file());
+    // Weights of another kind are refused, naming the file.
+    let wrong = inversa(
+        &[
+            "solve-sequence",
+            "--problem",
+            "poisson",
+            "--method",
+            "deep-cd",
+            "--weights",
+            "dcd.safetensors.history.json",
+            "--out",
+            "wrong",
+        ],
+        &dir,
+    );
+    assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
+    assert!(
+        stderr(&wrong).contains("history.json"),
+        "{}",
+        stderr(&wrong)
+    );
+}
+
+#[test]
+fn solve_sequence_deep_cd_solves_poisson_with_the_bundled_network() {
+    let dir = scratch("solve-sequence-deep-cd");
+    let output = inversa(
+        &[
+            "solve-sequence",
+            "--problem",
+            "poisson",
+            "--method",
+            "deep-cd",
+            "--grid",
+            "32",
+            "--systems",
+            "1",
+            "--tol",
+            "1e-4",
+            "--out",
+            "dcd",
+        ],
+        &dir,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.join("dcd/iterations.png").is_file());
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("dcd/metrics.json")).unwrap())
+            .unwrap();
+    assert_eq!(metrics["method"], "deep-cd");
+    for key in ["total_iterations", "seconds", "iterations"] {
+        assert!(!metrics[key].is_null(), "metrics.json lacks {key}");
+    }
+    // The true residual, recomputed after the solve, meets the tolerance.
+    let residual = metrics["max_relative_residual"].as_f64().unwrap();
+    assert!(residual <= 1e-4, "relative residual {residual}");
 }
 
 #[test]

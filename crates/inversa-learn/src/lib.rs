@@ -9,6 +9,7 @@ pub mod bias_relu;
 pub mod checkpoint;
 pub mod conv2d;
 mod conv2d_winograd;
+pub mod deep_cd;
 pub mod denoiser;
 pub mod denoiser_training;
 pub mod diffusion;
