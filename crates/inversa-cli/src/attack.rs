@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use inversa::io::png_image::{read_png, write_png_u8};
 use inversa_learn::attacks::batch_matching::{self, BatchQuality};
 use inversa_learn::attacks::dlg::{self, Reconstruction};
+use inversa_learn::attacks::fedavg::{self, local_update, LocalTraining};
 use inversa_learn::attacks::inverting_gradients::{self, Settings};
 use inversa_learn::attacks::lenet::{dropout_mask, Activation, LeNet};
 use inversa_learn::attacks::{dropout_inversion, idlg};
@@ -83,6 +84,13 @@ struct GradientArgs {
     /// Images in the client's batch (with --data).
     #[arg(long, default_value_t = 1)]
     batch: usize,
+    /// Local SGD steps the client takes before sending its weight update (FedAvg; 1 sends the
+    /// gradient itself, FedSGD). Attacked by Inverting Gradients (ig) only.
+    #[arg(long, default_value_t = 1)]
+    local_steps: usize,
+    /// The client's local learning rate (with --local-steps > 1).
+    #[arg(long, default_value_t = 0.1)]
+    local_lr: f64,
     /// Optimisation steps (default: 300 for dlg/idlg, 1000 for ig/dia).
     #[arg(long)]
     iterations: Option<usize>,
@@ -149,13 +157,40 @@ fn gradient(args: GradientArgs) -> Result<(), Failure> {
     } else {
         None
     };
-    let observed = model
-        .dropped_parameter_gradients(&client.images, &labels, mask.as_ref())
-        .map_err(failed)?;
+    let observed = match local_training(&args)? {
+        Some(local) => local_update(&model, &client.images, &labels, local),
+        None => model.dropped_parameter_gradients(&client.images, &labels, mask.as_ref()),
+    }
+    .map_err(failed)?;
     let started = Instant::now();
     let (found, recovered) = attack(&args, &model, &observed, &client)?;
     let seconds = started.elapsed().as_secs_f64();
     write_outputs(&args, &client, &found, &recovered, seconds)
+}
+
+/// The client's local training with `--local-steps` > 1 (FedAvg), checked against the method.
+fn local_training(args: &GradientArgs) -> Result<Option<LocalTraining>, Failure> {
+    if args.local_steps == 0 {
+        return Err(bad("--local-steps must be at least 1"));
+    }
+    if args.local_steps == 1 {
+        return Ok(None);
+    }
+    if args.method != Method::Ig || args.dropout > 0.0 {
+        return Err(bad(
+            "--local-steps > 1 (FedAvg) is attacked by --method ig without --dropout only",
+        ));
+    }
+    if !(args.local_lr > 0.0 && args.local_lr.is_finite()) {
+        return Err(bad(format!(
+            "--local-lr must be positive, not {}",
+            args.local_lr
+        )));
+    }
+    Ok(Some(LocalTraining {
+        steps: args.local_steps,
+        learning_rate: args.local_lr,
+    }))
 }
 
 /// The client's images `[B, 1, H, W]` in [0, 1] and their labels.
@@ -271,8 +306,10 @@ fn attack(
         bar.set_message(format!("loss {value:.3e}"));
     };
     let label = idlg::label_from_last_layer(&observed[6]).map_err(failed)?;
-    let known = match batch {
-        1 => vec![label],
+    // iDLG's sign rule reads a gradient, not a multi-step update.
+    let local = local_training(args)?;
+    let known = match (batch, local) {
+        (1, None) => vec![label],
         _ => client.labels.clone(),
     };
     let labels = one_hot(&known).map_err(failed)?;
@@ -285,8 +322,8 @@ fn attack(
         ..Settings::default()
     };
     let (seed, classes) = (args.seed, CLASSES);
-    let found = match args.method {
-        Method::Dlg => dlg::invert(
+    let found = match (args.method, local) {
+        (Method::Dlg, _) => dlg::invert(
             model,
             observed,
             &shape,
@@ -296,7 +333,7 @@ fn attack(
             seed,
             &mut progress,
         ),
-        Method::Idlg => dlg::invert(
+        (Method::Idlg, _) => dlg::invert(
             model,
             observed,
             &shape,
@@ -306,7 +343,7 @@ fn attack(
             seed,
             &mut progress,
         ),
-        Method::Dia if args.dropout > 0.0 => dropout_inversion::invert(
+        (Method::Dia, _) if args.dropout > 0.0 => dropout_inversion::invert(
             model,
             observed,
             &shape,
@@ -317,8 +354,18 @@ fn attack(
             &mut progress,
         )
         .map(|(found, _)| found),
+        (Method::Ig, Some(local)) => fedavg::invert(
+            model,
+            observed,
+            &shape,
+            &labels,
+            local,
+            settings,
+            seed,
+            &mut progress,
+        ),
         // Without dropout there are no masks to find: DIA is Inverting Gradients.
-        Method::Ig | Method::Dia => inverting_gradients::invert(
+        (Method::Ig | Method::Dia, _) => inverting_gradients::invert(
             model,
             observed,
             &shape,
@@ -395,6 +442,7 @@ fn write_outputs(
         "model": args.model,
         "dropout": args.dropout,
         "batch": client.labels.len(),
+        "local_steps": args.local_steps,
         "true_labels": client.labels,
         "recovered_labels": recovered,
         "matched_originals": original,

@@ -848,6 +848,28 @@ fn attack_gradient_writes_its_files_and_rejects_bad_flags() {
             "idlg",
         ),
         (vec!["--data", "fashion-mnist", "--batch", "0"], "--batch"),
+        (
+            vec![
+                "--data",
+                "fashion-mnist",
+                "--local-steps",
+                "3",
+                "--method",
+                "dia",
+            ],
+            "--local-steps",
+        ),
+        (
+            vec![
+                "--data",
+                "fashion-mnist",
+                "--local-steps",
+                "3",
+                "--local-lr",
+                "0",
+            ],
+            "--local-lr",
+        ),
         (vec!["--label", "12", "--image", "client.png"], "--label"),
         (vec!["--label", "3", "--image", "odd.png"], "--image"),
         (

@@ -32,7 +32,7 @@ pub fn local_update(
     p: &Tensor,
     local: LocalTraining,
 ) -> Result<Vec<Tensor>> {
-    if local.steps == 0 || !(local.learning_rate > 0.0) {
+    if local.steps == 0 || local.learning_rate.is_nan() || local.learning_rate <= 0.0 {
         candle_core::bail!("local training needs at least one step and a positive learning rate");
     }
     let start = model.parameters().to_vec();
