@@ -310,10 +310,20 @@ pub fn plot(history: &History, path: &Path) -> inversa::Result<()> {
         Panel {
             title: "validation".into(),
             x_label: "step".into(),
-            y_label: "PSNR (dB)".into(),
+            y_label: validation_label(&names),
             log_y: false,
             series: validation,
         },
     ];
     write_png(path, &render_panels(&panels, 1000, 360))
+}
+
+/// The validation panel's axis: PSNR for the denoisers' `psnr …` metrics, otherwise the metric's
+/// own name (one metric) or "value".
+fn validation_label(names: &[&String]) -> String {
+    match names {
+        _ if !names.is_empty() && names.iter().all(|n| n.starts_with("psnr")) => "PSNR (dB)".into(),
+        [only] => only.to_string(),
+        _ => "value".into(),
+    }
 }
