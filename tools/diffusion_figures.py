@@ -6,7 +6,10 @@
   (`inversa experiment editing`), with the method names written beside the rows;
 - the editing and reconstruction tables, printed as Markdown.
 
-    cargo build --release && python3 tools/diffusion_figures.py [--images 10]
+    cargo build --release && python3 tools/diffusion_figures.py [--images 6] [--only samples,diffusion,flow,guidance]
+
+Each part keeps its run under /tmp/inversa-diffusion, so the figure can be assembled after the parts
+ran separately (the editing figure needs the diffusion and flow parts).
 
 Needs numpy and Pillow.
 """
@@ -50,10 +53,8 @@ def samples_figure(count):
 
 
 def editing(images, guidance, methods, steps, name):
-    out = WORK / name
-    text = run("experiment", "editing", "--images", str(images), "--steps", str(steps),
-               "--guidance", str(guidance), "--methods", ",".join(methods), "--out", str(out))
-    return out, json.loads((out / "metrics.json").read_text()), text
+    run("experiment", "editing", "--images", str(images), "--steps", str(steps),
+        "--guidance", str(guidance), "--methods", ",".join(methods), "--out", str(WORK / name))
 
 
 def editing_figure(directories, names):
@@ -83,28 +84,34 @@ def table(metrics):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--images", type=int, default=10)
-    parser.add_argument("--skip-samples", action="store_true")
+    parser.add_argument("--images", type=int, default=6)
+    parser.add_argument("--only", default="samples,diffusion,flow,guidance")
     args = parser.parse_args()
+    parts = args.only.split(",")
     OUT.mkdir(parents=True, exist_ok=True)
     WORK.mkdir(parents=True, exist_ok=True)
-    if not args.skip_samples:
-        samples_figure(8)
     diffusion = ["ddim", "edict", "bdia", "null-text", "spdinv", "ddcm"]
-    d_out, d_metrics, _ = editing(args.images, 3, diffusion, 50, "diffusion")
-    f_out, f_metrics, _ = editing(args.images, 3, ["euler"], 50, "euler")
-    r_out, r_metrics, _ = editing(args.images, 3, ["rf-solver"], 25, "rf-solver")
+    if "samples" in parts:
+        samples_figure(8)
+    if "diffusion" in parts:
+        editing(args.images, 3, diffusion, 50, "diffusion")
+    if "flow" in parts:
+        # Equal model calls: RF-Solver takes two per step.
+        editing(args.images, 3, ["euler"], 50, "euler")
+        editing(args.images, 3, ["rf-solver"], 25, "rf-solver")
+    if "guidance" in parts:
+        editing(args.images, 1, ["ddim"], 50, "guidance-1")
+        editing(args.images, 7.5, ["ddim", "null-text"], 50, "guidance-7.5")
     print("| method | reconstruction PSNR | worst error | target accuracy | target probability | SSIM to source | s / image | calls / image |")
     print("|---|---|---|---|---|---|---|---|")
-    for m in (d_metrics, f_metrics, r_metrics):
-        table(m)
-    editing_figure([d_out, f_out, r_out], diffusion + ["euler (rf)", "rf-solver (rf)"])
-    # Reconstruction against the guidance scale.
-    for guidance in (1, 7.5):
-        _, metrics, _ = editing(args.images, guidance, ["ddim", "null-text"] if guidance > 1 else ["ddim"], 50,
-                                f"guidance-{guidance}")
-        print(f"guidance {guidance}:")
-        table(metrics)
+    for name in ["diffusion", "euler", "rf-solver", "guidance-1", "guidance-7.5"]:
+        metrics = WORK / name / "metrics.json"
+        if metrics.exists():
+            print(f"{name} (guidance {json.loads(metrics.read_text())['guidance']}):")
+            table(json.loads(metrics.read_text()))
+    runs = [WORK / n for n in ("diffusion", "euler", "rf-solver")]
+    if all((r / "editing.png").exists() for r in runs):
+        editing_figure(runs, diffusion + ["euler (rf)", "rf-solver (rf)"])
 
 
 if __name__ == "__main__":
