@@ -171,13 +171,8 @@ pub fn solve_systems(
             }
             .into());
         }
-        report.iterations.push(info.iterations);
-        report.matvecs.push(info.matvecs);
-        report.relative_residuals.push(residual);
+        report.record(&info, residual);
     }
-    report.seconds = start.elapsed().as_secs_f64();
-    report.total_iterations = report.iterations.iter().sum();
-    report.total_matvecs = report.matvecs.iter().sum();
-    report.max_relative_residual = report.relative_residuals.iter().fold(0.0, |m, &r| m.max(r));
+    report.finish(start.elapsed().as_secs_f64());
     Ok(report)
 }

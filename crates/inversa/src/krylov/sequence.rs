@@ -14,6 +14,7 @@ use super::problems::ProblemKind;
 use super::sort::nearest_neighbour_order;
 use super::sparse::relative_residual;
 use crate::error::{Error, Result};
+use crate::krylov::SolveInfo;
 use crate::solvers::SolverError;
 use std::time::Instant;
 
@@ -112,6 +113,23 @@ pub struct SequenceReport {
     pub max_relative_residual: f64,
 }
 
+impl SequenceReport {
+    /// Appends one solved system: its counts and its recomputed relative residual.
+    pub fn record(&mut self, info: &SolveInfo, residual: f64) {
+        self.iterations.push(info.iterations);
+        self.matvecs.push(info.matvecs);
+        self.relative_residuals.push(residual);
+    }
+
+    /// Sets the totals and the solve time once every system is recorded.
+    pub fn finish(&mut self, seconds: f64) {
+        self.seconds = seconds;
+        self.total_iterations = self.iterations.iter().sum();
+        self.total_matvecs = self.matvecs.iter().sum();
+        self.max_relative_residual = self.relative_residuals.iter().fold(0.0, |m, &r| m.max(r));
+    }
+}
+
 /// The state one method carries from system to system.
 enum State {
     None,
@@ -181,14 +199,9 @@ pub fn solve_sequence(config: &SequenceConfig) -> Result<SequenceReport> {
                 relative_residual: residual,
             }));
         }
-        report.iterations.push(info.iterations);
-        report.matvecs.push(info.matvecs);
-        report.relative_residuals.push(residual);
+        report.record(&info, residual);
     }
-    report.seconds = start.elapsed().as_secs_f64();
-    report.total_iterations = report.iterations.iter().sum();
-    report.total_matvecs = report.matvecs.iter().sum();
-    report.max_relative_residual = report.relative_residuals.iter().fold(0.0, |m, &r| m.max(r));
+    report.finish(start.elapsed().as_secs_f64());
     Ok(report)
 }
 
