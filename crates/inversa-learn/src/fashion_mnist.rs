@@ -198,15 +198,20 @@ fn find(dir: &Path, name: &str) -> Result<PathBuf> {
 pub fn read_idx(path: &Path) -> Result<(Vec<usize>, Vec<u8>)> {
     let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| Error::format(path, format!("not a readable gzip file: {e}")))?;
-        out
+        gunzip(&raw).map_err(|e| Error::format(path, e))?
     } else {
         raw
     };
     decode_idx(&bytes).map_err(|message| Error::format(path, format!("not an IDX file: {message}")))
+}
+
+/// The decompressed content of gzip `bytes`.
+pub(crate) fn gunzip(bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("not a readable gzip stream: {e}"))?;
+    Ok(out)
 }
 
 /// Parses IDX `bytes` (header, then unsigned bytes).

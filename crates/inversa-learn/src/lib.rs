@@ -26,6 +26,7 @@ pub mod lpn;
 pub mod lpn_prior;
 pub mod lpn_training;
 pub mod lr_schedule;
+pub mod mnist_digits;
 pub mod operator_bridge;
 pub mod pnp;
 pub mod registry;

@@ -5,9 +5,9 @@
 //! input `x'` (and, without a known label, dummy label logits `y'`) and minimises the L2 gradient
 //! distance `Σ_layers ‖∇_θ ℓ(f_θ(x'), softmax(y')) − g‖²` with L-BFGS. The gradient of that
 //! distance with respect to `x'` is a derivative of a gradient; it is taken through the model's
-//! explicit parameter-gradient expression ([`LeNet::parameter_gradients`]).
+//! explicit parameter-gradient expression ([`ExplicitGradient::gradients`]).
 
-use super::lenet::LeNet;
+use super::ExplicitGradient;
 use crate::diffusion::standard_normal;
 use crate::lbfgs::{minimise, Lbfgs};
 use candle_core::{DType, Device, Result, Tensor, Var, D};
@@ -27,7 +27,7 @@ pub struct Reconstruction {
 /// `progress(iteration, distance)` is called after every L-BFGS step.
 #[allow(clippy::too_many_arguments)]
 pub fn invert(
-    model: &LeNet,
+    model: &dyn ExplicitGradient,
     observed: &[Tensor],
     shape: &[usize],
     classes: usize,
@@ -64,7 +64,7 @@ pub fn invert(
             Some(one_hot) => one_hot.clone(),
             None => softmax(logits.as_tensor(), D::Minus1)?,
         };
-        let grads = model.parameter_gradients(image.as_tensor(), &p)?;
+        let grads = model.gradients(image.as_tensor(), &p, None)?;
         let mut total = Tensor::zeros((), DType::F32, &Device::Cpu)?;
         for (g, o) in grads.iter().zip(observed) {
             total = (total + (g - o)?.sqr()?.sum_all()?)?;

@@ -10,7 +10,7 @@
 
 use super::dlg::Reconstruction;
 use super::inverting_gradients::{run, MaskSearch, Settings, Target};
-use super::lenet::LeNet;
+use super::ExplicitGradient;
 use candle_core::{Result, Tensor};
 
 /// Rebuilds a batch of `shape` with one-hot `labels` from gradients `observed` of `model`
@@ -19,7 +19,7 @@ use candle_core::{Result, Tensor};
 /// at every step.
 #[allow(clippy::too_many_arguments)]
 pub fn invert(
-    model: &LeNet,
+    model: &dyn ExplicitGradient,
     observed: &[Tensor],
     shape: &[usize],
     labels: &Tensor,

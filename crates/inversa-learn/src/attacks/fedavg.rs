@@ -7,14 +7,14 @@
 //!
 //! The client here takes `steps` full-batch SGD steps of rate `η` from the server's weights
 //! `θ₀`: `θ_{t+1} = θ_t − η ∇_θ ℓ(θ_t; x, y)`, update `Δ = θ_T − θ₀`. The update is built from
-//! the model's explicit parameter gradient ([`LeNet::parameter_gradients`]), so it is a
+//! the model's explicit parameter gradient ([`ExplicitGradient::gradients_at`]), so it is a
 //! differentiable expression of `x` (through the later steps' weights as well), and Inverting
 //! Gradients minimises `1 − cos(Δ(x'), Δ) + α TV(x')` over `x'`. With one step the update is
 //! `−η g`, whose direction is the gradient's: FedSGD.
 
 use super::dlg::Reconstruction;
 use super::inverting_gradients::{run, Settings, Target};
-use super::lenet::LeNet;
+use super::ExplicitGradient;
 use candle_core::{Result, Tensor};
 
 /// A client's local training: `steps` SGD steps of `learning_rate` on its whole batch.
@@ -27,7 +27,7 @@ pub struct LocalTraining {
 /// The update `θ_T − θ₀` of `model` after local training on images `x` with label distributions
 /// `p` (`[B, classes]`), differentiable in `x`.
 pub fn local_update(
-    model: &LeNet,
+    model: &dyn ExplicitGradient,
     x: &Tensor,
     p: &Tensor,
     local: LocalTraining,
@@ -35,22 +35,19 @@ pub fn local_update(
     if local.steps == 0 || local.learning_rate.is_nan() || local.learning_rate <= 0.0 {
         candle_core::bail!("local training needs at least one step and a positive learning rate");
     }
-    let start = model.parameters().to_vec();
-    let mut current = model.clone();
+    let start = model.parameters();
+    let mut current = start.to_vec();
     for _ in 0..local.steps {
-        let gradients = current.parameter_gradients(x, p)?;
-        let moved = current
-            .parameters()
+        let gradients = model.gradients_at(&current, x, p, None)?;
+        current = current
             .iter()
             .zip(&gradients)
             .map(|(theta, g)| theta - (g * local.learning_rate)?)
             .collect::<Result<Vec<_>>>()?;
-        current = current.with_parameters(moved);
     }
     current
-        .parameters()
         .iter()
-        .zip(&start)
+        .zip(start)
         .map(|(end, begin)| end - begin)
         .collect()
 }
@@ -59,7 +56,7 @@ pub fn local_update(
 /// `local` training of `model`; `progress(iteration, cosine distance)` is called at every step.
 #[allow(clippy::too_many_arguments)]
 pub fn invert(
-    model: &LeNet,
+    model: &dyn ExplicitGradient,
     observed: &[Tensor],
     shape: &[usize],
     labels: &Tensor,

@@ -14,7 +14,8 @@
 
 use super::dlg::Reconstruction;
 use super::fedavg::{local_update, LocalTraining};
-use super::lenet::{dropout_mask, LeNet};
+use super::lenet::dropout_mask;
+use super::ExplicitGradient;
 use crate::adam::TensorAdam;
 use crate::diffusion::standard_normal;
 use candle_core::{DType, Device, Result, Tensor, Var};
@@ -43,13 +44,13 @@ impl Default for Settings {
 /// `1 − cos(∇_θ ℓ(x, p), observed)` over all parameters, as a tracked scalar, for the network
 /// with the `dropout` multiplier (when given) on its features.
 pub fn cosine_distance(
-    model: &LeNet,
+    model: &dyn ExplicitGradient,
     x: &Tensor,
     p: &Tensor,
     dropout: Option<&Tensor>,
     observed: &[Tensor],
 ) -> Result<Tensor> {
-    cosine(&model.dropped_parameter_gradients(x, p, dropout)?, observed)
+    cosine(&model.gradients(x, p, dropout)?, observed)
 }
 
 /// `1 − cos(ours, observed)` over all parameter tensors concatenated, tracked through `ours`.
@@ -82,7 +83,7 @@ pub fn total_variation(x: &Tensor) -> Result<Tensor> {
 /// (evaluated without dropout: the attacker does not know the client's masks);
 /// `progress(iteration, cosine distance)` is called at every step.
 pub fn invert(
-    model: &LeNet,
+    model: &dyn ExplicitGradient,
     observed: &[Tensor],
     shape: &[usize],
     labels: &Tensor,
@@ -102,7 +103,7 @@ pub fn invert(
 /// What the attack matches: the model, the client's gradient (or, with `local`, the update of
 /// its local training) and the labels.
 pub(crate) struct Target<'a> {
-    pub(crate) model: &'a LeNet,
+    pub(crate) model: &'a dyn ExplicitGradient,
     pub(crate) observed: &'a [Tensor],
     pub(crate) labels: &'a Tensor,
     pub(crate) local: Option<LocalTraining>,
@@ -135,7 +136,8 @@ pub(crate) fn run(
     let image = Var::from_tensor(&standard_normal(&mut rng, shape, DType::F32)?.clamp(0.0, 1.0)?)?;
     let keep = match &masks {
         Some(search) => {
-            let start = dropout_mask(shape[0], model.features(), search.rate, seed)?;
+            let features = model.dropout_features(&shape[1..])?;
+            let start = dropout_mask(shape[0], features, search.rate, seed)?;
             Some(Var::from_tensor(&(start * (1.0 - search.rate))?)?)
         }
         None => None,
@@ -153,9 +155,7 @@ pub(crate) fn run(
         };
         let ours = match local {
             Some(local) => local_update(model, image.as_tensor(), labels, local)?,
-            None => {
-                model.dropped_parameter_gradients(image.as_tensor(), labels, multiplier.as_ref())?
-            }
+            None => model.gradients(image.as_tensor(), labels, multiplier.as_ref())?,
         };
         let distance = cosine(&ours, observed)?;
         let mut loss = (&distance + (total_variation(image.as_tensor())? * settings.tv_weight)?)?;

@@ -19,6 +19,7 @@
 //! where `up_s` puts the stride-`s` gradient back on the full grid with zeros in between (a stride-2
 //! convolution is a stride-1 convolution followed by keeping every other pixel).
 
+use super::ExplicitGradient;
 use crate::conv2d::{conv2d, conv2d_adjoint};
 use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::ops::{log_softmax, sigmoid, softmax};
@@ -196,6 +197,31 @@ impl LeNet {
             upstream = conv2d_adjoint(&full, &self.parameters[2 * l], KERNEL / 2)?;
         }
         Ok(grads)
+    }
+}
+
+impl ExplicitGradient for LeNet {
+    fn parameters(&self) -> &[Tensor] {
+        &self.parameters
+    }
+
+    fn logits(&self, x: &Tensor) -> Result<Tensor> {
+        LeNet::logits(self, x)
+    }
+
+    fn dropout_features(&self, _image: &[usize]) -> Result<usize> {
+        Ok(self.features())
+    }
+
+    fn gradients_at(
+        &self,
+        parameters: &[Tensor],
+        x: &Tensor,
+        p: &Tensor,
+        dropout: Option<&Tensor>,
+    ) -> Result<Vec<Tensor>> {
+        self.with_parameters(parameters.to_vec())
+            .dropped_parameter_gradients(x, p, dropout)
     }
 }
 
