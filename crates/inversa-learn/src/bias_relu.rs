@@ -128,7 +128,7 @@ impl CustomOp1 for Relu {
 }
 
 /// `dy ⊙ [y > 0]`: in parallel, or from candle operations when `dy` tracks a graph.
-fn relu_gradient(y: &Tensor, dy: &Tensor) -> Result<Tensor> {
+pub(crate) fn relu_gradient(y: &Tensor, dy: &Tensor) -> Result<Tensor> {
     if dy.track_op() {
         return dy * y.gt(0.0)?.to_dtype(DType::F32)?;
     }
@@ -165,7 +165,7 @@ impl CustomOp2 for ReluMask {
 
 /// `Σ_{n,h,w} x[n, c, h, w]` for every channel: plane sums in f64 in parallel, added in order, so
 /// the result does not depend on the thread count.
-struct ChannelSum;
+pub(crate) struct ChannelSum;
 
 impl CustomOp1 for ChannelSum {
     fn name(&self) -> &'static str {

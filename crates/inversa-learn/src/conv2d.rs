@@ -17,7 +17,7 @@
 //! networks whose forward pass contains a gradient (the Learned Proximal Network) can be trained
 //! through it.
 
-use crate::bias_relu::{bias_activation, relu};
+use crate::bias_relu::bias_activation;
 use candle_core::{CpuStorage, CustomOp2, Layout, Module, Result, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
@@ -48,13 +48,9 @@ impl Conv2d {
 }
 
 impl Conv2d {
-    /// `relu(conv(x) + b)`, the bias and activation in one parallel pass.
+    /// `relu(conv(x) + b)` as one autodiff node (see [`crate::conv2d_relu`]).
     pub fn forward_relu(&self, x: &Tensor) -> Result<Tensor> {
-        let y = conv2d(x, &self.weight, self.padding)?;
-        match &self.bias {
-            Some(bias) => bias_activation(&y, bias, true),
-            None => relu(&y),
-        }
+        crate::conv2d_relu::conv2d_bias_relu(x, &self.weight, self.bias.as_ref(), self.padding)
     }
 }
 
@@ -166,7 +162,7 @@ impl Geometry {
 }
 
 /// Reads the geometry from the input and kernel layouts, checking that they fit.
-fn geometry(x: &Layout, w: &Layout, padding: usize) -> Result<Geometry> {
+pub(crate) fn geometry(x: &Layout, w: &Layout, padding: usize) -> Result<Geometry> {
     let (batch, channels, height, width) = x.shape().dims4()?;
     let (outputs, w_channels, kh, kw) = w.shape().dims4()?;
     if w_channels != channels || kh != kw {
@@ -192,7 +188,7 @@ fn geometry(x: &Layout, w: &Layout, padding: usize) -> Result<Geometry> {
 }
 
 /// The contiguous f32 data behind a layout.
-fn slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
+pub(crate) fn slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
     let Some((start, end)) = layout.contiguous_offsets() else {
         candle_core::bail!("conv2d: inputs must be contiguous");
     };
@@ -316,7 +312,7 @@ impl SendPtr {
 /// The forward convolution on raw slices. Each block's product is computed pixel-major (the
 /// GEMM's column-major destination, ~40% faster than writing channel-major rows directly) and
 /// then transposed into the channel-major output.
-fn forward(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+pub(crate) fn forward(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     let (ho, wo) = (g.out_height(), g.out_width());
     let mut y = vec![0.0f32; g.batch * g.outputs * ho * wo];
     let out = SendPtr(y.as_mut_ptr());
@@ -457,9 +453,9 @@ impl CustomOp2 for Convolution {
 }
 
 /// `∂L/∂w` from the input and the output gradient.
-struct WeightGradient {
-    padding: usize,
-    kernel: usize,
+pub(crate) struct WeightGradient {
+    pub(crate) padding: usize,
+    pub(crate) kernel: usize,
 }
 
 impl CustomOp2 for WeightGradient {

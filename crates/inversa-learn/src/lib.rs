@@ -8,6 +8,7 @@ pub mod attacks;
 pub mod bias_relu;
 pub mod checkpoint;
 pub mod conv2d;
+pub mod conv2d_relu;
 mod conv2d_winograd;
 pub mod deep_cd;
 pub mod denoiser;

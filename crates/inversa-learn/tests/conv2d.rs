@@ -7,6 +7,7 @@ mod common;
 use candle_core::{Device, Result, Tensor, Var};
 use common::random;
 use inversa_learn::conv2d::conv2d;
+use inversa_learn::conv2d_relu::conv2d_bias_relu;
 
 fn max_difference(a: &Tensor, b: &Tensor) -> Result<f32> {
     (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
@@ -132,18 +133,53 @@ fn relu_of_a_convolution_keeps_second_derivatives() -> Result<()> {
     let bias = random(&[3], 9)?;
     let q = random(&[1, 3, 6, 6], 10)?;
     let probe = random(&[1, 2, 6, 6], 11)?;
-    let second = |ours: bool| -> Result<Tensor> {
-        let y = conv2d(x.as_tensor(), weight.as_tensor(), 1)?;
-        let z = if ours {
-            bias_activation(&y, &bias, true)?
-        } else {
-            y.broadcast_add(&bias.reshape((1, 3, 1, 1))?)?.relu()?
+    // 0: candle's relu and add; 1: our bias + ReLU op; 2: the fused convolution + bias + ReLU.
+    let second = |way: usize| -> Result<Tensor> {
+        let (input, w) = (x.as_tensor(), weight.as_tensor());
+        let z = match way {
+            0 => conv2d(input, w, 1)?
+                .broadcast_add(&bias.reshape((1, 3, 1, 1))?)?
+                .relu()?,
+            1 => bias_activation(&conv2d(input, w, 1)?, &bias, true)?,
+            _ => conv2d_bias_relu(input, w, Some(&bias), 1)?,
         };
         let first = (z * &q)?.sum_all()?.backward()?;
         let dx = first.get(&x).expect("input gradient");
         let grads = (dx * &probe)?.sum_all()?.backward()?;
         Ok(grads.get(&weight).expect("mixed derivative").clone())
     };
-    assert!(max_difference(&second(true)?, &second(false)?)? < 1e-5);
+    let reference = second(0)?;
+    assert!(max_difference(&second(1)?, &reference)? < 1e-5);
+    assert!(max_difference(&second(2)?, &reference)? < 1e-5);
+    Ok(())
+}
+
+#[test]
+fn the_fused_convolution_bias_relu_matches_its_parts() -> Result<()> {
+    // Values and the gradients of all three inputs against conv2d followed by candle's add and
+    // relu, with a bias and without one (then the bias is zero and gets no gradient).
+    let x = Var::from_tensor(&random(&[2, 3, 7, 6], 12)?)?;
+    let weight = Var::from_tensor(&random(&[4, 3, 3, 3], 13)?)?;
+    let bias = Var::from_tensor(&random(&[4], 14)?)?;
+    let probe = random(&[2, 4, 7, 6], 15)?;
+    for with_bias in [true, false] {
+        let b = with_bias.then(|| bias.as_tensor());
+        let ours = conv2d_bias_relu(x.as_tensor(), weight.as_tensor(), b, 1)?;
+        let conv = conv2d(x.as_tensor(), weight.as_tensor(), 1)?;
+        let reference = match b {
+            Some(b) => conv.broadcast_add(&b.reshape((1, 4, 1, 1))?)?.relu()?,
+            None => conv.relu()?,
+        };
+        assert!(max_difference(&ours, &reference)? < 1e-5);
+        let grads = (ours * &probe)?.sum_all()?.backward()?;
+        let reference_grads = (reference * &probe)?.sum_all()?.backward()?;
+        for (name, var) in [("x", &x), ("w", &weight), ("b", &bias)] {
+            match (grads.get(var), reference_grads.get(var)) {
+                (Some(a), Some(b)) => assert!(max_difference(a, b)? < 1e-4, "∂/∂{name}"),
+                (None, None) => {}
+                _ => panic!("∂/∂{name} present on one side only (bias {with_bias})"),
+            }
+        }
+    }
     Ok(())
 }

@@ -99,8 +99,7 @@ fn matching_loss(
 }
 
 #[test]
-fn the_matching_loss_has_the_right_input_derivative_through_relu_pooling_and_skips() -> Result<()>
-{
+fn the_matching_loss_has_the_right_input_derivative_through_relu_pooling_and_skips() -> Result<()> {
     // A ReLU network's gradient jumps where a unit switches on or off, so the matching loss is
     // only piecewise smooth. A pixel is compared where central differences at two step sizes
     // agree (no jump within the step); at least four of ten spread pixels must qualify.
@@ -132,7 +131,10 @@ fn the_matching_loss_has_the_right_input_derivative_through_relu_pooling_and_ski
             assert!(error < 2e-2, "{name}, pixel {pixel}: {analytic} vs {fine}");
             compared += 1;
         }
-        assert!(compared >= 4, "{name}: only {compared} pixels away from a jump");
+        assert!(
+            compared >= 4,
+            "{name}: only {compared} pixels away from a jump"
+        );
     }
     Ok(())
 }
