@@ -208,10 +208,12 @@ fn idlg_recovers_the_label_on_every_model() -> Result<()> {
 
 #[test]
 fn inverting_gradients_rebuilds_a_digit_through_the_convnet() -> Result<()> {
-    // Measured: 31.3 dB after 300 iterations (`inversa attack gradient --model convnet --data
-    // mnist`); 150 iterations are enough to clear 20 dB on the first bundled digit.
-    let (x, labels) = digits(1);
-    let model = convnet::random((1, 28, 28), 10, 0)?;
+    // Measured: 31.4 dB on the whole first digit after 500 iterations (`inversa attack gradient
+    // --model convnet --data mnist`); here its central 20×20 (a quarter of the cost) and 150
+    // iterations must clear 20 dB (38.7 dB measured).
+    let (digit, labels) = digits(1);
+    let x = digit.narrow(2, 4, 20)?.narrow(3, 4, 20)?.contiguous()?;
+    let model = convnet::random((1, 20, 20), 10, 0)?;
     let p = one_hot(&labels, 10)?;
     let observed = model.gradients(&x, &p, None)?;
     let settings = Settings {
@@ -221,7 +223,7 @@ fn inverting_gradients_rebuilds_a_digit_through_the_convnet() -> Result<()> {
     let found = inverting_gradients::invert(
         &model,
         &observed,
-        &[1, 1, 28, 28],
+        &[1, 1, 20, 20],
         &p,
         settings,
         0,
@@ -232,7 +234,7 @@ fn inverting_gradients_rebuilds_a_digit_through_the_convnet() -> Result<()> {
         .mean_all()?
         .to_scalar::<f32>()?;
     let psnr = -10.0 * f64::from(mse).log10();
-    eprintln!("Inverting Gradients, ConvNet, first bundled digit, 150 iterations: {psnr:.2} dB");
+    eprintln!("Inverting Gradients, ConvNet, first bundled digit (20×20), 150 its: {psnr:.2} dB");
     assert!(psnr > 20.0, "PSNR {psnr:.2} dB");
     Ok(())
 }
