@@ -71,7 +71,7 @@ fn the_explicit_gradient_matches_autodiff() -> Result<()> {
         let error = flat(&[(&ours - reference)?])?
             .iter()
             .fold(0.0f64, |m, v| m.max(v.abs()));
-        let scale = flat(&[reference.clone()])?
+        let scale = flat(std::slice::from_ref(reference))?
             .iter()
             .fold(0.0f64, |m, v| m.max(v.abs()));
         assert!(
@@ -104,7 +104,7 @@ fn the_update_is_differentiable_in_the_input() -> Result<()> {
     let analytic = flat(&[gradient.get(&var).expect("input gradient").clone()])?;
     let eps = 1e-6;
     for index in [0, 37, 100, INPUTS + 5, 2 * INPUTS + 150] {
-        let mut bumped = flat(&[x.clone()])?;
+        let mut bumped = flat(std::slice::from_ref(&x))?;
         bumped[index] += eps;
         let up = objective(&Tensor::from_vec(bumped.clone(), x.shape(), &Device::Cpu)?)?;
         bumped[index] -= 2.0 * eps;
