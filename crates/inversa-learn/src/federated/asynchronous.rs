@@ -15,7 +15,7 @@
 //! `n_k` the client's sample count, over the updates that arrived this round, where a stale update
 //! enters according to [`Aggregation`]: as it is (`c = 1`, `Δ̃ = Δ`), scaled by FedAsync's
 //! polynomial staleness function `c = s(τ) = (1 + τ)^{−a}` (Xie, Koyejo, Gupta, "Asynchronous
-//! Federated Optimization", arXiv:1903.03934, 2019, §5.2; the stale update's weight is reduced and
+//! Federated Optimization", arXiv:1903.03934, 2019; the stale update's weight is reduced and
 //! the fresh ones keep theirs), or converted by gradient inversion ([`super::stale_conversion`],
 //! `c = 1`). [`Aggregation::FedAvg`] is the reference without staleness: the slow clients' updates
 //! arrive in their own round.
@@ -144,7 +144,7 @@ pub struct Arrival {
     pub computed_at: usize,
     /// The update as the client sent it.
     pub update: Vec<Tensor>,
-    /// What was added, times the sample share: the update itself, scaled, or converted.
+    /// What the server adds before the sample share: the update itself, scaled, or converted.
     pub aggregated: Vec<Tensor>,
 }
 
@@ -165,6 +165,7 @@ pub struct Simulation {
     model: Mlp,
     clients: Vec<Client>,
     in_flight: VecDeque<InFlight>,
+    /// Each client's data estimate, kept between rounds (conversion only).
     estimates: Vec<DataEstimate>,
     round: usize,
 }
@@ -183,18 +184,15 @@ impl Simulation {
         }
         let model = Mlp::random(INPUTS, setup.hidden, CLASSES, DType::F32, setup.seed)?;
         let clients = split(train, &setup)?;
-        let estimates = (0..setup.clients)
-            .map(|k| {
-                let seed = setup.seed.wrapping_add(1000 + k as u64);
-                DataEstimate::random(
-                    conversion_samples(aggregation),
-                    INPUTS,
-                    CLASSES,
-                    DType::F32,
-                    seed,
-                )
-            })
-            .collect::<Result<_>>()?;
+        let estimates = match aggregation {
+            Aggregation::Conversion(settings) => (0..setup.clients)
+                .map(|k| {
+                    let seed = setup.seed.wrapping_add(1000 + k as u64);
+                    DataEstimate::random(settings.samples, INPUTS, CLASSES, DType::F32, seed)
+                })
+                .collect::<Result<_>>()?,
+            _ => Vec::new(),
+        };
         Ok(Self {
             setup,
             aggregation,
@@ -314,14 +312,6 @@ impl Simulation {
 /// FedAsync's polynomial staleness function `s(τ) = (1 + τ)^{−a}`.
 pub fn staleness_weight(staleness: usize, exponent: f64) -> f64 {
     (1.0 + staleness as f64).powf(-exponent)
-}
-
-/// The dummy sample count of a conversion (1 otherwise: the estimates are then unused).
-fn conversion_samples(aggregation: Aggregation) -> usize {
-    match aggregation {
-        Aggregation::Conversion(settings) => settings.samples.max(1),
-        _ => 1,
-    }
 }
 
 /// Each client's `samples` images of its class, disjoint, drawn from `train` by the seed.

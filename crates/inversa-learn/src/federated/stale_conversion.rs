@@ -1,6 +1,6 @@
 //! Stale-update conversion by gradient inversion: Wang and Gao, "Tackling the Unlimited Staleness
 //! in Federated Learning with Intertwined Data and Device Heterogeneities", arXiv:2309.13536
-//! (2023), §4 and Figure 3.
+//! (2023), Figure 3.
 //!
 //! A slow client sends `Δ = θ_T − θ₀` computed by local training on the old global model
 //! `w_{t−τ}`. The server, which knows `w_{t−τ}` and the client's local training recipe, estimates
@@ -64,6 +64,9 @@ impl DataEstimate {
         dtype: DType,
         seed: u64,
     ) -> Result<Self> {
+        if samples == 0 || inputs == 0 || classes == 0 {
+            candle_core::bail!("a data estimate needs samples, inputs and classes, got {samples}, {inputs}, {classes}");
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let values: Vec<f64> = (0..samples * inputs)
             .map(|_| rng.gen_range(-1.0..1.0))
@@ -117,6 +120,10 @@ pub fn estimate_data(
     start: DataEstimate,
     settings: Settings,
 ) -> Result<(DataEstimate, f64)> {
+    if settings.iterations == 0 || settings.learning_rate.is_nan() || settings.learning_rate <= 0.0
+    {
+        candle_core::bail!("the inversion needs at least one step and a positive learning rate");
+    }
     let inputs = Var::from_tensor(&start.inputs)?;
     let logits = Var::from_tensor(&start.label_logits)?;
     let mut inputs_adam = TensorAdam::new(inputs.as_tensor())?;
