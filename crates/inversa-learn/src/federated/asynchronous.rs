@@ -310,6 +310,12 @@ impl Simulation {
 }
 
 /// FedAsync's polynomial staleness function `s(τ) = (1 + τ)^{−a}`.
+///
+/// ```
+/// use inversa_learn::federated::asynchronous::staleness_weight;
+/// assert_eq!(staleness_weight(0, 0.5), 1.0);
+/// assert!((staleness_weight(3, 0.5) - 0.5).abs() < 1e-15);
+/// ```
 pub fn staleness_weight(staleness: usize, exponent: f64) -> f64 {
     (1.0 + staleness as f64).powf(-exponent)
 }

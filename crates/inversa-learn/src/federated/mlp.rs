@@ -24,6 +24,23 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// The parameters `[W₁ (hidden×inputs), b₁, W₂ (classes×hidden), b₂]`.
+///
+/// One local SGD step sends `−η ∇_θ ℓ`:
+///
+/// ```
+/// use candle_core::{DType, Device, Tensor};
+/// use inversa_learn::attacks::fedavg::LocalTraining;
+/// use inversa_learn::federated::mlp::Mlp;
+/// let model = Mlp::random(4, 3, 2, DType::F64, 0)?;
+/// let x = Tensor::new(&[[0.5f64, -0.2, 0.1, 0.9]], &Device::Cpu)?;
+/// let p = Tensor::new(&[[1.0f64, 0.0]], &Device::Cpu)?;
+/// let local = LocalTraining { steps: 1, learning_rate: 0.1 };
+/// let update = model.local_update(&x, &p, local)?;
+/// let gradient = model.parameter_gradients(&x, &p)?;
+/// let bias_step = (&update[3] + (&gradient[3] * 0.1)?)?.abs()?.max(0)?.to_scalar::<f64>()?;
+/// assert!(bias_step < 1e-15);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Mlp {
     parameters: Vec<Tensor>,
