@@ -205,6 +205,7 @@ fn name(rule: Rule) -> &'static str {
     }
 }
 
+/// The library's rule for one run (`run` expands `all` into the four before this).
 fn aggregation(args: &FlArgs, rule: Rule) -> Aggregation {
     match rule {
         Rule::Fedavg | Rule::All => Aggregation::FedAvg,

@@ -266,7 +266,7 @@ impl Simulation {
         let aggregated = match self.aggregation {
             Aggregation::FedAvg | Aggregation::Direct => stale.update.clone(),
             Aggregation::Weighted { exponent } => {
-                let s = staleness_weight(self.setup.staleness, exponent);
+                let s = staleness_weight(self.round - stale.computed_at, exponent);
                 stale.update.iter().map(|d| d * s).collect::<Result<_>>()?
             }
             Aggregation::Conversion(settings) => {
