@@ -16,6 +16,10 @@
 //! with `h = relu(W₁ x + b₁)`; the ReLU mask is piecewise constant in `x`, so treating it as a
 //! constant gives the derivative almost everywhere. Local training takes `steps` full-batch SGD
 //! steps `θ ← θ − η ∇_θ ℓ(θ; x, p)` from the server's `θ₀` and sends `Δ = θ_T − θ₀`.
+//!
+//! It replaces DLG's LeNet here for speed: one inversion step (8 dummy samples, 5 local steps,
+//! forward and backward) measured 3.4 ms on this 196–64–10 MLP against 0.15 s on the ReLU LeNet at
+//! 28×28 (2 shared cores), so an `inversa fl` conversion run takes seconds rather than hours.
 
 use crate::attacks::fedavg::LocalTraining;
 use candle_core::{DType, Device, Result, Tensor, D};
