@@ -19,7 +19,7 @@
 //!
 //! It replaces DLG's LeNet here for speed: one inversion step (8 dummy samples, 5 local steps,
 //! forward and backward) measured 3.4 ms on this 196–64–10 MLP against 0.15 s on the ReLU LeNet at
-//! 28×28 (2 shared cores), so an `inversa fl` conversion run takes seconds rather than hours.
+//! 28×28 (2 shared cores): 40 steps for 2 slow clients over 80 rounds take about 25 s, not 16 min.
 
 use crate::attacks::fedavg::LocalTraining;
 use candle_core::{DType, Device, Result, Tensor, D};
