@@ -18,6 +18,7 @@ mod edit;
 mod editing_experiment;
 mod experiment;
 mod fashion_inversion;
+mod fl;
 mod heap;
 mod invert;
 mod keys;
@@ -97,6 +98,9 @@ enum Command {
     /// Invert a 28×28 garment with the bundled Fashion-MNIST diffusion (or rectified-flow) model
     /// and regenerate it: reconstruction.png, comparison.png, latent.npy, metrics.json.
     Invert(Box<invert::InvertArgs>),
+    /// Asynchronous federated learning with slow clients: `inversa fl --staleness 20
+    /// --aggregation weighted|conversion|fedavg|direct|all --out DIR` (metrics.json, accuracy.png).
+    Fl(Box<fl::FlArgs>),
     /// Invert a 28×28 garment with its class and regenerate it with another: edit.png,
     /// comparison.png, metrics.json (the bundled classifier's verdict, SSIM to the source).
     Edit(Box<edit::EditArgs>),
@@ -142,6 +146,7 @@ fn main() -> ExitCode {
         Command::Sample(args) => sample::run(args),
         Command::Invert(args) => invert::run(*args),
         Command::Edit(args) => edit::run(*args),
+        Command::Fl(args) => fl::run(*args),
         Command::Experiment(args) => experiment::run(args),
         Command::List => {
             say!("{}", keys::list().trim_end());

@@ -1340,3 +1340,80 @@ fn invert_and_edit_with_the_bundled_models_write_their_files_and_name_bad_flags(
         );
     }
 }
+
+#[test]
+fn fl_writes_its_files_and_rejects_bad_flags() {
+    let dir = scratch("fl");
+    let args = [
+        "fl",
+        "--data",
+        "bundled",
+        "--aggregation",
+        "all",
+        "--staleness",
+        "3",
+        "--rounds",
+        "6",
+        "--samples",
+        "4",
+        "--hidden",
+        "16",
+        "--inversion-steps",
+        "5",
+        "--out",
+        "run",
+    ];
+    let out = inversa(&args, &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.join("run/accuracy.png").exists());
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run/metrics.json")).unwrap())
+            .unwrap();
+    assert_eq!(metrics["settings"]["staleness"], 3);
+    let runs = metrics["runs"].as_array().unwrap();
+    let names: Vec<&str> = runs
+        .iter()
+        .map(|r| r["aggregation"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["fedavg", "direct", "weighted", "conversion"]);
+    for run in runs {
+        assert_eq!(run["accuracy"].as_array().unwrap().len(), 6);
+        let last = run["final_accuracy"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&last), "{run}");
+    }
+    // Conversions start at round τ = 3: no matching loss before, one per round after.
+    let losses = runs[3]["matching_loss"].as_array().unwrap();
+    assert!(losses[..3].iter().all(|l| l.is_null()), "{losses:?}");
+    assert!(
+        losses[3..]
+            .iter()
+            .all(|l| l.as_f64().is_some_and(|v| v >= 0.0)),
+        "{losses:?}"
+    );
+    for (flag, value) in [
+        ("--clients", "5"),
+        ("--slow-classes", "10"),
+        ("--rounds", "0"),
+        ("--local-lr", "-1"),
+        ("--aggregation", "mean"),
+        ("--data", "no-such-folder"),
+    ] {
+        let out = inversa(&["fl", &format!("{flag}={value}"), "--out", "bad"], &dir);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{flag} {value}: {}",
+            stderr(&out)
+        );
+        let text = stderr(&out);
+        let named = if flag == "--data" {
+            "dataset-fashion-mnist"
+        } else {
+            flag
+        };
+        assert!(
+            text.contains(named) && !text.contains("panicked"),
+            "{flag} {value}: {text}"
+        );
+    }
+}

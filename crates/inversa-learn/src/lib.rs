@@ -20,6 +20,7 @@ pub mod drunet;
 pub mod fashion_classifier;
 pub mod fashion_mnist;
 pub mod fashion_models;
+pub mod federated;
 pub mod ffdnet;
 pub mod image_folder;
 pub mod lbfgs;
