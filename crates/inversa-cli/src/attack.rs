@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use inversa::io::png_image::{read_png, write_png_u8};
 use inversa_learn::attacks::batch_matching::{self, BatchQuality};
 use inversa_learn::attacks::dlg::{self, Reconstruction};
-use inversa_learn::attacks::fedavg::{self, local_update, LocalTraining};
+use inversa_learn::attacks::fedavg::{local_update, LocalTraining};
 use inversa_learn::attacks::inverting_gradients::{self, Settings};
 use inversa_learn::attacks::lenet::{dropout_mask, Activation, LeNet};
 use inversa_learn::attacks::{convnet, digit_recognizer, resnet};
@@ -406,23 +406,16 @@ fn attack(
             &mut progress,
         )
         .map(|(found, _)| found),
-        (Method::Ig, Some(local)) => fedavg::invert(
-            model,
-            observed,
-            &shape,
-            &labels,
-            local,
-            settings,
-            seed,
-            &mut progress,
-        ),
         // Without dropout there are no masks to find: DIA is Inverting Gradients.
-        (Method::Ig | Method::Dia, _) => inverting_gradients::invert(
+        (Method::Ig | Method::Dia, local_training) => inverting_gradients::invert(
             model,
             observed,
             &shape,
             &labels,
-            settings,
+            Settings {
+                local_training,
+                ..settings
+            },
             seed,
             &mut progress,
         ),

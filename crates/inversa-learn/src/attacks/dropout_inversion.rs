@@ -31,6 +31,9 @@ pub fn invert(
     if !(0.0..1.0).contains(&rate) {
         candle_core::bail!("a dropout rate is in [0, 1), not {rate}");
     }
+    if settings.local_training.is_some() {
+        candle_core::bail!("the Dropout Inversion Attack inverts gradients, not FedAvg updates");
+    }
     let search = MaskSearch {
         rate,
         regularization: 1e-4,

@@ -9,11 +9,10 @@
 //! `θ₀`: `θ_{t+1} = θ_t − η ∇_θ ℓ(θ_t; x, y)`, update `Δ = θ_T − θ₀`. The update is built from
 //! the model's explicit parameter gradient ([`ExplicitGradient::gradients_at`]), so it is a
 //! differentiable expression of `x` (through the later steps' weights as well), and Inverting
-//! Gradients minimises `1 − cos(Δ(x'), Δ) + α TV(x')` over `x'`. With one step the update is
-//! `−η g`, whose direction is the gradient's: FedSGD.
+//! Gradients minimises `1 − cos(Δ(x'), Δ) + α TV(x')` over `x'` (`inverting_gradients::invert`
+//! with `Settings::local_training`). With one step the update is `−η g`, whose direction is the
+//! gradient's: FedSGD.
 
-use super::dlg::Reconstruction;
-use super::inverting_gradients::{run, Settings, Target};
 use super::ExplicitGradient;
 use candle_core::{Result, Tensor};
 
@@ -50,26 +49,4 @@ pub fn local_update(
         .zip(start)
         .map(|(end, begin)| end - begin)
         .collect()
-}
-
-/// Rebuilds a batch of `shape` with one-hot `labels` from a client's `observed` update after
-/// `local` training of `model`; `progress(iteration, cosine distance)` is called at every step.
-#[allow(clippy::too_many_arguments)]
-pub fn invert(
-    model: &dyn ExplicitGradient,
-    observed: &[Tensor],
-    shape: &[usize],
-    labels: &Tensor,
-    local: LocalTraining,
-    settings: Settings,
-    seed: u64,
-    progress: &mut dyn FnMut(usize, f64),
-) -> Result<Reconstruction> {
-    let target = Target {
-        model,
-        observed,
-        labels,
-        local: Some(local),
-    };
-    Ok(run(&target, shape, settings, None, seed, progress)?.0)
 }

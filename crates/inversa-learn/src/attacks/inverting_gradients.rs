@@ -29,6 +29,9 @@ pub struct Settings {
     pub learning_rate: f64,
     /// `α`, the TV weight.
     pub tv_weight: f64,
+    /// The client's local training when it sent a FedAvg update rather than a gradient: the
+    /// attack then simulates the same steps on its dummy data ([`super::fedavg`]).
+    pub local_training: Option<LocalTraining>,
 }
 
 impl Default for Settings {
@@ -37,6 +40,7 @@ impl Default for Settings {
             iterations: 2000,
             learning_rate: 0.1,
             tv_weight: 1e-4,
+            local_training: None,
         }
     }
 }
@@ -80,8 +84,9 @@ pub fn total_variation(x: &Tensor) -> Result<Tensor> {
 }
 
 /// Rebuilds a batch of `shape` with one-hot labels `labels` from `observed` gradients of `model`
-/// (evaluated without dropout: the attacker does not know the client's masks);
-/// `progress(iteration, cosine distance)` is called at every step.
+/// (evaluated without dropout: the attacker does not know the client's masks), or from its
+/// update after `settings.local_training`; `progress(iteration, cosine distance)` is called at
+/// every step.
 pub fn invert(
     model: &dyn ExplicitGradient,
     observed: &[Tensor],
@@ -95,7 +100,7 @@ pub fn invert(
         model,
         observed,
         labels,
-        local: None,
+        local: settings.local_training,
     };
     Ok(run(&target, shape, settings, None, seed, progress)?.0)
 }
