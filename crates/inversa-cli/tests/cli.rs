@@ -1287,3 +1287,62 @@ fn invert_and_edit_with_the_bundled_models_write_their_files_and_name_bad_flags(
         );
     }
 }
+
+#[test]
+fn attack_model_writes_its_files_and_names_bad_flags() {
+    let dir = scratch("attack-model");
+    let args = [
+        "attack",
+        "model",
+        "--method",
+        "if-gmi",
+        "--class",
+        "1",
+        "--restarts",
+        "3",
+        "--iterations",
+        "10",
+        "--stages",
+        "5,5",
+        "--out",
+        "mi",
+    ];
+    let out = inversa(&args, &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let metrics = read_metrics(
+        &dir.join("mi/metrics.json"),
+        &["attack_accuracy", "target_accuracy", "seconds", "restarts", "stages"],
+    );
+    assert_eq!(metrics["classes"].as_array().unwrap().len(), 1);
+    assert_eq!(metrics["stages"].as_array().unwrap().len(), 2);
+    let image = inversa::io::read_png(&dir.join("mi/reconstruction.png")).unwrap();
+    assert_eq!(
+        image.shape,
+        vec![1, 28, 8 * 30 - 2],
+        "3 reconstructions, a white tile and 4 real images"
+    );
+    for (bad, expected) in [
+        (vec!["--method", "pii"], "--method"),
+        (vec!["--class", "5"], "--class"),
+        (vec!["--class", "shirts"], "--class"),
+        (vec!["--restarts", "0"], "--restarts"),
+        (vec!["--method", "gmi", "--radius", "3"], "--radius"),
+        (vec!["--stages", "1,1,1,1"], "--stages"),
+        (vec!["--radius", "1,2,3"], "--radius"),
+        (vec!["--gan", "missing.safetensors"], "missing.safetensors"),
+    ] {
+        let mut args = vec!["attack", "model"];
+        args.extend(bad);
+        args.extend(["--out", "bad"]);
+        let out = inversa(&args, &dir);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+    }
+    assert!(!dir.join("bad").exists());
+    for (classes, flag) in [("9-5", "--classes"), ("3-12", "--classes")] {
+        let args = ["train", "gan", "--classes", classes, "--out", "g.safetensors"];
+        let out = inversa(&args, &dir);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(flag), "{args:?}: {}", stderr(&out));
+    }
+}

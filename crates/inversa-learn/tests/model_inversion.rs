@@ -5,7 +5,7 @@
 //! accuracy on the same target.
 
 use candle_core::{DType, Device, Result, Tensor};
-use inversa_learn::attacks::gan::{softplus, uniform_latents, GanConfig, GanTraining};
+use inversa_learn::attacks::gan::{softplus, uniform_latents, GanConfig, GanTraining, SMOOTHING};
 use inversa_learn::attacks::gmi::{self, attack_accuracy};
 use inversa_learn::attacks::if_gmi::{self, Stage};
 use inversa_learn::attacks::l1_ball::{distances, project, project_around};
@@ -152,8 +152,10 @@ fn each_gan_network_gets_only_its_own_losss_gradient() -> Result<()> {
     let gan = training.gan();
     let fake = gan.generator.generate(&uniform_latents(&mut draws, 4, 8)?)?;
     let d = &gan.discriminator;
-    let d_loss = (softplus(&d.logits(&real)?.neg()?)?.mean_all()?
-        + softplus(&d.logits(&fake)?)?.mean_all()?)?;
+    let real_logits = d.logits(&real)?;
+    let real_loss = ((softplus(&real_logits.neg()?)? * (1.0 - SMOOTHING))?
+        + (softplus(&real_logits)? * SMOOTHING)?)?;
+    let d_loss = (real_loss.mean_all()? + softplus(&d.logits(&fake)?)?.mean_all()?)?;
     let g_loss = softplus(&d.logits(&fake)?.neg()?)?.mean_all()?;
     let own_d = gradients(&training, &d_loss)?;
     let own_g = gradients(&training, &g_loss)?;

@@ -5,19 +5,29 @@
 //! al., "Generative adversarial nets", NeurIPS 2014).
 //!
 //! Generator, in four blocks (IF-GMI optimises the features between them):
-//! 0. `z ∈ [−1, 1]^latent → Linear → [C, 7, 7] → ReLU`;
-//! 1. `conv 3×3 (C → 2C) → ReLU → pixel shuffle` (`[C/2, 14, 14]`);
-//! 2. `conv 3×3 (C/2 → C) → ReLU → pixel shuffle` (`[C/4, 28, 28]`);
-//! 3. `conv 3×3 (C/4 → 1) → tanh`: an image in `[−1, 1]`.
+//! 0. `z ∈ [−1, 1]^latent → Linear → [C, 7, 7] → LeakyReLU 0.2 → pixel norm`;
+//! 1. `nearest ×2 upsampling → conv 3×3 (C → C/2) → LeakyReLU → pixel norm` (14×14);
+//! 2. `nearest ×2 upsampling → conv 3×3 (C/2 → C/4) → LeakyReLU → pixel norm` (28×28);
+//! 3. `conv 3×3 (C/4 → 1)`: an image on the data's `[−1, 1]` scale. There is no `tanh`: without
+//!    normalisation layers, a `tanh` output saturated at −1 (the black background) within a few
+//!    hundred steps and its vanishing gradient never let the generator out; the discriminator alone
+//!    keeps the values in range.
+//!
+//! Pixel norm (Karras, Aila, Laine, Lehtinen, "Progressive growing of GANs", ICLR 2018, §4.2)
+//! scales each pixel's feature vector to unit root-mean-square over the channels: it keeps the
+//! generator's activations bounded without batch statistics, so each image depends on its own
+//! latent only (the attacks optimise several independently in one batch).
 //!
 //! Discriminator: `conv 3×3 (1 → C/2) → 2×2 average pool → LeakyReLU 0.2 → conv 3×3 (C/2 → C) →
 //! pool → LeakyReLU → Linear(49·C → 1)`, a logit `D(x)` (each bias added after its pooling).
 //!
 //! Training ([`GanTraining`], through the shared loop) takes simultaneous gradient steps on
-//! `L = E softplus(−D(x)) + E softplus(D(G(z)))  +  E softplus(−D̄(G(z)))`: the discriminator's
-//! loss, with `G(z)` detached, plus the generator's non-saturating loss `−log σ(D̄(G(z)))`, where
-//! `D̄` is the discriminator with its weights detached. Each network therefore receives only the
-//! gradient of its own loss, and one Adam step updates both.
+//! `L = E[0.9·softplus(−D(x)) + 0.1·softplus(D(x))] + E softplus(D(G(z)))  +  E softplus(−D̄(G(z)))`:
+//! the discriminator's loss with one-sided label smoothing (real images labelled 0.9; Salimans et
+//! al., "Improved techniques for training GANs", NeurIPS 2016, §3.4) and `G(z)` detached, plus the
+//! generator's non-saturating loss `−log σ(D̄(G(z)))`, where `D̄` is the discriminator with its
+//! weights detached. Each network therefore receives only the gradient of its own loss, and one
+//! Adam step updates both.
 
 use crate::bias_relu::{bias_activation, relu};
 use crate::conv2d::{conv2d, conv2d_layer, Conv2d};
@@ -38,6 +48,9 @@ pub const SIDE: usize = 28;
 
 /// The generator's blocks ([`Generator::block`]).
 pub const BLOCKS: usize = 4;
+
+/// The weight of the "fake" label on real images (one-sided label smoothing).
+pub const SMOOTHING: f64 = 0.1;
 
 /// Held-out images and generated samples in the validation.
 const VALIDATION: usize = 256;
@@ -117,8 +130,7 @@ impl Generator {
     /// The network with weights `fc`, `conv0` … `conv2` under `vb`.
     pub fn new(vb: VarBuilder, config: GanConfig) -> Result<Self> {
         let c = config.channels;
-        // Blocks 1 and 2 make 4× the channels they output, then shuffle them into pixels.
-        let sizes = [(c, 2 * c), (c / 2, c), (c / 4, 1)];
+        let sizes = [(c, c / 2), (c / 2, c / 4), (c / 4, 1)];
         let convs = sizes
             .iter()
             .enumerate()
@@ -142,21 +154,20 @@ impl Generator {
         match index {
             0 => {
                 let b = x.dim(0)?;
-                self.fc
-                    .forward(x)?
-                    .reshape((b, self.config.channels, 7, 7))?
-                    .relu()
+                let y = self.fc.forward(x)?.reshape((b, self.config.channels, 7, 7))?;
+                pixel_norm(&leaky_relu(&y)?)
             }
             1 | 2 => {
-                pixel_shuffle(&self.convs[index - 1].forward_relu(x)?)
+                let y = self.convs[index - 1].forward(&upsample(x)?)?;
+                pixel_norm(&leaky_relu(&y)?)
             }
-            3 => self.convs[2].forward(x)?.tanh(),
+            3 => self.convs[2].forward(x),
             _ => candle_core::bail!("the generator has {BLOCKS} blocks, not {}", index + 1),
         }
     }
 
     /// Blocks `first` … `BLOCKS − 1` applied to `x` (the input of block `first`): images
-    /// `[B, 1, 28, 28]` in `[−1, 1]`.
+    /// `[B, 1, 28, 28]` (on the `[−1, 1]` scale, unclamped).
     pub fn forward_from(&self, first: usize, x: &Tensor) -> Result<Tensor> {
         (first..BLOCKS).try_fold(x.clone(), |x, block| self.block(block, &x))
     }
@@ -268,16 +279,19 @@ pub fn uniform_latents(rng: &mut impl Rng, count: usize, dim: usize) -> Result<T
     Tensor::from_vec(values, (count, dim), &Device::Cpu)
 }
 
-/// Sub-pixel ×2 upsampling (Shi et al., "Real-time single image and video super-resolution using
-/// an efficient sub-pixel convolutional neural network", CVPR 2016): `[B, 4C, H, W] → [B, C, 2H,
-/// 2W]`, channel `4c + 2i + j` becoming pixel `(2y + i, 2x + j)` of channel `c`. A permutation,
-/// so its backward is one too (nearest-neighbour upsampling's backward is a slow reduction here).
-fn pixel_shuffle(x: &Tensor) -> Result<Tensor> {
-    let (b, c4, h, w) = x.dims4()?;
-    let c = c4 / 4;
-    x.reshape((b, c, 2, 2, h, w))?
-        .permute((0, 1, 4, 2, 5, 3))?
+/// Nearest-neighbour ×2 upsampling of `[B, C, H, W]`, as a broadcast (candle's
+/// `upsample_nearest2d` backward is a slower grouped convolution).
+fn upsample(x: &Tensor) -> Result<Tensor> {
+    let (b, c, h, w) = x.dims4()?;
+    x.reshape((b, c, h, 1, w, 1))?
+        .broadcast_as((b, c, h, 2, w, 2))?
         .reshape((b, c, 2 * h, 2 * w))
+}
+
+/// `x / √(mean over channels of x² + 10⁻⁸)` for `[B, C, H, W]`.
+fn pixel_norm(x: &Tensor) -> Result<Tensor> {
+    let scale = (x.sqr()?.mean_keepdim(1)? + 1e-8)?.sqrt()?;
+    x.broadcast_div(&scale)
 }
 
 /// `LeakyReLU₀.₂(x) = 0.8·relu(x) + 0.2·x`, in fewer candle operations than candle-nn's (whose
@@ -346,6 +360,11 @@ impl Trainable for GanTraining {
         self.config.metadata()
     }
 
+    /// β₁ = 0.5, as DCGAN trains (0.9 oscillates).
+    fn adam_beta1(&self) -> f64 {
+        0.5
+    }
+
     /// The discriminator's loss plus the generator's on `batch` real images and as many latents
     /// (`_crop` is unused).
     fn loss(
@@ -364,8 +383,10 @@ impl Trainable for GanTraining {
             .generator
             .generate(&uniform_latents(rng, batch, self.config.latent)?)?;
         let d = &self.gan.discriminator;
-        let d_loss = (softplus(&d.logits(&real)?.neg()?)?.mean_all()?
-            + softplus(&d.logits(&fake.detach())?)?.mean_all()?)?;
+        let real_logits = d.logits(&real)?;
+        let real_loss = ((softplus(&real_logits.neg()?)? * (1.0 - SMOOTHING))?
+            + (softplus(&real_logits)? * SMOOTHING)?)?;
+        let d_loss = (real_loss.mean_all()? + softplus(&d.logits(&fake.detach())?)?.mean_all()?)?;
         let g_loss = softplus(&d.detached().logits(&fake)?.neg()?)?.mean_all()?;
         d_loss + g_loss
     }

@@ -66,7 +66,7 @@ pub struct Step {
 pub struct Inversion {
     /// The latents `[restarts, latent]` found by the latent search.
     pub latent: Tensor,
-    /// The reconstructions `[restarts, 1, 28, 28]` in `[−1, 1]`.
+    /// The reconstructions `[restarts, 1, 28, 28]` on the data's `[−1, 1]` scale.
     pub images: Tensor,
     /// The mean identity loss before every step, over all stages.
     pub identity_loss: Vec<f64>,
@@ -196,7 +196,8 @@ pub fn classifier_input(images: &Tensor) -> Result<Tensor> {
         .affine(1.0, -1.0)
 }
 
-/// The fraction of `images` (`[B, 1, 28, 28]` in `[−1, 1]`) that `classifier` assigns to `class`.
+/// The fraction of `images` (`[B, 1, 28, 28]` on the `[−1, 1]` scale) that `classifier` assigns to
+/// `class`.
 pub fn attack_accuracy(classifier: &Classifier, images: &Tensor, class: usize) -> Result<f64> {
     let predicted = classifier
         .logits(&classifier_input(images)?)?
