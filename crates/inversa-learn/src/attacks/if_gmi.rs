@@ -57,8 +57,8 @@ impl Default for Settings {
     }
 }
 
-/// Runs IF-GMI against `target` for `class`: GMI from `seed`'s latents, then each stage; reports
-/// every step to `progress` (the GMI steps as stage 0).
+/// Runs IF-GMI against `target` for `class`: GMI from `seed`'s latents, then each stage ([`refine`]);
+/// reports every step to `progress` (the GMI steps as stage 0).
 pub fn invert(
     gan: &Gan,
     target: &Classifier,
@@ -67,6 +67,47 @@ pub fn invert(
     seed: u64,
     progress: &mut dyn FnMut(&Step),
 ) -> Result<Inversion> {
+    check(settings)?;
+    let found = gmi::invert(gan, target, class, settings.gmi, seed, progress)?;
+    refine(gan, target, class, settings, &found, progress)
+}
+
+/// The intermediate stages of IF-GMI, starting from GMI's result `found` (made with
+/// `settings.gmi`): reports every step to `progress`.
+pub fn refine(
+    gan: &Gan,
+    target: &Classifier,
+    class: usize,
+    settings: &Settings,
+    found: &Inversion,
+    progress: &mut dyn FnMut(&Step),
+) -> Result<Inversion> {
+    check(settings)?;
+    gmi::check(target, class, settings.gmi)?;
+    let problem = Problem {
+        gan,
+        target,
+        class,
+        settings: settings.gmi,
+    };
+    let mut features = found.latent.clone();
+    let mut identity_loss = found.identity_loss.clone();
+    for (k, stage) in settings.stages.iter().enumerate() {
+        let start = gan.generator.block(k, &features)?;
+        let (optimised, history) = run_stage(&problem, &start, k + 1, *stage, progress)?;
+        identity_loss.extend(history);
+        features = optimised;
+    }
+    let first = settings.stages.len();
+    Ok(Inversion {
+        images: gan.generator.forward_from(first, &features)?,
+        latent: found.latent.clone(),
+        identity_loss,
+    })
+}
+
+/// Rejects more stages than the generator has feature maps, or a negative radius.
+fn check(settings: &Settings) -> Result<()> {
     if settings.stages.len() >= BLOCKS {
         candle_core::bail!(
             "IF-GMI has at most {} intermediate stages (the generator has {BLOCKS} blocks), not {}",
@@ -77,27 +118,7 @@ pub fn invert(
     if let Some(bad) = settings.stages.iter().find(|s| !(s.radius >= 0.0)) {
         candle_core::bail!("an ℓ1 radius must be non-negative, not {}", bad.radius);
     }
-    let found = gmi::invert(gan, target, class, settings.gmi, seed, progress)?;
-    let problem = Problem {
-        gan,
-        target,
-        class,
-        settings: settings.gmi,
-    };
-    let mut features = found.latent.clone();
-    let mut identity_loss = found.identity_loss;
-    for (k, stage) in settings.stages.iter().enumerate() {
-        let start = gan.generator.block(k, &features)?;
-        let (optimised, history) = run_stage(&problem, &start, k + 1, *stage, progress)?;
-        identity_loss.extend(history);
-        features = optimised;
-    }
-    let first = settings.stages.len();
-    Ok(Inversion {
-        images: gan.generator.forward_from(first, &features)?,
-        latent: found.latent,
-        identity_loss,
-    })
+    Ok(())
 }
 
 /// Stage `stage`: optimises `start`, the features entering block `stage`, inside the ball of
