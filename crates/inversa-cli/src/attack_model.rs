@@ -123,13 +123,19 @@ fn settings(args: &ModelArgs) -> Result<if_gmi::Settings, Failure> {
     g.learning_rate = args.lr.unwrap_or(g.learning_rate);
     g.prior_weight = args.prior_weight.unwrap_or(g.prior_weight);
     if g.restarts == 0 || g.restarts > 256 {
-        return Err(bad(format!("--restarts must be in 1..=256, not {}", g.restarts)));
+        return Err(bad(format!(
+            "--restarts must be in 1..=256, not {}",
+            g.restarts
+        )));
     }
     if g.iterations == 0 {
         return Err(bad("--iterations must be at least 1"));
     }
     if !(g.learning_rate > 0.0 && g.learning_rate.is_finite()) {
-        return Err(bad(format!("--lr must be positive, not {}", g.learning_rate)));
+        return Err(bad(format!(
+            "--lr must be positive, not {}",
+            g.learning_rate
+        )));
     }
     if !(g.prior_weight >= 0.0 && g.prior_weight.is_finite()) {
         return Err(bad(format!(
@@ -220,7 +226,8 @@ pub fn run(args: ModelArgs) -> Result<(), Failure> {
         let (gan, target) = (&models.gan, &models.target);
         let found = gmi::invert(gan, target, class, settings.gmi, args.seed, &mut report)
             .map_err(failed)?;
-        let gmi_stage = attack_accuracy(&models.evaluation, &found.images, class).map_err(failed)?;
+        let gmi_stage =
+            attack_accuracy(&models.evaluation, &found.images, class).map_err(failed)?;
         let found = match args.method {
             Method::Gmi => found,
             Method::IfGmi => if_gmi::refine(gan, target, class, &settings, &found, &mut report)
@@ -309,7 +316,10 @@ fn write_outputs(
             .map(|s| serde_json::json!({"iterations": s.iterations, "radius": s.radius}))
             .collect(),
     };
-    let source = |p: &Option<PathBuf>| p.as_ref().map_or("bundled".into(), |p| p.display().to_string());
+    let source = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map_or("bundled".into(), |p| p.display().to_string())
+    };
     let metrics = serde_json::json!({
         "method": method_name(args.method),
         "attack_accuracy": attack,

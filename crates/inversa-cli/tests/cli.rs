@@ -1311,7 +1311,13 @@ fn attack_model_writes_its_files_and_names_bad_flags() {
     assert!(out.status.success(), "{}", stderr(&out));
     let metrics = read_metrics(
         &dir.join("mi/metrics.json"),
-        &["attack_accuracy", "target_accuracy", "seconds", "restarts", "stages"],
+        &[
+            "attack_accuracy",
+            "target_accuracy",
+            "seconds",
+            "restarts",
+            "stages",
+        ],
     );
     assert_eq!(metrics["classes"].as_array().unwrap().len(), 1);
     assert_eq!(metrics["stages"].as_array().unwrap().len(), 2);
@@ -1336,11 +1342,22 @@ fn attack_model_writes_its_files_and_names_bad_flags() {
         args.extend(["--out", "bad"]);
         let out = inversa(&args, &dir);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
     }
     assert!(!dir.join("bad").exists());
     for (classes, flag) in [("9-5", "--classes"), ("3-12", "--classes")] {
-        let args = ["train", "gan", "--classes", classes, "--out", "g.safetensors"];
+        let args = [
+            "train",
+            "gan",
+            "--classes",
+            classes,
+            "--out",
+            "g.safetensors",
+        ];
         let out = inversa(&args, &dir);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(flag), "{args:?}: {}", stderr(&out));

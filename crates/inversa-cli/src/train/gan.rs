@@ -68,7 +68,8 @@ pub(super) fn train_gan(settings: Settings, flags: GanFlags, mode: Mode) -> Resu
                 latent: flags.latent.unwrap_or(d.latent),
                 channels: flags.channels.unwrap_or(d.channels),
             };
-            c.check().map_err(|m| bad(format!("--latent/--channels: {m}")))?;
+            c.check()
+                .map_err(|m| bad(format!("--latent/--channels: {m}")))?;
             c
         }
     };
@@ -91,7 +92,11 @@ pub(super) fn train_gan(settings: Settings, flags: GanFlags, mode: Mode) -> Resu
 }
 
 /// An 8×8 grid of samples from latents drawn from seed 0.
-fn write_samples(training: &GanTraining, path: &std::path::Path, latent: usize) -> anyhow::Result<()> {
+fn write_samples(
+    training: &GanTraining,
+    path: &std::path::Path,
+    latent: usize,
+) -> anyhow::Result<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let images = training
         .gan()

@@ -154,7 +154,10 @@ impl Generator {
         match index {
             0 => {
                 let b = x.dim(0)?;
-                let y = self.fc.forward(x)?.reshape((b, self.config.channels, 7, 7))?;
+                let y = self
+                    .fc
+                    .forward(x)?
+                    .reshape((b, self.config.channels, 7, 7))?;
                 pixel_norm(&leaky_relu(&y)?)
             }
             1 | 2 => {
@@ -230,7 +233,10 @@ impl Discriminator {
             .iter()
             .map(|(w, b)| (w.detach(), b.detach()))
             .collect();
-        let fc = Linear::new(self.fc.weight().detach(), self.fc.bias().map(Tensor::detach));
+        let fc = Linear::new(
+            self.fc.weight().detach(),
+            self.fc.bias().map(Tensor::detach),
+        );
         Self { convs, fc }
     }
 }
@@ -334,8 +340,7 @@ impl GanTraining {
         }
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let gan =
-            Gan::new(vb, config).map_err(|e| inversa::Error::config("gan", e.to_string()))?;
+        let gan = Gan::new(vb, config).map_err(|e| inversa::Error::config("gan", e.to_string()))?;
         Ok(Self {
             varmap,
             gan,
@@ -378,10 +383,10 @@ impl Trainable for GanTraining {
             .map(|_| rng.gen_range(0..self.data.len()))
             .collect();
         let real = self.data.batch(&indices, SIDE)?;
-        let fake = self
-            .gan
-            .generator
-            .generate(&uniform_latents(rng, batch, self.config.latent)?)?;
+        let fake =
+            self.gan
+                .generator
+                .generate(&uniform_latents(rng, batch, self.config.latent)?)?;
         let d = &self.gan.discriminator;
         let real_logits = d.logits(&real)?;
         let real_loss = ((softplus(&real_logits.neg()?)? * (1.0 - SMOOTHING))?

@@ -41,7 +41,7 @@ impl Default for Settings {
             restarts: 8,
             iterations: 300,
             learning_rate: 0.02,
-            prior_weight: 0.1,
+            prior_weight: 1.0,
         }
     }
 }
@@ -94,20 +94,21 @@ pub fn invert(
         class,
         settings,
     };
-    let (z, identity_loss) = problem.descend(&start, settings.iterations, &render, &clip, &mut |
-        iteration,
-        identity,
-        prior,
-        _,
-    | {
-        progress(&Step {
-            stage: 0,
-            iteration,
-            identity_loss: identity,
-            prior_loss: prior,
-            deviation: None,
-        })
-    })?;
+    let (z, identity_loss) = problem.descend(
+        &start,
+        settings.iterations,
+        &render,
+        &clip,
+        &mut |iteration, identity, prior, _| {
+            progress(&Step {
+                stage: 0,
+                iteration,
+                identity_loss: identity,
+                prior_loss: prior,
+                deviation: None,
+            })
+        },
+    )?;
     Ok(Inversion {
         images: gan.generator.generate(&z)?,
         latent: z,
@@ -144,8 +145,8 @@ impl Problem<'_> {
             .narrow(1, self.class, 1)?
             .neg()?
             .sum_all()?;
-        let prior = super::gan::softplus(&self.gan.discriminator.logits(images)?.neg()?)?
-            .sum_all()?;
+        let prior =
+            super::gan::softplus(&self.gan.discriminator.logits(images)?.neg()?)?.sum_all()?;
         let total = (&identity + (&prior * self.settings.prior_weight)?)?;
         let count = images.dim(0)? as f64;
         let mean = |t: &Tensor| -> Result<f64> { Ok(f64::from(t.to_scalar::<f32>()?) / count) };

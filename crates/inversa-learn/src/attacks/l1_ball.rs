@@ -54,5 +54,9 @@ pub fn project_around(x: &Tensor, centre: &Tensor, radius: f64) -> Result<Tensor
 
 /// The ℓ1 distance of each row of `x` `[B, …]` to the same row of `centre`.
 pub fn distances(x: &Tensor, centre: &Tensor) -> Result<Vec<f32>> {
-    (x - centre)?.abs()?.flatten_from(1)?.sum(1)?.to_vec1::<f32>()
+    (x - centre)?
+        .abs()?
+        .flatten_from(1)?
+        .sum(1)?
+        .to_vec1::<f32>()
 }
