@@ -376,7 +376,8 @@ pub(crate) fn tile(images: &Tensor, columns: usize) -> candle_core::Result<(Vec<
     let (count, _, h, w) = images.dims4()?;
     let gap = 2;
     let rows = count.div_ceil(columns.max(1));
-    let (height, width) = (rows * (h + gap) - gap, columns * (w + gap) - gap);
+    let height = (rows * (h + gap)).saturating_sub(gap);
+    let width = (columns * (w + gap)).saturating_sub(gap);
     let values = images
         .affine(0.5, 0.5)?
         .clamp(0f32, 1f32)?

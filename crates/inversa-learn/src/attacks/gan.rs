@@ -8,10 +8,10 @@
 //! 0. `z ∈ [−1, 1]^latent → Linear → [C, 7, 7] → LeakyReLU 0.2 → pixel norm`;
 //! 1. `nearest ×2 upsampling → conv 3×3 (C → C/2) → LeakyReLU → pixel norm` (14×14);
 //! 2. `nearest ×2 upsampling → conv 3×3 (C/2 → C/4) → LeakyReLU → pixel norm` (28×28);
-//! 3. `conv 3×3 (C/4 → 1)`: an image on the data's `[−1, 1]` scale. There is no `tanh`: without
-//!    normalisation layers, a `tanh` output saturated at −1 (the black background) within a few
-//!    hundred steps and its vanishing gradient never let the generator out; the discriminator alone
-//!    keeps the values in range.
+//! 3. `conv 3×3 (C/4 → 1)`: an image on the data's `[−1, 1]` scale. There is no `tanh`: in a
+//!    first recipe (ReLUs, no pixel norm, Adam's β₁ = 0.9) a `tanh` output saturated at −1 (the
+//!    black background) within 300 steps and its vanishing gradient never let the generator out;
+//!    the discriminator alone keeps the values in range.
 //!
 //! Pixel norm (Karras, Aila, Laine, Lehtinen, "Progressive growing of GANs", ICLR 2018, §4.2)
 //! scales each pixel's feature vector to unit root-mean-square over the channels: it keeps the
@@ -27,7 +27,7 @@
 //! al., "Improved techniques for training GANs", NeurIPS 2016, §3.4) and `G(z)` detached, plus the
 //! generator's non-saturating loss `−log σ(D̄(G(z)))`, where `D̄` is the discriminator with its
 //! weights detached. Each network therefore receives only the gradient of its own loss, and one
-//! Adam step updates both.
+//! Adam step (β₁ = 0.5, as DCGAN trains) updates both.
 
 use crate::bias_relu::{bias_activation, relu};
 use crate::conv2d::{conv2d, conv2d_layer, Conv2d};
