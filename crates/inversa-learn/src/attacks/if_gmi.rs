@@ -115,7 +115,11 @@ fn check(settings: &Settings) -> Result<()> {
             settings.stages.len()
         );
     }
-    if let Some(bad) = settings.stages.iter().find(|s| !(s.radius >= 0.0)) {
+    if let Some(bad) = settings
+        .stages
+        .iter()
+        .find(|s| s.radius.is_nan() || s.radius < 0.0)
+    {
         candle_core::bail!("an ℓ1 radius must be non-negative, not {}", bad.radius);
     }
     Ok(())
