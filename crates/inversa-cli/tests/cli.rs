@@ -1349,6 +1349,57 @@ fn attack_model_writes_its_files_and_names_bad_flags() {
         );
     }
     assert!(!dir.join("bad").exists());
+    // The GAN and a classifier of a class range train from the CLI (tiny sizes, two steps).
+    fashion_data(&dir, 16);
+    let args = [
+        "train",
+        "gan",
+        "--data",
+        "fashion",
+        "--classes",
+        "1-2",
+        "--latent",
+        "4",
+        "--channels",
+        "8",
+        "--steps",
+        "2",
+        "--batch",
+        "4",
+        "--out",
+        "g.safetensors",
+    ];
+    let out = inversa(&args, &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let samples = inversa::io::read_png(&dir.join("g.safetensors.samples.png")).unwrap();
+    assert_eq!(
+        samples.shape,
+        vec![1, 8 * 30 - 2, 8 * 30 - 2],
+        "an 8×8 grid"
+    );
+    let args = [
+        "train",
+        "classifier",
+        "--data",
+        "fashion",
+        "--classes",
+        "0-1",
+        "--channels",
+        "4",
+        "--steps",
+        "2",
+        "--batch",
+        "4",
+        "--out",
+        "c.safetensors",
+    ];
+    let out = inversa(&args, &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("on 4 images"),
+        "the test images of classes 0-1: {text}"
+    );
     for (classes, flag) in [("9-5", "--classes"), ("3-12", "--classes")] {
         let args = [
             "train",

@@ -12,6 +12,13 @@
 use candle_core::{Result, Tensor};
 
 /// Projects `v` in place onto the ℓ1 ball of `radius` (≥ 0) centred at 0.
+///
+/// ```
+/// let mut v = [3.0f32, -1.0, 0.5];
+/// inversa_learn::attacks::l1_ball::project(&mut v, 2.0);
+/// // Soft thresholding at θ = 1 leaves ℓ1 norm 2.
+/// assert_eq!(v, [2.0, 0.0, 0.0]);
+/// ```
 pub fn project(v: &mut [f32], radius: f64) {
     let norm: f64 = v.iter().map(|x| f64::from(x.abs())).sum();
     if norm <= radius {
