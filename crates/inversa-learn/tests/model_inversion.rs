@@ -141,7 +141,7 @@ fn gradients(training: &GanTraining, loss: &Tensor) -> Result<Vec<(String, Tenso
 }
 
 #[test]
-fn each_gan_network_gets_only_its_own_losss_gradient() -> Result<()> {
+fn each_gan_network_gets_only_the_gradient_of_its_own_loss() -> Result<()> {
     let config = GanConfig {
         latent: 8,
         channels: 8,
