@@ -39,6 +39,8 @@ pub struct AttackArgs {
 enum AttackKind {
     /// Rebuild a client's image from the gradient it sends (gradient inversion).
     Gradient(GradientArgs),
+    /// Rebuild private classes from a trained classifier with a GAN prior (GMI, IF-GMI).
+    Model(crate::attack_model::ModelArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,6 +131,7 @@ const CLASSES: usize = 10;
 pub fn run(args: AttackArgs) -> Result<(), Failure> {
     match args.kind {
         AttackKind::Gradient(args) => gradient(args),
+        AttackKind::Model(args) => crate::attack_model::run(args),
     }
 }
 

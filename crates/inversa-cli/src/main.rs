@@ -11,6 +11,7 @@ macro_rules! say {
 }
 
 mod attack;
+mod attack_model;
 mod bench;
 mod bench_networks;
 mod demo;
@@ -91,7 +92,8 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Solve a seeded sequence of PDE systems with CG, deflated CG, GMRES or GCRO-DR (Krylov recycling).
     SolveSequence(Box<solve_sequence::SolveSequenceArgs>),
-    /// Privacy audits: `inversa attack gradient --method dlg|idlg|ig|dia --image x.png --label 3`.
+    /// Privacy audits: `inversa attack gradient --method dlg|idlg|ig|dia --image x.png --label 3`,
+    /// `inversa attack model --method gmi|if-gmi --class 3`.
     Attack(Box<attack::AttackArgs>),
     /// Draw images from a diffusion UNet: `inversa sample --model W.safetensors --class 3 --out DIR`.
     Sample(sample::SampleArgs),

@@ -1,7 +1,7 @@
 //! `inversa train`: trains a grey denoiser (DnCNN, DRUNet) or a Learned Proximal Network from a
 //! folder of PNG images, the Fashion-MNIST diffusion and rectified-flow UNets and classifier (`train
 //! diffusion|flow|classifier --data DIR`, in [`fashion`]) and the deep conjugate direction network
-//! (`train deep-cd`, in [`deep_cd`]), from flags (`inversa train denoiser|lpn --images DIR --out W.safetensors
+//! (`train deep-cd`, in [`deep_cd`]), the model-inversion GAN (`train gan`, in [`gan`]), from flags (`inversa train denoiser|lpn --images DIR --out W.safetensors
 //! …`) or from a TOML file whose `[train]` table has the same keys (`inversa train config.toml`).
 
 use crate::progress::TrainBar;
@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 mod deep_cd;
 mod fashion;
+mod gan;
 
 /// `inversa train …`.
 #[derive(Args)]
@@ -88,6 +89,16 @@ enum What {
         flags: Settings,
         #[command(flatten)]
         network: fashion::ClassifierFlags,
+        #[command(flatten)]
+        mode: Mode,
+    },
+    /// Train the GAN prior of `inversa attack model` on public Fashion-MNIST classes
+    /// (non-saturating loss; defaults: 3000 steps, batch 64, lr 2e-4, no warm-up).
+    Gan {
+        #[command(flatten)]
+        flags: Settings,
+        #[command(flatten)]
+        network: gan::GanFlags,
         #[command(flatten)]
         mode: Mode,
     },
@@ -243,6 +254,11 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
             network,
             mode,
         } => deep_cd::train_deep_cd(flags, network, mode),
+        What::Gan {
+            flags,
+            network,
+            mode,
+        } => gan::train_gan(flags, network, mode),
     }
 }
 

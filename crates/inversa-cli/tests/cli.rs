@@ -1417,3 +1417,130 @@ fn fl_writes_its_files_and_rejects_bad_flags() {
         );
     }
 }
+
+#[test]
+fn attack_model_writes_its_files_and_names_bad_flags() {
+    let dir = scratch("attack-model");
+    let args = [
+        "attack",
+        "model",
+        "--method",
+        "if-gmi",
+        "--class",
+        "1",
+        "--restarts",
+        "3",
+        "--iterations",
+        "10",
+        "--stages",
+        "5,5",
+        "--out",
+        "mi",
+    ];
+    let out = inversa(&args, &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let metrics = read_metrics(
+        &dir.join("mi/metrics.json"),
+        &[
+            "attack_accuracy",
+            "target_accuracy",
+            "seconds",
+            "restarts",
+            "stages",
+        ],
+    );
+    assert_eq!(metrics["classes"].as_array().unwrap().len(), 1);
+    assert_eq!(metrics["stages"].as_array().unwrap().len(), 2);
+    let image = inversa::io::read_png(&dir.join("mi/reconstruction.png")).unwrap();
+    assert_eq!(
+        image.shape,
+        vec![1, 28, 8 * 30 - 2],
+        "3 reconstructions, a white tile and 4 real images"
+    );
+    for (bad, expected) in [
+        (vec!["--method", "pii"], "--method"),
+        (vec!["--class", "5"], "--class"),
+        (vec!["--class", "shirts"], "--class"),
+        (vec!["--restarts", "0"], "--restarts"),
+        (vec!["--method", "gmi", "--radius", "3"], "--radius"),
+        (vec!["--stages", "1,1,1,1"], "--stages"),
+        (vec!["--radius", "1,2,3"], "--radius"),
+        (vec!["--gan", "missing.safetensors"], "missing.safetensors"),
+    ] {
+        let mut args = vec!["attack", "model"];
+        args.extend(bad);
+        args.extend(["--out", "bad"]);
+        let out = inversa(&args, &dir);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(!dir.join("bad").exists());
+    // The GAN and a classifier of a class range train from the CLI (tiny sizes, two steps).
+    fashion_data(&dir, 16);
+    let args = [
+        "train",
+        "gan",
+        "--data",
+        "fashion",
+        "--classes",
+        "1-2",
+        "--latent",
+        "4",
+        "--channels",
+        "8",
+        "--steps",
+        "2",
+        "--batch",
+        "4",
+        "--out",
+        "g.safetensors",
+    ];
+    let out = inversa(&args, &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let samples = inversa::io::read_png(&dir.join("g.safetensors.samples.png")).unwrap();
+    assert_eq!(
+        samples.shape,
+        vec![1, 8 * 30 - 2, 8 * 30 - 2],
+        "an 8×8 grid"
+    );
+    let args = [
+        "train",
+        "classifier",
+        "--data",
+        "fashion",
+        "--classes",
+        "0-1",
+        "--channels",
+        "4",
+        "--steps",
+        "2",
+        "--batch",
+        "4",
+        "--out",
+        "c.safetensors",
+    ];
+    let out = inversa(&args, &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("on 4 images"),
+        "the test images of classes 0-1: {text}"
+    );
+    for (classes, flag) in [("9-5", "--classes"), ("3-12", "--classes")] {
+        let args = [
+            "train",
+            "gan",
+            "--classes",
+            classes,
+            "--out",
+            "g.safetensors",
+        ];
+        let out = inversa(&args, &dir);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(flag), "{args:?}: {}", stderr(&out));
+    }
+}

@@ -30,11 +30,18 @@ struct Slot {
 pub struct Adam {
     slots: Vec<Slot>,
     step: usize,
+    beta1: f64,
 }
 
 impl Adam {
     /// Adam over `vars` (name, variable), with zero moments at step 0.
-    pub fn new(mut vars: Vec<(String, Var)>) -> Result<Self> {
+    pub fn new(vars: Vec<(String, Var)>) -> Result<Self> {
+        Self::with_beta1(vars, BETA1)
+    }
+
+    /// Adam with first-moment decay `beta1` instead of 0.9 (GANs train with 0.5: Radford et al.,
+    /// ICLR 2016, §4).
+    pub fn with_beta1(mut vars: Vec<(String, Var)>, beta1: f64) -> Result<Self> {
         // A fixed order makes the checkpoint's key order, and any error, reproducible.
         vars.sort_by(|a, b| a.0.cmp(&b.0));
         let slots = vars
@@ -49,20 +56,25 @@ impl Adam {
                 })
             })
             .collect::<Result<_>>()?;
-        Ok(Self { slots, step: 0 })
+        Ok(Self {
+            slots,
+            step: 0,
+            beta1,
+        })
     }
 
     /// One update of every variable that has a gradient in `grads`, at learning rate `rate`.
     pub fn step(&mut self, grads: &GradStore, rate: f64) -> Result<()> {
         self.step += 1;
         let t = self.step as i32;
-        let m_scale = 1.0 / (1.0 - BETA1.powi(t));
+        let beta1 = self.beta1;
+        let m_scale = 1.0 / (1.0 - beta1.powi(t));
         let v_scale = 1.0 / (1.0 - BETA2.powi(t));
         for slot in &mut self.slots {
             let Some(g) = grads.get(slot.var.as_tensor()) else {
                 continue;
             };
-            slot.m = ((&slot.m * BETA1)? + (g * (1.0 - BETA1))?)?;
+            slot.m = ((&slot.m * beta1)? + (g * (1.0 - beta1))?)?;
             slot.v = ((&slot.v * BETA2)? + (g.sqr()? * (1.0 - BETA2))?)?;
             let denominator = ((&slot.v * v_scale)?.sqrt()? + EPSILON)?;
             let update = ((&slot.m * (m_scale * rate))? / denominator)?;

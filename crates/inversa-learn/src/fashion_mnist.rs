@@ -140,6 +140,23 @@ impl LabelledImages {
         &self.labels
     }
 
+    /// The images whose label lies in `classes`, relabelled from 0 (label `classes.start()`
+    /// becomes 0): e.g. a model-inversion protocol's private or public classes.
+    pub fn classes(&self, classes: std::ops::RangeInclusive<u8>) -> Self {
+        let kept: Vec<usize> = (0..self.len())
+            .filter(|&i| classes.contains(&self.labels[i]))
+            .collect();
+        Self {
+            rows: self.rows,
+            cols: self.cols,
+            pixels: kept.iter().flat_map(|&i| self.pixels(i)).copied().collect(),
+            labels: kept
+                .iter()
+                .map(|&i| self.labels[i] - classes.start())
+                .collect(),
+        }
+    }
+
     /// The bytes of image `index`.
     pub fn pixels(&self, index: usize) -> &[u8] {
         let n = self.rows * self.cols;

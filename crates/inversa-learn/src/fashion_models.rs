@@ -1,10 +1,12 @@
 //! The Fashion-MNIST models and images compiled into the library (sources, licences and the
 //! training commands in `data/README.md`): the class-conditional diffusion UNet, the
-//! rectified-flow UNet, the classifier that scores edits, and the first 100 test images with
-//! their labels (none of them seen in training).
+//! rectified-flow UNet, the classifier that scores edits, the model-inversion GAN (public
+//! classes 5–9) with the target and evaluation classifiers of the private classes 0–4, and the
+//! first 100 test images with their labels (none of them seen in training).
 //!
 //! The weights are stored in f16 to halve their size and widened to f32 when loaded.
 
+use crate::attacks::gan::Gan;
 use crate::diffusion::unet::Unet;
 use crate::fashion_classifier::Classifier;
 use crate::fashion_mnist::{decode_idx, LabelledImages};
@@ -13,6 +15,11 @@ use std::path::Path;
 const UNET: &[u8] = include_bytes!("../../../data/weights/fashion_unet.safetensors");
 const FLOW: &[u8] = include_bytes!("../../../data/weights/fashion_flow.safetensors");
 const CLASSIFIER: &[u8] = include_bytes!("../../../data/weights/fashion_classifier.safetensors");
+const GAN: &[u8] = include_bytes!("../../../data/weights/fashion_gan.safetensors");
+const PRIVATE_TARGET: &[u8] =
+    include_bytes!("../../../data/weights/fashion_private_target.safetensors");
+const PRIVATE_EVALUATION: &[u8] =
+    include_bytes!("../../../data/weights/fashion_private_evaluation.safetensors");
 const TEST_IMAGES: &[u8] =
     include_bytes!("../../../data/fashion-mnist/t10k-first100-images-idx3-ubyte");
 const TEST_LABELS: &[u8] =
@@ -33,6 +40,28 @@ pub fn classifier() -> inversa::Result<Classifier> {
     Classifier::from_safetensors(
         CLASSIFIER,
         Path::new("the bundled fashion_classifier.safetensors"),
+    )
+}
+
+/// The GAN trained on the public classes 5–9 (`inversa train gan --classes 5-9`).
+pub fn inversion_gan() -> inversa::Result<Gan> {
+    Gan::from_safetensors(GAN, Path::new("the bundled fashion_gan.safetensors"))
+}
+
+/// The target of the model-inversion attacks: a classifier of the private classes 0–4.
+pub fn private_target() -> inversa::Result<Classifier> {
+    Classifier::from_safetensors(
+        PRIVATE_TARGET,
+        Path::new("the bundled fashion_private_target.safetensors"),
+    )
+}
+
+/// The evaluation classifier of the private classes 0–4 (wider, another seed), which scores the
+/// attacks.
+pub fn private_evaluation() -> inversa::Result<Classifier> {
+    Classifier::from_safetensors(
+        PRIVATE_EVALUATION,
+        Path::new("the bundled fashion_private_evaluation.safetensors"),
     )
 }
 

@@ -43,6 +43,10 @@ pub trait Trainable {
         batch: usize,
         crop: usize,
     ) -> candle_core::Result<Tensor>;
+    /// Adam's first-moment decay β₁ (default 0.9).
+    fn adam_beta1(&self) -> f64 {
+        0.9
+    }
     /// Runs after each optimiser step (e.g. to project weights back onto a constraint).
     fn after_step(&self) -> candle_core::Result<()> {
         Ok(())
@@ -159,7 +163,7 @@ pub fn train<M: Trainable>(
     resume: bool,
     progress: &mut dyn FnMut(&Progress) -> ControlFlow<()>,
 ) -> Result<History, TrainError> {
-    let mut adam = Adam::new(named_vars(model.varmap()))?;
+    let mut adam = Adam::with_beta1(named_vars(model.varmap()), model.adam_beta1())?;
     let mut history = if resume {
         checkpoint::resume(config, model.varmap(), &mut adam)?
     } else {

@@ -11,6 +11,7 @@ use inversa_learn::diffusion::unet_training::UnetTraining;
 use inversa_learn::fashion_classifier::{ClassifierConfig, ClassifierTraining};
 use inversa_learn::fashion_mnist::{LabelledImages, Split, DEFAULT_DIR, SIDE};
 use inversa_learn::training::TrainConfig;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 /// The UNet's size, schedule and data.
@@ -51,6 +52,9 @@ pub(super) struct ClassifierFlags {
     /// Channels of the first convolution [32].
     #[arg(long)]
     channels: Option<usize>,
+    /// Train on these classes only, relabelled from 0: one label or a range such as 0-4 [0-9].
+    #[arg(long)]
+    classes: Option<String>,
 }
 
 impl UnetFlags {
@@ -81,13 +85,31 @@ impl UnetFlags {
 }
 
 impl ClassifierFlags {
-    /// The flags from the keys of a `[train]` table (`data`, `channels`).
+    /// The flags from the keys of a `[train]` table (`data`, `channels`, `classes`).
     pub(super) fn from_section(train: &mut Section) -> inversa::Result<Self> {
         Ok(Self {
             data: train.path_opt("data")?,
             channels: train.usize_opt("channels")?,
+            classes: train.str_opt("classes")?.map(str::to_string),
         })
     }
+}
+
+/// The labels named by `--classes` (`3` or `0-4`, within 0–9); all ten without the flag.
+pub(super) fn class_range(text: Option<&str>) -> Result<RangeInclusive<u8>, Failure> {
+    let Some(text) = text else {
+        return Ok(0..=9);
+    };
+    let label = |s: &str| s.trim().parse::<u8>().ok().filter(|&l| l <= 9);
+    let range = match text.split_once('-') {
+        Some((a, b)) => label(a).zip(label(b)).map(|(a, b)| a..=b),
+        None => label(text).map(|l| l..=l),
+    };
+    range.filter(|r| !r.is_empty()).ok_or_else(|| {
+        bad(format!(
+            "--classes {text}: expected a label or an increasing range of labels within 0-9, such as 0-4"
+        ))
+    })
 }
 
 /// The loop's defaults for 32×32 Fashion-MNIST (other flags as for the denoisers).
@@ -104,7 +126,7 @@ fn defaults() -> TrainConfig {
 }
 
 /// The loop configuration, refusing the flags of image-folder training.
-fn fashion_config(
+pub(super) fn fashion_config(
     settings: &Settings,
     mode: Mode,
 ) -> Result<
@@ -123,7 +145,7 @@ fn fashion_config(
 }
 
 /// The training and test parts of the data set in `data`.
-fn read(data: &Option<PathBuf>) -> Result<(LabelledImages, LabelledImages), Failure> {
+pub(super) fn read(data: &Option<PathBuf>) -> Result<(LabelledImages, LabelledImages), Failure> {
     let dir = data.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
     Ok((
         LabelledImages::read_fashion_mnist(&dir, Split::Train)?,
@@ -203,24 +225,31 @@ pub(super) fn train_classifier(
     flags: ClassifierFlags,
     mode: Mode,
 ) -> Result<(), Failure> {
+    let range = class_range(flags.classes.as_deref())?;
+    let classes = usize::from(range.end() - range.start()) + 1;
     let (config, saved) = fashion_config(&settings, mode)?;
     let classifier = match saved {
         Some(metadata) => {
             let c = ClassifierConfig::from_metadata(&metadata, &config.out)?;
             agree("--channels", flags.channels, c.channels, &config.out)?;
+            agree("--classes (count)", Some(classes), c.classes, &config.out)?;
             c
         }
         None => ClassifierConfig {
             channels: flags
                 .channels
                 .unwrap_or(ClassifierConfig::default().channels),
-            ..ClassifierConfig::default()
+            classes,
         },
     };
     if classifier.channels == 0 {
         return Err(bad("--channels must be at least 1"));
     }
+    if classes < 2 {
+        return Err(bad("--classes must name at least two classes"));
+    }
     let (train, test) = read(&flags.data)?;
+    let (train, test) = (train.classes(range.clone()), test.classes(range));
     let test_count = test.len();
     let training = ClassifierTraining::new(classifier, train, test)?;
     let name = format!("classifier channels {}", classifier.channels);

@@ -8,6 +8,11 @@
 //! [`explicit_network`] gives other classifiers (the [`convnet`], the [`resnet`], the trained
 //! [`digit_recognizer`]) the same explicit gradient, so every attack takes any
 //! [`ExplicitGradient`] model.
+//!
+//! Model inversion rebuilds what a trained classifier learned of a private class from its
+//! weights alone, with a GAN trained on public images as the prior ([`gan`]): [`gmi`] searches the
+//! generator's latent space, [`if_gmi`] then its intermediate features inside ℓ1 balls
+//! ([`l1_ball`]).
 
 pub mod batch_matching;
 pub mod convnet;
@@ -16,8 +21,12 @@ pub mod dlg;
 pub mod dropout_inversion;
 pub mod explicit_network;
 pub mod fedavg;
+pub mod gan;
+pub mod gmi;
 pub mod idlg;
+pub mod if_gmi;
 pub mod inverting_gradients;
+pub mod l1_ball;
 pub mod lenet;
 pub mod resnet;
 
