@@ -98,6 +98,24 @@ pub fn read_history(out: &Path) -> inversa::Result<History> {
         .map_err(|e| Error::format(&path, format!("not a training history: {e}")))
 }
 
+/// Errors (naming `origin`) unless a weights file's metadata says it holds `expected`, the
+/// architecture of `what` ("GAN weights", "LPN weights", …).
+pub fn expect_architecture(
+    metadata: &HashMap<String, String>,
+    expected: &str,
+    what: &str,
+    origin: &Path,
+) -> inversa::Result<()> {
+    let found = metadata.get("architecture").map(String::as_str);
+    if found == Some(expected) {
+        return Ok(());
+    }
+    Err(Error::format(
+        origin,
+        format!("not {what}: metadata \"architecture\" is {found:?}, expected \"{expected}\""),
+    ))
+}
+
 /// The positive integer under `key` in a weights file's metadata; `origin` names the file in
 /// errors.
 pub fn positive_metadata(

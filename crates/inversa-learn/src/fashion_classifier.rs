@@ -59,13 +59,12 @@ impl ClassifierConfig {
         metadata: &HashMap<String, String>,
         origin: &Path,
     ) -> inversa::Result<Self> {
-        let found = metadata.get("architecture").map(String::as_str);
-        if found != Some(ARCHITECTURE) {
-            return Err(inversa::Error::format(
-                origin,
-                format!("not classifier weights: metadata \"architecture\" is {found:?}, expected \"{ARCHITECTURE}\""),
-            ));
-        }
+        crate::checkpoint::expect_architecture(
+            metadata,
+            ARCHITECTURE,
+            "classifier weights",
+            origin,
+        )?;
         let number = |key| crate::checkpoint::positive_metadata(metadata, key, origin);
         Ok(Self {
             channels: number("channels")?,

@@ -68,12 +68,7 @@ impl LpnShape {
         origin: &Path,
     ) -> inversa::Result<Self> {
         let bad = |message: String| inversa::Error::format(origin, message);
-        if metadata.get("architecture").map(String::as_str) != Some(ARCHITECTURE) {
-            return Err(bad(format!(
-                "not LPN weights: metadata \"architecture\" is {:?}, expected \"{ARCHITECTURE}\"",
-                metadata.get("architecture")
-            )));
-        }
+        crate::checkpoint::expect_architecture(metadata, ARCHITECTURE, "LPN weights", origin)?;
         let value = |key: &str| -> inversa::Result<f64> {
             metadata
                 .get(key)

@@ -89,13 +89,7 @@ impl GanConfig {
         metadata: &HashMap<String, String>,
         origin: &Path,
     ) -> inversa::Result<Self> {
-        let found = metadata.get("architecture").map(String::as_str);
-        if found != Some(ARCHITECTURE) {
-            return Err(inversa::Error::format(
-                origin,
-                format!("not GAN weights: metadata \"architecture\" is {found:?}, expected \"{ARCHITECTURE}\""),
-            ));
-        }
+        crate::checkpoint::expect_architecture(metadata, ARCHITECTURE, "GAN weights", origin)?;
         let number = |key| crate::checkpoint::positive_metadata(metadata, key, origin);
         let config = Self {
             latent: number("latent")?,

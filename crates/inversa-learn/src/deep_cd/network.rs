@@ -50,15 +50,7 @@ impl DeepCdConfig {
         metadata: &HashMap<String, String>,
         origin: &Path,
     ) -> inversa::Result<Self> {
-        if metadata.get("architecture").map(String::as_str) != Some(ARCHITECTURE) {
-            return Err(inversa::Error::format(
-                origin,
-                format!(
-                    "not deep-CD weights: metadata \"architecture\" is {:?}, expected \"{ARCHITECTURE}\"",
-                    metadata.get("architecture")
-                ),
-            ));
-        }
+        crate::checkpoint::expect_architecture(metadata, ARCHITECTURE, "deep-CD weights", origin)?;
         Ok(Self {
             channels: crate::checkpoint::positive_metadata(metadata, "channels", origin)?,
         })
