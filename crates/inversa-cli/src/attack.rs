@@ -11,7 +11,6 @@ use crate::Failure;
 use anyhow::anyhow;
 use candle_core::{Device, Tensor};
 use clap::{Args, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use inversa::io::png_image::{read_png, write_png_u8};
 use inversa_learn::attacks::batch_matching::{self, BatchQuality};
 use inversa_learn::attacks::dlg::{self, Reconstruction};
@@ -348,13 +347,7 @@ fn attack(
         Method::Dlg | Method::Idlg => 300,
         Method::Ig | Method::Dia => 1000,
     });
-    let bar = ProgressBar::with_draw_target(Some(iterations as u64), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix("gradient matching");
+    let bar = crate::progress::counter(iterations as u64, "gradient matching");
     let mut progress = |step: usize, value: f64| {
         bar.set_position(step as u64 + 1);
         bar.set_message(format!("loss {value:.3e}"));

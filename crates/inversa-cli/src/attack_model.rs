@@ -11,7 +11,6 @@ use crate::Failure;
 use anyhow::anyhow;
 use candle_core::Tensor;
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use inversa::io::png_image::write_png_u8;
 use inversa_learn::attacks::gan::Gan;
 use inversa_learn::attacks::gmi::{self, attack_accuracy, Inversion, Step};
@@ -210,7 +209,7 @@ pub fn run(args: ModelArgs) -> Result<(), Failure> {
             Method::Gmi => 0,
             Method::IfGmi => settings.stages.iter().map(|s| s.iterations).sum(),
         };
-    let bar = progress_bar((per_class * classes.len()) as u64);
+    let bar = crate::progress::counter((per_class * classes.len()) as u64, "model inversion");
     let started = Instant::now();
     let mut results = Vec::new();
     for (done, &class) in classes.iter().enumerate() {
@@ -239,17 +238,6 @@ pub fn run(args: ModelArgs) -> Result<(), Failure> {
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     write_outputs(&args, &settings, &results, seconds)
-}
-
-fn progress_bar(length: u64) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix("model inversion");
-    bar
 }
 
 /// One class's reconstructions and scores.

@@ -9,7 +9,7 @@
 use crate::Failure;
 use anyhow::{anyhow, Context};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use inversa::report::plot::{render_panels, write_png, Panel, Series};
 use inversa_learn::attacks::fedavg::LocalTraining;
 use inversa_learn::fashion_mnist::{LabelledImages, Split, DEFAULT_DIR};
@@ -105,7 +105,7 @@ pub fn run(args: FlArgs) -> Result<(), Failure> {
         Rule::All => vec![Rule::Fedavg, Rule::Direct, Rule::Weighted, Rule::Conversion],
         one => vec![one],
     };
-    let bar = progress((rules.len() * args.rounds) as u64);
+    let bar = crate::progress::counter((rules.len() * args.rounds) as u64, "");
     let mut runs = Vec::new();
     for &rule in &rules {
         bar.set_prefix(name(rule));
@@ -184,15 +184,6 @@ fn read(data: &str) -> Result<(Dataset, Dataset), Failure> {
         Dataset::all(&train).map_err(prepared)?,
         Dataset::all(&test).map_err(prepared)?,
     ))
-}
-
-fn progress(total: u64) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-            .expect("valid template"),
-    );
-    bar
 }
 
 fn name(rule: Rule) -> &'static str {

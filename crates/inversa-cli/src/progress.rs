@@ -1,5 +1,6 @@
 //! Progress bars on the terminal (indicatif hides them when stderr is not a terminal, e.g. in CI
-//! logs): one for a task's iterations, one for training steps.
+//! logs): one for a task's iterations, one for training steps, and a plain counter for the
+//! attacks and simulations.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use inversa::solvers::Iteration;
@@ -7,17 +8,28 @@ use inversa::task::Task;
 use inversa::Real;
 use inversa_learn::training::Progress;
 
+/// A bar of `length` steps in the house style, its `prefix` set (the caller sets the message).
+pub fn counter(length: u64, prefix: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
+    bar.set_style(style());
+    bar.set_prefix(prefix.to_string());
+    bar
+}
+
+/// `prefix [=====>    ] pos/len message (elapsed)`.
+fn style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+        .expect("valid template")
+        .progress_chars("=> ")
+}
+
 pub struct Bar(ProgressBar);
 
 impl Bar {
     pub fn new<T: Real>(task: &Task<T>) -> Self {
         let total = task_iterations(&task.source);
         let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
+        bar.set_style(style());
         bar.set_prefix(format!(
             "{} + {} + {}",
             task.physics_kind, task.prior_kind, task.solver_kind
