@@ -312,7 +312,7 @@ impl SendPtr {
 /// The forward convolution on raw slices. Each block's product is computed pixel-major (the
 /// GEMM's column-major destination, ~40% faster than writing channel-major rows directly) and
 /// then transposed into the channel-major output.
-pub(crate) fn forward(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+fn forward(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     let (ho, wo) = (g.out_height(), g.out_width());
     let mut y = vec![0.0f32; g.batch * g.outputs * ho * wo];
     let out = SendPtr(y.as_mut_ptr());
@@ -398,6 +398,15 @@ fn weight_gradient(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     total
 }
 
+/// `x ⊛ w` on raw data: Winograd for 3×3 kernels, im2col + GEMM for the others.
+pub(crate) fn convolve(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+    if g.kernel == 3 {
+        crate::conv2d_winograd::forward(g, x, w)
+    } else {
+        forward(g, x, w)
+    }
+}
+
 /// `x ⊛ w`, differentiable.
 struct Convolution {
     padding: usize,
@@ -416,12 +425,7 @@ impl CustomOp2 for Convolution {
         wl: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let g = geometry(xl, wl, self.padding)?;
-        let (x, w) = (slice(xs, xl)?, slice(ws, wl)?);
-        let y = if g.kernel == 3 {
-            crate::conv2d_winograd::forward(&g, x, w)
-        } else {
-            forward(&g, x, w)
-        };
+        let y = convolve(&g, slice(xs, xl)?, slice(ws, wl)?);
         let shape = Shape::from((g.batch, g.outputs, g.out_height(), g.out_width()));
         Ok((CpuStorage::F32(y), shape))
     }

@@ -10,7 +10,7 @@
 //! plain convolution's is, so gradients of gradients with respect to `x` stay correct.
 
 use crate::bias_relu::{relu_gradient, ChannelSum};
-use crate::conv2d::{conv2d_adjoint, forward, geometry, slice, WeightGradient};
+use crate::conv2d::{conv2d_adjoint, convolve, geometry, slice, WeightGradient};
 use candle_core::{CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -58,11 +58,7 @@ impl CustomOp3 for ConvolutionBiasRelu {
             );
         }
         let (x, w, b) = (slice(xs, xl)?, slice(ws, wl)?, slice(bs, bl)?);
-        let mut y = if g.kernel == 3 {
-            crate::conv2d_winograd::forward(&g, x, w)
-        } else {
-            forward(&g, x, w)
-        };
+        let mut y = convolve(&g, x, w);
         let plane = g.out_height() * g.out_width();
         y.par_chunks_mut(plane)
             .enumerate()
