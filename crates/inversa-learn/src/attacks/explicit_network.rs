@@ -341,7 +341,7 @@ fn max_pool_backward(input: &Tensor, output: &Tensor, delta: &Tensor) -> Result<
 
 /// `∂W[o, c] = Σ_n input[n, c] ⋆ delta[n, o]` for a kernel of side `2·padding + 1`, as one
 /// convolution with batch and channels swapped, so that it is differentiable in both.
-fn weight_gradient(input: &Tensor, delta: &Tensor, padding: usize) -> Result<Tensor> {
+pub(crate) fn weight_gradient(input: &Tensor, delta: &Tensor, padding: usize) -> Result<Tensor> {
     let swapped_input = input.transpose(0, 1)?.contiguous()?;
     let swapped_delta = delta.transpose(0, 1)?.contiguous()?;
     conv2d(&swapped_input, &swapped_delta, padding)?

@@ -19,6 +19,7 @@
 //! where `up_s` puts the stride-`s` gradient back on the full grid with zeros in between (a stride-2
 //! convolution is a stride-1 convolution followed by keeping every other pixel).
 
+use super::explicit_network::weight_gradient;
 use super::ExplicitGradient;
 use crate::conv2d::{conv2d, conv2d_adjoint};
 use candle_core::{DType, Device, Result, Tensor, D};
@@ -193,7 +194,7 @@ impl LeNet {
             let dz = (upstream * self.activation.derivative(a)?)?;
             grads[2 * l + 1] = dz.sum((0, 2, 3))?;
             let full = upsample(&dz, STRIDES[l])?;
-            grads[2 * l] = weight_gradient(&activations[l], &full)?;
+            grads[2 * l] = weight_gradient(&activations[l], &full, KERNEL / 2)?;
             upstream = conv2d_adjoint(&full, &self.parameters[2 * l], KERNEL / 2)?;
         }
         Ok(grads)
@@ -273,14 +274,4 @@ fn upsample(x: &Tensor, stride: usize) -> Result<Tensor> {
         .pad_with_zeros(3, 0, stride - 1)?
         .pad_with_zeros(5, 0, stride - 1)?
         .reshape((b, c, h * stride, w * stride))
-}
-
-/// `∂W[o, c] = Σ_n input[n, c] ⋆ delta[n, o]` for a `KERNEL`² kernel with `KERNEL/2` padding, as
-/// one convolution (channels and batch swapped), so that it is differentiable in both.
-fn weight_gradient(input: &Tensor, delta: &Tensor) -> Result<Tensor> {
-    let swapped_input = input.transpose(0, 1)?.contiguous()?;
-    let swapped_delta = delta.transpose(0, 1)?.contiguous()?;
-    conv2d(&swapped_input, &swapped_delta, KERNEL / 2)?
-        .transpose(0, 1)?
-        .contiguous()
 }

@@ -22,6 +22,7 @@
 //! 28×28 (2 shared cores): 40 steps for 2 slow clients over 80 rounds take about 25 s, not 16 min.
 
 use crate::attacks::fedavg::LocalTraining;
+use crate::attacks::ExplicitGradient;
 use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::ops::softmax;
 use rand::{Rng, SeedableRng};
@@ -144,28 +145,42 @@ impl Mlp {
     }
 
     /// The client update `θ_T − θ₀` after `local` full-batch SGD on `x` with label distributions
-    /// `p`, differentiable in `x` and `p` through every step.
+    /// `p`, differentiable in `x` and `p` through every step (the FedAvg client of
+    /// [`crate::attacks::fedavg::local_update`]).
     pub fn local_update(
         &self,
         x: &Tensor,
         p: &Tensor,
         local: LocalTraining,
     ) -> Result<Vec<Tensor>> {
-        if local.steps == 0 || local.learning_rate.is_nan() || local.learning_rate <= 0.0 {
-            candle_core::bail!(
-                "local training needs at least one step and a positive learning rate"
-            );
+        crate::attacks::fedavg::local_update(self, x, p, local)
+    }
+}
+
+impl ExplicitGradient for Mlp {
+    fn parameters(&self) -> &[Tensor] {
+        &self.parameters
+    }
+
+    fn logits(&self, x: &Tensor) -> Result<Tensor> {
+        Mlp::logits(self, x)
+    }
+
+    fn dropout_features(&self, _image: &[usize]) -> Result<usize> {
+        candle_core::bail!("the federated MLP has no dropout layer")
+    }
+
+    fn gradients_at(
+        &self,
+        parameters: &[Tensor],
+        x: &Tensor,
+        p: &Tensor,
+        dropout: Option<&Tensor>,
+    ) -> Result<Vec<Tensor>> {
+        if dropout.is_some() {
+            candle_core::bail!("the federated MLP has no dropout layer");
         }
-        let mut current = self.clone();
-        for _ in 0..local.steps {
-            let gradients = current.parameter_gradients(x, p)?;
-            current = current.moved(&[(-local.learning_rate, &gradients)])?;
-        }
-        current
-            .parameters
-            .iter()
-            .zip(&self.parameters)
-            .map(|(end, start)| end - start)
-            .collect()
+        self.with_parameters(parameters.to_vec())
+            .parameter_gradients(x, p)
     }
 }
