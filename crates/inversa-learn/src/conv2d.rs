@@ -4,11 +4,12 @@
 //! Measured before writing it (`inversa bench`, 2 threads): candle 0.11's conv2d forward+backward
 //! ran at ~24 GFLOP/s against PyTorch's ~150. Candle computes the input gradient with its
 //! `conv_transpose2d`, a direct loop, and packs its im2col matrix in a layout that the GEMM has to
-//! re-pack. Here 3×3 kernels (nearly every layer of our networks) go through Winograd's
-//! F(2×2, 3×3) (`conv2d_winograd.rs`, 2.25× fewer multiply-adds); other kernels and the weight
-//! gradient are one blocked GEMM each (the `gemm` crate, which candle already builds, with its
-//! AVX-512 kernels enabled) over an im2col matrix laid out as `[C·k·k, pixels]`, so that rows of
-//! the image are copied whole. Work is split into blocks of output rows of one image, one GEMM per
+//! re-pack. Here 3×3 kernels (nearly every layer of our networks) go through Winograd's minimal
+//! filtering: F(2×2, 3×3) (`conv2d_winograd.rs`, 2.25× fewer multiply-adds, more accurate than a
+//! direct f32 sum) for values, and F(4×4, 3×3) (`conv2d_winograd4.rs`, 4× fewer, ~14× less
+//! accurate) inside [`fast_convolutions`] (training steps) and for every weight gradient. Other kernels are one blocked GEMM each (the `gemm` crate, which candle
+//! already builds, with its AVX-512 kernels enabled) over an im2col matrix laid out as
+//! `[C·k·k, pixels]`, so that rows of the image are copied whole. Work is split into blocks of output rows of one image, one GEMM per
 //! block on one thread; the weight gradient sums the blocks in a fixed grouping, so results do not
 //! depend on the number of threads.
 //!
@@ -21,7 +22,7 @@ use crate::bias_relu::bias_activation;
 use candle_core::{CpuStorage, CustomOp2, Layout, Module, Result, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 /// A convolution layer with bias, stride 1 and `padding` zeros on each side.
 #[derive(Clone, Debug)]
@@ -86,8 +87,9 @@ pub fn conv2d_layer(
 /// `x [B, C, H, W] ⊛ w [O, C, k, k]` with `padding` zeros: `[B, O, H+2p−k+1, W+2p−k+1]`.
 /// Differentiable in both arguments, to any order in `x`.
 pub fn conv2d(x: &Tensor, w: &Tensor, padding: usize) -> Result<Tensor> {
+    let algorithm = Algorithm::current();
     x.contiguous()?
-        .apply_op2(&w.contiguous()?, Convolution { padding })
+        .apply_op2(&w.contiguous()?, Convolution { padding, algorithm })
 }
 
 /// The adjoint of `x ↦ x ⊛ w` (a transposed convolution): `dy [B, O, H', W'] ↦ [B, C, H, W]`,
@@ -398,18 +400,91 @@ fn weight_gradient(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     total
 }
 
-/// `x ⊛ w` on raw data: Winograd for 3×3 kernels, im2col + GEMM for the others.
-pub(crate) fn convolve(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
-    if g.kernel == 3 {
-        crate::conv2d_winograd::forward(g, x, w)
-    } else {
-        forward(g, x, w)
+/// What is applied to every output value as it is written: a per-channel bias, then a ReLU.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Epilogue<'a> {
+    pub(crate) bias: Option<&'a [f32]>,
+    pub(crate) relu: bool,
+}
+
+impl Epilogue<'_> {
+    /// Applies the epilogue to `values`, all of output channel `channel`.
+    #[inline(always)]
+    pub(crate) fn apply(self, channel: usize, values: &mut [f32]) {
+        let bias = self.bias.map_or(0.0, |b| b[channel]);
+        match self.relu {
+            true => values.iter_mut().for_each(|v| *v = (*v + bias).max(0.0)),
+            false if bias != 0.0 => values.iter_mut().for_each(|v| *v += bias),
+            false => {}
+        }
     }
+}
+
+/// How a 3×3 convolution is computed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Algorithm {
+    /// Winograd F(2×2, 3×3): for values a user sees.
+    Accurate,
+    /// Winograd F(4×4, 3×3): inside [`fast_convolutions`].
+    Fast,
+}
+
+thread_local! {
+    static FAST: Cell<bool> = const { Cell::new(false) };
+}
+
+impl Algorithm {
+    /// The algorithm for a convolution started now on this thread.
+    pub(crate) fn current() -> Self {
+        match FAST.get() {
+            true => Algorithm::Fast,
+            false => Algorithm::Accurate,
+        }
+    }
+}
+
+/// Runs `f` (a training step: forward pass and backward pass) with 3×3 convolutions computed by
+/// Winograd's F(4×4, 3×3), faster and less accurate (`conv2d_winograd4.rs` has the numbers), in
+/// the way `torch.autocast` scopes reduced precision to a training step. The same weights give
+/// the same values outside the scope whether or not they are variables.
+pub fn fast_convolutions<R>(f: impl FnOnce() -> R) -> R {
+    /// Restores the previous setting, also when `f` unwinds.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FAST.set(self.0);
+        }
+    }
+    let _restore = Restore(FAST.replace(true));
+    f()
+}
+
+/// `epilogue(x ⊛ w)` on raw data: Winograd for 3×3 kernels (which applies the epilogue while it
+/// writes the output), im2col + GEMM for the others.
+pub(crate) fn convolve(
+    g: &Geometry,
+    x: &[f32],
+    w: &[f32],
+    epilogue: Epilogue,
+    algorithm: Algorithm,
+) -> Vec<f32> {
+    match (g.kernel, algorithm) {
+        (3, Algorithm::Accurate) => return crate::conv2d_winograd::forward(g, x, w, epilogue),
+        (3, Algorithm::Fast) => return crate::conv2d_winograd4::forward(g, x, w, epilogue),
+        _ => {}
+    }
+    let mut y = forward(g, x, w);
+    let plane = g.out_height() * g.out_width();
+    y.par_chunks_mut(plane)
+        .enumerate()
+        .for_each(|(index, values)| epilogue.apply(index % g.outputs, values));
+    y
 }
 
 /// `x ⊛ w`, differentiable.
 struct Convolution {
     padding: usize,
+    algorithm: Algorithm,
 }
 
 impl CustomOp2 for Convolution {
@@ -425,7 +500,8 @@ impl CustomOp2 for Convolution {
         wl: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let g = geometry(xl, wl, self.padding)?;
-        let y = convolve(&g, slice(xs, xl)?, slice(ws, wl)?);
+        let (x, w) = (slice(xs, xl)?, slice(ws, wl)?);
+        let y = convolve(&g, x, w, Epilogue::default(), self.algorithm);
         let shape = Shape::from((g.batch, g.outputs, g.out_height(), g.out_width()));
         Ok((CpuStorage::F32(y), shape))
     }
@@ -492,7 +568,12 @@ impl CustomOp2 for WeightGradient {
                 xl.shape().dims()
             );
         }
-        let dw = weight_gradient(&g, slice(xs, xl)?, slice(dys, dyl)?);
+        let (x, dy) = (slice(xs, xl)?, slice(dys, dyl)?);
+        let dw = if g.kernel == 3 {
+            crate::conv2d_winograd4_weight_gradient::weight_gradient(&g, x, dy)
+        } else {
+            weight_gradient(&g, x, dy)
+        };
         let shape = Shape::from((outputs, channels, self.kernel, self.kernel));
         Ok((CpuStorage::F32(dw), shape))
     }

@@ -10,9 +10,10 @@
 //! plain convolution's is, so gradients of gradients with respect to `x` stay correct.
 
 use crate::bias_relu::{relu_gradient, ChannelSum};
-use crate::conv2d::{conv2d_adjoint, convolve, geometry, slice, WeightGradient};
+use crate::conv2d::{
+    conv2d_adjoint, convolve, geometry, slice, Algorithm, Epilogue, WeightGradient,
+};
 use candle_core::{CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
-use rayon::prelude::*;
 
 /// `max(w ⊛ x + b, 0)` for `x [B, C, H, W]`, `w [O, C, k, k]`, `b [O]` (zeros when `None`)
 /// with `padding` zeros on each side.
@@ -26,12 +27,14 @@ pub fn conv2d_bias_relu(
         Some(b) => b.contiguous()?,
         None => Tensor::zeros(w.dim(0)?, w.dtype(), &Device::Cpu)?,
     };
-    x.contiguous()?
-        .apply_op3(&w.contiguous()?, &bias, ConvolutionBiasRelu { padding })
+    let algorithm = Algorithm::current();
+    let op = ConvolutionBiasRelu { padding, algorithm };
+    x.contiguous()?.apply_op3(&w.contiguous()?, &bias, op)
 }
 
 struct ConvolutionBiasRelu {
     padding: usize,
+    algorithm: Algorithm,
 }
 
 impl CustomOp3 for ConvolutionBiasRelu {
@@ -58,14 +61,11 @@ impl CustomOp3 for ConvolutionBiasRelu {
             );
         }
         let (x, w, b) = (slice(xs, xl)?, slice(ws, wl)?, slice(bs, bl)?);
-        let mut y = convolve(&g, x, w);
-        let plane = g.out_height() * g.out_width();
-        y.par_chunks_mut(plane)
-            .enumerate()
-            .for_each(|(index, out)| {
-                let bias = b[index % g.outputs];
-                out.iter_mut().for_each(|v| *v = (*v + bias).max(0.0));
-            });
+        let epilogue = Epilogue {
+            bias: Some(b),
+            relu: true,
+        };
+        let y = convolve(&g, x, w, epilogue, self.algorithm);
         let shape = Shape::from((g.batch, g.outputs, g.out_height(), g.out_width()));
         Ok((CpuStorage::F32(y), shape))
     }

@@ -9,9 +9,11 @@
 //! differs from direct convolution by a few ulps (the FFDNet test checks 1e-4 against PyTorch).
 //!
 //! Work is split into blocks of tile rows of one image; each thread keeps its transformed tiles
-//! and products in reused buffers.
+//! and products in reused buffers. The output is written once, with the layer's bias and ReLU
+//! applied on the way ([`Epilogue`]). Passes that build gradients use the faster, less accurate
+//! F(4×4, 3×3) instead ([`crate::conv2d_winograd4`] says why).
 
-use crate::conv2d::{matmul, Geometry, SendPtr};
+use crate::conv2d::{matmul, Epilogue, Geometry, SendPtr};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -30,8 +32,8 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// `x ⊛ w` for a 3×3 kernel, stride 1, `g.padding` zeros; `[B, O, H_out, W_out]`.
-pub(crate) fn forward(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+/// `epilogue(x ⊛ w)` for a 3×3 kernel, stride 1, `g.padding` zeros; `[B, O, H_out, W_out]`.
+pub(crate) fn forward(g: &Geometry, x: &[f32], w: &[f32], epilogue: Epilogue) -> Vec<f32> {
     let (ho, wo) = (g.out_height(), g.out_width());
     let (tile_rows, tile_cols) = (ho.div_ceil(2), wo.div_ceil(2));
     let kernels = transform_kernels(g, w);
@@ -39,7 +41,10 @@ pub(crate) fn forward(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     let blocks: Vec<(usize, usize)> = (0..g.batch)
         .flat_map(|b| (0..tile_rows).step_by(rows_per_block).map(move |r| (b, r)))
         .collect();
-    let mut y = vec![0.0f32; g.batch * g.outputs * ho * wo];
+    // Not zeroed first: the blocks write every value (a memset of the output was ~4% of a DnCNN
+    // training step).
+    let len = g.batch * g.outputs * ho * wo;
+    let mut y = Vec::<f32>::with_capacity(len);
     let out = SendPtr(y.as_mut_ptr());
     blocks.into_par_iter().for_each(|(image, first)| {
         let rows = rows_per_block.min(tile_rows - first);
@@ -68,9 +73,12 @@ pub(crate) fn forward(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
             }
             // SAFETY: this block alone writes output rows 2·first .. 2·(first+rows) of `image`.
             let image_out = unsafe { out.get().add(image * g.outputs * ho * wo) };
-            untransform(g, m, first, rows, image_out);
+            untransform(g, m, first, rows, epilogue, image_out);
         })
     });
+    // SAFETY: the blocks cover every tile row of every image, and `untransform` writes all `wo`
+    // columns of every output row and channel of its tile rows.
+    unsafe { y.set_len(len) };
     y
 }
 
@@ -137,7 +145,7 @@ fn transform_tiles(
 
 /// Tiles transformed together: the arithmetic runs on fixed-size local arrays, which LLVM turns
 /// into SIMD (indexing 16 output slices directly defeats it: it cannot rule out aliasing).
-const LANES: usize = 16;
+pub(crate) const LANES: usize = 16;
 
 /// One row of tiles: `strip` holds the four input rows as [even columns, odd columns] pairs of
 /// `tiles + 1` values each. Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]].
@@ -185,7 +193,7 @@ fn transform_row(strip: &[f32], tiles: usize, out: &mut [&mut [f32]; 16]) {
 /// Copies `source` to the start of `target`; a full lane set is copied as a fixed-size array,
 /// inline, instead of through a `memcpy` call per 16 values.
 #[inline(always)]
-fn copy_lanes(source: &[f32], target: &mut [f32]) {
+pub(crate) fn copy_lanes(source: &[f32], target: &mut [f32]) {
     match (
         <&[f32; LANES]>::try_from(source),
         target.first_chunk_mut::<LANES>(),
@@ -221,7 +229,7 @@ fn load_strip(g: &Geometry, source: &[f32], top: usize, strip: &mut [f32], padde
 /// vectorizes, and the baseline x86-64 target only allows 4-wide SSE2: measured, the scalar
 /// transforms took longer than the 16 GEMMs.
 #[inline(always)]
-fn with_wide_vectors<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn with_wide_vectors<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU supports the features the function is compiled for.
@@ -236,9 +244,16 @@ unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// `Y = Aᵀ m A` for every tile and output channel, written into the image's output planes
-/// (`out` points at channel 0, row 0 of this image).
-fn untransform(g: &Geometry, m: &[f32], first: usize, rows: usize, out: *mut f32) {
+/// `Y = epilogue(Aᵀ m A)` for every tile and output channel, written into the image's output
+/// planes (`out` points at channel 0, row 0 of this image).
+fn untransform(
+    g: &Geometry,
+    m: &[f32],
+    first: usize,
+    rows: usize,
+    epilogue: Epilogue,
+    out: *mut f32,
+) {
     let (ho, wo) = (g.out_height(), g.out_width());
     let tile_cols = wo.div_ceil(2);
     let tiles = rows * tile_cols;
@@ -256,22 +271,15 @@ fn untransform(g: &Geometry, m: &[f32], first: usize, rows: usize, out: *mut f32
                 let target = unsafe {
                     std::slice::from_raw_parts_mut(out.add(o * ho * wo + (oy + a) * wo), wo)
                 };
-                // `row` holds the even output columns, then the odd ones.
-                let (even, odd) = row.split_at(tile_cols);
-                for (column, value) in target.iter_mut().enumerate() {
-                    *value = if column % 2 == 0 {
-                        even[column / 2]
-                    } else {
-                        odd[column / 2]
-                    };
-                }
+                target.copy_from_slice(&row[..wo]);
+                epilogue.apply(o, target);
             }
         }
     }
 }
 
-/// One row of tiles from the 16 products `p`: `pair` receives the top output row (even columns,
-/// then odd) and the bottom one. Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]].
+/// One row of tiles from the 16 products `p`: `pair` receives the top output row and the bottom
+/// one, in pixel order. Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]].
 #[inline(always)]
 fn untransform_row(p: &[&[f32]; 16], pair: &mut [f32]) {
     let tiles = p[0].len();
@@ -290,7 +298,7 @@ fn untransform_row(p: &[&[f32]; 16], pair: &mut [f32]) {
                 s[1][j][l] = m1 - m2 - m3;
             }
         }
-        // pair = [top even, top odd, bottom even, bottom odd], `tiles` values each.
+        // y = [top even, top odd, bottom even, bottom odd] columns of the tiles.
         let mut y = [[0.0f32; LANES]; 4];
         for a in 0..2 {
             for l in 0..LANES {
@@ -299,8 +307,12 @@ fn untransform_row(p: &[&[f32]; 16], pair: &mut [f32]) {
                 y[2 * a + 1][l] = s1 - s2 - s3;
             }
         }
-        for (k, lanes) in y.iter().enumerate() {
-            copy_lanes(&lanes[..n], &mut pair[k * tiles + start..][..n]);
+        for (a, columns) in y.chunks_exact(2).enumerate() {
+            let target = &mut pair[2 * (a * tiles + start)..][..2 * n];
+            for (l, pixels) in target.chunks_exact_mut(2).enumerate() {
+                pixels[0] = columns[0][l];
+                pixels[1] = columns[1][l];
+            }
         }
     }
 }

@@ -10,6 +10,8 @@ pub mod checkpoint;
 pub mod conv2d;
 pub mod conv2d_relu;
 mod conv2d_winograd;
+mod conv2d_winograd4;
+mod conv2d_winograd4_weight_gradient;
 pub mod deep_cd;
 pub mod denoiser;
 pub mod denoiser_training;

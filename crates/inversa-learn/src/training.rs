@@ -182,12 +182,15 @@ pub fn train<M: Trainable>(
         let rate = schedule.rate(step);
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         rng.set_stream(step as u64);
-        let loss = model.loss(step, &mut rng, config.batch, config.crop)?;
-        let value = loss.to_scalar::<f32>()?;
-        if !value.is_finite() {
-            return Err(TrainError::Diverged { step, loss: value });
-        }
-        adam.step(&loss.backward()?, rate)?;
+        let (value, gradients) = crate::conv2d::fast_convolutions(|| -> Result<_, TrainError> {
+            let loss = model.loss(step, &mut rng, config.batch, config.crop)?;
+            let value = loss.to_scalar::<f32>()?;
+            if !value.is_finite() {
+                return Err(TrainError::Diverged { step, loss: value });
+            }
+            Ok((value, loss.backward()?))
+        })?;
+        adam.step(&gradients, rate)?;
         model.after_step()?;
         history.loss.push(value);
         history.step = step + 1;

@@ -4,9 +4,9 @@
 //! several blocks of tile rows.
 
 mod common;
-use candle_core::{Device, Result, Tensor, Var};
+use candle_core::{DType, Device, Result, Tensor, Var};
 use common::random;
-use inversa_learn::conv2d::conv2d;
+use inversa_learn::conv2d::{conv2d, fast_convolutions};
 use inversa_learn::conv2d_relu::conv2d_bias_relu;
 
 fn max_difference(a: &Tensor, b: &Tensor) -> Result<f32> {
@@ -23,6 +23,7 @@ fn matches_candle_forward_and_gradients() -> Result<()> {
         (3, 2, (4, 5)),
         (2, 2, (5, 6)), // padding wider than the kernel: the adjoint crops
         (1, 1, (4, 4)),
+        (3, 1, (37, 70)), // several blocks of tile rows per image, odd height
     ] {
         let x = Var::from_tensor(&random(&[2, 3, h, w], 1)?)?;
         let weight = Var::from_tensor(&random(&[4, 3, k, k], 2)?)?;
@@ -36,16 +37,53 @@ fn matches_candle_forward_and_gradients() -> Result<()> {
         );
 
         let grads = (ours * &probe)?.sum_all()?.backward()?;
-        let reference_grads = (reference * &probe)?.sum_all()?.backward()?;
-        for var in [&x, &weight] {
-            let difference =
-                max_difference(grads.get(var).unwrap(), reference_grads.get(var).unwrap())?;
+        let reference_grads = (&reference * &probe)?.sum_all()?.backward()?;
+        // A training step's F(4×4, 3×3) Winograd for 3×3 kernels: values and gradients again.
+        let fast_grads = fast_convolutions(|| -> Result<_> {
+            let fast = conv2d(x.as_tensor(), weight.as_tensor(), padding)?;
             assert!(
-                difference < 1e-3,
-                "gradient k={k} p={padding}: {difference}"
+                max_difference(&fast, &reference)? < 1e-4,
+                "fast forward k={k} p={padding}"
             );
+            (fast * &probe)?.sum_all()?.backward()
+        })?;
+        for var in [&x, &weight] {
+            let expected = reference_grads.get(var).unwrap();
+            for grads in [&grads, &fast_grads] {
+                let difference = max_difference(grads.get(var).unwrap(), expected)?;
+                assert!(
+                    difference < 1e-3,
+                    "gradient k={k} p={padding}: {difference}"
+                );
+            }
         }
     }
+    Ok(())
+}
+
+/// The two 3×3 algorithms against an f64 convolution on a 64→64 layer: F(2×2, 3×3) within 1e-6
+/// of the output's range (measured 2.6e-7; candle's direct f32 sum: 8e-7), F(4×4, 3×3) inside
+/// `fast_convolutions` within 2e-5 (measured 3.7e-6).
+#[test]
+fn values_take_the_accurate_winograd_and_training_steps_the_fast_one() -> Result<()> {
+    let x = random(&[2, 64, 24, 24], 4)?.abs()?;
+    let w = (random(&[64, 64, 3, 3], 5)? * (2.0f64 / 576.0).sqrt())?;
+    let reference = x
+        .to_dtype(DType::F64)?
+        .conv2d(&w.to_dtype(DType::F64)?, 1, 1, 1, 1)?;
+    let range = reference.abs()?.flatten_all()?.max(0)?.to_scalar::<f64>()?;
+    let error = |y: Tensor| -> Result<f64> {
+        let difference = (y.to_dtype(DType::F64)? - &reference)?.abs()?;
+        Ok(difference.flatten_all()?.max(0)?.to_scalar::<f64>()? / range)
+    };
+    let accurate = error(conv2d(&x, &w, 1)?)?;
+    let fast = error(fast_convolutions(|| conv2d(&x, &w, 1))?)?;
+    assert!(accurate < 1e-6, "F(2×2): {accurate:.2e}");
+    assert!(fast < 2e-5, "F(4×4): {fast:.2e}");
+    assert!(
+        fast > accurate,
+        "{fast:.2e} vs {accurate:.2e}: the fast path did not run"
+    );
     Ok(())
 }
 
@@ -172,12 +210,20 @@ fn the_fused_convolution_bias_relu_matches_its_parts() -> Result<()> {
         };
         assert!(max_difference(&ours, &reference)? < 1e-5);
         let grads = (ours * &probe)?.sum_all()?.backward()?;
-        let reference_grads = (reference * &probe)?.sum_all()?.backward()?;
+        let reference_grads = (&reference * &probe)?.sum_all()?.backward()?;
+        // As a training step runs it: with F(4×4, 3×3) Winograd.
+        let fast_grads = fast_convolutions(|| -> Result<_> {
+            let fast = conv2d_bias_relu(x.as_tensor(), weight.as_tensor(), b, 1)?;
+            assert!(max_difference(&fast, &reference)? < 1e-4, "fast values");
+            (fast * &probe)?.sum_all()?.backward()
+        })?;
         for (name, var) in [("x", &x), ("w", &weight), ("b", &bias)] {
-            match (grads.get(var), reference_grads.get(var)) {
-                (Some(a), Some(b)) => assert!(max_difference(a, b)? < 1e-4, "∂/∂{name}"),
-                (None, None) => {}
-                _ => panic!("∂/∂{name} present on one side only (bias {with_bias})"),
+            for grads in [&grads, &fast_grads] {
+                match (grads.get(var), reference_grads.get(var)) {
+                    (Some(a), Some(b)) => assert!(max_difference(a, b)? < 1e-4, "∂/∂{name}"),
+                    (None, None) => {}
+                    _ => panic!("∂/∂{name} present on one side only (bias {with_bias})"),
+                }
             }
         }
     }
