@@ -19,6 +19,8 @@
 //! through it.
 
 use crate::bias_relu::bias_activation;
+use crate::conv2d_winograd as winograd;
+use crate::conv2d_winograd4::F4x4;
 use candle_core::{CpuStorage, CustomOp2, Layout, Module, Result, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
@@ -469,8 +471,8 @@ pub(crate) fn convolve(
     algorithm: Algorithm,
 ) -> Vec<f32> {
     match (g.kernel, algorithm) {
-        (3, Algorithm::Accurate) => return crate::conv2d_winograd::forward(g, x, w, epilogue),
-        (3, Algorithm::Fast) => return crate::conv2d_winograd4::forward(g, x, w, epilogue),
+        (3, Algorithm::Accurate) => return winograd::forward::<winograd::F2x2>(g, x, w, epilogue),
+        (3, Algorithm::Fast) => return winograd::forward::<F4x4>(g, x, w, epilogue),
         _ => {}
     }
     let mut y = forward(g, x, w);

@@ -17,11 +17,137 @@ use crate::conv2d::{matmul, Epilogue, Geometry, SendPtr};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
-/// Tiles per block: small enough that one block's 16 transformed tiles and products stay in L2.
-const TILES_PER_BLOCK: usize = 256;
+/// One Winograd variant F(m×m, 3×3): its tile and its three transforms. [`forward`] runs any of
+/// them; this file's [`F2x2`] is the accurate one, `conv2d_winograd4.rs`'s `F4x4` the fast one.
+pub(crate) trait Tiling {
+    /// Output pixels per tile side.
+    const TILE: usize;
+    /// Transformed values per tile: one GEMM each.
+    const POINTS: usize;
+    /// Tiles per block: small enough that a block's transformed tiles and products stay in L2.
+    const TILES_PER_BLOCK: usize;
+    /// `U = G g Gᵀ` for every kernel, stored `[POINTS][C][O]` (each `[O, C]` matrix column-major,
+    /// the layout the GEMM reads fastest).
+    fn transform_kernels(g: &Geometry, w: &[f32]) -> Vec<f32>;
+    /// `V = Bᵀ d B` for the input tile under every output tile of tile rows `first..first+rows`
+    /// of `image`, stored `[POINTS][C][T]`.
+    fn transform_tiles(
+        g: &Geometry,
+        x: &[f32],
+        image: usize,
+        first: usize,
+        rows: usize,
+        v: &mut [f32],
+    );
+    /// `epilogue(Aᵀ m A)` for every tile and output channel, written into the image's output
+    /// planes (`out` points at channel 0, row 0 of this image).
+    fn untransform(
+        g: &Geometry,
+        m: &[f32],
+        first: usize,
+        rows: usize,
+        epilogue: Epilogue,
+        out: *mut f32,
+    );
+}
 
-/// Per-thread buffers: transformed input tiles `[16][C][T]` and products `[16][O][T]` (both
-/// tile-contiguous, so the transforms run along tiles in SIMD lanes).
+/// F(2×2, 3×3): 16 products per tile of 2×2 outputs.
+pub(crate) struct F2x2;
+
+impl Tiling for F2x2 {
+    const TILE: usize = 2;
+    const POINTS: usize = 16;
+    const TILES_PER_BLOCK: usize = 256;
+
+    fn transform_kernels(g: &Geometry, w: &[f32]) -> Vec<f32> {
+        let (o_count, c_count) = (g.outputs, g.channels);
+        let mut u = vec![0.0f32; 16 * c_count * o_count];
+        for o in 0..o_count {
+            for c in 0..c_count {
+                let k = &w[(o * c_count + c) * 9..][..9];
+                // G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]], applied to columns then rows.
+                let mut gk = [[0.0f32; 3]; 4];
+                for j in 0..3 {
+                    let (a, b, d) = (k[j], k[3 + j], k[6 + j]);
+                    gk[0][j] = a;
+                    gk[1][j] = 0.5 * (a + b + d);
+                    gk[2][j] = 0.5 * (a - b + d);
+                    gk[3][j] = d;
+                }
+                for (i, row) in gk.iter().enumerate() {
+                    let (a, b, d) = (row[0], row[1], row[2]);
+                    let values = [a, 0.5 * (a + b + d), 0.5 * (a - b + d), d];
+                    for (j, value) in values.into_iter().enumerate() {
+                        u[((4 * i + j) * c_count + c) * o_count + o] = value;
+                    }
+                }
+            }
+        }
+        u
+    }
+
+    fn transform_tiles(
+        g: &Geometry,
+        x: &[f32],
+        image: usize,
+        first: usize,
+        rows: usize,
+        v: &mut [f32],
+    ) {
+        let tile_cols = g.out_width().div_ceil(2);
+        let tiles = rows * tile_cols;
+        // Input columns are split into even and odd ones, so that every tap of every tile is a
+        // unit-stride read and the loop over tiles vectorizes.
+        let mut strip = vec![0.0f32; 8 * (tile_cols + 1)];
+        let mut padded = vec![0.0f32; 2 * (tile_cols + 1)];
+        let plane = g.height * g.width;
+        let mut planes: Vec<&mut [f32]> = v.chunks_exact_mut(g.channels * tiles).collect();
+        for c in 0..g.channels {
+            let source = &x[(image * g.channels + c) * plane..][..plane];
+            for r in 0..rows {
+                load_strip(g, source, 2 * (first + r), &mut strip, &mut padded);
+                let offset = c * tiles + r * tile_cols;
+                let mut out: [&mut [f32]; 16] = slices_at(&mut planes, offset, tile_cols);
+                with_wide_vectors(|| transform_row(&strip, tile_cols, &mut out));
+            }
+        }
+    }
+
+    fn untransform(
+        g: &Geometry,
+        m: &[f32],
+        first: usize,
+        rows: usize,
+        epilogue: Epilogue,
+        out: *mut f32,
+    ) {
+        let (ho, wo) = (g.out_height(), g.out_width());
+        let tile_cols = wo.div_ceil(2);
+        let tiles = rows * tile_cols;
+        let mut pair = vec![0.0f32; 4 * tile_cols];
+        for o in 0..g.outputs {
+            for r in 0..rows {
+                let start = o * tiles + r * tile_cols;
+                let p: [&[f32]; 16] =
+                    std::array::from_fn(|xi| &m[xi * g.outputs * tiles + start..][..tile_cols]);
+                with_wide_vectors(|| untransform_row(&p, &mut pair));
+                let oy = 2 * (first + r);
+                for (a, row) in pair.chunks_exact(2 * tile_cols).enumerate().take(ho - oy) {
+                    // SAFETY: output row oy + a of channel o is inside this image's output, and only
+                    // this block writes it.
+                    let target = unsafe {
+                        std::slice::from_raw_parts_mut(out.add(o * ho * wo + (oy + a) * wo), wo)
+                    };
+                    target.copy_from_slice(&row[..wo]);
+                    epilogue.apply(o, target);
+                }
+            }
+        }
+    }
+}
+
+/// Per-thread buffers: transformed input tiles `[POINTS][C][T]` and products `[POINTS][O][T]`
+/// (both tile-contiguous, so the transforms run along tiles in SIMD lanes).
 #[derive(Default)]
 struct Scratch {
     tiles: Vec<f32>,
@@ -32,15 +158,29 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// `epilogue(x ⊛ w)` for a 3×3 kernel, stride 1, `g.padding` zeros; `[B, O, H_out, W_out]`.
-pub(crate) fn forward(g: &Geometry, x: &[f32], w: &[f32], epilogue: Epilogue) -> Vec<f32> {
-    let (ho, wo) = (g.out_height(), g.out_width());
-    let (tile_rows, tile_cols) = (ho.div_ceil(2), wo.div_ceil(2));
-    let kernels = transform_kernels(g, w);
-    let rows_per_block = TILES_PER_BLOCK.div_ceil(tile_cols).max(1).min(tile_rows);
-    let blocks: Vec<(usize, usize)> = (0..g.batch)
+/// The blocks `(image, first tile row)` of a convolution and the tile rows per block.
+pub(crate) fn blocks<W: Tiling>(g: &Geometry) -> (Vec<(usize, usize)>, usize) {
+    let tile_rows = g.out_height().div_ceil(W::TILE);
+    let tile_cols = g.out_width().div_ceil(W::TILE);
+    let rows_per_block = W::TILES_PER_BLOCK.div_ceil(tile_cols).max(1).min(tile_rows);
+    let blocks = (0..g.batch)
         .flat_map(|b| (0..tile_rows).step_by(rows_per_block).map(move |r| (b, r)))
         .collect();
+    (blocks, rows_per_block)
+}
+
+/// `epilogue(x ⊛ w)` for a 3×3 kernel, stride 1, `g.padding` zeros, by Winograd variant `W`;
+/// `[B, O, H_out, W_out]`.
+pub(crate) fn forward<W: Tiling>(
+    g: &Geometry,
+    x: &[f32],
+    w: &[f32],
+    epilogue: Epilogue,
+) -> Vec<f32> {
+    let (ho, wo) = (g.out_height(), g.out_width());
+    let (tile_rows, tile_cols) = (ho.div_ceil(W::TILE), wo.div_ceil(W::TILE));
+    let kernels = W::transform_kernels(g, w);
+    let (blocks, rows_per_block) = blocks::<W>(g);
     // Not zeroed first: the blocks write every value (a memset of the output was ~4% of a DnCNN
     // training step).
     let len = g.batch * g.outputs * ho * wo;
@@ -55,10 +195,10 @@ pub(crate) fn forward(g: &Geometry, x: &[f32], w: &[f32], epilogue: Epilogue) ->
                 tiles: v,
                 products: m,
             } = &mut *scratch;
-            v.resize(16 * g.channels * tiles, 0.0);
-            m.resize(16 * g.outputs * tiles, 0.0);
-            transform_tiles(g, x, image, first, rows, v);
-            for xi in 0..16 {
+            v.resize(W::POINTS * g.channels * tiles, 0.0);
+            m.resize(W::POINTS * g.outputs * tiles, 0.0);
+            W::transform_tiles(g, x, image, first, rows, v);
+            for xi in 0..W::POINTS {
                 matmul(
                     (g.outputs, tiles, g.channels),
                     (m[xi * g.outputs * tiles..].as_mut_ptr(), tiles as isize, 1),
@@ -71,76 +211,15 @@ pub(crate) fn forward(g: &Geometry, x: &[f32], w: &[f32], epilogue: Epilogue) ->
                     false,
                 );
             }
-            // SAFETY: this block alone writes output rows 2·first .. 2·(first+rows) of `image`.
+            // SAFETY: this block alone writes the output rows of its tile rows of `image`.
             let image_out = unsafe { out.get().add(image * g.outputs * ho * wo) };
-            untransform(g, m, first, rows, epilogue, image_out);
+            W::untransform(g, m, first, rows, epilogue, image_out);
         })
     });
     // SAFETY: the blocks cover every tile row of every image, and `untransform` writes all `wo`
     // columns of every output row and channel of its tile rows.
     unsafe { y.set_len(len) };
     y
-}
-
-/// `U = G g Gᵀ` for every kernel, stored `[16][C][O]` (each `[O, C]` matrix column-major, the
-/// layout the GEMM reads fastest).
-fn transform_kernels(g: &Geometry, w: &[f32]) -> Vec<f32> {
-    let (o_count, c_count) = (g.outputs, g.channels);
-    let mut u = vec![0.0f32; 16 * c_count * o_count];
-    for o in 0..o_count {
-        for c in 0..c_count {
-            let k = &w[(o * c_count + c) * 9..][..9];
-            // G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]], applied to columns then rows.
-            let mut gk = [[0.0f32; 3]; 4];
-            for j in 0..3 {
-                let (a, b, d) = (k[j], k[3 + j], k[6 + j]);
-                gk[0][j] = a;
-                gk[1][j] = 0.5 * (a + b + d);
-                gk[2][j] = 0.5 * (a - b + d);
-                gk[3][j] = d;
-            }
-            for (i, row) in gk.iter().enumerate() {
-                let (a, b, d) = (row[0], row[1], row[2]);
-                let values = [a, 0.5 * (a + b + d), 0.5 * (a - b + d), d];
-                for (j, value) in values.into_iter().enumerate() {
-                    u[((4 * i + j) * c_count + c) * o_count + o] = value;
-                }
-            }
-        }
-    }
-    u
-}
-
-/// `V = Bᵀ d B` for the 4×4 input tile under every 2×2 output tile of tile rows
-/// `first..first+rows` of `image`, stored `[16][C][T]`.
-fn transform_tiles(
-    g: &Geometry,
-    x: &[f32],
-    image: usize,
-    first: usize,
-    rows: usize,
-    v: &mut [f32],
-) {
-    let tile_cols = g.out_width().div_ceil(2);
-    let tiles = rows * tile_cols;
-    // Input columns are split into even and odd ones, so that every tap of every tile is a
-    // unit-stride read and the loop over tiles vectorizes.
-    let mut strip = vec![0.0f32; 8 * (tile_cols + 1)];
-    let mut padded = vec![0.0f32; 2 * (tile_cols + 1)];
-    let plane = g.height * g.width;
-    let mut planes: Vec<&mut [f32]> = v.chunks_exact_mut(g.channels * tiles).collect();
-    for c in 0..g.channels {
-        let source = &x[(image * g.channels + c) * plane..][..plane];
-        for r in 0..rows {
-            load_strip(g, source, 2 * (first + r), &mut strip, &mut padded);
-            let offset = c * tiles + r * tile_cols;
-            let mut out: [&mut [f32]; 16] = std::array::from_fn(|_| &mut [][..]);
-            for (slot, plane) in out.iter_mut().zip(planes.iter_mut()) {
-                *slot = &mut plane[offset..offset + tile_cols];
-            }
-            with_wide_vectors(|| transform_row(&strip, tile_cols, &mut out));
-        }
-    }
 }
 
 /// Tiles transformed together: the arithmetic runs on fixed-size local arrays, which LLVM turns
@@ -188,6 +267,19 @@ fn transform_row(strip: &[f32], tiles: usize, out: &mut [&mut [f32]; 16]) {
             copy_lanes(&lanes[..n], &mut target[start..start + n]);
         }
     }
+}
+
+/// Values `offset..offset + len` of each of the `N` planes, as one array of slices.
+pub(crate) fn slices_at<'a, const N: usize>(
+    planes: &'a mut [&mut [f32]],
+    offset: usize,
+    len: usize,
+) -> [&'a mut [f32]; N] {
+    let mut planes = planes.iter_mut();
+    std::array::from_fn(|_| {
+        let plane = planes.next().expect("one plane per transformed value");
+        &mut (**plane)[offset..offset + len]
+    })
 }
 
 /// Copies `source` to the start of `target`; a full lane set is copied as a fixed-size array,
@@ -242,40 +334,6 @@ pub(crate) fn with_wide_vectors<R>(f: impl FnOnce() -> R) -> R {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
-}
-
-/// `Y = epilogue(Aᵀ m A)` for every tile and output channel, written into the image's output
-/// planes (`out` points at channel 0, row 0 of this image).
-fn untransform(
-    g: &Geometry,
-    m: &[f32],
-    first: usize,
-    rows: usize,
-    epilogue: Epilogue,
-    out: *mut f32,
-) {
-    let (ho, wo) = (g.out_height(), g.out_width());
-    let tile_cols = wo.div_ceil(2);
-    let tiles = rows * tile_cols;
-    let mut pair = vec![0.0f32; 4 * tile_cols];
-    for o in 0..g.outputs {
-        for r in 0..rows {
-            let start = o * tiles + r * tile_cols;
-            let p: [&[f32]; 16] =
-                std::array::from_fn(|xi| &m[xi * g.outputs * tiles + start..][..tile_cols]);
-            with_wide_vectors(|| untransform_row(&p, &mut pair));
-            let oy = 2 * (first + r);
-            for (a, row) in pair.chunks_exact(2 * tile_cols).enumerate().take(ho - oy) {
-                // SAFETY: output row oy + a of channel o is inside this image's output, and only
-                // this block writes it.
-                let target = unsafe {
-                    std::slice::from_raw_parts_mut(out.add(o * ho * wo + (oy + a) * wo), wo)
-                };
-                target.copy_from_slice(&row[..wo]);
-                epilogue.apply(o, target);
-            }
-        }
-    }
 }
 
 /// One row of tiles from the 16 products `p`: `pair` receives the top output row and the bottom

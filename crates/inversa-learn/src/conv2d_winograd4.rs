@@ -18,10 +18,8 @@
 //! [`crate::conv2d::fast_convolutions`], and everything else through F(2×2). [`crate::conv2d_winograd4_weight_gradient`]
 //! differentiates the same algorithm for the weight gradient.
 
-use crate::conv2d::{matmul, Epilogue, Geometry, SendPtr};
-use crate::conv2d_winograd::{copy_lanes, with_wide_vectors, LANES};
-use rayon::prelude::*;
-use std::cell::RefCell;
+use crate::conv2d::{Epilogue, Geometry};
+use crate::conv2d_winograd::{copy_lanes, slices_at, with_wide_vectors, Tiling, LANES};
 
 /// Output pixels per tile side.
 pub(crate) const TILE: usize = 4;
@@ -61,126 +59,91 @@ pub(crate) const A_T: [[f32; SPAN]; TILE] = [
     [0.0, 1.0, -1.0, 8.0, -8.0, 1.0],
 ];
 
-/// Tiles per block: small enough that one block's transformed tiles and products stay in L2.
-const TILES_PER_BLOCK: usize = 96;
+/// F(4×4, 3×3): 36 products per tile of 4×4 outputs.
+pub(crate) struct F4x4;
 
-/// Per-thread buffers: transformed input tiles `[36][C][T]` and products `[36][O][T]` (both
-/// tile-contiguous, so the transforms run along tiles in SIMD lanes).
-#[derive(Default)]
-struct Scratch {
-    tiles: Vec<f32>,
-    products: Vec<f32>,
-}
+impl Tiling for F4x4 {
+    const TILE: usize = TILE;
+    const POINTS: usize = POINTS;
+    const TILES_PER_BLOCK: usize = 96;
 
-thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
-
-/// The blocks `(image, first tile row)` of a convolution and the tile rows per block.
-pub(crate) fn blocks(g: &Geometry) -> (Vec<(usize, usize)>, usize) {
-    let tile_rows = g.out_height().div_ceil(TILE);
-    let tile_cols = g.out_width().div_ceil(TILE);
-    let rows_per_block = TILES_PER_BLOCK.div_ceil(tile_cols).max(1).min(tile_rows);
-    let blocks = (0..g.batch)
-        .flat_map(|b| (0..tile_rows).step_by(rows_per_block).map(move |r| (b, r)))
-        .collect();
-    (blocks, rows_per_block)
-}
-
-/// `epilogue(x ⊛ w)` for a 3×3 kernel, stride 1, `g.padding` zeros; `[B, O, H_out, W_out]`.
-pub(crate) fn forward(g: &Geometry, x: &[f32], w: &[f32], epilogue: Epilogue) -> Vec<f32> {
-    let (ho, wo) = (g.out_height(), g.out_width());
-    let (tile_rows, tile_cols) = (ho.div_ceil(TILE), wo.div_ceil(TILE));
-    let kernels = transform_kernels(g, w);
-    let (blocks, rows_per_block) = blocks(g);
-    // Not zeroed first: the blocks write every value (a memset of the output was ~4% of a DnCNN
-    // training step).
-    let len = g.batch * g.outputs * ho * wo;
-    let mut y = Vec::<f32>::with_capacity(len);
-    let out = SendPtr(y.as_mut_ptr());
-    blocks.into_par_iter().for_each(|(image, first)| {
-        let rows = rows_per_block.min(tile_rows - first);
-        let tiles = rows * tile_cols;
-        SCRATCH.with(|cell| {
-            let mut scratch = cell.borrow_mut();
-            let Scratch {
-                tiles: v,
-                products: m,
-            } = &mut *scratch;
-            v.resize(POINTS * g.channels * tiles, 0.0);
-            m.resize(POINTS * g.outputs * tiles, 0.0);
-            transform_tiles(g, x, image, first, rows, v);
-            for xi in 0..POINTS {
-                matmul(
-                    (g.outputs, tiles, g.channels),
-                    (m[xi * g.outputs * tiles..].as_mut_ptr(), tiles as isize, 1),
-                    (
-                        kernels[xi * g.outputs * g.channels..].as_ptr(),
-                        1,
-                        g.outputs as isize,
-                    ),
-                    (v[xi * g.channels * tiles..].as_ptr(), tiles as isize, 1),
-                    false,
-                );
+    fn transform_kernels(g: &Geometry, w: &[f32]) -> Vec<f32> {
+        let (o_count, c_count) = (g.outputs, g.channels);
+        let mut u = vec![0.0f32; POINTS * c_count * o_count];
+        for o in 0..o_count {
+            for c in 0..c_count {
+                let k = &w[(o * c_count + c) * 9..][..9];
+                for xi in 0..POINTS {
+                    let (i, j) = (xi / SPAN, xi % SPAN);
+                    u[(xi * c_count + c) * o_count + o] =
+                        (0..9).map(|ab| G[i][ab / 3] * k[ab] * G[j][ab % 3]).sum();
+                }
             }
-            // SAFETY: this block alone writes output rows 4·first .. 4·(first+rows) of `image`.
-            let image_out = unsafe { out.get().add(image * g.outputs * ho * wo) };
-            untransform(g, m, first, rows, epilogue, image_out);
-        })
-    });
-    // SAFETY: the blocks cover every tile row of every image, and `untransform` writes all
-    // `wo` columns of every output row and channel of its tile rows.
-    unsafe { y.set_len(len) };
-    y
-}
+        }
+        u
+    }
 
-/// `U = G g Gᵀ` for every kernel, stored `[36][C][O]` (each `[O, C]` matrix column-major, the
-/// layout the GEMM reads fastest).
-fn transform_kernels(g: &Geometry, w: &[f32]) -> Vec<f32> {
-    let (o_count, c_count) = (g.outputs, g.channels);
-    let mut u = vec![0.0f32; POINTS * c_count * o_count];
-    for o in 0..o_count {
-        for c in 0..c_count {
-            let k = &w[(o * c_count + c) * 9..][..9];
-            for xi in 0..POINTS {
-                let (i, j) = (xi / SPAN, xi % SPAN);
-                u[(xi * c_count + c) * o_count + o] =
-                    (0..9).map(|ab| G[i][ab / 3] * k[ab] * G[j][ab % 3]).sum();
+    fn transform_tiles(
+        g: &Geometry,
+        x: &[f32],
+        image: usize,
+        first: usize,
+        rows: usize,
+        v: &mut [f32],
+    ) {
+        let tile_cols = g.out_width().div_ceil(TILE);
+        let tiles = rows * tile_cols;
+        // Each input row is split into its four column phases (column mod 4), so that every tap of
+        // every tile is a unit-stride read and the loop over tiles vectorizes.
+        let phase_len = tile_cols + 1;
+        let mut strip = vec![0.0f32; SPAN * TILE * phase_len];
+        let mut padded = vec![0.0f32; TILE * phase_len];
+        let plane = g.height * g.width;
+        let mut planes: Vec<&mut [f32]> = v.chunks_exact_mut(g.channels * tiles).collect();
+        for c in 0..g.channels {
+            let source = &x[(image * g.channels + c) * plane..][..plane];
+            for r in 0..rows {
+                load_strip(g, source, TILE * (first + r), &mut strip, &mut padded);
+                let offset = c * tiles + r * tile_cols;
+                let mut out: [&mut [f32]; POINTS] = slices_at(&mut planes, offset, tile_cols);
+                with_wide_vectors(|| transform_row(&strip, tile_cols, &mut out));
             }
         }
     }
-    u
-}
 
-/// `V = Bᵀ d B` for the 6×6 input tile under every 4×4 output tile of tile rows
-/// `first..first+rows` of `image`, stored `[36][C][T]`.
-pub(crate) fn transform_tiles(
-    g: &Geometry,
-    x: &[f32],
-    image: usize,
-    first: usize,
-    rows: usize,
-    v: &mut [f32],
-) {
-    let tile_cols = g.out_width().div_ceil(TILE);
-    let tiles = rows * tile_cols;
-    // Each input row is split into its four column phases (column mod 4), so that every tap of
-    // every tile is a unit-stride read and the loop over tiles vectorizes.
-    let phase_len = tile_cols + 1;
-    let mut strip = vec![0.0f32; SPAN * TILE * phase_len];
-    let mut padded = vec![0.0f32; TILE * phase_len];
-    let plane = g.height * g.width;
-    let mut planes: Vec<&mut [f32]> = v.chunks_exact_mut(g.channels * tiles).collect();
-    for c in 0..g.channels {
-        let source = &x[(image * g.channels + c) * plane..][..plane];
-        for r in 0..rows {
-            load_strip(g, source, TILE * (first + r), &mut strip, &mut padded);
-            let offset = c * tiles + r * tile_cols;
-            let mut out: [&mut [f32]; POINTS] = std::array::from_fn(|_| &mut [][..]);
-            for (slot, plane) in out.iter_mut().zip(planes.iter_mut()) {
-                *slot = &mut plane[offset..offset + tile_cols];
+    fn untransform(
+        g: &Geometry,
+        m: &[f32],
+        first: usize,
+        rows: usize,
+        epilogue: Epilogue,
+        out: *mut f32,
+    ) {
+        let (ho, wo) = (g.out_height(), g.out_width());
+        let tile_cols = wo.div_ceil(TILE);
+        let tiles = rows * tile_cols;
+        let mut block = vec![0.0f32; TILE * TILE * tile_cols];
+        for o in 0..g.outputs {
+            for r in 0..rows {
+                let start = o * tiles + r * tile_cols;
+                let p: [&[f32]; POINTS] =
+                    std::array::from_fn(|xi| &m[xi * g.outputs * tiles + start..][..tile_cols]);
+                with_wide_vectors(|| untransform_row(&p, &mut block));
+                let oy = TILE * (first + r);
+                for (a, row) in block
+                    .chunks_exact(TILE * tile_cols)
+                    .enumerate()
+                    .take(ho - oy)
+                {
+                    // SAFETY: output row oy + a of channel o is inside this image's output, and only
+                    // this block writes it.
+                    let target = unsafe {
+                        std::slice::from_raw_parts_mut(out.add(o * ho * wo + (oy + a) * wo), wo)
+                    };
+                    target.copy_from_slice(&row[..wo]);
+                    epilogue.apply(o, target);
+                }
             }
-            with_wide_vectors(|| transform_row(&strip, tile_cols, &mut out));
         }
     }
 }
@@ -272,44 +235,6 @@ fn load_strip(g: &Geometry, source: &[f32], top: usize, strip: &mut [f32], padde
                 }
             }
         });
-    }
-}
-
-/// `Y = epilogue(Aᵀ m A)` for every tile and output channel, written into the image's output
-/// planes (`out` points at channel 0, row 0 of this image).
-fn untransform(
-    g: &Geometry,
-    m: &[f32],
-    first: usize,
-    rows: usize,
-    epilogue: Epilogue,
-    out: *mut f32,
-) {
-    let (ho, wo) = (g.out_height(), g.out_width());
-    let tile_cols = wo.div_ceil(TILE);
-    let tiles = rows * tile_cols;
-    let mut block = vec![0.0f32; TILE * TILE * tile_cols];
-    for o in 0..g.outputs {
-        for r in 0..rows {
-            let start = o * tiles + r * tile_cols;
-            let p: [&[f32]; POINTS] =
-                std::array::from_fn(|xi| &m[xi * g.outputs * tiles + start..][..tile_cols]);
-            with_wide_vectors(|| untransform_row(&p, &mut block));
-            let oy = TILE * (first + r);
-            for (a, row) in block
-                .chunks_exact(TILE * tile_cols)
-                .enumerate()
-                .take(ho - oy)
-            {
-                // SAFETY: output row oy + a of channel o is inside this image's output, and only
-                // this block writes it.
-                let target = unsafe {
-                    std::slice::from_raw_parts_mut(out.add(o * ho * wo + (oy + a) * wo), wo)
-                };
-                target.copy_from_slice(&row[..wo]);
-                epilogue.apply(o, target);
-            }
-        }
     }
 }
 

@@ -13,8 +13,8 @@
 //! not depend on the number of threads.
 
 use crate::conv2d::{matmul, Geometry};
-use crate::conv2d_winograd::{copy_lanes, with_wide_vectors, LANES};
-use crate::conv2d_winograd4::{blocks, transform_tiles, G, POINTS, SPAN, TILE};
+use crate::conv2d_winograd::{blocks, copy_lanes, slices_at, with_wide_vectors, Tiling, LANES};
+use crate::conv2d_winograd4::{F4x4, G, POINTS, SPAN, TILE};
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -35,7 +35,7 @@ thread_local! {
 /// `∂L/∂w` (`[O, C, 3, 3]`) of `y = x ⊛ w` from the input `x` and the output gradient `dy`.
 pub(crate) fn weight_gradient(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let tile_rows = g.out_height().div_ceil(TILE);
-    let (blocks, rows_per_block) = blocks(g);
+    let (blocks, rows_per_block) = blocks::<F4x4>(g);
     let len = POINTS * g.channels * g.outputs;
     let per_group = blocks.len().div_ceil(GROUPS).max(1);
     let partials: Vec<Vec<f32>> = blocks
@@ -78,7 +78,7 @@ fn accumulate_block(
         } = &mut *scratch;
         v.resize(POINTS * g.channels * tiles, 0.0);
         dm.resize(POINTS * g.outputs * tiles, 0.0);
-        transform_tiles(g, x, image, first, rows, v);
+        F4x4::transform_tiles(g, x, image, first, rows, v);
         transform_output_gradients(g, dy, image, first, rows, dm);
         let (o_count, c_count) = (g.outputs, g.channels);
         for xi in 0..POINTS {
@@ -124,10 +124,7 @@ fn transform_output_gradients(
                 }
             }
             let offset = o * tiles + r * tile_cols;
-            let mut out: [&mut [f32]; POINTS] = std::array::from_fn(|_| &mut [][..]);
-            for (slot, plane) in out.iter_mut().zip(planes.iter_mut()) {
-                *slot = &mut plane[offset..offset + tile_cols];
-            }
+            let mut out: [&mut [f32]; POINTS] = slices_at(&mut planes, offset, tile_cols);
             with_wide_vectors(|| transform_gradient_row(&strip, tile_cols, &mut out));
         }
     }
