@@ -66,22 +66,11 @@ impl Cg {
             let mut p = z.clone();
             let mut rz = dot(&r, &z);
             while info.iterations < self.max_iterations {
-                a.matvec(&p, &mut q);
-                info.iterations += 1;
-                info.matvecs += 1;
-                let alpha = rz / dot(&p, &q);
-                axpy(alpha, &p, x);
-                axpy(-alpha, &q, &mut r);
+                let alpha = step(a, &p, &mut q, x, &mut r, rz, &mut info);
                 if norm(&r) <= target || !alpha.is_finite() {
                     continue 'restart;
                 }
-                preconditioner.apply(&r, &mut z);
-                let rz_next = dot(&r, &z);
-                let beta = rz_next / rz;
-                rz = rz_next;
-                p.iter_mut()
-                    .zip(&z)
-                    .for_each(|(pi, zi)| *pi = zi + beta * *pi);
+                rz = next_direction(preconditioner, &r, &mut z, &mut p, rz);
             }
             let r = residual(a, b, x);
             info.matvecs += 1;
@@ -90,4 +79,43 @@ impl Cg {
             return Ok(info);
         }
     }
+}
+
+/// One conjugate-gradient step along `p`: `q = A p`, `x += α p`, `r −= α q` with `α = ⟨r, z⟩ / ⟨p, q⟩`
+/// (`rz` is ⟨r, z⟩); returns α. Shared with deflated CG, whose directions differ only in how they
+/// are kept conjugate.
+pub(super) fn step(
+    a: &CsrMatrix,
+    p: &[f64],
+    q: &mut [f64],
+    x: &mut [f64],
+    r: &mut [f64],
+    rz: f64,
+    info: &mut SolveInfo,
+) -> f64 {
+    a.matvec(p, q);
+    info.iterations += 1;
+    info.matvecs += 1;
+    let alpha = rz / dot(p, q);
+    axpy(alpha, p, x);
+    axpy(-alpha, q, r);
+    alpha
+}
+
+/// Preconditions the new residual into `z` and turns `p` into the next search direction
+/// `z + β p`, `β = ⟨r, z⟩ / rz`; returns the new ⟨r, z⟩.
+pub(super) fn next_direction(
+    preconditioner: &dyn Preconditioner,
+    r: &[f64],
+    z: &mut [f64],
+    p: &mut [f64],
+    rz: f64,
+) -> f64 {
+    preconditioner.apply(r, z);
+    let rz_next = dot(r, z);
+    let beta = rz_next / rz;
+    p.iter_mut()
+        .zip(z.iter())
+        .for_each(|(pi, zi)| *pi = zi + beta * *pi);
+    rz_next
 }

@@ -14,6 +14,7 @@
 //! also when a preconditioner is used). `AW` is recomputed for each new matrix (`k` products).
 //! Convergence is confirmed on the true residual, as in [`super::cg`].
 
+use super::cg::{next_direction, step};
 use super::dense::{
     axpy, cholesky, dominant_subspace, dot, norm, orthonormalize, solve_lower, solve_upper, Mat,
 };
@@ -171,25 +172,14 @@ impl DeflatedCg {
             }
             let mut rz = dot(&r, &z);
             while info.iterations < self.max_iterations {
-                a.matvec(&p, &mut q);
-                info.iterations += 1;
-                info.matvecs += 1;
-                let alpha = rz / dot(&p, &q);
-                axpy(alpha, &p, x);
-                axpy(-alpha, &q, &mut r);
+                let alpha = step(a, &p, &mut q, x, &mut r, rz, info);
                 if kept.len() < self.directions {
                     kept.push((p.clone(), q.clone()));
                 }
                 if norm(&r) <= target || !alpha.is_finite() {
                     break;
                 }
-                preconditioner.apply(&r, &mut z);
-                let rz_next = dot(&r, &z);
-                let beta = rz_next / rz;
-                rz = rz_next;
-                p.iter_mut()
-                    .zip(&z)
-                    .for_each(|(pi, zi)| *pi = zi + beta * *pi);
+                rz = next_direction(preconditioner, &r, &mut z, &mut p, rz);
                 if let Some(d) = deflation {
                     d.subtract(&d.solve(&d.aw, &z), &mut p);
                 }
