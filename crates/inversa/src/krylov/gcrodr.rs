@@ -19,7 +19,7 @@ use super::arnoldi::{cycle, Cycle, CycleSettings};
 use super::dense::{axpy, combine, dot, harmonic_ritz, norm, orthonormalize, thin_qr, Mat};
 use super::preconditioner::Preconditioner;
 use super::sparse::CsrMatrix;
-use super::{check_system, residual, SolveInfo};
+use super::{check_system, residual, restart_residual, SolveInfo};
 use crate::error::{Error, Result};
 
 /// GCRO-DR(m, k) settings.
@@ -136,17 +136,11 @@ impl GcroDr {
             axpy(1.0, &preconditioner.apply_new(&step), x);
         }
         loop {
-            let r = residual(a, b, x);
-            info.matvecs += 1;
-            let beta = norm(&r);
-            info.relative_residual = beta / b_norm.max(f64::MIN_POSITIVE);
-            if beta <= target {
-                info.converged = true;
+            let Some((r, beta)) =
+                restart_residual(a, b, x, self.tolerance, self.max_iterations, &mut info)
+            else {
                 return Ok(info);
-            }
-            if info.iterations >= self.max_iterations {
-                return Ok(info);
-            }
+            };
             let remaining = self.max_iterations - info.iterations;
             let steps = if recycler.dimension() == 0 {
                 self.first_cycle(a, preconditioner, recycler, &r, beta, target, remaining, x)

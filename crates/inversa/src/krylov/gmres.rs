@@ -12,7 +12,7 @@ use super::arnoldi::{cycle, CycleSettings};
 use super::dense::{axpy, combine, norm};
 use super::preconditioner::Preconditioner;
 use super::sparse::CsrMatrix;
-use super::{check_system, residual, SolveInfo};
+use super::{check_system, restart_residual, SolveInfo};
 use crate::error::Result;
 
 /// GMRES(m) settings.
@@ -63,17 +63,11 @@ impl Gmres {
         let target = self.tolerance * b_norm;
         let mut info = SolveInfo::default();
         loop {
-            let r = residual(a, b, x);
-            info.matvecs += 1;
-            let beta = norm(&r);
-            info.relative_residual = beta / b_norm.max(f64::MIN_POSITIVE);
-            if beta <= target {
-                info.converged = true;
+            let Some((r, beta)) =
+                restart_residual(a, b, x, self.tolerance, self.max_iterations, &mut info)
+            else {
                 return Ok(info);
-            }
-            if info.iterations >= self.max_iterations {
-                return Ok(info);
-            }
+            };
             let settings = CycleSettings {
                 matrix: a,
                 preconditioner,

@@ -70,3 +70,24 @@ fn residual(a: &CsrMatrix, b: &[f64], x: &[f64]) -> Vec<f64> {
     r.iter_mut().zip(b).for_each(|(ri, bi)| *ri = bi - *ri);
     r
 }
+
+/// At the start of a restart cycle: the true residual `b − A x` and its norm, recorded in `info`,
+/// or `None` when the solve is over (below `tolerance · ‖b‖`, or out of iterations).
+fn restart_residual(
+    a: &CsrMatrix,
+    b: &[f64],
+    x: &[f64],
+    tolerance: f64,
+    max_iterations: usize,
+    info: &mut SolveInfo,
+) -> Option<(Vec<f64>, f64)> {
+    let r = residual(a, b, x);
+    info.matvecs += 1;
+    let (beta, b_norm) = (dense::norm(&r), dense::norm(b));
+    info.relative_residual = beta / b_norm.max(f64::MIN_POSITIVE);
+    if beta <= tolerance * b_norm {
+        info.converged = true;
+        return None;
+    }
+    (info.iterations < max_iterations).then_some((r, beta))
+}
