@@ -7,9 +7,10 @@
 //! re-pack. Here 3×3 kernels (nearly every layer of our networks) go through Winograd's minimal
 //! filtering: F(2×2, 3×3) (`conv2d_winograd.rs`, 2.25× fewer multiply-adds, more accurate than a
 //! direct f32 sum) for values, and F(4×4, 3×3) (`conv2d_winograd4.rs`, 4× fewer, ~14× less
-//! accurate) inside [`fast_convolutions`] (training steps) and for every weight gradient. Other kernels are one blocked GEMM each (the `gemm` crate, which candle
-//! already builds, with its AVX-512 kernels enabled) over an im2col matrix laid out as
-//! `[C·k·k, pixels]`, so that rows of the image are copied whole. Work is split into blocks of output rows of one image, one GEMM per
+//! accurate) inside [`fast_convolutions`] (training steps) and for every weight gradient. Other
+//! kernels are one blocked GEMM each (the `gemm` crate, which candle already builds, with its
+//! AVX-512 kernels enabled) over an im2col matrix laid out as `[C·k·k, pixels]`, so that rows of
+//! the image are copied whole. Work is split into blocks of output rows of one image, one GEMM per
 //! block on one thread; the weight gradient sums the blocks in a fixed grouping, so results do not
 //! depend on the number of threads.
 //!

@@ -133,8 +133,8 @@ impl Tiling for F2x2 {
                 with_wide_vectors(|| untransform_row(&p, &mut pair));
                 let oy = 2 * (first + r);
                 for (a, row) in pair.chunks_exact(2 * tile_cols).enumerate().take(ho - oy) {
-                    // SAFETY: output row oy + a of channel o is inside this image's output, and only
-                    // this block writes it.
+                    // SAFETY: output row oy + a of channel o is inside this image's output,
+                    // and only this block writes it.
                     let target = unsafe {
                         std::slice::from_raw_parts_mut(out.add(o * ho * wo + (oy + a) * wo), wo)
                     };

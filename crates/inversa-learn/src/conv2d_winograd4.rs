@@ -15,8 +15,9 @@
 //! EDICT's f32 round trip went from 6.8e-3 to 2.8e-2. A gradient only steers an optimiser, where
 //! that error does not matter, and a DnCNN training step was ~20% faster (A/B, same minutes:
 //! 638–714 ms against 778–877 ms), so training steps run inside
-//! [`crate::conv2d::fast_convolutions`], and everything else through F(2×2). [`crate::conv2d_winograd4_weight_gradient`]
-//! differentiates the same algorithm for the weight gradient.
+//! [`crate::conv2d::fast_convolutions`], and everything else through F(2×2).
+//! [`crate::conv2d_winograd4_weight_gradient`] differentiates the same algorithm for the weight
+//! gradient.
 
 use crate::conv2d::{Epilogue, Geometry};
 use crate::conv2d_winograd::{copy_lanes, slices_at, with_wide_vectors, Tiling, LANES};
@@ -135,8 +136,8 @@ impl Tiling for F4x4 {
                     .enumerate()
                     .take(ho - oy)
                 {
-                    // SAFETY: output row oy + a of channel o is inside this image's output, and only
-                    // this block writes it.
+                    // SAFETY: output row oy + a of channel o is inside this image's output,
+                    // and only this block writes it.
                     let target = unsafe {
                         std::slice::from_raw_parts_mut(out.add(o * ho * wo + (oy + a) * wo), wo)
                     };

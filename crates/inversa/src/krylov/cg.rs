@@ -81,9 +81,9 @@ impl Cg {
     }
 }
 
-/// One conjugate-gradient step along `p`: `q = A p`, `x += α p`, `r −= α q` with `α = ⟨r, z⟩ / ⟨p, q⟩`
-/// (`rz` is ⟨r, z⟩); returns α. Shared with deflated CG, whose directions differ only in how they
-/// are kept conjugate.
+/// One conjugate-gradient step along `p`: `q = A p`, `x += α p`, `r −= α q` with
+/// `α = ⟨r, z⟩ / ⟨p, q⟩` (`rz` is ⟨r, z⟩); returns α. Shared with deflated CG, whose directions
+/// differ only in how they are kept conjugate.
 pub(super) fn step(
     a: &CsrMatrix,
     p: &[f64],
