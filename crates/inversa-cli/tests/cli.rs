@@ -1286,27 +1286,6 @@ fn invert_and_edit_with_the_bundled_models_write_their_files_and_name_bad_flags(
     assert!((0.0..=1.0).contains(&probability));
     assert!(dir.join("edit/edit.png").exists() && dir.join("edit/comparison.png").exists());
 
-    // The trained digit recogniser on a bundled MNIST digit: iDLG reads the label.
-    let args = [
-        "attack",
-        "gradient",
-        "--model",
-        "digit-recognizer",
-        "--data",
-        "mnist",
-        "--method",
-        "ig",
-        "--iterations",
-        "5",
-        "--out",
-        "digit",
-    ];
-    let out = inversa(&args, &dir);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let metrics = read_metrics(&dir.join("digit/metrics.json"), &["psnr", "label_accuracy"]);
-    assert_eq!(metrics["model"], "digit-recognizer");
-    assert_eq!(metrics["label_accuracy"], 1.0);
-
     let odd = vec![0.5f32; 18 * 18];
     inversa::io::write_png_u8(&dir.join("odd.png"), &[1, 18, 18], &odd).unwrap();
     for (args, expected) in [

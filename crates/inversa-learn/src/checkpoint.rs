@@ -12,6 +12,7 @@ use candle_nn::VarMap;
 use inversa::io::write_atomically;
 use inversa::Error;
 use std::collections::HashMap;
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
 /// `<out>` with `suffix` appended to its file name.
@@ -96,6 +97,18 @@ pub fn read_history(out: &Path) -> inversa::Result<History> {
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     serde_json::from_str(&text)
         .map_err(|e| Error::format(&path, format!("not a training history: {e}")))
+}
+
+/// A weights file's metadata: its `architecture` and the settings that rebuild it.
+pub fn metadata(architecture: &str, settings: &[(&str, &dyn Display)]) -> HashMap<String, String> {
+    let architecture = ("architecture".to_string(), architecture.to_string());
+    std::iter::once(architecture)
+        .chain(
+            settings
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string())),
+        )
+        .collect()
 }
 
 /// Errors (naming `origin`) unless a weights file's metadata says it holds `expected`, the

@@ -48,11 +48,10 @@ impl Default for DnCnnConfig {
 impl DnCnnConfig {
     /// The `architecture`, `depth` and `features` metadata of a weights file.
     pub fn metadata(&self) -> HashMap<String, String> {
-        HashMap::from([
-            ("architecture".to_string(), ARCHITECTURE.to_string()),
-            ("depth".to_string(), self.depth.to_string()),
-            ("features".to_string(), self.features.to_string()),
-        ])
+        crate::checkpoint::metadata(
+            ARCHITECTURE,
+            &[("depth", &self.depth), ("features", &self.features)],
+        )
     }
 
     /// Reads the architecture back from a weights file's metadata; `origin` names it in errors.

@@ -48,11 +48,10 @@ impl Default for DrunetConfig {
 impl DrunetConfig {
     /// The `architecture`, `channels` and `blocks` metadata of a weights file.
     pub fn metadata(&self) -> HashMap<String, String> {
-        HashMap::from([
-            ("architecture".to_string(), ARCHITECTURE.to_string()),
-            ("channels".to_string(), self.channels.to_string()),
-            ("blocks".to_string(), self.blocks.to_string()),
-        ])
+        crate::checkpoint::metadata(
+            ARCHITECTURE,
+            &[("channels", &self.channels), ("blocks", &self.blocks)],
+        )
     }
 
     /// Reads the architecture back from a weights file's metadata; `origin` names it in errors.

@@ -47,11 +47,10 @@ impl Default for ClassifierConfig {
 impl ClassifierConfig {
     /// The `architecture`, `channels` and `classes` metadata of a weights file.
     pub fn metadata(&self) -> HashMap<String, String> {
-        HashMap::from([
-            ("architecture".to_string(), ARCHITECTURE.to_string()),
-            ("channels".to_string(), self.channels.to_string()),
-            ("classes".to_string(), self.classes.to_string()),
-        ])
+        crate::checkpoint::metadata(
+            ARCHITECTURE,
+            &[("channels", &self.channels), ("classes", &self.classes)],
+        )
     }
 
     /// Reads the configuration back from a weights file's metadata; `origin` names it in errors.

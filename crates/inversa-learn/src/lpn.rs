@@ -53,13 +53,15 @@ pub const ARCHITECTURE: &str = "lpn";
 impl LpnShape {
     /// The `architecture`, `hidden`, `layers`, `beta` and `alpha` metadata of a weights file.
     pub fn metadata(&self) -> HashMap<String, String> {
-        HashMap::from([
-            ("architecture".to_string(), ARCHITECTURE.to_string()),
-            ("hidden".to_string(), self.hidden.to_string()),
-            ("layers".to_string(), self.layers.to_string()),
-            ("beta".to_string(), self.beta.to_string()),
-            ("alpha".to_string(), self.alpha.to_string()),
-        ])
+        crate::checkpoint::metadata(
+            ARCHITECTURE,
+            &[
+                ("hidden", &self.hidden),
+                ("layers", &self.layers),
+                ("beta", &self.beta),
+                ("alpha", &self.alpha),
+            ],
+        )
     }
 
     /// Reads the architecture back from a weights file's metadata; `origin` names it in errors.

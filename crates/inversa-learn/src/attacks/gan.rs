@@ -77,11 +77,10 @@ impl Default for GanConfig {
 impl GanConfig {
     /// The `architecture`, `latent` and `channels` metadata of a weights file.
     pub fn metadata(&self) -> HashMap<String, String> {
-        HashMap::from([
-            ("architecture".to_string(), ARCHITECTURE.to_string()),
-            ("latent".to_string(), self.latent.to_string()),
-            ("channels".to_string(), self.channels.to_string()),
-        ])
+        crate::checkpoint::metadata(
+            ARCHITECTURE,
+            &[("latent", &self.latent), ("channels", &self.channels)],
+        )
     }
 
     /// Reads the configuration back from a weights file's metadata; `origin` names it in errors.

@@ -39,10 +39,7 @@ impl Default for DeepCdConfig {
 impl DeepCdConfig {
     /// The `architecture` and `channels` metadata of a weights file.
     pub fn metadata(&self) -> HashMap<String, String> {
-        HashMap::from([
-            ("architecture".to_string(), ARCHITECTURE.to_string()),
-            ("channels".to_string(), self.channels.to_string()),
-        ])
+        crate::checkpoint::metadata(ARCHITECTURE, &[("channels", &self.channels)])
     }
 
     /// Reads the configuration back from a weights file's metadata; `origin` names it in errors.
