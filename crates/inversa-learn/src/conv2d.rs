@@ -354,9 +354,33 @@ fn forward(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     y
 }
 
-/// Blocks whose weight-gradient contributions are summed together before the groups are summed
-/// in order; fixed so the result does not depend on the thread count.
+/// Groups of blocks whose weight-gradient contributions are summed together before the groups
+/// are summed in order; fixed so the result does not depend on the thread count.
 const WEIGHT_GRADIENT_GROUPS: usize = 8;
+
+/// `Σ_blocks` of what `add` adds for each block to a zeroed `len`-vector, deterministically:
+/// [`WEIGHT_GRADIENT_GROUPS`] fixed groups of blocks are summed in parallel, then the groups in
+/// order, so the result does not depend on the number of threads.
+pub(crate) fn sum_in_groups<B: Sync>(
+    blocks: &[B],
+    len: usize,
+    add: impl Fn(&B, &mut [f32]) + Sync,
+) -> Vec<f32> {
+    let per_group = blocks.len().div_ceil(WEIGHT_GRADIENT_GROUPS).max(1);
+    let partials: Vec<Vec<f32>> = blocks
+        .par_chunks(per_group)
+        .map(|group| {
+            let mut sum = vec![0.0f32; len];
+            group.iter().for_each(|block| add(block, &mut sum));
+            sum
+        })
+        .collect();
+    let mut total = vec![0.0f32; len];
+    for partial in partials {
+        total.iter_mut().zip(partial).for_each(|(t, p)| *t += p);
+    }
+    total
+}
 
 /// `∂L/∂w = Σ_blocks dy_block · patches_blockᵀ`, `[O, C·k·k]`. The sums are accumulated
 /// transposed (`[C·k·k, O]`, the GEMM's column-major destination: 2.7× faster than row-major
@@ -364,36 +388,20 @@ const WEIGHT_GRADIENT_GROUPS: usize = 8;
 fn weight_gradient(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let (ho, wo) = (g.out_height(), g.out_width());
     let len = g.outputs * g.patch_len();
-    let blocks = g.blocks();
-    let per_group = blocks.len().div_ceil(WEIGHT_GRADIENT_GROUPS).max(1);
-    let partials: Vec<Vec<f32>> = blocks
-        .par_chunks(per_group)
-        .map(|group| {
-            let mut sum = vec![0.0f32; len];
-            for &(image, first, rows) in group {
-                let pixels = rows * wo;
-                with_scratch(g.patch_len() * pixels, 0, |patches, _| {
-                    im2col(g, x, image, first, rows, patches);
-                    let dy_block = &dy[image * g.outputs * ho * wo + first * wo..];
-                    matmul(
-                        (g.outputs, g.patch_len(), pixels),
-                        (sum.as_mut_ptr(), 1, g.outputs as isize),
-                        (dy_block.as_ptr(), (ho * wo) as isize, 1),
-                        (patches.as_ptr(), 1, pixels as isize),
-                        true,
-                    );
-                });
-            }
-            sum
-        })
-        .collect();
-    let mut transposed = vec![0.0f32; len];
-    for partial in partials {
-        transposed
-            .iter_mut()
-            .zip(partial)
-            .for_each(|(t, p)| *t += p);
-    }
+    let transposed = sum_in_groups(&g.blocks(), len, |&(image, first, rows), sum| {
+        let pixels = rows * wo;
+        with_scratch(g.patch_len() * pixels, 0, |patches, _| {
+            im2col(g, x, image, first, rows, patches);
+            let dy_block = &dy[image * g.outputs * ho * wo + first * wo..];
+            matmul(
+                (g.outputs, g.patch_len(), pixels),
+                (sum.as_mut_ptr(), 1, g.outputs as isize),
+                (dy_block.as_ptr(), (ho * wo) as isize, 1),
+                (patches.as_ptr(), 1, pixels as isize),
+                true,
+            );
+        });
+    });
     let mut total = vec![0.0f32; len];
     for (i, row) in transposed.chunks_exact(g.outputs).enumerate() {
         for (o, value) in row.iter().enumerate() {

@@ -12,14 +12,10 @@
 //! Blocks of tile rows are summed in fixed groups, and the groups in order, so the result does
 //! not depend on the number of threads.
 
-use crate::conv2d::{matmul, Geometry};
+use crate::conv2d::{matmul, sum_in_groups, Geometry};
 use crate::conv2d_winograd::{blocks, copy_lanes, slices_at, with_wide_vectors, Tiling, LANES};
 use crate::conv2d_winograd4::{F4x4, G, POINTS, SPAN, TILE};
-use rayon::prelude::*;
 use std::cell::RefCell;
-
-/// Groups of blocks whose sums are formed independently and then added in order.
-const GROUPS: usize = 8;
 
 /// Per-thread buffers: transformed input tiles `[36][C][T]` and output gradients `[36][O][T]`.
 #[derive(Default)]
@@ -37,25 +33,10 @@ pub(crate) fn weight_gradient(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let tile_rows = g.out_height().div_ceil(TILE);
     let (blocks, rows_per_block) = blocks::<F4x4>(g);
     let len = POINTS * g.channels * g.outputs;
-    let per_group = blocks.len().div_ceil(GROUPS).max(1);
-    let partials: Vec<Vec<f32>> = blocks
-        .par_chunks(per_group)
-        .map(|group| {
-            let mut sum = vec![0.0f32; len];
-            for &(image, first) in group {
-                let rows = rows_per_block.min(tile_rows - first);
-                accumulate_block(g, x, dy, image, first, rows, &mut sum);
-            }
-            sum
-        })
-        .collect();
-    let mut transformed = vec![0.0f32; len];
-    for partial in partials {
-        transformed
-            .iter_mut()
-            .zip(partial)
-            .for_each(|(t, p)| *t += p);
-    }
+    let transformed = sum_in_groups(&blocks, len, |&(image, first), sum| {
+        let rows = rows_per_block.min(tile_rows - first);
+        accumulate_block(g, x, dy, image, first, rows, sum);
+    });
     untransform_kernels(g, &transformed)
 }
 
