@@ -13,7 +13,6 @@ use crate::fashion_mnist::{LabelledImages, SIDE};
 use crate::training::Trainable;
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Linear, VarBuilder, VarMap};
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use std::path::Path;
@@ -248,9 +247,7 @@ impl Trainable for ClassifierTraining {
         batch: usize,
         _crop: usize,
     ) -> Result<Tensor> {
-        let indices: Vec<usize> = (0..batch)
-            .map(|_| rng.gen_range(0..self.data.len()))
-            .collect();
+        let indices = self.data.random_indices(rng, batch);
         let labels: Vec<u32> = indices
             .iter()
             .map(|&i| u32::from(self.data.labels()[i]))

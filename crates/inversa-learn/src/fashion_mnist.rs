@@ -163,6 +163,11 @@ impl LabelledImages {
         &self.pixels[index * n..(index + 1) * n]
     }
 
+    /// `count` indices drawn uniformly with replacement: a training batch.
+    pub fn random_indices(&self, rng: &mut impl rand::Rng, count: usize) -> Vec<usize> {
+        (0..count).map(|_| rng.gen_range(0..self.len())).collect()
+    }
+
     /// The images at `indices` as a `[B, 1, side, side]` f32 tensor in `[−1, 1]`, each centred
     /// and padded with `−1` (`side` at least the image size).
     pub fn batch(&self, indices: &[usize], side: usize) -> candle_core::Result<Tensor> {

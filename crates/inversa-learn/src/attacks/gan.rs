@@ -372,9 +372,7 @@ impl Trainable for GanTraining {
         batch: usize,
         _crop: usize,
     ) -> Result<Tensor> {
-        let indices: Vec<usize> = (0..batch)
-            .map(|_| rng.gen_range(0..self.data.len()))
-            .collect();
+        let indices = self.data.random_indices(rng, batch);
         let real = self.data.batch(&indices, SIDE)?;
         let fake =
             self.gan

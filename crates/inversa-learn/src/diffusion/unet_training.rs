@@ -235,9 +235,7 @@ impl Trainable for UnetTraining {
     ) -> candle_core::Result<Tensor> {
         let config = self.net.config();
         let null = config.classes as u32;
-        let indices: Vec<usize> = (0..batch)
-            .map(|_| rng.gen_range(0..self.data.len()))
-            .collect();
+        let indices = self.data.random_indices(rng, batch);
         let position = match config.objective {
             Objective::Epsilon => Position::Timesteps(
                 (0..batch)
