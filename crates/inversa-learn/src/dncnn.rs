@@ -59,21 +59,15 @@ impl DnCnnConfig {
         metadata: &HashMap<String, String>,
         origin: &Path,
     ) -> inversa::Result<Self> {
-        let bad = |message: String| inversa::Error::format(origin, message);
-        match metadata.get("architecture").map(String::as_str) {
-            Some(ARCHITECTURE) => {}
-            other => {
-                return Err(bad(format!(
-                    "not DnCNN weights: metadata \"architecture\" is {other:?}, expected \"{ARCHITECTURE}\""
-                )))
-            }
-        }
+        crate::checkpoint::expect_architecture(metadata, ARCHITECTURE, "DnCNN weights", origin)?;
         let number = |key| crate::checkpoint::positive_metadata(metadata, key, origin);
         let config = Self {
             depth: number("depth")?,
             features: number("features")?,
         };
-        config.check().map_err(bad)?;
+        config
+            .check()
+            .map_err(|message| inversa::Error::format(origin, message))?;
         Ok(config)
     }
 

@@ -59,6 +59,7 @@ impl DrunetConfig {
         metadata: &HashMap<String, String>,
         origin: &Path,
     ) -> inversa::Result<Self> {
+        crate::checkpoint::expect_architecture(metadata, ARCHITECTURE, "DRUNet weights", origin)?;
         let number = |key| crate::checkpoint::positive_metadata(metadata, key, origin);
         Ok(Self {
             channels: number("channels")?,
