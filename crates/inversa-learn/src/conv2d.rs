@@ -485,10 +485,12 @@ pub(crate) fn convolve(
         _ => {}
     }
     let mut y = forward(g, x, w);
-    let plane = g.out_height() * g.out_width();
-    y.par_chunks_mut(plane)
-        .enumerate()
-        .for_each(|(index, values)| epilogue.apply(index % g.outputs, values));
+    if epilogue.bias.is_some() || epilogue.relu {
+        let plane = g.out_height() * g.out_width();
+        y.par_chunks_mut(plane)
+            .enumerate()
+            .for_each(|(index, values)| epilogue.apply(index % g.outputs, values));
+    }
     y
 }
 
