@@ -10,29 +10,17 @@ macro_rules! say {
     }};
 }
 
-mod attack;
-mod attack_model;
-mod bench;
-mod bench_networks;
-mod demo;
-mod edit;
-mod editing_experiment;
-mod experiment;
-mod fashion_inversion;
-mod fl;
+mod commands;
+mod failure;
 mod heap;
-mod invert;
-mod keys;
 mod progress;
-mod sample;
-mod solve_sequence;
-mod train;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use inversa::task::{precision_of, Precision, Task};
-use inversa::Real;
-use std::path::{Path, PathBuf};
+use commands::{
+    attack, bench, demo, edit, experiment, fl, invert, list, sample, solve_sequence, train,
+};
+use failure::Failure;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[global_allocator]
@@ -55,7 +43,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a task file: data + physics + prior + solver.
-    #[command(long_about = keys::RUN_HELP)]
+    #[command(long_about = list::RUN_HELP)]
     Run {
         /// The task file (TOML).
         task: PathBuf,
@@ -108,33 +96,13 @@ enum Command {
     Edit(Box<edit::EditArgs>),
 }
 
-/// A task file, with the learned priors available next to the core's.
-fn load<T: Real>(path: &Path) -> inversa::Result<Task<T>> {
-    Task::from_file_with(path, &inversa_learn::registry::priors())
-}
-
-/// Why the command failed, which decides the exit code.
-enum Failure {
-    BadInput(anyhow::Error),
-    Reconstruction(anyhow::Error),
-}
-
-impl From<inversa::Error> for Failure {
-    fn from(error: inversa::Error) -> Self {
-        match error {
-            inversa::Error::Solver(_) => Failure::Reconstruction(error.into()),
-            other => Failure::BadInput(other.into()),
-        }
-    }
-}
-
 fn main() -> ExitCode {
     heap::keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Demo {
         out: PathBuf::from("inversa-demo"),
     }) {
-        Command::Run { task, out } => run_file(&task, out),
+        Command::Run { task, out } => commands::run::run_file(&task, out),
         Command::Demo { out } => demo::run(&out),
         Command::Bench {
             size,
@@ -151,7 +119,7 @@ fn main() -> ExitCode {
         Command::Fl(args) => fl::run(*args),
         Command::Experiment(args) => experiment::run(args),
         Command::List => {
-            say!("{}", keys::list().trim_end());
+            say!("{}", list::list().trim_end());
             Ok(())
         }
     };
@@ -166,60 +134,4 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-fn run_file(path: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the task file {}", path.display()))
-        .map_err(Failure::BadInput)?;
-    let out = out.unwrap_or_else(|| {
-        let stem = path
-            .file_stem()
-            .map_or("task".into(), |s| s.to_string_lossy().into_owned());
-        Path::new("out").join(stem)
-    });
-    let context = |e: inversa::Error| -> Failure {
-        let failure = Failure::from(e);
-        match failure {
-            Failure::BadInput(e) => {
-                Failure::BadInput(e.context(format!("in task file {}", path.display())))
-            }
-            other => other,
-        }
-    };
-    match precision_of(&text, path).map_err(context)? {
-        Precision::F32 => execute(load::<f32>(path).map_err(context)?, &out),
-        Precision::F64 => execute(load::<f64>(path).map_err(context)?, &out),
-    }
-}
-
-/// Runs a built task, writes its outputs and prints a summary.
-pub(crate) fn execute<T: Real>(task: Task<T>, out: &Path) -> Result<(), Failure> {
-    let bar = progress::Bar::new(&task);
-    let outcome = task.run(&mut |iteration, psnr| bar.update(iteration, psnr))?;
-    bar.finish();
-    let written = inversa::report::outputs::write_outputs(out, &task, &outcome)?;
-    match outcome.quality {
-        Some(q) => say!(
-            "{} + {} + {}: PSNR {:.2} dB, SSIM {:.4} (starting point {:.2} dB), {} iterations in {:.2} s",
-            task.physics_kind,
-            task.prior_kind,
-            task.solver_kind,
-            q.psnr,
-            q.ssim,
-            outcome.initial_quality.map_or(f64::NAN, |q| q.psnr),
-            outcome.info.iterations,
-            outcome.seconds
-        ),
-        None => say!(
-            "{} + {} + {}: {} iterations in {:.2} s (no ground truth, so no PSNR)",
-            task.physics_kind, task.prior_kind, task.solver_kind, outcome.info.iterations, outcome.seconds
-        ),
-    }
-    say!(
-        "wrote {} files to {}/ (open report.html)",
-        written.len(),
-        out.display()
-    );
-    Ok(())
 }

@@ -7,10 +7,10 @@ use candle_core::{DType, Device, Result, Tensor, Var};
 use common::random;
 use inversa_learn::attacks::fedavg::{local_update, LocalTraining};
 use inversa_learn::attacks::inverting_gradients::{self, Settings};
-use inversa_learn::attacks::lenet::{dropout_mask, Activation, LeNet};
 use inversa_learn::attacks::{dlg, idlg};
-use inversa_learn::image_folder::read_grey;
-use inversa_learn::lbfgs::Lbfgs;
+use inversa_learn::data::image_folder::read_grey;
+use inversa_learn::models::victims::lenet::{dropout_mask, Activation, LeNet};
+use inversa_learn::optim::lbfgs::Lbfgs;
 use std::path::Path;
 
 fn one_hot(labels: &[u32], classes: usize) -> Result<Tensor> {

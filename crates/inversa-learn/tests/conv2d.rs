@@ -6,8 +6,8 @@
 mod common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use common::random;
-use inversa_learn::conv2d::{conv2d, fast_convolutions};
-use inversa_learn::conv2d_relu::conv2d_bias_relu;
+use inversa_learn::nn::conv2d::relu::conv2d_bias_relu;
+use inversa_learn::nn::conv2d::{conv2d, fast_convolutions};
 
 fn max_difference(a: &Tensor, b: &Tensor) -> Result<f32> {
     (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
@@ -130,7 +130,7 @@ fn gradient_of_the_input_gradient_matches_finite_differences() -> Result<()> {
 
 #[test]
 fn bias_and_relu_match_candle_values_and_gradients() -> Result<()> {
-    use inversa_learn::bias_relu::{bias_activation, relu};
+    use inversa_learn::nn::bias_relu::{bias_activation, relu};
     let x = Var::from_tensor(&random(&[2, 3, 5, 7], 4)?)?;
     let bias = Var::from_tensor(&random(&[3], 5)?)?;
     let probe = random(&[2, 3, 5, 7], 6)?;
@@ -165,7 +165,7 @@ fn relu_of_a_convolution_keeps_second_derivatives() -> Result<()> {
     // d/dx of ⟨probe, ∂/∂x ⟨q, relu(x ⊛ w + b)⟩⟩ through the tracked-gradient path, against candle's
     // own relu and broadcast add (the second derivative of relu is zero almost everywhere, so the
     // check is that the chain through the convolution's adjoint survives).
-    use inversa_learn::bias_relu::bias_activation;
+    use inversa_learn::nn::bias_relu::bias_activation;
     let x = Var::from_tensor(&random(&[1, 2, 6, 6], 7)?)?;
     let weight = Var::from_tensor(&random(&[3, 2, 3, 3], 8)?)?;
     let bias = random(&[3], 9)?;

@@ -6,11 +6,11 @@ use candle_core::{Device, Tensor};
 use inversa::krylov::cg::Cg;
 use inversa::krylov::preconditioner::Identity;
 use inversa::krylov::sparse::{relative_residual, CsrMatrix};
-use inversa_learn::deep_cd::network::{DeepCdConfig, DeepCdNet};
-use inversa_learn::deep_cd::solver::DeepCd;
-use inversa_learn::deep_cd::training::DeepCdTraining;
-use inversa_learn::deep_cd::{bundled, laplacian_matrix, NetworkDirections};
-use inversa_learn::lr_schedule::Decay;
+use inversa_learn::optim::lr_schedule::Decay;
+use inversa_learn::solvers::deep_cd::network::{DeepCdConfig, DeepCdNet};
+use inversa_learn::solvers::deep_cd::solver::DeepCd;
+use inversa_learn::solvers::deep_cd::training::DeepCdTraining;
+use inversa_learn::solvers::deep_cd::{bundled, laplacian_matrix, NetworkDirections};
 use inversa_learn::training::{train, TrainConfig, Trainable};
 use std::ops::ControlFlow;
 

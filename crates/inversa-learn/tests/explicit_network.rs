@@ -6,11 +6,12 @@
 mod common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use common::random;
-use inversa_learn::attacks::explicit_network::ExplicitNetwork;
+use inversa_learn::attacks::idlg;
 use inversa_learn::attacks::inverting_gradients::{self, Settings};
-use inversa_learn::attacks::lenet::dropout_mask;
-use inversa_learn::attacks::{convnet, digit_recognizer, idlg, resnet, ExplicitGradient};
-use inversa_learn::mnist_digits;
+use inversa_learn::data::mnist_digits;
+use inversa_learn::models::victims::explicit_network::ExplicitNetwork;
+use inversa_learn::models::victims::lenet::dropout_mask;
+use inversa_learn::models::victims::{convnet, digit_recognizer, resnet, ExplicitGradient};
 use std::path::Path;
 
 fn one_hot(labels: &[u32], classes: usize) -> Result<Tensor> {

@@ -6,19 +6,19 @@
 
 use candle_core::{DType, Device, Result, Tensor, Var};
 use inversa_learn::attacks::fedavg::LocalTraining;
-use inversa_learn::fashion_models::test_images;
 use inversa_learn::federated::asynchronous::{
     Aggregation, Dataset, RoundReport, Setup, Simulation, CLASSES, INPUTS,
 };
 use inversa_learn::federated::mlp::Mlp;
 use inversa_learn::federated::stale_conversion::{self, DataEstimate, Settings};
+use inversa_learn::models::bundled::test_images;
 
 const LOCAL: LocalTraining = LocalTraining {
     steps: 5,
     learning_rate: 0.1,
 };
 
-fn images() -> Result<inversa_learn::fashion_mnist::LabelledImages> {
+fn images() -> Result<inversa_learn::data::fashion_mnist::LabelledImages> {
     test_images().map_err(candle_core::Error::wrap)
 }
 

@@ -5,7 +5,7 @@ mod common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use candle_nn::VarMap;
 use common::random;
-use inversa_learn::lpn::{LearnedProximalNetwork, LpnShape};
+use inversa_learn::models::lpn::{LearnedProximalNetwork, LpnShape};
 
 /// A small network whose non-negative weights are large enough for the layers to interact
 /// (the paper's initialisation makes them ~1e-5).
@@ -168,7 +168,7 @@ fn admm_with_the_bundled_lpn_converges_on_deblurring() {
         &toml,
         std::path::Path::new("."),
         "deblur_lpn",
-        &inversa_learn::registry::priors(),
+        &inversa_learn::priors::registry::priors(),
     )
     .unwrap();
     let mut changes = Vec::new();
@@ -192,7 +192,7 @@ fn admm_with_the_bundled_lpn_converges_on_deblurring() {
 /// added, clean < σ 0.05 < σ 0.1 (R computed by inverting the prox).
 #[test]
 fn the_learned_regulariser_grows_with_noise_on_a_held_out_image() {
-    let net = inversa_learn::registry::bundled_lpn().unwrap();
+    let net = inversa_learn::models::bundled::lpn().unwrap();
     let camera = inversa::data::builtin_image("camera").unwrap();
     let (h, w) = (camera.shape[1], camera.shape[2]);
     let crop: Vec<f32> = (0..48 * 48)

@@ -5,12 +5,12 @@
 //! accuracy on the same target.
 
 use candle_core::{Device, Result, Tensor};
-use inversa_learn::attacks::gan::{softplus, uniform_latents, GanConfig, GanTraining, SMOOTHING};
 use inversa_learn::attacks::gmi::{self, attack_accuracy};
 use inversa_learn::attacks::if_gmi::{self, Stage};
 use inversa_learn::attacks::l1_ball::{distances, project, project_around};
-use inversa_learn::fashion_mnist::LabelledImages;
-use inversa_learn::fashion_models;
+use inversa_learn::data::fashion_mnist::LabelledImages;
+use inversa_learn::models::bundled;
+use inversa_learn::models::gan::{softplus, uniform_latents, GanConfig, GanTraining, SMOOTHING};
 use inversa_learn::training::{named_vars, Trainable};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -190,8 +190,8 @@ fn each_gan_network_gets_only_the_gradient_of_its_own_loss() -> Result<()> {
 
 #[test]
 fn gmi_lowers_the_identity_loss() -> Result<()> {
-    let gan = fashion_models::inversion_gan().unwrap();
-    let target = fashion_models::private_target().unwrap();
+    let gan = bundled::inversion_gan().unwrap();
+    let target = bundled::private_target().unwrap();
     let settings = gmi::Settings {
         restarts: 4,
         iterations: 60,
@@ -210,8 +210,8 @@ fn gmi_lowers_the_identity_loss() -> Result<()> {
 
 #[test]
 fn if_gmi_features_stay_inside_their_balls() -> Result<()> {
-    let gan = fashion_models::inversion_gan().unwrap();
-    let target = fashion_models::private_target().unwrap();
+    let gan = bundled::inversion_gan().unwrap();
+    let target = bundled::private_target().unwrap();
     let radii = [5.0, 20.0];
     let settings = if_gmi::Settings {
         gmi: gmi::Settings {
@@ -267,9 +267,9 @@ const MARGIN: f64 = 0.05;
 
 #[test]
 fn if_gmi_reaches_at_least_gmis_attack_accuracy() -> Result<()> {
-    let gan = fashion_models::inversion_gan().unwrap();
-    let target = fashion_models::private_target().unwrap();
-    let evaluation = fashion_models::private_evaluation().unwrap();
+    let gan = bundled::inversion_gan().unwrap();
+    let target = bundled::private_target().unwrap();
+    let evaluation = bundled::private_evaluation().unwrap();
     let settings = if_gmi::Settings {
         gmi: gmi::Settings {
             restarts: RESTARTS,

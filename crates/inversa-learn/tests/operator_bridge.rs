@@ -5,7 +5,7 @@
 use candle_core::{Device, Tensor, Var};
 use inversa::operators::random_vector;
 use inversa::operators::registry::physics;
-use inversa_learn::operator_bridge::{LinearOperatorExt, SharedOperator};
+use inversa_learn::nn::operator_bridge::{LinearOperatorExt, SharedOperator};
 use std::sync::Arc;
 
 fn loss(x: &Tensor, op: &SharedOperator, y: &Tensor) -> Tensor {

@@ -28,7 +28,7 @@ fn psnr(toml: &str) -> f64 {
         toml,
         Path::new("."),
         "pnp-test",
-        &inversa_learn::registry::priors(),
+        &inversa_learn::priors::registry::priors(),
     )
     .unwrap();
     task.run(&mut |_, _| {}).unwrap().quality.unwrap().psnr
@@ -98,7 +98,7 @@ fn a_bad_denoiser_name_is_a_config_error() {
         &toml,
         Path::new("."),
         "pnp-test",
-        &inversa_learn::registry::priors(),
+        &inversa_learn::priors::registry::priors(),
     )
     .err()
     .expect("unknown denoiser");

@@ -5,14 +5,16 @@
 
 use candle_core::Tensor;
 use inversa::io::write_png_u8;
-use inversa_learn::checkpoint::{history_path, plot_path, read_history, read_safetensors};
-use inversa_learn::denoiser_training::{compare, Architecture, DenoiserTraining};
-use inversa_learn::dncnn::{DnCnn, DnCnnConfig};
-use inversa_learn::drunet::DrunetConfig;
-use inversa_learn::image_folder::{read_grey, GreyImage, ImageFolder};
-use inversa_learn::lpn::{LearnedProximalNetwork, LpnShape};
-use inversa_learn::lpn_training::LpnTraining;
-use inversa_learn::lr_schedule::{Decay, Schedule};
+use inversa_learn::data::image_folder::{read_grey, GreyImage, ImageFolder};
+use inversa_learn::models::denoiser::Architecture;
+use inversa_learn::models::dncnn::{DnCnn, DnCnnConfig};
+use inversa_learn::models::drunet::DrunetConfig;
+use inversa_learn::models::lpn::{LearnedProximalNetwork, LpnShape};
+use inversa_learn::nn::weights::read_safetensors;
+use inversa_learn::optim::lr_schedule::{Decay, Schedule};
+use inversa_learn::training::checkpoint::{history_path, plot_path, read_history};
+use inversa_learn::training::denoiser::{compare, DenoiserTraining};
+use inversa_learn::training::lpn::LpnTraining;
 use inversa_learn::training::{train, History, TrainConfig, TrainError};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -308,7 +310,7 @@ fn a_short_drunet_run_lowers_the_loss_and_loads_back() {
     let first: f32 = history.loss[..10].iter().sum::<f32>() / 10.0;
     let last: f32 = history.loss[70..].iter().sum::<f32>() / 10.0;
     assert!(last < 0.5 * first, "loss {first} → {last}");
-    let loaded = inversa_learn::registry::load_trained(&config.out).unwrap();
+    let loaded = inversa_learn::models::denoiser::load_trained(&config.out).unwrap();
     assert_eq!(loaded.name(), "drunet");
     let (h, w) = (13, 22);
     let image = vec![0.5f32; h * w];

@@ -7,21 +7,21 @@
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use flate2::write::GzEncoder;
+use inversa_learn::data::fashion_mnist::{read_idx, LabelledImages, Split};
 use inversa_learn::diffusion::editing::{
     invert_diffusion, invert_flow, regenerate_diffusion, regenerate_flow, DiffusionMethod,
     FlowMethod, Settings,
 };
 use inversa_learn::diffusion::model::DiffusionNetwork;
 use inversa_learn::diffusion::null_text::NullConditioned;
-use inversa_learn::diffusion::unet::{Objective, ScheduleKind, Unet, UnetConfig};
-use inversa_learn::diffusion::unet_training::UnetTraining;
 use inversa_learn::diffusion::{
     ddim, norm, spdinv, standard_normal, Guided, NoisePredictor, VelocityModel,
 };
-use inversa_learn::fashion_classifier::{Classifier, ClassifierConfig, ClassifierTraining};
-use inversa_learn::fashion_mnist::{read_idx, LabelledImages, Split};
-use inversa_learn::fashion_models;
-use inversa_learn::lr_schedule::Decay;
+use inversa_learn::models::bundled;
+use inversa_learn::models::classifier::{Classifier, ClassifierConfig, ClassifierTraining};
+use inversa_learn::models::unet::{Objective, ScheduleKind, Unet, UnetConfig};
+use inversa_learn::optim::lr_schedule::Decay;
+use inversa_learn::training::unet::UnetTraining;
 use inversa_learn::training::{train, TrainConfig, Trainable};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -415,16 +415,16 @@ fn the_classifier_learns_a_separable_set() {
 
 /// Bundled test image `index` as a `[1, 1, 32, 32]` state of `dtype`, and its label.
 fn bundled_garment(index: usize, dtype: DType) -> (candle_core::Tensor, usize) {
-    let images = fashion_models::test_images().unwrap();
+    let images = bundled::test_images().unwrap();
     let x0 = images.batch(&[index], 32).unwrap().to_dtype(dtype).unwrap();
     (x0, usize::from(images.labels()[index]))
 }
 
 #[test]
 fn the_bundled_images_and_classifier_load_and_agree() {
-    let images = fashion_models::test_images().unwrap();
+    let images = bundled::test_images().unwrap();
     assert_eq!((images.len(), images.size()), (100, (28, 28)));
-    let classifier = fashion_models::classifier().unwrap();
+    let classifier = bundled::classifier().unwrap();
     let accuracy = classifier.accuracy(&images).unwrap();
     // 89.2% on the whole test split (data/README.md); 100 images leave room for chance.
     assert!(accuracy > 0.8, "classifier accuracy {accuracy}");
@@ -432,7 +432,7 @@ fn the_bundled_images_and_classifier_load_and_agree() {
 
 #[test]
 fn on_the_bundled_unet_edict_and_bdia_are_exact_and_ddim_is_not() {
-    let model = fashion_models::diffusion_unet()
+    let model = bundled::diffusion_unet()
         .unwrap()
         .into_noise_predictor()
         .unwrap();
@@ -468,7 +468,7 @@ fn on_the_bundled_unet_edict_and_bdia_are_exact_and_ddim_is_not() {
 
 #[test]
 fn on_the_bundled_unet_null_text_and_spdinv_improve_on_ddim_inversion() {
-    let model = fashion_models::diffusion_unet()
+    let model = bundled::diffusion_unet()
         .unwrap()
         .into_noise_predictor()
         .unwrap();
@@ -536,10 +536,7 @@ fn on_the_bundled_unet_null_text_and_spdinv_improve_on_ddim_inversion() {
 
 #[test]
 fn on_the_bundled_flow_rf_solver_inverts_better_than_euler_at_equal_calls() {
-    let model = fashion_models::flow_unet()
-        .unwrap()
-        .into_velocity_model()
-        .unwrap();
+    let model = bundled::flow_unet().unwrap().into_velocity_model().unwrap();
     let (x0, class) = bundled_garment(2, DType::F64);
     let error = |method, steps| {
         let settings = Settings {

@@ -7,9 +7,9 @@
 //! distance with respect to `x'` is a derivative of a gradient; it is taken through the model's
 //! explicit parameter-gradient expression ([`ExplicitGradient::gradients`]).
 
-use super::ExplicitGradient;
 use crate::diffusion::standard_normal;
-use crate::lbfgs::{minimise, Lbfgs};
+use crate::models::victims::ExplicitGradient;
+use crate::optim::lbfgs::{minimise, Lbfgs};
 use candle_core::{DType, Device, Result, Tensor, Var, D};
 use candle_nn::ops::softmax;
 use rand::SeedableRng;

@@ -10,7 +10,7 @@
 
 use super::dlg::Reconstruction;
 use super::inverting_gradients::{run, MaskSearch, Settings, Target};
-use super::ExplicitGradient;
+use crate::models::victims::ExplicitGradient;
 use candle_core::{Result, Tensor};
 
 /// Rebuilds a batch of `shape` with one-hot `labels` from gradients `observed` of `model`

@@ -13,7 +13,7 @@
 //! with `Settings::local_training`). With one step the update is `−η g`, whose direction is the
 //! gradient's: FedSGD.
 
-use super::ExplicitGradient;
+use crate::models::victims::ExplicitGradient;
 use candle_core::{Result, Tensor};
 
 /// A client's local training: `steps` SGD steps of `learning_rate` on its whole batch.

@@ -14,10 +14,10 @@
 //! reconstructions `G(ẑ)` are scored by a separate evaluation classifier: the attack accuracy is
 //! the fraction it assigns to `c` ([`attack_accuracy`]).
 
-use super::gan::{uniform_latents, Gan};
-use crate::adam::TensorAdam;
-use crate::fashion_classifier::Classifier;
-use crate::fashion_mnist::SIDE;
+use crate::data::fashion_mnist::SIDE;
+use crate::models::classifier::Classifier;
+use crate::models::gan::{self, uniform_latents, Gan};
+use crate::optim::adam::TensorAdam;
 use candle_core::{Result, Tensor, Var, D};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -145,8 +145,7 @@ impl Problem<'_> {
             .narrow(1, self.class, 1)?
             .neg()?
             .sum_all()?;
-        let prior =
-            super::gan::softplus(&self.gan.discriminator.logits(images)?.neg()?)?.sum_all()?;
+        let prior = gan::softplus(&self.gan.discriminator.logits(images)?.neg()?)?.sum_all()?;
         let total = (&identity + (&prior * self.settings.prior_weight)?)?;
         let count = images.dim(0)? as f64;
         let mean = |t: &Tensor| -> Result<f64> { Ok(f64::from(t.to_scalar::<f32>()?) / count) };
@@ -186,7 +185,7 @@ impl Problem<'_> {
 }
 
 /// Generated 28×28 images `[B, 1, 28, 28]` as the classifiers see them: centred in 32×32 with
-/// `−1` (black) padding, as [`crate::fashion_mnist`] pads the data.
+/// `−1` (black) padding, as [`crate::data::fashion_mnist`] pads the data.
 pub fn classifier_input(images: &Tensor) -> Result<Tensor> {
     let (_, _, h, w) = images.dims4()?;
     let (top, left) = ((SIDE - h) / 2, (SIDE - w) / 2);

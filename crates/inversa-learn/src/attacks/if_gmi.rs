@@ -16,10 +16,10 @@
 //! `G_{L−1} ∘ … ∘ G_{K}(f_K)` after the last stage `K`. The authors' schedule searches the latent
 //! first and then the features after successive early blocks, with fewer steps per later stage.
 
-use super::gan::{Gan, BLOCKS};
 use super::gmi::{self, Inversion, Problem, Step};
 use super::l1_ball::{distances, project_around};
-use crate::fashion_classifier::Classifier;
+use crate::models::classifier::Classifier;
+use crate::models::gan::{Gan, BLOCKS};
 use candle_core::{Result, Tensor};
 
 /// One intermediate stage.

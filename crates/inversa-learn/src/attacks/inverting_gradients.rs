@@ -14,10 +14,10 @@
 
 use super::dlg::Reconstruction;
 use super::fedavg::{local_update, LocalTraining};
-use super::lenet::dropout_mask;
-use super::ExplicitGradient;
-use crate::adam::TensorAdam;
 use crate::diffusion::standard_normal;
+use crate::models::victims::lenet::dropout_mask;
+use crate::models::victims::ExplicitGradient;
+use crate::optim::adam::TensorAdam;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -29,8 +29,6 @@ pub mod rectified_flow;
 pub mod rf_solver;
 pub mod schedule;
 pub mod spdinv;
-pub mod unet;
-pub mod unet_training;
 
 pub use model::{Guided, NoisePredictor, Parameterised, Prediction, VelocityModel};
 pub use schedule::{Grid, NoiseSchedule};

@@ -21,7 +21,7 @@ use super::analytic::GaussianMixture;
 use super::model::NoisePredictor;
 use super::schedule::Grid;
 use super::{bad, combine, ddim, Result};
-use crate::adam::TensorAdam;
+use crate::optim::adam::TensorAdam;
 use candle_core::{DType, Tensor, Var};
 
 /// A model whose unconditional prediction depends on a null condition that can be tuned.

@@ -23,7 +23,7 @@
 use super::mlp::Mlp;
 use super::stale_conversion::{self, DataEstimate, Settings};
 use crate::attacks::fedavg::LocalTraining;
-use crate::fashion_mnist::LabelledImages;
+use crate::data::fashion_mnist::LabelledImages;
 use candle_core::{DType, Device, Result, Tensor};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

@@ -6,7 +6,7 @@
 //! The network is `z = W₂ relu(W₁ x + b₁) + b₂` on flattened images `x ∈ [B, inputs]`. Stale-update
 //! conversion differentiates a whole local training run with respect to the input, so the
 //! gradient is written as candle operations whose *first* derivatives are exact (candle's second
-//! derivatives are wrong for some operations, see [`crate::attacks::lenet`]):
+//! derivatives are wrong for some operations, see [`crate::models::victims::lenet`]):
 //!
 //! ```text
 //! δ₂ = (softmax(z) − p)/B,   ∂W₂ = δ₂ᵀ h,   ∂b₂ = Σ_n δ₂,
@@ -22,7 +22,7 @@
 //! 28×28 (2 shared cores): 40 steps for 2 slow clients over 80 rounds take about 25 s, not 16 min.
 
 use crate::attacks::fedavg::LocalTraining;
-use crate::attacks::ExplicitGradient;
+use crate::models::victims::ExplicitGradient;
 use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::ops::softmax;
 use rand::{Rng, SeedableRng};

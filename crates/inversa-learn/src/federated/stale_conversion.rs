@@ -19,8 +19,8 @@
 //! round is the starting point of the next, so that each round needs only a few iterations.
 
 use super::mlp::Mlp;
-use crate::adam::TensorAdam;
 use crate::attacks::fedavg::LocalTraining;
+use crate::optim::adam::TensorAdam;
 use candle_core::{DType, Device, Result, Tensor, Var, D};
 use candle_nn::ops::softmax;
 use rand::{Rng, SeedableRng};

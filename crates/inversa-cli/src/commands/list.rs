@@ -1,0 +1,93 @@
+//! The task-file reference shown by `inversa run --help`, and `inversa list`, which walks the
+//! registries so it always names exactly what the parser accepts.
+
+use inversa::data::{BUILTIN_IMAGES, BUILTIN_PHANTOM};
+use inversa::operators::registry::physics;
+use inversa::priors::registry::priors;
+use inversa::solvers::registry::solvers;
+
+/// Every task-file key, with its default.
+pub const RUN_HELP: &str = r#"Run a task file: data + physics + prior + solver.
+
+Writes to --out: reconstruction.png (8-bit, clipped to [0,1]), reconstruction.npy (float32, unclipped),
+measurement.png (when the measurement is a picture), measurement.npy, initial.png (the starting
+point), ground_truth.png, metrics.json, convergence.png and report.html.
+
+TASK FILE KEYS (defaults in brackets; unknown keys are errors)
+
+[data]
+  image = "file.png" | "file.npy" | "builtin:NAME"     ground truth (NAME: camera, chelsea, brick, phantom); the measurement is simulated from it
+  measurement = "y.npy"       a measured y instead (then shape is required; image optional, for metrics);
+                              complex .npy (k-space) is read as a trailing (re, im) axis
+  shape = [h, w] | [c, h, w]  shape of the unknown image when only a measurement is given
+  grey = false                convert RGB to luminance
+  downscale = 1               average factor×factor blocks first
+
+[physics]
+  kind = "denoise" | "blur" | "inpaint" | "downsample" | "cs" | "mri" | "ct"
+  noise = { kind = "gaussian", sigma = 0.01 } | { kind = "poisson", gain = 1/255 }   [no noise]
+  blur:       kernel = { kind = "gaussian", sigma = 2.0 } | { kind = "box", size = 5 }
+                     | { kind = "motion", length = 9.0, angle = 0.0 } | { kind = "file", path = "k.npy" }
+              (circular convolution: periodic boundary)
+  inpaint:    missing = 0.5 (fraction of random pixels removed) | mask = "mask.png" (1 = observed)
+  downsample: factor = 2, sigma = factor/2 (gaussian anti-alias filter)
+  cs:         ratio = 0.25, matrix = "dct" | "gaussian"
+  mri:        acceleration = 4, center_fraction = 0.08, mask = "random" | "equispaced" | "variable_density",
+              coils = 1 (more: SENSE with synthetic smooth coil maps),
+              coil_maps = "maps.npy" (measured complex [coils, H, W]), mask_file = "mask.npy" (W zeros/ones)
+  ct:         angles = 60 (parallel beam over 180°), detectors = ceil(image diagonal),
+              filter = "ram-lak" | "shepp-logan" | "cosine" | "hann" (for fbp)
+
+[prior]                        [kind = "none"]
+  kind = "none" | "tikhonov" | "tv" | "wavelet" | "pnp" | "lpn"
+  weight = 0.01 (pnp: 1e-5; the denoiser runs at σ = √(weight·τ) for a prox step τ)
+  tv:      prox_iterations = 20 (dual steps per prox in fista/admm/hqs)
+  wavelet: wavelet = "db4" | "db2" | "haar", levels = 4
+  pnp:     denoiser = "ffdnet" (pretrained colour FFDNet; grey images as three equal channels)
+           | "dncnn" (bundled grey DnCNN; colour channel by channel)
+           | "weights.safetensors" (a DnCNN or DRUNet from `inversa train denoiser`),
+           cycle_symmetries = false (denoise the k-th prox input under the (k mod 8)-th flip/rotation, as DPIR)
+  lpn:     weights = "lpn.safetensors" (default: the bundled grey LPN); no weight: the network is
+           the prox of its own learned R, so admm's rho is R's weight
+
+[solver]
+  kind = "pdhg" | "fista" | "admm" | "hqs" | "red" | "cg" | "fbp"
+  iterations = (pdhg 300, others 100), tolerance = 0 (stop when ‖xₖ−xₖ₋₁‖/‖xₖ‖ < tolerance)
+  init = "adjoint" (A*y/‖A‖²) | "zeros"
+  fista: lipschitz = ‖A‖² estimate, eta = 1.5
+  admm:  rho = 0.1, inner_iterations = 20
+  hqs:   mu = 0.1, mu_growth = 1.05, mu_max = 1e4, inner_iterations = 20
+  pdhg:  step_ratio = 1 (σ/τ)
+  red:   lambda = 0.1, prox_step = 1 (the denoiser is the prior's prox at this step),
+         scheme = "fixed_point" | "gradient", inner_iterations = 20
+
+[run]
+  seed = 0                     every random choice (masks, matrices, noise)
+  precision = "f32" | "f64"    [f32]
+"#;
+
+/// The text of `inversa list`.
+pub fn list() -> String {
+    let mut text = String::from("physics (physics.kind):\n");
+    for e in physics::<f64>() {
+        text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
+    }
+    text.push_str("\npriors (prior.kind):\n");
+    for e in priors::<f64>()
+        .into_iter()
+        .chain(inversa_learn::priors::registry::priors::<f64>())
+    {
+        text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
+    }
+    text.push_str("\nsolvers (solver.kind):\n");
+    for e in solvers::<f64>() {
+        text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
+    }
+    text.push_str("\nbuilt-in images (data.image = \"builtin:NAME\"):\n");
+    for (name, _, description) in BUILTIN_IMAGES {
+        text.push_str(&format!("  {name:<12} {description}\n"));
+    }
+    let (name, description) = BUILTIN_PHANTOM;
+    text.push_str(&format!("  {name:<12} {description}\n"));
+    text
+}

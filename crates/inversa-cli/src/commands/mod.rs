@@ -1,0 +1,19 @@
+//! One file per `inversa` command: it parses the command's arguments, calls one library function
+//! and writes what it returns.
+
+pub mod attack;
+pub mod attack_model;
+pub mod bench;
+pub mod bench_networks;
+pub mod demo;
+pub mod edit;
+pub mod editing_experiment;
+pub mod experiment;
+pub mod fashion_inversion;
+pub mod fl;
+pub mod invert;
+pub mod list;
+pub mod run;
+pub mod sample;
+pub mod solve_sequence;
+pub mod train;

@@ -1,0 +1,46 @@
+//! The one error type of the protocols.
+
+use inversa_learn::diffusion::DiffusionError;
+
+/// Why a protocol did not produce its report.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A setting is out of range or inconsistent with another; `key` is the setting's field name
+    /// (the CLI shows it as its flag, `--key`).
+    #[error("{key} {message}")]
+    Setting { key: &'static str, message: String },
+    /// The core library refused an input or a file, or a solver failed.
+    #[error(transparent)]
+    Core(#[from] inversa::Error),
+    /// A diffusion model or sampler refused an input or failed.
+    #[error(transparent)]
+    Diffusion(#[from] DiffusionError),
+    /// A network computation failed.
+    #[error("network computation failed: {0}")]
+    Network(#[from] candle_core::Error),
+}
+
+impl Error {
+    /// A [`Error::Setting`] for `key`.
+    pub fn setting(key: &'static str, message: impl Into<String>) -> Self {
+        Error::Setting {
+            key,
+            message: message.into(),
+        }
+    }
+
+    /// Whether the error lies in what the caller gave (a setting, a file), rather than in the
+    /// computation.
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            Error::Setting { .. } => true,
+            Error::Core(inversa::Error::Solver(_)) => false,
+            Error::Core(_) => true,
+            Error::Diffusion(DiffusionError::Input(_)) => true,
+            Error::Diffusion(DiffusionError::Network(_)) | Error::Network(_) => false,
+        }
+    }
+}
+
+/// Result with the protocols' [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

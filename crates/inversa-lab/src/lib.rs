@@ -1,0 +1,29 @@
+//! # Inversa lab
+//!
+//! Each paper's experiment protocol as one library function: it takes a `Settings` value (with
+//! `Default` for the paper's setting), checks it, runs, and returns an [`Outcome`]: a serde report
+//! (`metrics.json`) and the figures and arrays it draws. `inversa experiment NAME` and the other
+//! CLI commands call exactly these functions, so anything the CLI does a Rust program can do the
+//! same way.
+//!
+//! ```
+//! use inversa_lab::matrix_sensing::{run, Settings};
+//!
+//! let settings = Settings { n: 8, rank: 1, iterations: 400, ..Settings::default() };
+//! let outcome = run(&settings, &mut |_line| {})?;
+//! // Exact parameterisation (k = r) reaches the truth; the report says how fast.
+//! let exact = &outcome.report.runs[0];
+//! assert_eq!(exact.k, 1);
+//! assert!(exact.final_error < 1e-6, "{}", exact.final_error);
+//! # Ok::<(), inversa_lab::Error>(())
+//! ```
+
+pub mod convex_relu;
+pub mod error;
+pub mod matrix_sensing;
+pub mod mfac;
+pub mod outcome;
+pub mod timing;
+
+pub use error::{Error, Result};
+pub use outcome::{Artifact, Outcome};

@@ -1,0 +1,65 @@
+//! What a protocol hands back: its report (written as `metrics.json`), the files it draws, and the
+//! lines it has to say. [`Outcome::write`] writes them into a folder, each file atomically, so the
+//! CLI and a Rust caller produce the same files from the same call.
+
+use crate::Result;
+use inversa::io::{npy::write_npy_f32, png_image::write_png_u8, write_atomically};
+use inversa::report::plot::{render_panels, write_png, Panel};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// One file of an outcome.
+pub enum Artifact {
+    /// Line plots side by side, each panel 560×440 pixels.
+    Plot(Vec<Panel>),
+    /// An 8-bit PNG of pixels in [0, 1], shaped `[C, H, W]`.
+    Image { shape: Vec<usize>, pixels: Vec<f32> },
+    /// A float32 `.npy` array.
+    Array { shape: Vec<usize>, data: Vec<f32> },
+}
+
+/// A report with its files.
+pub struct Outcome<R> {
+    /// Written as `metrics.json`.
+    pub report: R,
+    /// File name and content.
+    pub files: Vec<(String, Artifact)>,
+}
+
+impl<R: Serialize> Outcome<R> {
+    /// A report with no files yet.
+    pub fn new(report: R) -> Self {
+        Self {
+            report,
+            files: Vec::new(),
+        }
+    }
+
+    /// Adds a file named `name`.
+    pub fn with(mut self, name: &str, artifact: Artifact) -> Self {
+        self.files.push((name.to_string(), artifact));
+        self
+    }
+
+    /// Writes `metrics.json` and every file into `out` (created if missing); the paths written.
+    pub fn write(&self, out: &Path) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(out).map_err(|e| inversa::Error::io(out, e))?;
+        let metrics = out.join("metrics.json");
+        let text = serde_json::to_string_pretty(&self.report)
+            .map_err(|e| inversa::Error::format(&metrics, e.to_string()))?;
+        write_atomically(&metrics, text.as_bytes())?;
+        let mut written = vec![metrics];
+        for (name, artifact) in &self.files {
+            let path = out.join(name);
+            match artifact {
+                Artifact::Plot(panels) => {
+                    write_png(&path, &render_panels(panels, 560 * panels.len(), 440))?
+                }
+                Artifact::Image { shape, pixels } => write_png_u8(&path, shape, pixels)?,
+                Artifact::Array { shape, data } => write_npy_f32(&path, shape, data)?,
+            }
+            written.push(path);
+        }
+        Ok(written)
+    }
+}

@@ -1,0 +1,134 @@
+//! The Fashion-MNIST models and images compiled into the library (sources, licences and the
+//! training commands in `data/README.md`): the class-conditional diffusion UNet, the
+//! rectified-flow UNet, the classifier that scores edits, the model-inversion GAN (public
+//! classes 5–9) with the target and evaluation classifiers of the private classes 0–4, and the
+//! first 100 test images with their labels (none of them seen in training).
+//!
+//! The weights are stored in f16 to halve their size and widened to f32 when loaded.
+
+use crate::data::fashion_mnist::{decode_idx, LabelledImages};
+use crate::models::classifier::Classifier;
+use crate::models::denoiser::Denoiser;
+use crate::models::dncnn::DnCnn;
+use crate::models::ffdnet::FfdNet;
+use crate::models::gan::Gan;
+use crate::models::lpn::LearnedProximalNetwork;
+use crate::models::unet::Unet;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+const UNET: &[u8] = include_bytes!("../../../../data/weights/fashion_unet.safetensors");
+const FLOW: &[u8] = include_bytes!("../../../../data/weights/fashion_flow.safetensors");
+const CLASSIFIER: &[u8] = include_bytes!("../../../../data/weights/fashion_classifier.safetensors");
+const GAN: &[u8] = include_bytes!("../../../../data/weights/fashion_gan.safetensors");
+const PRIVATE_TARGET: &[u8] =
+    include_bytes!("../../../../data/weights/fashion_private_target.safetensors");
+const PRIVATE_EVALUATION: &[u8] =
+    include_bytes!("../../../../data/weights/fashion_private_evaluation.safetensors");
+const TEST_IMAGES: &[u8] =
+    include_bytes!("../../../../data/fashion-mnist/t10k-first100-images-idx3-ubyte");
+const TEST_LABELS: &[u8] =
+    include_bytes!("../../../../data/fashion-mnist/t10k-first100-labels-idx1-ubyte");
+
+/// The class-conditional ε-prediction UNet (`inversa train diffusion`).
+pub fn diffusion_unet() -> inversa::Result<Unet> {
+    Unet::from_safetensors(UNET, Path::new("the bundled fashion_unet.safetensors"))
+}
+
+/// The class-conditional rectified-flow UNet (`inversa train flow`).
+pub fn flow_unet() -> inversa::Result<Unet> {
+    Unet::from_safetensors(FLOW, Path::new("the bundled fashion_flow.safetensors"))
+}
+
+/// The classifier that scores edits (`inversa train classifier`).
+pub fn classifier() -> inversa::Result<Classifier> {
+    Classifier::from_safetensors(
+        CLASSIFIER,
+        Path::new("the bundled fashion_classifier.safetensors"),
+    )
+}
+
+/// The GAN trained on the public classes 5–9 (`inversa train gan --classes 5-9`).
+pub fn inversion_gan() -> inversa::Result<Gan> {
+    Gan::from_safetensors(GAN, Path::new("the bundled fashion_gan.safetensors"))
+}
+
+/// The target of the model-inversion attacks: a classifier of the private classes 0–4.
+pub fn private_target() -> inversa::Result<Classifier> {
+    Classifier::from_safetensors(
+        PRIVATE_TARGET,
+        Path::new("the bundled fashion_private_target.safetensors"),
+    )
+}
+
+/// The evaluation classifier of the private classes 0–4 (wider, another seed), which scores the
+/// attacks.
+pub fn private_evaluation() -> inversa::Result<Classifier> {
+    Classifier::from_safetensors(
+        PRIVATE_EVALUATION,
+        Path::new("the bundled fashion_private_evaluation.safetensors"),
+    )
+}
+
+/// The first 100 images of the Fashion-MNIST test split with their labels.
+pub fn test_images() -> inversa::Result<LabelledImages> {
+    let origin = Path::new("the bundled Fashion-MNIST test images");
+    let bad = |m: String| inversa::Error::format(origin, m);
+    let (dims, pixels) = decode_idx(TEST_IMAGES).map_err(bad)?;
+    let (_, labels) = decode_idx(TEST_LABELS).map_err(bad)?;
+    let [_, rows, cols] = dims[..] else {
+        return Err(bad(format!("images of dimensions {dims:?}")));
+    };
+    LabelledImages::new(rows, cols, pixels, labels, origin)
+}
+
+/// The bundled grey LPN (trained by `inversa train lpn`, see `data/README.md`), loaded once.
+pub fn lpn() -> inversa::Result<Arc<LearnedProximalNetwork>> {
+    static LPN: OnceLock<Arc<LearnedProximalNetwork>> = OnceLock::new();
+    if let Some(net) = LPN.get() {
+        return Ok(net.clone());
+    }
+    let origin = Path::new("the bundled lpn_grey.safetensors");
+    let net = Arc::new(LearnedProximalNetwork::from_safetensors(
+        LPN_WEIGHTS,
+        origin,
+    )?);
+    Ok(LPN.get_or_init(|| net).clone())
+}
+
+/// The bundled LPN weights.
+const LPN_WEIGHTS: &[u8] = include_bytes!("../../../../data/weights/lpn_grey.safetensors");
+
+/// A denoiser by name: `"ffdnet"` (the pretrained colour FFDNet), `"dncnn"` (the bundled grey
+/// DnCNN), or a path (relative to `base_dir`) to DnCNN weights written by `inversa train denoiser`.
+/// The built-in networks are loaded once per process and shared.
+pub fn denoiser(name: &str, base_dir: &Path) -> Result<Arc<dyn Denoiser>, String> {
+    static FFDNET: OnceLock<Arc<FfdNet>> = OnceLock::new();
+    static DNCNN: OnceLock<Arc<DnCnn>> = OnceLock::new();
+    match name {
+        "ffdnet" => shared(&FFDNET, || {
+            FfdNet::pretrained_color().map_err(|e| e.to_string())
+        }),
+        "dncnn" => shared(&DNCNN, || {
+            DnCnn::pretrained_grey().map_err(|e| e.to_string())
+        }),
+        path if path.ends_with(".safetensors") => {
+            crate::models::denoiser::load_trained(&base_dir.join(path)).map_err(|e| e.to_string())
+        }
+        other => Err(format!(
+            "no denoiser named {other:?}; expected \"ffdnet\", \"dncnn\" or a path to DnCNN/DRUNet weights ending in .safetensors"
+        )),
+    }
+}
+
+/// The network in `cell`, loaded by `load` on first use.
+fn shared<D: Denoiser + 'static>(
+    cell: &OnceLock<Arc<D>>,
+    load: impl FnOnce() -> Result<D, String>,
+) -> Result<Arc<dyn Denoiser>, String> {
+    if let Some(net) = cell.get() {
+        return Ok(net.clone());
+    }
+    let net = Arc::new(load()?);
+    Ok(cell.get_or_init(|| net).clone())
+}

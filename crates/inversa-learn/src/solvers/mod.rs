@@ -1,0 +1,3 @@
+//! Learned solvers: deep conjugate directions ([`deep_cd`]).
+
+pub mod deep_cd;
