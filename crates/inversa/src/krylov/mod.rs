@@ -3,7 +3,7 @@
 //! via Krylov Subspace Recycling", ICLR 2024: sort the systems by similarity, then solve them in
 //! that order with GCRO-DR, carrying `k` harmonic Ritz vectors from one system to the next).
 //!
-//! - [`sparse`]: CSR matrices; [`preconditioner`] and [`ilu0`]: `M⁻¹` by Jacobi or ILU(0).
+//! - [`sparse`]: CSR matrices; [`preconditioner`]: `M⁻¹` by Jacobi or ILU(0).
 //! - [`gmres`]: restarted GMRES(m); [`gcrodr`]: GCRO-DR(m, k) with a [`gcrodr::Recycler`].
 //! - [`cg`]: preconditioned CG; [`deflated_cg`]: deflated CG with Ritz vectors of the last solve.
 //! - [`problems`]: seeded sequences of PDE systems (Darcy, Poisson, Helmholtz,
@@ -16,7 +16,6 @@ pub mod deflated_cg;
 pub mod dense;
 pub mod gcrodr;
 pub mod gmres;
-pub mod ilu0;
 pub mod preconditioner;
 pub mod problems;
 pub mod sequence;
