@@ -5,6 +5,7 @@
 use crate::config::Section;
 use crate::data::{builtin_image, BUILTIN_PREFIX};
 use crate::error::{Error, Result};
+use crate::io::image::{box_downscale, to_grey};
 use crate::io::{read_image_or_array, read_npy, Array};
 use crate::noise::Noise;
 use crate::operators::physics::{BuildContext, Physics};
@@ -384,10 +385,13 @@ fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result<LoadedData
             };
             let array = as_image(array, &origin)?;
             let array = if grey { to_grey(array) } else { array };
-            Some(
-                box_downscale(array, downscale)
-                    .map_err(|m| Error::config(data.key("downscale"), m))?,
-            )
+            let (h, w) = (array.shape[1], array.shape[2]);
+            Some(box_downscale(array, downscale).ok_or_else(|| {
+                Error::config(
+                    data.key("downscale"),
+                    format!("factor {downscale} leaves nothing of a {h}×{w} image"),
+                )
+            })?)
         }
         None => None,
     };
@@ -465,49 +469,6 @@ fn check_finite(array: &Array, origin: &Path) -> Result<()> {
         )),
         None => Ok(()),
     }
-}
-
-/// Luminance `0.2125 R + 0.7154 G + 0.0721 B` (ITU-R BT.709, as scikit-image's `rgb2gray`).
-fn to_grey(array: Array) -> Array {
-    if array.shape[0] != 3 {
-        return array;
-    }
-    let plane = array.shape[1] * array.shape[2];
-    let (r, rest) = array.data.split_at(plane);
-    let (g, b) = rest.split_at(plane);
-    let data = (0..plane)
-        .map(|k| 0.2125 * r[k] + 0.7154 * g[k] + 0.0721 * b[k])
-        .collect();
-    Array {
-        shape: vec![1, array.shape[1], array.shape[2]],
-        data,
-    }
-}
-
-/// Averages `factor × factor` blocks (dropping a remainder at the bottom/right edge).
-fn box_downscale(array: Array, factor: usize) -> std::result::Result<Array, String> {
-    if factor == 1 {
-        return Ok(array);
-    }
-    let (c, h, w) = (array.shape[0], array.shape[1], array.shape[2]);
-    let (oh, ow) = (h / factor, w / factor);
-    if oh == 0 || ow == 0 {
-        return Err(format!("factor {factor} leaves nothing of a {h}×{w} image"));
-    }
-    let mut data = vec![0.0; c * oh * ow];
-    let scale = 1.0 / (factor * factor) as f64;
-    for ch in 0..c {
-        for i in 0..oh * factor {
-            for j in 0..ow * factor {
-                data[(ch * oh + i / factor) * ow + j / factor] +=
-                    scale * array.data[(ch * h + i) * w + j];
-            }
-        }
-    }
-    Ok(Array {
-        shape: vec![c, oh, ow],
-        data,
-    })
 }
 
 /// Converts a loaded measurement to the operator's output shape, or explains the mismatch.
