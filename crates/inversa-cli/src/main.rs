@@ -28,9 +28,8 @@ mod sample;
 mod solve_sequence;
 mod train;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use inversa::task::{precision_of, Precision, Task};
+use inversa::task::{Precision, Task, TaskFile};
 use inversa::Real;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -109,8 +108,8 @@ enum Command {
 }
 
 /// A task file, with the learned priors available next to the core's.
-fn load<T: Real>(path: &Path) -> inversa::Result<Task<T>> {
-    Task::from_file_with(path, &inversa_learn::registry::priors())
+fn load<T: Real>(file: &TaskFile) -> inversa::Result<Task<T>> {
+    file.build(&inversa_learn::registry::priors())
 }
 
 /// Why the command failed, which decides the exit code.
@@ -169,9 +168,6 @@ fn main() -> ExitCode {
 }
 
 fn run_file(path: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the task file {}", path.display()))
-        .map_err(Failure::BadInput)?;
     let out = out.unwrap_or_else(|| {
         let stem = path
             .file_stem()
@@ -187,9 +183,10 @@ fn run_file(path: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
             other => other,
         }
     };
-    match precision_of(&text, path).map_err(context)? {
-        Precision::F32 => execute(load::<f32>(path).map_err(context)?, &out),
-        Precision::F64 => execute(load::<f64>(path).map_err(context)?, &out),
+    let file = TaskFile::read(path).map_err(context)?;
+    match file.precision().map_err(context)? {
+        Precision::F32 => execute(load::<f32>(&file).map_err(context)?, &out),
+        Precision::F64 => execute(load::<f64>(&file).map_err(context)?, &out),
     }
 }
 

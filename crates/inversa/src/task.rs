@@ -88,22 +88,54 @@ pub struct Quality {
     pub nmse: f64,
 }
 
-/// Reads `run.precision` without building anything, so the caller can pick `f32` or `f64`.
-pub fn precision_of(text: &str, origin: &Path) -> Result<Precision> {
-    let table = parse(text, origin)?;
-    let Some(run) = table.get("run").and_then(|v| v.as_table()) else {
-        return Ok(Precision::F32);
-    };
-    let mut section = Section::new(run, "run", Path::new("."));
-    Ok(
-        match section
-            .choice_or("precision", "f32", &["f32", "f64"])?
-            .as_str()
-        {
-            "f64" => Precision::F64,
-            _ => Precision::F32,
-        },
-    )
+/// A task file read and parsed once: its precision is known before the task is built at it.
+pub struct TaskFile {
+    path: PathBuf,
+    text: String,
+    table: toml::Table,
+}
+
+impl TaskFile {
+    /// Reads and parses the TOML file at `path`.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let table = parse(&text, path)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            text,
+            table,
+        })
+    }
+
+    /// `run.precision` (`f32` unless the file says otherwise), so the caller can pick `f32` or `f64`.
+    pub fn precision(&self) -> Result<Precision> {
+        let Some(run) = self.table.get("run").and_then(|v| v.as_table()) else {
+            return Ok(Precision::F32);
+        };
+        let mut section = Section::new(run, "run", Path::new("."));
+        Ok(
+            match section
+                .choice_or("precision", "f32", &["f32", "f64"])?
+                .as_str()
+            {
+                "f64" => Precision::F64,
+                _ => Precision::F32,
+            },
+        )
+    }
+
+    /// Builds the task in precision `T`, with priors beyond the core's (the learned ones of
+    /// `inversa-learn`); relative paths are resolved against the file's folder.
+    pub fn build<T: Real>(&self, extra_priors: &[PriorEntry<T>]) -> Result<Task<T>> {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        let name = self
+            .path
+            .file_stem()
+            .map_or("task".into(), |s| s.to_string_lossy().into_owned());
+        let mut task = Task::from_table(&self.table, &self.text, base, &name, extra_priors)?;
+        task.inputs.push(self.path.clone());
+        Ok(task)
+    }
 }
 
 fn parse(text: &str, origin: &Path) -> Result<toml::Table> {
@@ -125,14 +157,7 @@ impl<T: Real> Task<T> {
 
     /// [`Task::from_file`] with priors beyond the core's (the learned ones of `inversa-learn`).
     pub fn from_file_with(path: &Path, extra_priors: &[PriorEntry<T>]) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        let name = path
-            .file_stem()
-            .map_or("task".into(), |s| s.to_string_lossy().into_owned());
-        let mut task = Self::from_toml_with(&text, base, &name, extra_priors)?;
-        task.inputs.push(path.to_path_buf());
-        Ok(task)
+        TaskFile::read(path)?.build(extra_priors)
     }
 
     /// Builds a task from TOML `text`; relative paths are resolved against `base_dir`.
@@ -148,7 +173,18 @@ impl<T: Real> Task<T> {
         extra_priors: &[PriorEntry<T>],
     ) -> Result<Self> {
         let table = parse(text, Path::new(name))?;
-        let mut root = Section::new(&table, "", base_dir);
+        Self::from_table(&table, text, base_dir, name, extra_priors)
+    }
+
+    /// Builds a task from its parsed TOML `table` (whose source is `text`).
+    fn from_table(
+        table: &toml::Table,
+        text: &str,
+        base_dir: &Path,
+        name: &str,
+        extra_priors: &[PriorEntry<T>],
+    ) -> Result<Self> {
+        let mut root = Section::new(table, "", base_dir);
         let mut run = root.table_opt("run")?;
         let seed = match run.as_mut() {
             Some(r) => r.usize_or("seed", 0)? as u64,
@@ -340,7 +376,9 @@ impl<T: Real> Observer<T> for Recorder<'_, T> {
         let start = Instant::now();
         self.history.objective.push(iteration.objective);
         self.history.relative_change.push(iteration.relative_change);
-        let psnr = self.truth.map(|t| psnr_of(iteration.x, t));
+        let psnr = self
+            .truth
+            .map(|t| crate::metrics::psnr(iteration.x, t, 1.0));
         if let Some(p) = psnr {
             self.history.psnr.push(p);
         }
@@ -348,16 +386,6 @@ impl<T: Real> Observer<T> for Recorder<'_, T> {
         self.spent += start.elapsed();
         Control::Continue
     }
-}
-
-fn psnr_of<T: Real>(x: &[T], truth: &[T]) -> f64 {
-    let mse = x
-        .iter()
-        .zip(truth)
-        .map(|(a, b)| (*a - *b).to_f64().unwrap_or(f64::NAN).powi(2))
-        .sum::<f64>()
-        / x.len().max(1) as f64;
-    -10.0 * mse.log10()
 }
 
 struct LoadedData {
