@@ -204,6 +204,7 @@ mod tests {
     use inversa::krylov::preconditioner::Identity;
     use inversa::krylov::problems::ProblemKind;
     use inversa::krylov::sparse::relative_residual;
+    use inversa::solvers::Silent;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
@@ -229,7 +230,7 @@ mod tests {
                 tolerance,
                 max_iterations: 5000,
             };
-            let cg_info = cg.solve(&matrix, &b, &mut x_cg, &Identity).unwrap();
+            let cg_info = cg.solve(&matrix, &b, &mut x_cg, &Identity, &mut Silent).unwrap();
             let mut x = vec![0.0; b.len()];
             let solver = DeepCd {
                 tolerance,

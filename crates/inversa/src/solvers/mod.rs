@@ -58,10 +58,14 @@ pub struct Iteration<'a, T: Real> {
     /// The current iterate.
     pub x: &'a [T],
     /// The objective `½‖Ax − y‖² + R(x)` at `x`; NaN from a direct method that does not evaluate
-    /// it (FBP: it would cost a forward projection, more than the reconstruction's back-projection).
+    /// it (FBP: it would cost a forward projection, more than the reconstruction's back-projection)
+    /// and from the Krylov solvers, which report [`Self::residual`].
     pub objective: f64,
-    /// `‖x_k − x_{k−1}‖ / ‖x_k‖`.
+    /// `‖x_k − x_{k−1}‖ / ‖x_k‖`; NaN from the Krylov solvers, which do not compute it.
     pub relative_change: f64,
+    /// `‖b − A x‖ / ‖b‖` of a linear-system solver ([`crate::krylov`]; CG's is its recurrence's);
+    /// NaN from the solvers of a [`Problem`], which track the objective instead.
+    pub residual: f64,
 }
 
 /// Whether a solver should go on after an iteration.

@@ -113,6 +113,7 @@ impl<'o, T: Real> Monitor<'o, T> {
             x,
             objective,
             relative_change,
+            residual: f64::NAN,
         }) == Control::Stop;
         let converged = relative_change < self.stopping.tolerance;
         if stop || converged || index >= self.stopping.iterations {
