@@ -4,15 +4,16 @@
 //!
 //! `z = M⁻¹ r, α = ⟨r, z⟩/⟨p, Ap⟩, x ← x + αp, r ← r − αAp, β = ⟨r⁺, z⁺⟩/⟨r, z⟩, p ← z⁺ + βp`.
 //!
-//! When the recurrence residual reaches the tolerance the true residual `b − A x` is recomputed;
+//! The recurrence is the one all CGs share ([`crate::solvers::cg_recurrence`]). When the recurrence
+//! residual reaches the tolerance the true residual `b − A x` is recomputed;
 //! if it has not, CG restarts from it, so the answer never rests on the recurrence alone.
 
-use super::dense::{axpy, dot, norm};
+use super::dense::{dot, norm};
 use super::preconditioner::Preconditioner;
 use super::{check_system, finish, report, residual, SolveInfo};
 use crate::error::Result;
 use crate::operators::LinearOperator;
-use crate::solvers::Observer;
+use crate::solvers::{cg_recurrence, Observer};
 
 /// CG settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -100,10 +101,7 @@ pub(super) fn step(
     a.apply(p, q);
     info.iterations += 1;
     info.matvecs += 1;
-    let alpha = rz / dot(p, q);
-    axpy(alpha, p, x);
-    axpy(-alpha, q, r);
-    alpha
+    cg_recurrence::step(rz, p, q, x, r)
 }
 
 /// Preconditions the new residual into `z` and turns `p` into the next search direction
@@ -117,9 +115,6 @@ pub(super) fn next_direction(
 ) -> f64 {
     preconditioner.apply(r, z);
     let rz_next = dot(r, z);
-    let beta = rz_next / rz;
-    p.iter_mut()
-        .zip(z.iter())
-        .for_each(|(pi, zi)| *pi = zi + beta * *pi);
+    cg_recurrence::conjugate(rz_next, rz, z, p);
     rz_next
 }

@@ -9,6 +9,7 @@ use crate::real::Real;
 
 pub mod admm;
 pub mod cg;
+pub mod cg_recurrence;
 pub mod fbp;
 pub mod fista;
 mod fused_loops;
