@@ -7,8 +7,8 @@ use inversa_learn::diffusion::DiffusionError;
 pub enum Error {
     /// A setting is out of range or inconsistent with another; `key` is the setting's field name
     /// (the CLI shows it as its flag, `--key`).
-    #[error("{key} {message}")]
-    Setting { key: &'static str, message: String },
+    #[error("{key}: {message}")]
+    Setting { key: String, message: String },
     /// The core library refused an input or a file, or a solver failed.
     #[error(transparent)]
     Core(#[from] inversa::Error),
@@ -22,9 +22,9 @@ pub enum Error {
 
 impl Error {
     /// A [`Error::Setting`] for `key`.
-    pub fn setting(key: &'static str, message: impl Into<String>) -> Self {
+    pub fn setting(key: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Setting {
-            key,
+            key: key.into(),
             message: message.into(),
         }
     }

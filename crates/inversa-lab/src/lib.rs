@@ -20,6 +20,7 @@
 
 pub mod convex_relu;
 pub mod error;
+pub mod krylov_sequence;
 pub mod matrix_sensing;
 pub mod mfac;
 pub mod outcome;

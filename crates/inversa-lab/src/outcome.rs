@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 pub enum Artifact {
     /// Line plots side by side, each panel 560×440 pixels.
     Plot(Vec<Panel>),
+    /// Line plots side by side in a `(width, height)` picture.
+    PlotOfSize(Vec<Panel>, (usize, usize)),
     /// An 8-bit PNG of pixels in [0, 1], shaped `[C, H, W]`.
     Image { shape: Vec<usize>, pixels: Vec<f32> },
     /// A float32 `.npy` array.
@@ -54,6 +56,9 @@ impl<R: Serialize> Outcome<R> {
             match artifact {
                 Artifact::Plot(panels) => {
                     write_png(&path, &render_panels(panels, 560 * panels.len(), 440))?
+                }
+                Artifact::PlotOfSize(panels, (width, height)) => {
+                    write_png(&path, &render_panels(panels, *width, *height))?
                 }
                 Artifact::Image { shape, pixels } => write_png_u8(&path, shape, pixels)?,
                 Artifact::Array { shape, data } => write_npy_f32(&path, shape, data)?,

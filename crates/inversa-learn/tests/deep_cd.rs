@@ -6,6 +6,7 @@ use candle_core::{Device, Tensor};
 use inversa::krylov::cg::Cg;
 use inversa::krylov::preconditioner::Identity;
 use inversa::krylov::sparse::{relative_residual, CsrMatrix};
+use inversa::solvers::Silent;
 use inversa_learn::optim::lr_schedule::Decay;
 use inversa_learn::solvers::deep_cd::network::{DeepCdConfig, DeepCdNet};
 use inversa_learn::solvers::deep_cd::solver::DeepCd;
@@ -84,7 +85,7 @@ fn deep_cd_bundled_network_beats_cg_on_the_poisson_matrix() {
         tolerance: 1e-4,
         max_iterations: 10_000,
     };
-    let cg_info = cg.solve(&a, &b, &mut x_cg, &Identity).unwrap();
+    let cg_info = cg.solve(&a, &b, &mut x_cg, &Identity, &mut Silent).unwrap();
     assert!(
         info.iterations < cg_info.iterations,
         "deep-cd {} vs cg {} iterations",

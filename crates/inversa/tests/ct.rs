@@ -4,7 +4,8 @@
 
 use inversa::config::Section;
 use inversa::operators::ct::{Ct, Geometry, RampWindow, FILTERS};
-use inversa::operators::registry::{find, BuildContext};
+use inversa::operators::physics::BuildContext;
+use inversa::operators::registry::find;
 use inversa::operators::LinearOperator;
 use inversa::phantom::{analytic_sinogram, modified_shepp_logan, rasterize, Ellipse};
 use inversa::Error;

@@ -6,8 +6,7 @@ use inversa::krylov::cg::Cg;
 use inversa::krylov::deflated_cg::{DeflatedCg, DeflationSpace};
 use inversa::krylov::gcrodr::{GcroDr, Recycler};
 use inversa::krylov::gmres::Gmres;
-use inversa::krylov::ilu0::Ilu0;
-use inversa::krylov::preconditioner::{Identity, Jacobi, Preconditioner, PreconditionerKind};
+use inversa::krylov::preconditioner::{Identity, Ilu0, Jacobi, Preconditioner, PreconditionerKind};
 use inversa::krylov::problems::convection_diffusion::convection_diffusion_matrix;
 use inversa::krylov::problems::diffusion::diffusion_matrix;
 use inversa::krylov::problems::random_field::gaussian_random_field;
@@ -15,7 +14,9 @@ use inversa::krylov::problems::ProblemKind;
 use inversa::krylov::sequence::{solve_sequence, Method, SequenceConfig};
 use inversa::krylov::sort::{distance, nearest_neighbour_order};
 use inversa::krylov::sparse::{relative_residual, CsrMatrix};
-use rand::SeedableRng;
+use inversa::operators::LinearOperator;
+use inversa::solvers::{Control, Iteration, Observer, Silent};
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Gaussian elimination with partial pivoting on a dense row-major copy (the independent reference).
@@ -93,7 +94,7 @@ fn gmres_and_gcrodr_match_a_dense_direct_solve_on_a_nonsymmetric_system() {
             ..Default::default()
         };
         let mut x = vec![0.0; b.len()];
-        let info = gmres.solve(a, b, &mut x, m.as_ref()).unwrap();
+        let info = gmres.solve(a, b, &mut x, m.as_ref(), &mut Silent).unwrap();
         assert!(
             info.converged && info.relative_residual <= 1e-10,
             "{kind:?}: {info:?}"
@@ -111,7 +112,7 @@ fn gmres_and_gcrodr_match_a_dense_direct_solve_on_a_nonsymmetric_system() {
         };
         let mut x = vec![0.0; b.len()];
         let info = gcrodr
-            .solve(a, b, &mut x, m.as_ref(), &mut Recycler::new())
+            .solve(a, b, &mut x, m.as_ref(), &mut Recycler::new(), &mut Silent)
             .unwrap();
         assert!(
             info.converged && relative_residual(a, &x, b) <= 1e-10,
@@ -137,7 +138,7 @@ fn gcrodr_recycling_needs_fewer_iterations_than_gmres_from_scratch() {
             restart: 20,
             ..Default::default()
         }
-        .solve(a, &b, &mut x, &Identity)
+        .solve(a, &b, &mut x, &Identity, &mut Silent)
         .unwrap();
         assert!(info.converged);
         gmres_total += info.iterations;
@@ -148,7 +149,7 @@ fn gcrodr_recycling_needs_fewer_iterations_than_gmres_from_scratch() {
             ..Default::default()
         };
         let info = gcrodr
-            .solve(a, &b, &mut x, &Identity, &mut recycler)
+            .solve(a, &b, &mut x, &Identity, &mut recycler, &mut Silent)
             .unwrap();
         assert!(info.converged && relative_residual(a, &x, &b) <= 1e-8);
         gcrodr_total += info.iterations;
@@ -174,7 +175,7 @@ fn the_recycled_subspace_satisfies_a_u_equals_c_with_orthonormal_c() {
                 ..Default::default()
             };
             gcrodr
-                .solve(a, &b, &mut x, m.as_ref(), &mut recycler)
+                .solve(a, &b, &mut x, m.as_ref(), &mut recycler, &mut Silent)
                 .unwrap();
             let (u, c) = recycler.subspace();
             assert_eq!(u.len(), 6);
@@ -238,12 +239,14 @@ fn deflated_cg_needs_fewer_iterations_than_cg_on_a_sequence() {
         let (a, b) = (&s.matrix, &s.rhs);
         let jacobi = Jacobi::new(a).unwrap();
         let mut x = vec![0.0; b.len()];
-        let info = Cg::default().solve(a, b, &mut x, &jacobi).unwrap();
+        let info = Cg::default()
+            .solve(a, b, &mut x, &jacobi, &mut Silent)
+            .unwrap();
         assert!(info.converged && relative_residual(a, &x, b) <= 1e-8);
         cg_total += info.iterations;
         let mut x = vec![0.0; b.len()];
         let info = DeflatedCg::default()
-            .solve(a, b, &mut x, &jacobi, &mut space)
+            .solve(a, b, &mut x, &jacobi, &mut space, &mut Silent)
             .unwrap();
         assert!(
             info.converged && relative_residual(a, &x, b) <= 1e-8,
@@ -307,7 +310,7 @@ fn constant_coefficient_solution_matches_the_sine_expansion() {
         tolerance: 1e-13,
         ..Default::default()
     }
-    .solve(&a, &f, &mut x, &Identity)
+    .solve(&a, &f, &mut x, &Identity, &mut Silent)
     .unwrap();
     assert!(info.converged);
     assert!(
@@ -398,4 +401,86 @@ fn every_method_solves_every_problem_it_applies_to_with_every_preconditioner() {
             }
         }
     }
+}
+
+/// Records the index and residual of every report; asks for a stop at the `stop_after`-th.
+struct Reports {
+    seen: Vec<(usize, f64)>,
+    stop_after: usize,
+}
+
+impl Observer<f64> for Reports {
+    fn observe(&mut self, iteration: &Iteration<f64>) -> Control {
+        self.seen.push((iteration.index, iteration.residual));
+        if self.seen.len() >= self.stop_after {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    }
+}
+
+fn reports(stop_after: usize) -> Reports {
+    Reports {
+        seen: Vec::new(),
+        stop_after,
+    }
+}
+
+#[test]
+fn krylov_solvers_report_to_the_observer_and_stop_when_it_asks() {
+    let system = &ProblemKind::Poisson.generate(16, 1, 3).unwrap()[0];
+    let (a, b) = (&system.matrix, &system.rhs);
+    // CG reports every step, its recurrence residual ending at the tolerance.
+    let mut all = reports(usize::MAX);
+    let mut x = vec![0.0; b.len()];
+    let info = Cg::default()
+        .solve(a, b, &mut x, &Identity, &mut all)
+        .unwrap();
+    assert!(info.converged);
+    assert_eq!(all.seen.len(), info.iterations);
+    assert!(all.seen.iter().enumerate().all(|(k, (i, _))| *i == k + 1));
+    assert!(all.seen.last().unwrap().1 <= 1e-8);
+    // A stop at the 5th report ends CG there, unconverged, with the true residual.
+    let mut five = reports(5);
+    let mut x = vec![0.0; b.len()];
+    let info = Cg::default()
+        .solve(a, b, &mut x, &Identity, &mut five)
+        .unwrap();
+    assert!(!info.converged && info.iterations == 5);
+    assert!((info.relative_residual - relative_residual(a, &x, b)).abs() < 1e-12);
+    // GMRES(10) reports once per cycle, with the true residual.
+    let mut one = reports(1);
+    let mut x = vec![0.0; b.len()];
+    let gmres = Gmres {
+        restart: 10,
+        ..Default::default()
+    };
+    let info = gmres.solve(a, b, &mut x, &Identity, &mut one).unwrap();
+    assert!(!info.converged);
+    assert_eq!((info.iterations, one.seen[0].0), (10, 10));
+    assert_eq!(one.seen[0].1, relative_residual(a, &x, b));
+}
+
+#[test]
+fn a_csr_matrix_is_a_linear_operator_whose_adjoint_is_its_transpose() {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let triplets: Vec<(usize, usize, f64)> = (0..20)
+        .map(|_| {
+            (
+                rng.gen_range(0..7),
+                rng.gen_range(0..5),
+                rng.gen_range(-1.0..1.0),
+            )
+        })
+        .collect();
+    let a = CsrMatrix::from_triplets(7, 5, &triplets).unwrap();
+    assert_eq!((a.input_shape(), a.output_shape()), (&[5][..], &[7][..]));
+    assert!(a.adjoint_mismatch(3) < 1e-14);
+    let dense = a.to_dense();
+    let y: Vec<f64> = (0..7).map(|i| i as f64 - 2.5).collect();
+    let transpose: Vec<f64> = (0..5)
+        .map(|j| (0..7).map(|i| dense[i * 5 + j] * y[i]).sum())
+        .collect();
+    assert!(distance(&a.adjoint_new(&y), &transpose) < 1e-14);
 }

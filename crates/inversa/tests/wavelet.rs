@@ -2,7 +2,7 @@
 //! the conditions that define them, `W*W = WW* = I`, Haar's closed form, and agreement with PyWavelets.
 
 use inversa::config::Section;
-use inversa::operators::registry::BuildContext;
+use inversa::operators::physics::BuildContext;
 use inversa::operators::wavelet::{max_levels, Wavelet, WaveletFamily};
 use inversa::operators::{random_vector, LinearOperator};
 use inversa::real::Real;

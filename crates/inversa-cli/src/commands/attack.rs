@@ -295,17 +295,9 @@ fn client_batch(args: &GradientArgs) -> Result<Client, Failure> {
 /// The image as a `[1, 1, H, W]` tensor in [0, 1].
 fn read_client_image(path: &Path) -> Result<(Tensor, usize, usize), Failure> {
     let array = read_png(path).map_err(|e| Failure::BadInput(anyhow!(e)))?;
-    let (channels, height, width) = (array.shape[0], array.shape[1], array.shape[2]);
-    let plane = height * width;
-    let grey: Vec<f32> = (0..plane)
-        .map(|p| match channels {
-            3 => {
-                let [r, g, b] = [0, 1, 2].map(|c| array.data[c * plane + p]);
-                (0.2125 * r + 0.7154 * g + 0.0721 * b) as f32
-            }
-            _ => array.data[p] as f32,
-        })
-        .collect();
+    let array = inversa::io::image::to_grey(array);
+    let (height, width) = (array.shape[1], array.shape[2]);
+    let grey: Vec<f32> = array.data.iter().map(|&v| v as f32).collect();
     let tensor = Tensor::from_vec(grey, (1, 1, height, width), &Device::Cpu).map_err(failed)?;
     Ok((tensor, height, width))
 }

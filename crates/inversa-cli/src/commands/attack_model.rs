@@ -353,24 +353,13 @@ fn picture(results: &[ClassResult]) -> anyhow::Result<(Vec<usize>, Vec<f32>)> {
 /// Images `[B, 1, H, W]` in `[−1, 1]` laid out `columns` to a row with 2-pixel white gaps: a grey
 /// picture `[1, height, width]` in `[0, 1]` (the last row padded with white).
 pub(crate) fn tile(images: &Tensor, columns: usize) -> candle_core::Result<(Vec<usize>, Vec<f32>)> {
-    let (count, _, h, w) = images.dims4()?;
-    let gap = 2;
-    let rows = count.div_ceil(columns.max(1));
-    let height = (rows * (h + gap)).saturating_sub(gap);
-    let width = (columns * (w + gap)).saturating_sub(gap);
+    let (_, _, h, w) = images.dims4()?;
     let values = images
         .affine(0.5, 0.5)?
         .clamp(0f32, 1f32)?
         .flatten_all()?
         .to_vec1::<f32>()?;
-    let mut picture = vec![1.0f32; height * width];
-    for (k, image) in values.chunks(h * w).enumerate() {
-        let (top, left) = ((k / columns) * (h + gap), (k % columns) * (w + gap));
-        for (r, line) in image.chunks(w).enumerate() {
-            picture[(top + r) * width + left..][..w].copy_from_slice(line);
-        }
-    }
-    Ok((vec![1, height, width], picture))
+    Ok(inversa::io::image::tile(&values, (h, w), columns, 2))
 }
 
 fn method_name(method: Method) -> &'static str {

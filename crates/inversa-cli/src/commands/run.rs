@@ -3,20 +3,16 @@
 
 use crate::failure::Failure;
 use crate::progress;
-use anyhow::Context;
-use inversa::task::{precision_of, Precision, Task};
+use inversa::task::{Precision, Task, TaskFile};
 use inversa::Real;
 use std::path::{Path, PathBuf};
 
 /// A task file, with the learned priors available next to the core's.
-fn load<T: Real>(path: &Path) -> inversa::Result<Task<T>> {
-    Task::from_file_with(path, &inversa_learn::priors::registry::priors())
+fn load<T: Real>(file: &TaskFile) -> inversa::Result<Task<T>> {
+    file.build(&inversa_learn::priors::registry::priors())
 }
 
 pub fn run_file(path: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the task file {}", path.display()))
-        .map_err(Failure::BadInput)?;
     let out = out.unwrap_or_else(|| {
         let stem = path
             .file_stem()
@@ -32,9 +28,11 @@ pub fn run_file(path: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
             other => other,
         }
     };
-    match precision_of(&text, path).map_err(context)? {
-        Precision::F32 => execute(load::<f32>(path).map_err(context)?, &out),
-        Precision::F64 => execute(load::<f64>(path).map_err(context)?, &out),
+    // An unreadable file's error already names it.
+    let file = TaskFile::read(path)?;
+    match file.precision().map_err(context)? {
+        Precision::F32 => execute(load::<f32>(&file).map_err(context)?, &out),
+        Precision::F64 => execute(load::<f64>(&file).map_err(context)?, &out),
     }
 }
 

@@ -121,19 +121,8 @@ pub fn run(args: SampleArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `count` images of `SIDE²` in a near-square grid, separated by white gaps: `[rows·…, cols·…]`.
+/// `count` images of `SIDE²` in a near-square grid, separated by white gaps: `[1, rows·…, cols·…]`.
 fn tile(pixels: &[f32], count: usize) -> (Vec<usize>, Vec<f32>) {
     let cols = (1..=count).find(|c| c * c >= count).unwrap_or(1);
-    let rows = count.div_ceil(cols);
-    let cell = SIDE + GAP;
-    let (height, width) = (rows * cell - GAP, cols * cell - GAP);
-    let mut out = vec![1.0f32; height * width];
-    for (k, image) in pixels.chunks(SIDE * SIDE).enumerate() {
-        let (top, left) = ((k / cols) * cell, (k % cols) * cell);
-        for (y, row) in image.chunks(SIDE).enumerate() {
-            let start = (top + y) * width + left;
-            out[start..start + SIDE].copy_from_slice(row);
-        }
-    }
-    (vec![height, width], out)
+    inversa::io::image::tile(pixels, (SIDE, SIDE), cols, GAP)
 }

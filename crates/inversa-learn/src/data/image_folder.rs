@@ -113,29 +113,15 @@ impl ImageFolder {
 
 /// Reads `path` as a grey image of at least `min_side × min_side`.
 pub fn read_grey(path: &Path, min_side: usize) -> Result<GreyImage> {
-    let array = read_png(path)?;
-    let (channels, height, width) = (array.shape[0], array.shape[1], array.shape[2]);
+    let array = inversa::io::image::to_grey(read_png(path)?);
+    let (height, width) = (array.shape[1], array.shape[2]);
     if height < min_side || width < min_side {
         return Err(Error::format(
             path,
             format!("the image is {height}×{width}, smaller than the {min_side}×{min_side} crop"),
         ));
     }
-    let plane = height * width;
-    let pixels = if channels == 1 {
-        array.data.iter().map(|&v| v as f32).collect()
-    } else {
-        (0..plane)
-            .map(|k| {
-                let (r, g, b) = (
-                    array.data[k],
-                    array.data[plane + k],
-                    array.data[2 * plane + k],
-                );
-                (0.2125 * r + 0.7154 * g + 0.0721 * b) as f32
-            })
-            .collect()
-    };
+    let pixels = array.data.iter().map(|&v| v as f32).collect();
     Ok(GreyImage {
         path: path.to_path_buf(),
         height,

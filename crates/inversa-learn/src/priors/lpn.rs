@@ -13,7 +13,7 @@ use crate::models::denoiser::{from_f32, to_f32};
 use crate::models::lpn::LearnedProximalNetwork;
 use candle_core::{Device, Tensor};
 use inversa::config::Section;
-use inversa::operators::registry::BuildContext;
+use inversa::operators::physics::BuildContext;
 use inversa::priors::Prior;
 use inversa::real::Real;
 use inversa::Error;

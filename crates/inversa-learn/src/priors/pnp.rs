@@ -15,7 +15,7 @@
 use crate::models::denoiser::{from_f32, to_f32, Denoiser};
 use crate::nn::dihedral;
 use inversa::config::Section;
-use inversa::operators::registry::BuildContext;
+use inversa::operators::physics::BuildContext;
 use inversa::priors::Prior;
 use inversa::real::Real;
 use inversa::Error;

@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 use std::path::Path;
 
+pub mod image;
 pub mod npy;
 pub mod png_image;
 

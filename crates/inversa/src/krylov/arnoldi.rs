@@ -12,7 +12,7 @@
 
 use super::dense::{axpy, dot, norm, Mat};
 use super::preconditioner::Preconditioner;
-use super::sparse::CsrMatrix;
+use crate::operators::LinearOperator;
 
 /// The result of one Arnoldi cycle of `steps` steps.
 pub(crate) struct Cycle {
@@ -28,7 +28,7 @@ pub(crate) struct Cycle {
 
 /// Settings of one cycle.
 pub(crate) struct CycleSettings<'a> {
-    pub matrix: &'a CsrMatrix,
+    pub matrix: &'a dyn LinearOperator<f64>,
     pub preconditioner: &'a dyn Preconditioner,
     /// `C`, orthonormal columns to deflate (empty for GMRES).
     pub deflate: &'a [Vec<f64>],
@@ -53,7 +53,7 @@ pub(crate) fn cycle(settings: &CycleSettings, start: &[f64], beta: f64) -> Cycle
     let passes = if settings.reorthogonalize { 2 } else { 1 };
     for j in 0..settings.max_steps {
         settings.preconditioner.apply(&basis[j], &mut z);
-        settings.matrix.matvec(&z, &mut w);
+        settings.matrix.apply(&z, &mut w);
         let before = norm(&w);
         let mut b_col = vec![0.0; k];
         let mut h_col = vec![0.0; j + 2];

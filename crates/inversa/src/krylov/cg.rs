@@ -4,14 +4,16 @@
 //!
 //! `z = M⁻¹ r, α = ⟨r, z⟩/⟨p, Ap⟩, x ← x + αp, r ← r − αAp, β = ⟨r⁺, z⁺⟩/⟨r, z⟩, p ← z⁺ + βp`.
 //!
-//! When the recurrence residual reaches the tolerance the true residual `b − A x` is recomputed;
+//! The recurrence is the one all CGs share ([`crate::solvers::cg_recurrence`]). When the recurrence
+//! residual reaches the tolerance the true residual `b − A x` is recomputed;
 //! if it has not, CG restarts from it, so the answer never rests on the recurrence alone.
 
-use super::dense::{axpy, dot, norm};
+use super::dense::{dot, norm};
 use super::preconditioner::Preconditioner;
-use super::sparse::CsrMatrix;
-use super::{check_system, residual, SolveInfo};
+use super::{check_system, finish, report, residual, SolveInfo};
 use crate::error::Result;
+use crate::operators::LinearOperator;
+use crate::solvers::{cg_recurrence, Observer};
 
 /// CG settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,28 +38,31 @@ impl Cg {
     ///
     /// ```
     /// use inversa::krylov::{cg::Cg, preconditioner::Identity, sparse::CsrMatrix};
+    /// use inversa::solvers::Silent;
     /// let a = CsrMatrix::from_triplets(2, 2, &[(0, 0, 4.0), (0, 1, 1.0), (1, 0, 1.0), (1, 1, 3.0)])?;
     /// let mut x = vec![0.0; 2];
-    /// let info = Cg::default().solve(&a, &[5.0, 4.0], &mut x, &Identity)?;
+    /// let info = Cg::default().solve(&a, &[5.0, 4.0], &mut x, &Identity, &mut Silent)?;
     /// assert!(info.converged && info.iterations <= 2);
     /// assert!((x[0] - 1.0).abs() < 1e-10 && (x[1] - 1.0).abs() < 1e-10);
     /// # Ok::<(), inversa::Error>(())
     /// ```
     pub fn solve(
         &self,
-        a: &CsrMatrix,
+        a: &dyn LinearOperator<f64>,
         b: &[f64],
         x: &mut [f64],
         preconditioner: &dyn Preconditioner,
+        observer: &mut dyn Observer<f64>,
     ) -> Result<SolveInfo> {
         check_system(a, b, x, 1, self.tolerance)?;
         let target = self.tolerance * norm(b);
+        let b_norm = norm(b).max(f64::MIN_POSITIVE);
         let mut info = SolveInfo::default();
         let mut q = vec![0.0; x.len()];
         'restart: loop {
             let mut r = residual(a, b, x);
             info.matvecs += 1;
-            info.relative_residual = norm(&r) / norm(b).max(f64::MIN_POSITIVE);
+            info.relative_residual = norm(&r) / b_norm;
             if norm(&r) <= target {
                 info.converged = true;
                 return Ok(info);
@@ -67,15 +72,15 @@ impl Cg {
             let mut rz = dot(&r, &z);
             while info.iterations < self.max_iterations {
                 let alpha = step(a, &p, &mut q, x, &mut r, rz, &mut info);
+                if report(observer, &info, x, norm(&r) / b_norm) {
+                    break;
+                }
                 if norm(&r) <= target || !alpha.is_finite() {
                     continue 'restart;
                 }
                 rz = next_direction(preconditioner, &r, &mut z, &mut p, rz);
             }
-            let r = residual(a, b, x);
-            info.matvecs += 1;
-            info.relative_residual = norm(&r) / norm(b).max(f64::MIN_POSITIVE);
-            info.converged = norm(&r) <= target;
+            finish(a, b, x, target, &mut info);
             return Ok(info);
         }
     }
@@ -85,7 +90,7 @@ impl Cg {
 /// `α = ⟨r, z⟩ / ⟨p, q⟩` (`rz` is ⟨r, z⟩); returns α. Shared with deflated CG, whose directions
 /// differ only in how they are kept conjugate.
 pub(super) fn step(
-    a: &CsrMatrix,
+    a: &dyn LinearOperator<f64>,
     p: &[f64],
     q: &mut [f64],
     x: &mut [f64],
@@ -93,13 +98,10 @@ pub(super) fn step(
     rz: f64,
     info: &mut SolveInfo,
 ) -> f64 {
-    a.matvec(p, q);
+    a.apply(p, q);
     info.iterations += 1;
     info.matvecs += 1;
-    let alpha = rz / dot(p, q);
-    axpy(alpha, p, x);
-    axpy(-alpha, q, r);
-    alpha
+    cg_recurrence::step(rz, p, q, x, r)
 }
 
 /// Preconditions the new residual into `z` and turns `p` into the next search direction
@@ -113,9 +115,6 @@ pub(super) fn next_direction(
 ) -> f64 {
     preconditioner.apply(r, z);
     let rz_next = dot(r, z);
-    let beta = rz_next / rz;
-    p.iter_mut()
-        .zip(z.iter())
-        .for_each(|(pi, zi)| *pi = zi + beta * *pi);
+    cg_recurrence::conjugate(rz_next, rz, z, p);
     rz_next
 }

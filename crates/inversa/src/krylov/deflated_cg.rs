@@ -19,9 +19,10 @@ use super::dense::{
     axpy, cholesky, dominant_subspace, dot, norm, orthonormalize, solve_lower, solve_upper, Mat,
 };
 use super::preconditioner::Preconditioner;
-use super::sparse::CsrMatrix;
-use super::{check_system, residual, SolveInfo};
+use super::{check_system, finish, report, residual, SolveInfo};
 use crate::error::Result;
+use crate::operators::LinearOperator;
+use crate::solvers::Observer;
 
 /// Deflated CG settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +66,15 @@ impl DeflationSpace {
     }
 }
 
+/// One system `A x = b` with its preconditioner and deflation.
+#[derive(Clone, Copy)]
+struct System<'a> {
+    a: &'a dyn LinearOperator<f64>,
+    b: &'a [f64],
+    preconditioner: &'a dyn Preconditioner,
+    deflation: Option<&'a Deflation<'a>>,
+}
+
 /// `W`, `AW` and the Cholesky factor of `E = WᵀAW` for the current matrix.
 struct Deflation<'a> {
     w: &'a [Vec<f64>],
@@ -93,11 +103,12 @@ impl DeflatedCg {
     /// Solves `A x = b` from the starting point in `x`, deflating with `space` and then updating it.
     pub fn solve(
         &self,
-        a: &CsrMatrix,
+        a: &dyn LinearOperator<f64>,
         b: &[f64],
         x: &mut [f64],
         preconditioner: &dyn Preconditioner,
         space: &mut DeflationSpace,
+        observer: &mut dyn Observer<f64>,
     ) -> Result<SolveInfo> {
         check_system(a, b, x, 1, self.tolerance)?;
         let mut info = SolveInfo::default();
@@ -111,15 +122,13 @@ impl DeflatedCg {
         }
         let deflation = cholesky(&e).map(|l| Deflation { w: &space.w, aw, l });
         let mut kept: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
-        self.iterate(
+        let system = System {
             a,
             b,
-            x,
             preconditioner,
-            deflation.as_ref(),
-            &mut info,
-            &mut kept,
-        );
+            deflation: deflation.as_ref(),
+        };
+        self.iterate(&system, x, &mut info, &mut kept, observer);
         let aw = deflation.map(|d| d.aw).unwrap_or_default();
         let w = if aw.is_empty() {
             Vec::new()
@@ -133,17 +142,20 @@ impl DeflatedCg {
     }
 
     /// The deflated PCG iteration with restarts from the true residual; keeps `(p, Ap)` pairs.
-    #[allow(clippy::too_many_arguments)]
     fn iterate(
         &self,
-        a: &CsrMatrix,
-        b: &[f64],
+        system: &System,
         x: &mut [f64],
-        preconditioner: &dyn Preconditioner,
-        deflation: Option<&Deflation>,
         info: &mut SolveInfo,
         kept: &mut Vec<(Vec<f64>, Vec<f64>)>,
+        observer: &mut dyn Observer<f64>,
     ) {
+        let System {
+            a,
+            b,
+            preconditioner,
+            deflation,
+        } = *system;
         let target = self.tolerance * norm(b);
         let b_norm = norm(b).max(f64::MIN_POSITIVE);
         let mut q = vec![0.0; x.len()];
@@ -175,6 +187,9 @@ impl DeflatedCg {
                 let alpha = step(a, &p, &mut q, x, &mut r, rz, info);
                 if kept.len() < self.directions {
                     kept.push((p.clone(), q.clone()));
+                }
+                if report(observer, info, x, norm(&r) / b_norm) {
+                    return finish(a, b, x, target, info);
                 }
                 if norm(&r) <= target || !alpha.is_finite() {
                     break;

@@ -18,9 +18,10 @@
 use super::arnoldi::{cycle, Cycle, CycleSettings};
 use super::dense::{axpy, combine, dot, harmonic_ritz, norm, orthonormalize, thin_qr, Mat};
 use super::preconditioner::Preconditioner;
-use super::sparse::CsrMatrix;
-use super::{check_system, residual, restart_residual, SolveInfo};
+use super::{check_system, report, residual, restart_residual, SolveInfo};
 use crate::error::{Error, Result};
+use crate::operators::LinearOperator;
+use crate::solvers::Observer;
 
 /// GCRO-DR(m, k) settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,7 +74,11 @@ impl Recycler {
     }
 
     /// `C ← qr(Â U)`, `U ← U R⁻¹` for a new matrix (Algorithm 2, step 2); returns the products used.
-    fn refresh(&mut self, a: &CsrMatrix, preconditioner: &dyn Preconditioner) -> usize {
+    fn refresh(
+        &mut self,
+        a: &dyn LinearOperator<f64>,
+        preconditioner: &dyn Preconditioner,
+    ) -> usize {
         let mut c: Vec<Vec<f64>> = self
             .u
             .iter()
@@ -109,11 +114,12 @@ impl GcroDr {
     /// Solves `A x = b` from the starting point in `x`, reusing and then updating `recycler`.
     pub fn solve(
         &self,
-        a: &CsrMatrix,
+        a: &dyn LinearOperator<f64>,
         b: &[f64],
         x: &mut [f64],
         preconditioner: &dyn Preconditioner,
         recycler: &mut Recycler,
+        observer: &mut dyn Observer<f64>,
     ) -> Result<SolveInfo> {
         check_system(a, b, x, self.restart, self.tolerance)?;
         if self.recycle == 0 || self.recycle >= self.restart {
@@ -136,9 +142,11 @@ impl GcroDr {
             axpy(1.0, &preconditioner.apply_new(&step), x);
         }
         loop {
-            let Some((r, beta)) =
-                restart_residual(a, b, x, self.tolerance, self.max_iterations, &mut info)
-            else {
+            let next = restart_residual(a, b, x, self.tolerance, self.max_iterations, &mut info);
+            if info.iterations > 0 && report(observer, &info, x, info.relative_residual) {
+                return Ok(info);
+            }
+            let Some((r, beta)) = next else {
                 return Ok(info);
             };
             let remaining = self.max_iterations - info.iterations;
@@ -156,7 +164,7 @@ impl GcroDr {
     #[allow(clippy::too_many_arguments)]
     fn first_cycle(
         &self,
-        a: &CsrMatrix,
+        a: &dyn LinearOperator<f64>,
         preconditioner: &dyn Preconditioner,
         recycler: &mut Recycler,
         r: &[f64],
@@ -191,7 +199,7 @@ impl GcroDr {
     #[allow(clippy::too_many_arguments)]
     fn deflated_cycle(
         &self,
-        a: &CsrMatrix,
+        a: &dyn LinearOperator<f64>,
         preconditioner: &dyn Preconditioner,
         recycler: &mut Recycler,
         r: &[f64],
@@ -277,7 +285,7 @@ impl GcroDr {
 
     fn settings<'a>(
         &self,
-        a: &'a CsrMatrix,
+        a: &'a dyn LinearOperator<f64>,
         preconditioner: &'a dyn Preconditioner,
         deflate: &'a [Vec<f64>],
         max_steps: usize,

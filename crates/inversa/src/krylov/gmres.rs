@@ -11,9 +11,10 @@
 use super::arnoldi::{cycle, CycleSettings};
 use super::dense::{axpy, combine, norm};
 use super::preconditioner::Preconditioner;
-use super::sparse::CsrMatrix;
-use super::{check_system, restart_residual, SolveInfo};
+use super::{check_system, report, restart_residual, SolveInfo};
 use crate::error::Result;
+use crate::operators::LinearOperator;
+use crate::solvers::Observer;
 
 /// GMRES(m) settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,28 +45,32 @@ impl Gmres {
     ///
     /// ```
     /// use inversa::krylov::{gmres::Gmres, preconditioner::Identity, sparse::CsrMatrix};
+    /// use inversa::solvers::Silent;
     /// let a = CsrMatrix::from_triplets(2, 2, &[(0, 0, 2.0), (0, 1, 1.0), (1, 0, -1.0), (1, 1, 3.0)])?;
     /// let mut x = vec![0.0; 2];
-    /// let info = Gmres::default().solve(&a, &[3.0, 2.0], &mut x, &Identity)?;
+    /// let info = Gmres::default().solve(&a, &[3.0, 2.0], &mut x, &Identity, &mut Silent)?;
     /// assert!(info.converged && info.iterations == 2);
     /// assert!((x[0] - 1.0).abs() < 1e-12 && (x[1] - 1.0).abs() < 1e-12);
     /// # Ok::<(), inversa::Error>(())
     /// ```
     pub fn solve(
         &self,
-        a: &CsrMatrix,
+        a: &dyn LinearOperator<f64>,
         b: &[f64],
         x: &mut [f64],
         preconditioner: &dyn Preconditioner,
+        observer: &mut dyn Observer<f64>,
     ) -> Result<SolveInfo> {
         check_system(a, b, x, self.restart, self.tolerance)?;
         let b_norm = norm(b);
         let target = self.tolerance * b_norm;
         let mut info = SolveInfo::default();
         loop {
-            let Some((r, beta)) =
-                restart_residual(a, b, x, self.tolerance, self.max_iterations, &mut info)
-            else {
+            let next = restart_residual(a, b, x, self.tolerance, self.max_iterations, &mut info);
+            if info.iterations > 0 && report(observer, &info, x, info.relative_residual) {
+                return Ok(info);
+            }
+            let Some((r, beta)) = next else {
                 return Ok(info);
             };
             let settings = CycleSettings {

@@ -3,20 +3,23 @@
 //! via Krylov Subspace Recycling", ICLR 2024: sort the systems by similarity, then solve them in
 //! that order with GCRO-DR, carrying `k` harmonic Ritz vectors from one system to the next).
 //!
-//! - [`sparse`]: CSR matrices; [`preconditioner`] and [`ilu0`]: `M⁻¹` by Jacobi or ILU(0).
+//! - [`sparse`]: CSR matrices; [`preconditioner`]: `M⁻¹` by Jacobi or ILU(0).
 //! - [`gmres`]: restarted GMRES(m); [`gcrodr`]: GCRO-DR(m, k) with a [`gcrodr::Recycler`].
 //! - [`cg`]: preconditioned CG; [`deflated_cg`]: deflated CG with Ritz vectors of the last solve.
 //! - [`problems`]: seeded sequences of PDE systems (Darcy, Poisson, Helmholtz,
 //!   convection–diffusion); [`sort`]: nearest-neighbour ordering; [`sequence`]: the driver.
 //!
-//! Every solver returns a [`SolveInfo`] whose residual is the true `‖b − A x‖/‖b‖`.
+//! Every solver takes `A` as any [`LinearOperator<f64>`] ([`sparse::CsrMatrix`] is one; the
+//! preconditioners, which need its entries, come separately), reports its progress to a
+//! [`Observer`] — CG and deflated CG after every step, GMRES and GCRO-DR after
+//! every restart cycle, when their iterate is formed — and returns a [`SolveInfo`] whose residual is
+//! the true `‖b − A x‖/‖b‖`.
 
 pub mod cg;
 pub mod deflated_cg;
 pub mod dense;
 pub mod gcrodr;
 pub mod gmres;
-pub mod ilu0;
 pub mod preconditioner;
 pub mod problems;
 pub mod sequence;
@@ -26,7 +29,8 @@ pub mod sparse;
 mod arnoldi;
 
 use crate::error::{Error, Result};
-use sparse::CsrMatrix;
+use crate::operators::LinearOperator;
+use crate::solvers::{Control, Iteration, Observer};
 
 /// How one solve ended.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -42,12 +46,17 @@ pub struct SolveInfo {
 }
 
 /// Checks shapes and settings shared by all solvers.
-fn check_system(a: &CsrMatrix, b: &[f64], x: &[f64], restart: usize, tolerance: f64) -> Result<()> {
-    if a.rows() != a.cols() || b.len() != a.rows() || x.len() != a.cols() {
+fn check_system(
+    a: &dyn LinearOperator<f64>,
+    b: &[f64],
+    x: &[f64],
+    restart: usize,
+    tolerance: f64,
+) -> Result<()> {
+    let (rows, cols) = (a.output_len(), a.input_len());
+    if rows != cols || b.len() != rows || x.len() != cols {
         return Err(Error::Shape(format!(
-            "A is {}×{}, b has {} entries and x has {}; A must be square and match both",
-            a.rows(),
-            a.cols(),
+            "A is {rows}×{cols}, b has {} entries and x has {}; A must be square and match both",
             b.len(),
             x.len()
         )));
@@ -65,7 +74,7 @@ fn check_system(a: &CsrMatrix, b: &[f64], x: &[f64], restart: usize, tolerance: 
 }
 
 /// `b − A x`.
-fn residual(a: &CsrMatrix, b: &[f64], x: &[f64]) -> Vec<f64> {
+fn residual(a: &dyn LinearOperator<f64>, b: &[f64], x: &[f64]) -> Vec<f64> {
     let mut r = a.apply_new(x);
     r.iter_mut().zip(b).for_each(|(ri, bi)| *ri = bi - *ri);
     r
@@ -74,7 +83,7 @@ fn residual(a: &CsrMatrix, b: &[f64], x: &[f64]) -> Vec<f64> {
 /// At the start of a restart cycle: the true residual `b − A x` and its norm, recorded in `info`,
 /// or `None` when the solve is over (below `tolerance · ‖b‖`, or out of iterations).
 fn restart_residual(
-    a: &CsrMatrix,
+    a: &dyn LinearOperator<f64>,
     b: &[f64],
     x: &[f64],
     tolerance: f64,
@@ -90,4 +99,26 @@ fn restart_residual(
         return None;
     }
     (info.iterations < max_iterations).then_some((r, beta))
+}
+
+/// Recomputes the true residual at the end of a CG solve: `relative_residual` and `converged`
+/// (`‖b − A x‖ ≤ target`) in `info`.
+fn finish(a: &dyn LinearOperator<f64>, b: &[f64], x: &[f64], target: f64, info: &mut SolveInfo) {
+    let r = dense::norm(&residual(a, b, x));
+    info.matvecs += 1;
+    info.relative_residual = r / dense::norm(b).max(f64::MIN_POSITIVE);
+    info.converged = r <= target;
+}
+
+/// Shows the observer iteration `info.iterations` (iterate `x`, relative residual `residual`);
+/// `true` when it asks the solver to stop.
+fn report(observer: &mut dyn Observer<f64>, info: &SolveInfo, x: &[f64], residual: f64) -> bool {
+    let iteration = Iteration {
+        index: info.iterations,
+        x,
+        objective: f64::NAN,
+        relative_change: f64::NAN,
+        residual,
+    };
+    observer.observe(&iteration) == Control::Stop
 }

@@ -15,7 +15,7 @@ use super::sort::nearest_neighbour_order;
 use super::sparse::relative_residual;
 use crate::error::{Error, Result};
 use crate::krylov::SolveInfo;
-use crate::solvers::SolverError;
+use crate::solvers::{Silent, SolverError};
 use std::time::Instant;
 
 /// The solver used for every system of a sequence.
@@ -182,11 +182,14 @@ pub fn solve_sequence(config: &SequenceConfig) -> Result<SequenceReport> {
         let preconditioner = config.preconditioner.build(&system.matrix)?;
         let mut x = vec![0.0; system.rhs.len()];
         let (a, b, m) = (&system.matrix, &system.rhs, preconditioner.as_ref());
+        let silent = &mut Silent;
         let info = match &mut state {
-            State::Recycler(recycler) => gcrodr(config).solve(a, b, &mut x, m, recycler)?,
-            State::Deflation(space) => deflated_cg(config).solve(a, b, &mut x, m, space)?,
-            State::None if config.method == Method::Cg => cg(config).solve(a, b, &mut x, m)?,
-            State::None => gmres(config).solve(a, b, &mut x, m)?,
+            State::Recycler(recycler) => gcrodr(config).solve(a, b, &mut x, m, recycler, silent)?,
+            State::Deflation(space) => deflated_cg(config).solve(a, b, &mut x, m, space, silent)?,
+            State::None if config.method == Method::Cg => {
+                cg(config).solve(a, b, &mut x, m, silent)?
+            }
+            State::None => gmres(config).solve(a, b, &mut x, m, silent)?,
         };
         let residual = relative_residual(a, &x, b);
         let reached = residual <= config.tolerance; // false for NaN

@@ -1,18 +1,20 @@
 //! Compressed sparse row (CSR) matrices in `f64`: built from `(row, column, value)` triplets
 //! (duplicates are summed, as in finite-element/-volume assembly), with `y = A x` and row access.
-//! Only `A x` is needed by the Krylov methods here, so no transpose is stored.
+//! The Krylov methods need only `A x`, so no transpose is stored; `Aᵀ y` (the adjoint of the
+//! [`LinearOperator`] it implements) scatters row by row instead.
 //!
 //! Layout (Saad, "Iterative Methods for Sparse Linear Systems", 2nd ed., 2003, §3.4): row `i`
 //! holds the entries `values[row_ptr[i]..row_ptr[i+1]]` in the columns `col_idx[..]`, sorted
 //! by column within each row.
 
 use crate::error::{Error, Result};
+use crate::operators::LinearOperator;
 
 /// A sparse matrix in CSR form with sorted column indices in each row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CsrMatrix {
-    rows: usize,
-    cols: usize,
+    /// `[rows, cols]`: the output shape of `A x` is `shape[..1]`, its input shape `shape[1..]`.
+    shape: [usize; 2],
     row_ptr: Vec<usize>,
     col_idx: Vec<usize>,
     values: Vec<f64>,
@@ -61,8 +63,7 @@ impl CsrMatrix {
             row_ptr[i + 1] += row_ptr[i];
         }
         Ok(Self {
-            rows,
-            cols,
+            shape: [rows, cols],
             row_ptr,
             col_idx,
             values,
@@ -71,12 +72,12 @@ impl CsrMatrix {
 
     /// Number of rows.
     pub fn rows(&self) -> usize {
-        self.rows
+        self.shape[0]
     }
 
     /// Number of columns.
     pub fn cols(&self) -> usize {
-        self.cols
+        self.shape[1]
     }
 
     /// Number of stored entries.
@@ -98,15 +99,15 @@ impl CsrMatrix {
 
     /// The diagonal `A[i][i]`.
     pub fn diagonal(&self) -> Vec<f64> {
-        (0..self.rows.min(self.cols))
+        (0..self.rows().min(self.cols()))
             .map(|i| self.get(i, i))
             .collect()
     }
 
     /// `y = A x`.
     pub fn matvec(&self, x: &[f64], y: &mut [f64]) {
-        assert_eq!(x.len(), self.cols, "matvec: x has the wrong length");
-        assert_eq!(y.len(), self.rows, "matvec: y has the wrong length");
+        assert_eq!(x.len(), self.cols(), "matvec: x has the wrong length");
+        assert_eq!(y.len(), self.rows(), "matvec: y has the wrong length");
         for (i, yi) in y.iter_mut().enumerate() {
             let (cols, vals) = self.row(i);
             *yi = cols.iter().zip(vals).map(|(&j, &v)| v * x[j]).sum();
@@ -115,18 +116,19 @@ impl CsrMatrix {
 
     /// `A x` in a new vector.
     pub fn apply_new(&self, x: &[f64]) -> Vec<f64> {
-        let mut y = vec![0.0; self.rows];
+        let mut y = vec![0.0; self.rows()];
         self.matvec(x, &mut y);
         y
     }
 
     /// The dense matrix, row-major (for tests and tiny problems).
     pub fn to_dense(&self) -> Vec<f64> {
-        let mut dense = vec![0.0; self.rows * self.cols];
-        for i in 0..self.rows {
+        let (rows, n) = (self.rows(), self.cols());
+        let mut dense = vec![0.0; rows * n];
+        for i in 0..rows {
             let (cols, vals) = self.row(i);
             for (&j, &v) in cols.iter().zip(vals) {
-                dense[i * self.cols + j] = v;
+                dense[i * n + j] = v;
             }
         }
         dense
@@ -144,7 +146,7 @@ impl CsrMatrix {
 
     /// Position of the diagonal entry of each row in the value array, if stored.
     pub(crate) fn diagonal_positions(&self) -> Vec<Option<usize>> {
-        (0..self.rows)
+        (0..self.rows())
             .map(|i| {
                 let (cols, _) = self.row(i);
                 cols.binary_search(&i).ok().map(|p| self.row_ptr[i] + p)
@@ -155,6 +157,28 @@ impl CsrMatrix {
     /// Start of row `i` in the entry arrays.
     pub(crate) fn row_start(&self, i: usize) -> usize {
         self.row_ptr[i]
+    }
+}
+
+impl LinearOperator<f64> for CsrMatrix {
+    fn input_shape(&self) -> &[usize] {
+        &self.shape[1..]
+    }
+
+    fn output_shape(&self) -> &[usize] {
+        &self.shape[..1]
+    }
+
+    fn apply(&self, x: &[f64], y: &mut [f64]) {
+        self.matvec(x, y);
+    }
+
+    fn adjoint(&self, y: &[f64], x: &mut [f64]) {
+        x.fill(0.0);
+        for (i, yi) in y.iter().enumerate() {
+            let (cols, vals) = self.row(i);
+            cols.iter().zip(vals).for_each(|(&j, &v)| x[j] += v * yi);
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! division by `|k̂|² + ρ`.
 
 use super::fft2::Fft2;
-use super::registry::{BuildContext, MeasurementDisplay, Physics};
+use super::physics::{BuildContext, MeasurementDisplay, Physics};
 use super::rfft2::RealFft2;
 use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;

@@ -24,7 +24,7 @@
 //! ```
 
 use super::dct2::Dct2d;
-use super::registry::{BuildContext, MeasurementDisplay, Physics};
+use super::physics::{BuildContext, MeasurementDisplay, Physics};
 use super::{image_dims, random_vector, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};

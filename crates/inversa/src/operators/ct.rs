@@ -43,9 +43,9 @@
 //! ```
 
 use super::fft2::transpose;
+use super::physics::{BuildContext, MeasurementDisplay, Physics};
 use super::ramp_filter::RampFilter;
 pub use super::ramp_filter::{RampWindow, FILTERS};
-use super::registry::{BuildContext, MeasurementDisplay, Physics};
 use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};

@@ -1,6 +1,6 @@
 //! Denoising: the identity operator `A = I`, so the measurement is the noisy image itself.
 
-use super::registry::{BuildContext, MeasurementDisplay, Physics};
+use super::physics::{BuildContext, MeasurementDisplay, Physics};
 use super::{LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::real::Real;

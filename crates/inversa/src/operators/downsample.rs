@@ -21,7 +21,7 @@
 //! ```
 
 use super::blur::{gaussian_kernel, Blur};
-use super::registry::{BuildContext, MeasurementDisplay, Physics};
+use super::physics::{BuildContext, MeasurementDisplay, Physics};
 use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};

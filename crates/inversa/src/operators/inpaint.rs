@@ -14,7 +14,7 @@
 //! assert_eq!(y.iter().filter(|v| **v == 0.0).count(), 5);
 //! ```
 
-use super::registry::{BuildContext, MeasurementDisplay, Physics};
+use super::physics::{BuildContext, MeasurementDisplay, Physics};
 use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};

@@ -23,6 +23,7 @@ pub mod gradient;
 pub mod inpaint;
 pub mod kspace_mask;
 pub mod mri;
+pub mod physics;
 pub mod ramp_filter;
 pub mod registry;
 pub mod rfft2;

@@ -37,7 +37,7 @@
 
 use super::fft2::{Fft2, Fft2Scratch};
 use super::kspace_mask::{LineMask, MaskKind};
-use super::registry::{BuildContext, MeasurementDisplay, Physics};
+use super::physics::{BuildContext, MeasurementDisplay, Physics};
 use super::scratch_pool::ScratchPool;
 use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;

@@ -2,7 +2,7 @@
 
 use super::Prior;
 use crate::config::Section;
-use crate::operators::registry::BuildContext;
+use crate::operators::physics::BuildContext;
 use crate::real::Real;
 
 /// `R(x) = 0`.

@@ -3,7 +3,7 @@
 use super::Prior;
 use crate::config::Section;
 use crate::error::Result;
-use crate::operators::registry::BuildContext;
+use crate::operators::physics::BuildContext;
 use crate::real::Real;
 
 /// Builds a prior from the rest of its `[prior]` table.

@@ -5,7 +5,7 @@
 use super::Prior;
 use crate::config::Section;
 use crate::operators::denoise::Identity;
-use crate::operators::registry::BuildContext;
+use crate::operators::physics::BuildContext;
 use crate::operators::{LinearOperator, EXAMPLE_SHAPE};
 use crate::real::{lit, norm_squared, Real};
 

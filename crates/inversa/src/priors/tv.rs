@@ -15,7 +15,7 @@
 use super::Prior;
 use crate::config::Section;
 use crate::operators::gradient::Gradient;
-use crate::operators::registry::BuildContext;
+use crate::operators::physics::BuildContext;
 use crate::operators::{LinearOperator, EXAMPLE_SHAPE};
 use crate::real::{lit, Real};
 use std::sync::Mutex;

@@ -12,7 +12,7 @@
 use super::Prior;
 use crate::config::Section;
 use crate::error::{Error, Result};
-use crate::operators::registry::BuildContext;
+use crate::operators::physics::BuildContext;
 use crate::operators::wavelet::{max_levels, Wavelet, WaveletFamily};
 use crate::operators::{image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::real::{lit, Real};

@@ -4,7 +4,7 @@
 
 use super::canvas::{Rect, Rgb, RgbImage};
 use super::font::{draw_text, text_width, CAP_HEIGHT};
-use super::plot::{BACKGROUND, FRAME, INK, PALETTE};
+use super::palette::{BACKGROUND, FRAME, INK, PALETTE};
 
 /// Draws the legend of `entries` (colour, label) inside `plot`; nothing when there are none.
 pub(super) fn draw_legend(image: &mut RgbImage, entries: &[(Rgb, &str)], plot: Rect, scale: usize) {

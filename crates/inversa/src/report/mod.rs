@@ -9,5 +9,6 @@ pub mod font;
 pub mod html;
 mod legend;
 pub mod outputs;
+pub mod palette;
 pub mod plot;
 pub mod ticks;

@@ -5,7 +5,7 @@ use super::html::{self, Figure, Page};
 use super::plot::{self, Panel, Series};
 use crate::error::{Error, Result};
 use crate::io::{write_atomically, write_npy_f32, write_png_u8};
-use crate::operators::registry::MeasurementDisplay;
+use crate::operators::physics::MeasurementDisplay;
 use crate::real::Real;
 use crate::task::{Init, Outcome, Quality, Task};
 use num_complex::Complex;

@@ -11,6 +11,7 @@
 use super::canvas::{Rect, Rgb, RgbImage};
 use super::font::{draw_text, draw_text_up, text_width, CAP_HEIGHT, GLYPH_HEIGHT};
 use super::legend::draw_legend;
+use super::palette::{BACKGROUND, FRAME, INK, PALETTE};
 use super::ticks::{self, Ticks};
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -46,22 +47,6 @@ pub struct Panel {
     pub series: Vec<Series>,
 }
 
-/// Series colours, in order (then repeated): the Tableau 10 palette without its grey.
-pub const PALETTE: [Rgb; 9] = [
-    [31, 119, 180],
-    [255, 127, 14],
-    [44, 160, 44],
-    [214, 39, 40],
-    [148, 103, 189],
-    [140, 86, 75],
-    [227, 119, 194],
-    [188, 189, 34],
-    [23, 190, 207],
-];
-
-pub(super) const BACKGROUND: Rgb = [255, 255, 255];
-pub(super) const INK: Rgb = [20, 20, 20];
-pub(super) const FRAME: Rgb = [90, 90, 90];
 const GRID: Rgb = [222, 222, 222];
 const MINOR_GRID: Rgb = [242, 242, 242];
 

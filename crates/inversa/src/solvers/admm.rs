@@ -8,7 +8,6 @@
 //! Converges for any `ρ > 0` with convex `R`; `ρ` only changes the speed. The reported iterate is `z`.
 
 use super::normal_solve::solve_regularized_normal;
-use super::registry::stopping_from_config;
 use super::{Info, Monitor, Next, Observer, Problem, Solver, SolverError, Stopping};
 use crate::config::Section;
 use crate::real::{lit, Real};
@@ -85,7 +84,7 @@ impl<T: Real> Solver<T> for Admm {
 pub fn from_config<T: Real>(section: &mut Section) -> crate::Result<Box<dyn Solver<T>>> {
     Ok(Box::new(Admm {
         params: Params {
-            stopping: stopping_from_config(section, 100)?,
+            stopping: Stopping::from_config(section, 100)?,
             rho: section.positive_or("rho", 0.1)?,
             inner_iterations: section.positive_usize_or("inner_iterations", 20)?,
         },

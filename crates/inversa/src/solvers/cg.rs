@@ -9,7 +9,6 @@
 //! is tracked without extra operator calls from `½‖Ax−y‖² + (w/2)‖x‖² = ½‖y‖² − ½⟨x, b + r⟩`.
 
 use super::normal_solve::{CgRecurrence, NormalOperator};
-use super::registry::stopping_from_config;
 use super::{Info, Monitor, Next, Observer, Problem, Solver, SolverError, Stopping};
 use crate::config::Section;
 use crate::real::{lit, norm_squared, Real};
@@ -66,7 +65,7 @@ impl<T: Real> Solver<T> for ConjugateGradient {
 pub fn from_config<T: Real>(section: &mut Section) -> crate::Result<Box<dyn Solver<T>>> {
     Ok(Box::new(ConjugateGradient {
         params: Params {
-            stopping: stopping_from_config(section, 100)?,
+            stopping: Stopping::from_config(section, 100)?,
         },
     }))
 }

@@ -13,7 +13,6 @@
 //! `Az` is recomputed every iteration). The measurement-sized loops are fused and parallel.
 
 use super::fused_loops::update_with_half_norm;
-use super::registry::stopping_from_config;
 use super::{Info, Monitor, Next, Observer, Problem, Solver, SolverError, Stopping};
 use crate::config::Section;
 use crate::real::{lit, norm_squared, Real};
@@ -140,7 +139,7 @@ fn quadratic_model_increment<T: Real>(z: &[T], v: &[T], g: &[T], lipschitz: f64)
 /// Builds `solver.kind = "fista"` from `iterations` (default 100), `tolerance`, `lipschitz`
 /// (optional) and `eta` (default 1.5).
 pub fn from_config<T: Real>(section: &mut Section) -> crate::Result<Box<dyn Solver<T>>> {
-    let stopping = stopping_from_config(section, 100)?;
+    let stopping = Stopping::from_config(section, 100)?;
     let lipschitz = section.f64_opt("lipschitz")?;
     if let Some(l) = lipschitz.filter(|l| *l <= 0.0) {
         return Err(crate::Error::config(

@@ -8,7 +8,6 @@
 //! problem as `μ` grows (`γ > 1`). The reported iterate is `z`.
 
 use super::normal_solve::solve_regularized_normal;
-use super::registry::stopping_from_config;
 use super::{Info, Monitor, Next, Observer, Problem, Solver, SolverError, Stopping};
 use crate::config::Section;
 use crate::real::{lit, Real};
@@ -80,7 +79,7 @@ impl<T: Real> Solver<T> for Hqs {
 /// Builds `solver.kind = "hqs"` from `iterations` (default 100), `tolerance`, `mu` (default 0.1),
 /// `mu_growth` (default 1.05), `mu_max` (default 1e4) and `inner_iterations` (default 20).
 pub fn from_config<T: Real>(section: &mut Section) -> crate::Result<Box<dyn Solver<T>>> {
-    let stopping = stopping_from_config(section, 100)?;
+    let stopping = Stopping::from_config(section, 100)?;
     let mu = section.positive_or("mu", 0.1)?;
     let mu_growth = section.f64_or("mu_growth", 1.05)?;
     if mu_growth < 1.0 {

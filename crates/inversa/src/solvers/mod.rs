@@ -5,10 +5,11 @@
 
 use crate::operators::LinearOperator;
 use crate::priors::Prior;
-use crate::real::{norm, Real};
+use crate::real::Real;
 
 pub mod admm;
 pub mod cg;
+pub mod cg_recurrence;
 pub mod fbp;
 pub mod fista;
 mod fused_loops;
@@ -17,6 +18,10 @@ pub mod normal_solve;
 pub mod pdhg;
 pub mod red;
 pub mod registry;
+mod stopping;
+
+pub use stopping::Stopping;
+pub(crate) use stopping::{Monitor, Next};
 
 /// `min_x ½‖Ax − y‖² + R(x)`.
 pub struct Problem<'a, T: Real> {
@@ -54,10 +59,14 @@ pub struct Iteration<'a, T: Real> {
     /// The current iterate.
     pub x: &'a [T],
     /// The objective `½‖Ax − y‖² + R(x)` at `x`; NaN from a direct method that does not evaluate
-    /// it (FBP: it would cost a forward projection, more than the reconstruction's back-projection).
+    /// it (FBP: it would cost a forward projection, more than the reconstruction's back-projection)
+    /// and from the Krylov solvers, which report [`Self::residual`].
     pub objective: f64,
-    /// `‖x_k − x_{k−1}‖ / ‖x_k‖`.
+    /// `‖x_k − x_{k−1}‖ / ‖x_k‖`; NaN from the Krylov solvers, which do not compute it.
     pub relative_change: f64,
+    /// `‖b − A x‖ / ‖b‖` of a linear-system solver ([`crate::krylov`]; CG's is its recurrence's);
+    /// NaN from the solvers of a [`Problem`], which track the objective instead.
+    pub residual: f64,
 }
 
 /// Whether a solver should go on after an iteration.
@@ -132,22 +141,6 @@ pub struct Info {
     pub objective: f64,
 }
 
-/// When to stop: after `iterations`, or earlier once `‖x_k − x_{k−1}‖ / ‖x_k‖ < tolerance`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Stopping {
-    pub iterations: usize,
-    pub tolerance: f64,
-}
-
-impl Default for Stopping {
-    fn default() -> Self {
-        Self {
-            iterations: 100,
-            tolerance: 0.0,
-        }
-    }
-}
-
 /// A solver as the task runner sees it.
 pub trait Solver<T: Real>: Send + Sync {
     /// Improves `x` in place (it is the starting point on entry).
@@ -157,97 +150,4 @@ pub trait Solver<T: Real>: Send + Sync {
         x: &mut [T],
         observer: &mut dyn Observer<T>,
     ) -> Result<Info, SolverError>;
-}
-
-/// Shared per-iteration bookkeeping: finiteness check, relative change, observer, stopping rule.
-pub(crate) struct Monitor<'o, T: Real> {
-    solver: &'static str,
-    stopping: Stopping,
-    observer: &'o mut dyn Observer<T>,
-    previous: Vec<T>,
-}
-
-/// What the monitor decided after an iteration.
-pub(crate) enum Next {
-    Continue,
-    Done(Info),
-}
-
-impl<'o, T: Real> Monitor<'o, T> {
-    pub fn new(
-        solver: &'static str,
-        stopping: Stopping,
-        observer: &'o mut dyn Observer<T>,
-        x0: &[T],
-    ) -> Self {
-        Self {
-            solver,
-            stopping,
-            observer,
-            previous: x0.to_vec(),
-        }
-    }
-
-    /// Checks the measurement length against the operator before a solve.
-    pub fn check_problem(solver: &'static str, problem: &Problem<T>) -> Result<(), SolverError> {
-        let expected = problem.operator.output_len();
-        let found = problem.measurement.len();
-        if expected != found {
-            return Err(SolverError::MeasurementLength {
-                solver,
-                expected,
-                found,
-            });
-        }
-        Ok(())
-    }
-
-    /// Records the result `x` of a direct method without evaluating the objective (NaN).
-    pub fn step_unscored(&mut self, index: usize, x: &[T]) -> Result<Next, SolverError> {
-        self.record(index, x, f64::NAN)
-    }
-
-    /// Records iteration `index` (1-based) with iterate `x` and its objective.
-    pub fn step(&mut self, index: usize, x: &[T], objective: f64) -> Result<Next, SolverError> {
-        if !objective.is_finite() {
-            return Err(SolverError::NonFinite {
-                solver: self.solver,
-                iteration: index,
-            });
-        }
-        self.record(index, x, objective)
-    }
-
-    fn record(&mut self, index: usize, x: &[T], objective: f64) -> Result<Next, SolverError> {
-        if !crate::real::all_finite(x) {
-            return Err(SolverError::NonFinite {
-                solver: self.solver,
-                iteration: index,
-            });
-        }
-        let change = x
-            .iter()
-            .zip(&self.previous)
-            .map(|(a, b)| (*a - *b).to_f64().unwrap_or(0.0).powi(2))
-            .sum::<f64>()
-            .sqrt();
-        let size = norm(x);
-        let relative_change = if size > 0.0 { change / size } else { change };
-        self.previous.copy_from_slice(x);
-        let stop = self.observer.observe(&Iteration {
-            index,
-            x,
-            objective,
-            relative_change,
-        }) == Control::Stop;
-        let converged = relative_change < self.stopping.tolerance;
-        if stop || converged || index >= self.stopping.iterations {
-            return Ok(Next::Done(Info {
-                iterations: index,
-                converged,
-                objective,
-            }));
-        }
-        Ok(Next::Continue)
-    }
 }

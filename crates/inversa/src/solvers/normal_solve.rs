@@ -5,8 +5,9 @@
 //! has one (FFT-diagonal blur, pixel masks) and warm-started CG otherwise — fast, because `ρI` bounds
 //! the condition number by `(‖A‖² + ρ)/ρ`.
 
+use super::cg_recurrence;
 use crate::operators::LinearOperator;
-use crate::real::{dot, lit, norm_squared, Real};
+use crate::real::{norm_squared, Real};
 
 /// `N = A*A + ρI` applied through a reusable scratch vector of `A`'s output size.
 pub(crate) struct NormalOperator<'a, T: Real> {
@@ -35,7 +36,7 @@ impl<'a, T: Real> NormalOperator<'a, T> {
     }
 }
 
-/// State of the CG recurrence for `N x = b`:
+/// State of the CG recurrence ([`cg_recurrence`], unpreconditioned: `z = r`) for `N x = b`:
 /// `α = ‖r‖²/⟨p, Np⟩, x ← x + αp, r ← r − αNp, β = ‖r⁺‖²/‖r‖², p ← r + βp`.
 pub(crate) struct CgRecurrence<T: Real> {
     /// Residual `b − N x`.
@@ -66,20 +67,15 @@ impl<T: Real> CgRecurrence<T> {
             return;
         }
         normal.apply(&self.direction, &mut self.n_direction);
-        let alpha = lit::<T>(self.residual_norm2 / dot(&self.direction, &self.n_direction));
-        x.iter_mut()
-            .zip(&self.direction)
-            .for_each(|(xi, pi)| *xi = *xi + alpha * *pi);
-        self.residual
-            .iter_mut()
-            .zip(&self.n_direction)
-            .for_each(|(ri, npi)| *ri = *ri - alpha * *npi);
+        let (p, np) = (&self.direction, &self.n_direction);
+        cg_recurrence::step(self.residual_norm2, p, np, x, &mut self.residual);
         let next = norm_squared(&self.residual);
-        let beta = lit::<T>(next / self.residual_norm2);
-        self.direction
-            .iter_mut()
-            .zip(&self.residual)
-            .for_each(|(pi, ri)| *pi = *ri + beta * *pi);
+        cg_recurrence::conjugate(
+            next,
+            self.residual_norm2,
+            &self.residual,
+            &mut self.direction,
+        );
         self.residual_norm2 = next;
     }
 }

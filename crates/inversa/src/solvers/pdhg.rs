@@ -11,7 +11,6 @@
 //! iteration also yield the objective at `x⁺`.
 
 use super::fused_loops::update_with_half_norm;
-use super::registry::stopping_from_config;
 use super::{Info, Monitor, Next, Observer, Problem, Solver, SolverError, Stopping};
 use crate::config::Section;
 use crate::real::{lit, Real};
@@ -125,7 +124,7 @@ fn extrapolate<T: Real>(bar: &mut [T], next: &[T], current: &[T]) {
 pub fn from_config<T: Real>(section: &mut Section) -> crate::Result<Box<dyn Solver<T>>> {
     Ok(Box::new(Pdhg {
         params: Params {
-            stopping: stopping_from_config(section, 300)?,
+            stopping: Stopping::from_config(section, 300)?,
             step_ratio: section.positive_or("step_ratio", 1.0)?,
         },
     }))

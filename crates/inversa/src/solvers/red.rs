@@ -15,7 +15,6 @@
 //! objective is `½‖Ax − y‖² + ρ(x)`.
 
 use super::normal_solve::solve_regularized_normal;
-use super::registry::stopping_from_config;
 use super::{Info, Monitor, Next, Observer, Problem, Solver, SolverError, Stopping};
 use crate::config::Section;
 use crate::real::{lit, Real};
@@ -134,7 +133,7 @@ impl Red {
 /// 0.1), `prox_step` (default 1), `scheme` (`fixed_point` or `gradient`, default `fixed_point`) and
 /// `inner_iterations` (default 20).
 pub fn from_config<T: Real>(section: &mut Section) -> crate::Result<Box<dyn Solver<T>>> {
-    let stopping = stopping_from_config(section, 50)?;
+    let stopping = Stopping::from_config(section, 50)?;
     let scheme = match section
         .choice_or("scheme", "fixed_point", &["fixed_point", "gradient"])?
         .as_str()

@@ -1,6 +1,6 @@
 //! The one list of solvers, walked by `inversa list` and the task-file parser.
 
-use super::{Solver, Stopping};
+use super::Solver;
 use crate::config::Section;
 use crate::error::Result;
 use crate::real::Real;
@@ -64,13 +64,4 @@ pub fn find<T: Real>(name: &str) -> Option<SolverEntry<T>> {
 /// The names of all solvers, for error messages.
 pub fn names() -> Vec<&'static str> {
     solvers::<f64>().iter().map(|e| e.name).collect()
-}
-
-/// Reads the keys every iterative solver shares: `iterations` (default `default_iterations`) and
-/// `tolerance` on the relative change between iterates (default 0: run all iterations).
-pub fn stopping_from_config(section: &mut Section, default_iterations: usize) -> Result<Stopping> {
-    Ok(Stopping {
-        iterations: section.positive_usize_or("iterations", default_iterations)?,
-        tolerance: section.non_negative_or("tolerance", 0.0)?,
-    })
 }

@@ -8,7 +8,8 @@
 //! dₖ₊₁ = f(rₖ₊₁/‖rₖ₊₁‖) − Σ_{i=k−s+1…k} (dᵢᵀA f)/(dᵢᵀAdᵢ) dᵢ
 //! ```
 //!
-//! Each step minimises the energy norm of the error along `dₖ`, and the new direction is
+//! Each step (the CG step of [`inversa::solvers::cg_recurrence::step`]) minimises the energy norm
+//! of the error along `dₖ`, and the new direction is
 //! A-orthogonal to the last `s` (the paper uses `s = 2`). With `f` the identity this is
 //! conjugate gradients (in exact arithmetic `rₖ₊₁` is already A-orthogonal to all but the last
 //! direction), which the tests use to check the iteration apart from any network.
@@ -19,7 +20,7 @@
 use inversa::krylov::dense::{axpy, dot, norm};
 use inversa::krylov::sparse::CsrMatrix;
 use inversa::krylov::SolveInfo;
-use inversa::solvers::SolverError;
+use inversa::solvers::{cg_recurrence, SolverError};
 use std::collections::VecDeque;
 
 /// The map from a unit residual to a search direction: a network approximating `A⁻¹` up to a
@@ -135,9 +136,8 @@ impl DeepCd {
                 .into());
             }
             observe(&direction.d, &direction.ad);
-            let alpha = dot(&direction.d, &r) / direction.dad;
-            axpy(alpha, &direction.d, x);
-            axpy(-alpha, &direction.ad, &mut r);
+            let dr = dot(&direction.d, &r);
+            cg_recurrence::step(dr, &direction.d, &direction.ad, x, &mut r);
             directions.push_back(direction);
             if directions.len() > self.history {
                 directions.pop_front();
@@ -204,6 +204,7 @@ mod tests {
     use inversa::krylov::preconditioner::Identity;
     use inversa::krylov::problems::ProblemKind;
     use inversa::krylov::sparse::relative_residual;
+    use inversa::solvers::Silent;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
@@ -229,7 +230,9 @@ mod tests {
                 tolerance,
                 max_iterations: 5000,
             };
-            let cg_info = cg.solve(&matrix, &b, &mut x_cg, &Identity).unwrap();
+            let cg_info = cg
+                .solve(&matrix, &b, &mut x_cg, &Identity, &mut Silent)
+                .unwrap();
             let mut x = vec![0.0; b.len()];
             let solver = DeepCd {
                 tolerance,

@@ -3,18 +3,20 @@
 //! an error naming the key, never a silently ignored setting.
 
 use crate::config::Section;
-use crate::data::{builtin_image, BUILTIN_PREFIX};
 use crate::error::{Error, Result};
-use crate::io::{read_image_or_array, read_npy, Array};
 use crate::noise::Noise;
-use crate::operators::registry::{self as physics_registry, BuildContext, Physics};
+use crate::operators::physics::{BuildContext, Physics};
+use crate::operators::registry as physics_registry;
 use crate::priors::registry::{self as prior_registry, PriorEntry};
 use crate::priors::Prior;
 use crate::real::{lit, Real};
 use crate::solvers::registry as solver_registry;
 use crate::solvers::{Control, Info, Iteration, Observer, Problem, Solver};
+use data_section::{check_measurement, load_data};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+mod data_section;
 
 /// Floating-point precision a task runs in (`run.precision`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,22 +88,54 @@ pub struct Quality {
     pub nmse: f64,
 }
 
-/// Reads `run.precision` without building anything, so the caller can pick `f32` or `f64`.
-pub fn precision_of(text: &str, origin: &Path) -> Result<Precision> {
-    let table = parse(text, origin)?;
-    let Some(run) = table.get("run").and_then(|v| v.as_table()) else {
-        return Ok(Precision::F32);
-    };
-    let mut section = Section::new(run, "run", Path::new("."));
-    Ok(
-        match section
-            .choice_or("precision", "f32", &["f32", "f64"])?
-            .as_str()
-        {
-            "f64" => Precision::F64,
-            _ => Precision::F32,
-        },
-    )
+/// A task file read and parsed once: its precision is known before the task is built at it.
+pub struct TaskFile {
+    path: PathBuf,
+    text: String,
+    table: toml::Table,
+}
+
+impl TaskFile {
+    /// Reads and parses the TOML file at `path`.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let table = parse(&text, path)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            text,
+            table,
+        })
+    }
+
+    /// `run.precision` (`f32` unless the file says otherwise), so the caller can pick `f32` or `f64`.
+    pub fn precision(&self) -> Result<Precision> {
+        let Some(run) = self.table.get("run").and_then(|v| v.as_table()) else {
+            return Ok(Precision::F32);
+        };
+        let mut section = Section::new(run, "run", Path::new("."));
+        Ok(
+            match section
+                .choice_or("precision", "f32", &["f32", "f64"])?
+                .as_str()
+            {
+                "f64" => Precision::F64,
+                _ => Precision::F32,
+            },
+        )
+    }
+
+    /// Builds the task in precision `T`, with priors beyond the core's (the learned ones of
+    /// `inversa-learn`); relative paths are resolved against the file's folder.
+    pub fn build<T: Real>(&self, extra_priors: &[PriorEntry<T>]) -> Result<Task<T>> {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        let name = self
+            .path
+            .file_stem()
+            .map_or("task".into(), |s| s.to_string_lossy().into_owned());
+        let mut task = Task::from_table(&self.table, &self.text, base, &name, extra_priors)?;
+        task.inputs.push(self.path.clone());
+        Ok(task)
+    }
 }
 
 fn parse(text: &str, origin: &Path) -> Result<toml::Table> {
@@ -123,14 +157,7 @@ impl<T: Real> Task<T> {
 
     /// [`Task::from_file`] with priors beyond the core's (the learned ones of `inversa-learn`).
     pub fn from_file_with(path: &Path, extra_priors: &[PriorEntry<T>]) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        let name = path
-            .file_stem()
-            .map_or("task".into(), |s| s.to_string_lossy().into_owned());
-        let mut task = Self::from_toml_with(&text, base, &name, extra_priors)?;
-        task.inputs.push(path.to_path_buf());
-        Ok(task)
+        TaskFile::read(path)?.build(extra_priors)
     }
 
     /// Builds a task from TOML `text`; relative paths are resolved against `base_dir`.
@@ -146,7 +173,18 @@ impl<T: Real> Task<T> {
         extra_priors: &[PriorEntry<T>],
     ) -> Result<Self> {
         let table = parse(text, Path::new(name))?;
-        let mut root = Section::new(&table, "", base_dir);
+        Self::from_table(&table, text, base_dir, name, extra_priors)
+    }
+
+    /// Builds a task from its parsed TOML `table` (whose source is `text`).
+    fn from_table(
+        table: &toml::Table,
+        text: &str,
+        base_dir: &Path,
+        name: &str,
+        extra_priors: &[PriorEntry<T>],
+    ) -> Result<Self> {
+        let mut root = Section::new(table, "", base_dir);
         let mut run = root.table_opt("run")?;
         let seed = match run.as_mut() {
             Some(r) => r.usize_or("seed", 0)? as u64,
@@ -338,7 +376,9 @@ impl<T: Real> Observer<T> for Recorder<'_, T> {
         let start = Instant::now();
         self.history.objective.push(iteration.objective);
         self.history.relative_change.push(iteration.relative_change);
-        let psnr = self.truth.map(|t| psnr_of(iteration.x, t));
+        let psnr = self
+            .truth
+            .map(|t| crate::metrics::psnr(iteration.x, t, 1.0));
         if let Some(p) = psnr {
             self.history.psnr.push(p);
         }
@@ -346,186 +386,4 @@ impl<T: Real> Observer<T> for Recorder<'_, T> {
         self.spent += start.elapsed();
         Control::Continue
     }
-}
-
-fn psnr_of<T: Real>(x: &[T], truth: &[T]) -> f64 {
-    let mse = x
-        .iter()
-        .zip(truth)
-        .map(|(a, b)| (*a - *b).to_f64().unwrap_or(f64::NAN).powi(2))
-        .sum::<f64>()
-        / x.len().max(1) as f64;
-    -10.0 * mse.log10()
-}
-
-struct LoadedData {
-    image_shape: Vec<usize>,
-    ground_truth: Option<Array>,
-    measurement: Option<(PathBuf, Array)>,
-}
-
-/// Reads `[data]`: `image` (file or `builtin:NAME`), `grey`, `downscale`, `measurement`, `shape`.
-fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result<LoadedData> {
-    let image = data.str_opt("image")?;
-    let grey = data.bool_or("grey", false)?;
-    let downscale = data.positive_usize_or("downscale", 1)?;
-    let measurement_path = data.path_opt("measurement")?;
-    let shape = data.usize_list_opt("shape")?;
-    let ground_truth = match image {
-        Some(name) => {
-            let (array, origin) = match name.strip_prefix(BUILTIN_PREFIX) {
-                Some(builtin) => (builtin_image(builtin)?, PathBuf::from(name)),
-                None => {
-                    let path = data.base_dir().join(name);
-                    inputs.push(path.clone());
-                    (read_image_or_array(&path)?, path)
-                }
-            };
-            let array = as_image(array, &origin)?;
-            let array = if grey { to_grey(array) } else { array };
-            Some(
-                box_downscale(array, downscale)
-                    .map_err(|m| Error::config(data.key("downscale"), m))?,
-            )
-        }
-        None => None,
-    };
-    let measurement = match measurement_path {
-        Some(path) => {
-            inputs.push(path.clone());
-            let array = read_npy(&path)?;
-            check_finite(&array, &path)?;
-            Some((path, array))
-        }
-        None => None,
-    };
-    let image_shape = match (&ground_truth, &shape) {
-        (Some(truth), Some(s)) if image_dims_of(s) != truth.shape => {
-            return Err(Error::config(
-                data.key("shape"),
-                format!("{s:?} does not match the image's shape {:?}", truth.shape),
-            ))
-        }
-        (Some(truth), _) => truth.shape.clone(),
-        (None, Some(s)) if s.len() == 2 || s.len() == 3 => image_dims_of(s),
-        (None, Some(s)) => return Err(Error::config(data.key("shape"), format!("expected [height, width] or [channels, height, width], found {s:?}"))),
-        (None, None) if measurement.is_some() => {
-            return Err(Error::config(data.key("shape"), "a measurement needs the unknown image's shape, e.g. shape = [256, 256]"))
-        }
-        (None, None) => {
-            return Err(Error::config(
-                "data",
-                "give image = \"file.png\" (the ground truth to simulate from) or measurement = \"y.npy\" with shape = [h, w]",
-            ))
-        }
-    };
-    Ok(LoadedData {
-        image_shape,
-        ground_truth,
-        measurement,
-    })
-}
-
-fn image_dims_of(shape: &[usize]) -> Vec<usize> {
-    if shape.len() == 2 {
-        vec![1, shape[0], shape[1]]
-    } else {
-        shape.to_vec()
-    }
-}
-
-/// Checks an image array: 2 or 3 dimensions, finite values.
-fn as_image(array: Array, origin: &Path) -> Result<Array> {
-    check_finite(&array, origin)?;
-    if array.data.is_empty() {
-        return Err(Error::format(
-            origin,
-            format!("the image is empty (shape {:?})", array.shape),
-        ));
-    }
-    match array.shape.len() {
-        2 => Array::new(image_dims_of(&array.shape), array.data),
-        3 => Ok(array),
-        _ => Err(Error::format(
-            origin,
-            format!(
-                "an image needs shape [height, width] or [channels, height, width], found {:?}",
-                array.shape
-            ),
-        )),
-    }
-}
-
-fn check_finite(array: &Array, origin: &Path) -> Result<()> {
-    match array.data.iter().position(|v| !v.is_finite()) {
-        Some(i) => Err(Error::format(
-            origin,
-            format!("value {} at flat index {i} is not finite", array.data[i]),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// Luminance `0.2125 R + 0.7154 G + 0.0721 B` (ITU-R BT.709, as scikit-image's `rgb2gray`).
-fn to_grey(array: Array) -> Array {
-    if array.shape[0] != 3 {
-        return array;
-    }
-    let plane = array.shape[1] * array.shape[2];
-    let (r, rest) = array.data.split_at(plane);
-    let (g, b) = rest.split_at(plane);
-    let data = (0..plane)
-        .map(|k| 0.2125 * r[k] + 0.7154 * g[k] + 0.0721 * b[k])
-        .collect();
-    Array {
-        shape: vec![1, array.shape[1], array.shape[2]],
-        data,
-    }
-}
-
-/// Averages `factor × factor` blocks (dropping a remainder at the bottom/right edge).
-fn box_downscale(array: Array, factor: usize) -> std::result::Result<Array, String> {
-    if factor == 1 {
-        return Ok(array);
-    }
-    let (c, h, w) = (array.shape[0], array.shape[1], array.shape[2]);
-    let (oh, ow) = (h / factor, w / factor);
-    if oh == 0 || ow == 0 {
-        return Err(format!("factor {factor} leaves nothing of a {h}×{w} image"));
-    }
-    let mut data = vec![0.0; c * oh * ow];
-    let scale = 1.0 / (factor * factor) as f64;
-    for ch in 0..c {
-        for i in 0..oh * factor {
-            for j in 0..ow * factor {
-                data[(ch * oh + i / factor) * ow + j / factor] +=
-                    scale * array.data[(ch * h + i) * w + j];
-            }
-        }
-    }
-    Ok(Array {
-        shape: vec![c, oh, ow],
-        data,
-    })
-}
-
-/// Converts a loaded measurement to the operator's output shape, or explains the mismatch.
-fn check_measurement<T: Real>(path: &Path, array: Array, expected: &[usize]) -> Result<Vec<T>> {
-    let fits = array.shape == expected
-        || (array.shape.iter().product::<usize>() == expected.iter().product::<usize>()
-            && array
-                .shape
-                .iter()
-                .filter(|d| **d != 1)
-                .eq(expected.iter().filter(|d| **d != 1)));
-    if !fits {
-        return Err(Error::format(
-            path,
-            format!(
-                "the measurement has shape {:?}, but this physics produces {expected:?}",
-                array.shape
-            ),
-        ));
-    }
-    Ok(array.data.iter().map(|v| lit(*v)).collect())
 }

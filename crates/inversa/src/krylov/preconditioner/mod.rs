@@ -1,12 +1,15 @@
 //! Preconditioners `M ≈ A` applied as `z = M⁻¹ r`: none (`M = I`), Jacobi (`M = diag A`) and
-//! ILU(0) ([`super::ilu0`]). GMRES and GCRO-DR apply them on the right (`A M⁻¹ x̂ = b`,
+//! ILU(0) ([`Ilu0`]). GMRES and GCRO-DR apply them on the right (`A M⁻¹ x̂ = b`,
 //! `x = M⁻¹ x̂`, so the residual they minimise is the true one); CG applies them as the
 //! symmetric preconditioner of PCG, which needs `M` symmetric positive definite (Jacobi always is
 //! for an SPD `A`; ILU(0) of a symmetric M-matrix is, too).
 
-use super::ilu0::Ilu0;
-use super::sparse::CsrMatrix;
 use crate::error::{Error, Result};
+use crate::krylov::sparse::CsrMatrix;
+
+mod ilu0;
+
+pub use ilu0::Ilu0;
 
 /// `z = M⁻¹ r`.
 pub trait Preconditioner {

@@ -8,9 +8,9 @@
 //! For a tridiagonal matrix no fill-in is dropped, so ILU(0) is the exact LU factorisation.
 //! `M⁻¹ r` is a forward solve with `L` followed by a backward solve with `U`.
 
-use super::preconditioner::Preconditioner;
-use super::sparse::CsrMatrix;
+use super::Preconditioner;
 use crate::error::{Error, Result};
+use crate::krylov::sparse::CsrMatrix;
 
 /// ILU(0) factors stored in one CSR matrix (strict lower part `L` with unit diagonal, upper `U`).
 pub struct Ilu0 {
@@ -22,7 +22,7 @@ impl Ilu0 {
     /// Factorises `a`; fails when a diagonal entry is missing or a pivot becomes zero.
     ///
     /// ```
-    /// use inversa::krylov::{ilu0::Ilu0, preconditioner::Preconditioner, sparse::CsrMatrix};
+    /// use inversa::krylov::{preconditioner::{Ilu0, Preconditioner}, sparse::CsrMatrix};
     /// let a = CsrMatrix::from_triplets(2, 2, &[(0, 0, 4.0), (0, 1, 1.0), (1, 0, 2.0), (1, 1, 3.0)])?;
     /// let ilu = Ilu0::new(&a)?; // 2×2 is dense: exact LU, so M⁻¹ A x = x
     /// let z = ilu.apply_new(&a.apply_new(&[1.0, -2.0]));

@@ -1,0 +1,146 @@
+//! The `[data]` table of a task file: the ground-truth image (read, checked, optionally made grey
+//! and downscaled) and/or a measurement file, and the shape of the unknown they imply.
+
+use crate::config::Section;
+use crate::data::{builtin_image, BUILTIN_PREFIX};
+use crate::error::{Error, Result};
+use crate::io::image::{box_downscale, to_grey};
+use crate::io::{read_image_or_array, read_npy, Array};
+use crate::real::{lit, Real};
+use std::path::{Path, PathBuf};
+
+pub(super) struct LoadedData {
+    pub image_shape: Vec<usize>,
+    pub ground_truth: Option<Array>,
+    pub measurement: Option<(PathBuf, Array)>,
+}
+
+/// Reads `[data]`: `image` (file or `builtin:NAME`), `grey`, `downscale`, `measurement`, `shape`.
+pub(super) fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result<LoadedData> {
+    let image = data.str_opt("image")?;
+    let grey = data.bool_or("grey", false)?;
+    let downscale = data.positive_usize_or("downscale", 1)?;
+    let measurement_path = data.path_opt("measurement")?;
+    let shape = data.usize_list_opt("shape")?;
+    let ground_truth = match image {
+        Some(name) => {
+            let (array, origin) = match name.strip_prefix(BUILTIN_PREFIX) {
+                Some(builtin) => (builtin_image(builtin)?, PathBuf::from(name)),
+                None => {
+                    let path = data.base_dir().join(name);
+                    inputs.push(path.clone());
+                    (read_image_or_array(&path)?, path)
+                }
+            };
+            let array = as_image(array, &origin)?;
+            let array = if grey { to_grey(array) } else { array };
+            let (h, w) = (array.shape[1], array.shape[2]);
+            Some(box_downscale(array, downscale).ok_or_else(|| {
+                Error::config(
+                    data.key("downscale"),
+                    format!("factor {downscale} leaves nothing of a {h}×{w} image"),
+                )
+            })?)
+        }
+        None => None,
+    };
+    let measurement = match measurement_path {
+        Some(path) => {
+            inputs.push(path.clone());
+            let array = read_npy(&path)?;
+            check_finite(&array, &path)?;
+            Some((path, array))
+        }
+        None => None,
+    };
+    let image_shape = match (&ground_truth, &shape) {
+        (Some(truth), Some(s)) if image_dims_of(s) != truth.shape => {
+            return Err(Error::config(
+                data.key("shape"),
+                format!("{s:?} does not match the image's shape {:?}", truth.shape),
+            ))
+        }
+        (Some(truth), _) => truth.shape.clone(),
+        (None, Some(s)) if s.len() == 2 || s.len() == 3 => image_dims_of(s),
+        (None, Some(s)) => return Err(Error::config(data.key("shape"), format!("expected [height, width] or [channels, height, width], found {s:?}"))),
+        (None, None) if measurement.is_some() => {
+            return Err(Error::config(data.key("shape"), "a measurement needs the unknown image's shape, e.g. shape = [256, 256]"))
+        }
+        (None, None) => {
+            return Err(Error::config(
+                "data",
+                "give image = \"file.png\" (the ground truth to simulate from) or measurement = \"y.npy\" with shape = [h, w]",
+            ))
+        }
+    };
+    Ok(LoadedData {
+        image_shape,
+        ground_truth,
+        measurement,
+    })
+}
+
+fn image_dims_of(shape: &[usize]) -> Vec<usize> {
+    if shape.len() == 2 {
+        vec![1, shape[0], shape[1]]
+    } else {
+        shape.to_vec()
+    }
+}
+
+/// Checks an image array: 2 or 3 dimensions, finite values.
+fn as_image(array: Array, origin: &Path) -> Result<Array> {
+    check_finite(&array, origin)?;
+    if array.data.is_empty() {
+        return Err(Error::format(
+            origin,
+            format!("the image is empty (shape {:?})", array.shape),
+        ));
+    }
+    match array.shape.len() {
+        2 => Array::new(image_dims_of(&array.shape), array.data),
+        3 => Ok(array),
+        _ => Err(Error::format(
+            origin,
+            format!(
+                "an image needs shape [height, width] or [channels, height, width], found {:?}",
+                array.shape
+            ),
+        )),
+    }
+}
+
+fn check_finite(array: &Array, origin: &Path) -> Result<()> {
+    match array.data.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(Error::format(
+            origin,
+            format!("value {} at flat index {i} is not finite", array.data[i]),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Converts a loaded measurement to the operator's output shape, or explains the mismatch.
+pub(super) fn check_measurement<T: Real>(
+    path: &Path,
+    array: Array,
+    expected: &[usize],
+) -> Result<Vec<T>> {
+    let fits = array.shape == expected
+        || (array.shape.iter().product::<usize>() == expected.iter().product::<usize>()
+            && array
+                .shape
+                .iter()
+                .filter(|d| **d != 1)
+                .eq(expected.iter().filter(|d| **d != 1)));
+    if !fits {
+        return Err(Error::format(
+            path,
+            format!(
+                "the measurement has shape {:?}, but this physics produces {expected:?}",
+                array.shape
+            ),
+        ));
+    }
+    Ok(array.data.iter().map(|v| lit(*v)).collect())
+}
