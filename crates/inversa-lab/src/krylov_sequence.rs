@@ -79,16 +79,9 @@ pub struct Report {
     pub k: usize,
     pub sorted: bool,
     pub seed: u64,
-    /// `order[i]` is the index (in generation order) of the `i`-th system solved.
-    pub order: Vec<usize>,
-    pub iterations: Vec<usize>,
-    pub matvecs: Vec<usize>,
-    pub relative_residuals: Vec<f64>,
-    pub total_iterations: usize,
-    pub total_matvecs: usize,
-    pub seconds: f64,
-    pub setup_seconds: f64,
-    pub max_relative_residual: f64,
+    /// The per-system counts and the totals.
+    #[serde(flatten)]
+    pub solved: SequenceReport,
 }
 
 /// The method name of the deep conjugate direction method.
@@ -240,24 +233,16 @@ fn report(method: &'static str, config: &SequenceConfig, solved: SequenceReport)
         k: config.recycle,
         sorted: config.sort,
         seed: config.seed,
-        order: solved.order,
-        iterations: solved.iterations,
-        matvecs: solved.matvecs,
-        relative_residuals: solved.relative_residuals,
-        total_iterations: solved.total_iterations,
-        total_matvecs: solved.total_matvecs,
-        seconds: solved.seconds,
-        setup_seconds: solved.setup_seconds,
-        max_relative_residual: solved.max_relative_residual,
+        solved,
     }
 }
 
 fn iterations_panel(report: &Report) -> Panel {
-    let iterations: Vec<f64> = report.iterations.iter().map(|&i| i as f64).collect();
+    let iterations: Vec<f64> = report.solved.iterations.iter().map(|&i| i as f64).collect();
     Panel {
         title: format!(
             "{} on {} ({}, total {})",
-            report.method, report.problem, report.preconditioner, report.total_iterations
+            report.method, report.problem, report.preconditioner, report.solved.total_iterations
         ),
         x_label: "system (solve order)".into(),
         y_label: "iterations".into(),

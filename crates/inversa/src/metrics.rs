@@ -189,7 +189,8 @@ fn filter_valid(image: &[f64], h: usize, w: usize, kernel: &[f64]) -> Vec<f64> {
     out
 }
 
-fn squared_distance<T: Real>(x: &[T], reference: &[T]) -> f64 {
+/// `Σ (x − reference)²`, accumulated in f64.
+pub fn squared_distance<T: Real>(x: &[T], reference: &[T]) -> f64 {
     x.iter()
         .zip(reference)
         .map(|(a, b)| {

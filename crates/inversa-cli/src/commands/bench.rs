@@ -22,23 +22,9 @@ use inversa::priors::tv::TotalVariation;
 use inversa::priors::Prior;
 use inversa::solvers::registry::solvers;
 use inversa::solvers::{Problem, Silent, Solver};
+use inversa_lab::timing::median_seconds;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
-
-/// Median wall time of `f` in seconds over `repeats` runs after one warm-up.
-pub fn median_seconds(repeats: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut times: Vec<f64> = (0..repeats.max(1))
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
 
 /// Streaming bandwidth in bytes/second (read + write counted) on 64 MiB of f32 each way.
 fn dram_bandwidth() -> f64 {

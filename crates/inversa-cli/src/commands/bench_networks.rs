@@ -4,6 +4,7 @@
 
 use candle_core::{DType, Device, Module, Tensor, Var};
 use candle_nn::{Conv2d, Conv2dConfig};
+use inversa_lab::timing::try_median_seconds;
 use inversa_learn::FfdNet;
 
 /// Prints the table; `repeats` runs per row, median.
@@ -35,19 +36,6 @@ fn row(name: &str, seconds: f64, flops: f64) {
     );
 }
 
-/// [`crate::commands::bench::median_seconds`] of a fallible `f`: a first run surfaces any error, the timed
-/// runs then only repeat it.
-fn median(repeats: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
-    f()?;
-    let mut failure = None;
-    let seconds = crate::commands::bench::median_seconds(repeats, || {
-        if let Err(error) = f() {
-            failure.get_or_insert(error);
-        }
-    });
-    failure.map_or(Ok(seconds), Err)
-}
-
 /// Which convolution a row times.
 #[derive(Clone, Copy)]
 enum Implementation {
@@ -76,7 +64,7 @@ fn conv_step(repeats: usize, implementation: Implementation) -> anyhow::Result<(
         (batch, channels, size, size),
         &device,
     )?)?;
-    let seconds = median(repeats, || {
+    let seconds = try_median_seconds(repeats, || -> anyhow::Result<()> {
         // Inversa's as in a training step, with the training steps' faster convolution.
         let grads = inversa_learn::nn::conv2d::fast_convolutions(|| {
             let output = match implementation {
@@ -98,7 +86,7 @@ fn conv_step(repeats: usize, implementation: Implementation) -> anyhow::Result<(
 fn ffdnet_forward(repeats: usize) -> anyhow::Result<(f64, f64)> {
     let net = FfdNet::pretrained_color()?;
     let x = Tensor::rand(0f32, 1.0, (1, 3, 256, 256), &Device::Cpu)?.to_dtype(DType::F32)?;
-    let seconds = median(repeats, || {
+    let seconds = try_median_seconds(repeats, || -> anyhow::Result<()> {
         net.forward(&x, 0.1)?;
         Ok(())
     })?;
@@ -147,7 +135,7 @@ fn dncnn_apply(
 fn dncnn_forward(repeats: usize) -> anyhow::Result<(f64, f64)> {
     let (layers, _, flops_per_pixel) = dncnn_17()?;
     let x = Tensor::rand(0f32, 1.0, (1, 1, 256, 256), &Device::Cpu)?;
-    let seconds = median(repeats, || {
+    let seconds = try_median_seconds(repeats, || -> anyhow::Result<()> {
         std::hint::black_box(dncnn_apply(&layers, &x)?);
         Ok(())
     })?;
@@ -160,7 +148,7 @@ fn dncnn_training_step(repeats: usize) -> anyhow::Result<(f64, f64)> {
     let (layers, vars, flops_per_pixel) = dncnn_17()?;
     let clean = Tensor::rand(0f32, 1.0, (8, 1, 64, 64), &Device::Cpu)?;
     let noisy = (&clean + Tensor::randn(0f32, 0.1, (8, 1, 64, 64), &Device::Cpu)?)?;
-    let seconds = median(repeats, || {
+    let seconds = try_median_seconds(repeats, || -> anyhow::Result<()> {
         // As `inversa train` runs a step: with the training steps' faster convolution.
         let grads = inversa_learn::nn::conv2d::fast_convolutions(|| {
             let loss = (dncnn_apply(&layers, &noisy)? - &clean)?

@@ -86,9 +86,9 @@ pub fn run(args: SolveSequenceArgs) -> Result<(), Failure> {
         report.grid,
         report.grid,
         report.preconditioner,
-        report.total_iterations,
-        report.seconds,
-        report.max_relative_residual
+        report.solved.total_iterations,
+        report.solved.seconds,
+        report.solved.max_relative_residual
     );
     say!(
         "wrote metrics.json and iterations.png to {}/",

@@ -96,7 +96,7 @@ impl Default for SequenceConfig {
 }
 
 /// Per-system results, in solve order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SequenceReport {
     /// `order[i]` is the index (in generation order) of the `i`-th system solved.
     pub order: Vec<usize>,

@@ -19,6 +19,8 @@
 //! networks whose forward pass contains a gradient (the Learned Proximal Network) can be trained
 //! through it.
 
+mod gemm;
+mod im2col;
 pub mod relu;
 mod winograd;
 
@@ -26,7 +28,7 @@ use crate::nn::bias_relu::bias_activation;
 use candle_core::{CpuStorage, CustomOp2, Layout, Module, Result, Shape, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use winograd::f4x4::F4x4;
 
 /// A convolution layer with bias, stride 1 and `padding` zeros on each side.
@@ -202,217 +204,6 @@ pub(crate) fn slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a 
     Ok(&storage.as_slice::<f32>()?[start..end])
 }
 
-/// One thread's scratch space, reused across blocks and calls: the im2col matrix and the
-/// pixel-major product of one block.
-#[derive(Default)]
-struct Scratch {
-    patches: Vec<f32>,
-    product: Vec<f32>,
-}
-
-thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
-
-/// Runs `f` with this thread's buffers sized `patches` and `product` values.
-fn with_scratch<R>(
-    patches: usize,
-    product: usize,
-    f: impl FnOnce(&mut [f32], &mut [f32]) -> R,
-) -> R {
-    SCRATCH.with(|cell| {
-        let mut scratch = cell.borrow_mut();
-        let Scratch {
-            patches: a,
-            product: b,
-        } = &mut *scratch;
-        if a.len() < patches {
-            a.resize(patches, 0.0);
-        }
-        if b.len() < product {
-            b.resize(product, 0.0);
-        }
-        f(&mut a[..patches], &mut b[..product])
-    })
-}
-
-/// Fills `patches` (`[C·k·k, rows·W_out]`) with the shifted input rows that output rows
-/// `first..first+rows` of image `image` see, zeros where the kernel overhangs the border.
-fn im2col(g: &Geometry, x: &[f32], image: usize, first: usize, rows: usize, patches: &mut [f32]) {
-    let (wo, k, p) = (g.out_width(), g.kernel, g.padding);
-    let pixels = rows * wo;
-    let plane = g.height * g.width;
-    for c in 0..g.channels {
-        let source = &x[(image * g.channels + c) * plane..][..plane];
-        for ky in 0..k {
-            for kx in 0..k {
-                let row = &mut patches[((c * k + ky) * k + kx) * pixels..][..pixels];
-                // Output column ox reads input column ox + kx − p.
-                let lo = p.saturating_sub(kx).min(wo);
-                let hi = (g.width + p).saturating_sub(kx).clamp(lo, wo);
-                for (r, out) in row.chunks_exact_mut(wo).enumerate() {
-                    let iy = (first + r + ky).checked_sub(p).filter(|&y| y < g.height);
-                    let Some(iy) = iy else {
-                        out.fill(0.0);
-                        continue;
-                    };
-                    out[..lo].fill(0.0);
-                    out[hi..].fill(0.0);
-                    let start = iy * g.width + lo + kx - p;
-                    out[lo..hi].copy_from_slice(&source[start..start + hi - lo]);
-                }
-            }
-        }
-    }
-}
-
-/// `dst (m×n) = lhs (m×k) · rhs (k×n)` (or `+=` when `accumulate`) on the calling thread, each
-/// matrix given by its pointer and (row, column) strides.
-pub(crate) fn matmul(
-    (m, n, k): (usize, usize, usize),
-    dst: (*mut f32, isize, isize),
-    lhs: (*const f32, isize, isize),
-    rhs: (*const f32, isize, isize),
-    accumulate: bool,
-) {
-    // SAFETY: every caller passes pointers into live buffers whose extents cover the strided
-    // m×n, m×k and k×n matrices; `dst` does not alias the operands.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.0,
-            dst.2,
-            dst.1,
-            accumulate,
-            lhs.0,
-            lhs.2,
-            lhs.1,
-            rhs.0,
-            rhs.2,
-            rhs.1,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        )
-    }
-}
-
-/// A pointer that may cross threads; each block writes a disjoint part of the output.
-#[derive(Clone, Copy)]
-pub(crate) struct SendPtr(pub(crate) *mut f32);
-// SAFETY: blocks write disjoint rows of the output buffer, which outlives the parallel loop.
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
-impl SendPtr {
-    /// The pointer (a method, so closures capture the whole `SendPtr`, not its field).
-    pub(crate) fn get(self) -> *mut f32 {
-        self.0
-    }
-}
-
-/// The forward convolution on raw slices. Each block's product is computed pixel-major (the
-/// GEMM's column-major destination, ~40% faster than writing channel-major rows directly) and
-/// then transposed into the channel-major output.
-fn forward(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
-    let (ho, wo) = (g.out_height(), g.out_width());
-    let mut y = vec![0.0f32; g.batch * g.outputs * ho * wo];
-    let out = SendPtr(y.as_mut_ptr());
-    g.blocks().into_par_iter().for_each(|(image, first, rows)| {
-        let pixels = rows * wo;
-        with_scratch(
-            g.patch_len() * pixels,
-            g.outputs * pixels,
-            |patches, product| {
-                im2col(g, x, image, first, rows, patches);
-                matmul(
-                    (g.outputs, pixels, g.patch_len()),
-                    (product.as_mut_ptr(), 1, g.outputs as isize),
-                    (w.as_ptr(), g.patch_len() as isize, 1),
-                    (patches.as_ptr(), pixels as isize, 1),
-                    false,
-                );
-                // SAFETY: rows first..first+rows of every output channel of `image` lie inside `y`,
-                // and no other block writes them.
-                let base = unsafe { out.get().add(image * g.outputs * ho * wo + first * wo) };
-                for o in 0..g.outputs {
-                    // SAFETY: as above, `pixels` values from row `first` of channel `o`.
-                    let row =
-                        unsafe { std::slice::from_raw_parts_mut(base.add(o * ho * wo), pixels) };
-                    for (value, source) in
-                        row.iter_mut().zip(product[o..].iter().step_by(g.outputs))
-                    {
-                        *value = *source;
-                    }
-                }
-            },
-        )
-    });
-    y
-}
-
-/// Groups of blocks whose weight-gradient contributions are summed together before the groups
-/// are summed in order; fixed so the result does not depend on the thread count.
-const WEIGHT_GRADIENT_GROUPS: usize = 8;
-
-/// `Σ_blocks` of what `add` adds for each block to a zeroed `len`-vector, deterministically:
-/// [`WEIGHT_GRADIENT_GROUPS`] fixed groups of blocks are summed in parallel, then the groups in
-/// order, so the result does not depend on the number of threads.
-pub(crate) fn sum_in_groups<B: Sync>(
-    blocks: &[B],
-    len: usize,
-    add: impl Fn(&B, &mut [f32]) + Sync,
-) -> Vec<f32> {
-    let per_group = blocks.len().div_ceil(WEIGHT_GRADIENT_GROUPS).max(1);
-    let partials: Vec<Vec<f32>> = blocks
-        .par_chunks(per_group)
-        .map(|group| {
-            let mut sum = vec![0.0f32; len];
-            group.iter().for_each(|block| add(block, &mut sum));
-            sum
-        })
-        .collect();
-    let mut total = vec![0.0f32; len];
-    for partial in partials {
-        total.iter_mut().zip(partial).for_each(|(t, p)| *t += p);
-    }
-    total
-}
-
-/// `∂L/∂w = Σ_blocks dy_block · patches_blockᵀ`, `[O, C·k·k]`. The sums are accumulated
-/// transposed (`[C·k·k, O]`, the GEMM's column-major destination: 2.7× faster than row-major
-/// here) and transposed once at the end.
-fn weight_gradient(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
-    let (ho, wo) = (g.out_height(), g.out_width());
-    let len = g.outputs * g.patch_len();
-    let transposed = sum_in_groups(&g.blocks(), len, |&(image, first, rows), sum| {
-        let pixels = rows * wo;
-        with_scratch(g.patch_len() * pixels, 0, |patches, _| {
-            im2col(g, x, image, first, rows, patches);
-            let dy_block = &dy[image * g.outputs * ho * wo + first * wo..];
-            matmul(
-                (g.outputs, g.patch_len(), pixels),
-                (sum.as_mut_ptr(), 1, g.outputs as isize),
-                (dy_block.as_ptr(), (ho * wo) as isize, 1),
-                (patches.as_ptr(), 1, pixels as isize),
-                true,
-            );
-        });
-    });
-    let mut total = vec![0.0f32; len];
-    for (i, row) in transposed.chunks_exact(g.outputs).enumerate() {
-        for (o, value) in row.iter().enumerate() {
-            total[o * g.patch_len() + i] = *value;
-        }
-    }
-    total
-}
-
 /// What is applied to every output value as it is written: a per-channel bias, then a ReLU.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Epilogue<'a> {
@@ -486,7 +277,7 @@ pub(crate) fn convolve(
         (3, Algorithm::Fast) => return winograd::forward::<F4x4>(g, x, w, epilogue),
         _ => {}
     }
-    let mut y = forward(g, x, w);
+    let mut y = im2col::forward(g, x, w);
     if epilogue.bias.is_some() || epilogue.relu {
         let plane = g.out_height() * g.out_width();
         y.par_chunks_mut(plane)
@@ -587,7 +378,7 @@ impl CustomOp2 for WeightGradient {
         let dw = if g.kernel == 3 {
             crate::nn::conv2d::winograd::f4x4_weight_gradient::weight_gradient(&g, x, dy)
         } else {
-            weight_gradient(&g, x, dy)
+            im2col::weight_gradient(&g, x, dy)
         };
         let shape = Shape::from((outputs, channels, self.kernel, self.kernel));
         Ok((CpuStorage::F32(dw), shape))

@@ -12,11 +12,12 @@
 //! Blocks of tile rows are summed in fixed groups, and the groups in order, so the result does
 //! not depend on the number of threads.
 
+use crate::nn::conv2d::gemm::{matmul, sum_in_groups};
 use crate::nn::conv2d::winograd::f4x4::{F4x4, G, POINTS, SPAN, TILE};
 use crate::nn::conv2d::winograd::{
     blocks, copy_lanes, slices_at, with_wide_vectors, Tiling, LANES,
 };
-use crate::nn::conv2d::{matmul, sum_in_groups, Geometry};
+use crate::nn::conv2d::Geometry;
 use std::cell::RefCell;
 
 /// Per-thread buffers: transformed input tiles `[36][C][T]` and output gradients `[36][O][T]`.

@@ -16,7 +16,8 @@
 pub(crate) mod f4x4;
 pub(crate) mod f4x4_weight_gradient;
 
-use crate::nn::conv2d::{matmul, Epilogue, Geometry, SendPtr};
+use crate::nn::conv2d::gemm::{matmul, SendPtr};
+use crate::nn::conv2d::{Epilogue, Geometry};
 use rayon::prelude::*;
 use std::cell::RefCell;
 

@@ -37,75 +37,18 @@
 //! arXiv:2201.01965; M. Pilanci, T. Ergen, "Neural Networks are Convex Regularizers", ICML 2020,
 //! arXiv:2002.10553.
 
+mod dataset;
+mod network;
+
+pub use dataset::Dataset;
+pub use network::{train_adam, Network};
+
 use super::{cholesky, cholesky_solve, gaussian};
 use crate::error::{Error, Result};
+use crate::metrics::squared_distance;
 use crate::real::dot;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
-/// A labelled point set: row-major `n × d` features (the last column the constant 1) and `±1` labels.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Dataset {
-    pub d: usize,
-    pub features: Vec<f64>,
-    pub labels: Vec<f64>,
-}
-
-impl Dataset {
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    /// Two interleaved spirals in the plane (`n/2` points each, one and a half turns, Gaussian
-    /// jitter `noise`), plus the bias column: `d = 3`.
-    pub fn spirals(n: usize, noise: f64, seed: u64) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut features = Vec::with_capacity(3 * n);
-        let mut labels = Vec::with_capacity(n);
-        for j in 0..n {
-            let label = if j % 2 == 0 { 1.0 } else { -1.0 };
-            let t = rng.gen::<f64>().sqrt() * 3.0 * std::f64::consts::PI;
-            let r = t / (3.0 * std::f64::consts::PI);
-            let jitter = gaussian(&mut rng, 2);
-            features.extend([
-                label * r * t.cos() + noise * jitter[0],
-                label * r * t.sin() + noise * jitter[1],
-                1.0,
-            ]);
-            labels.push(label);
-        }
-        Self {
-            d: 3,
-            features,
-            labels,
-        }
-    }
-
-    /// The XOR of two signs: `x` uniform on `[−1, 1]²`, label `sign(x₁ x₂)`, plus the bias column.
-    pub fn xor(n: usize, seed: u64) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut features = Vec::with_capacity(3 * n);
-        let mut labels = Vec::with_capacity(n);
-        for _ in 0..n {
-            let (a, b) = (rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0));
-            features.extend([a, b, 1.0]);
-            labels.push(if a * b >= 0.0 { 1.0 } else { -1.0 });
-        }
-        Self {
-            d: 3,
-            features,
-            labels,
-        }
-    }
-
-    fn row(&self, j: usize) -> &[f64] {
-        &self.features[j * self.d..(j + 1) * self.d]
-    }
-}
 
 /// `P` distinct activation patterns `1[X g ≥ 0]` from Gaussian directions `g` (duplicates and the
 /// all-off pattern dropped; at most `10 P` draws).
@@ -303,10 +246,6 @@ pub fn convex_objective(
     0.5 * squared_distance(&ops.fit(&u), &data.labels) + beta * group_norms(&u, data.d)
 }
 
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum()
-}
-
 fn group_norms(u: &[f64], d: usize) -> f64 {
     u.chunks_exact(d).map(|g| dot(g, g).sqrt()).sum()
 }
@@ -477,130 +416,4 @@ impl ConvexSolution {
         }
         net
     }
-}
-
-/// A two-layer ReLU network `f(x) = Σ_j α_j max(0, x·u_j)`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Network {
-    pub d: usize,
-    /// `u_j`, row-major `width × d`.
-    pub hidden: Vec<f64>,
-    /// `α_j`.
-    pub output: Vec<f64>,
-}
-
-impl Network {
-    pub fn width(&self) -> usize {
-        self.output.len()
-    }
-
-    pub fn predict(&self, data: &Dataset) -> Vec<f64> {
-        (0..data.len())
-            .map(|j| {
-                let x = data.row(j);
-                self.hidden
-                    .chunks_exact(self.d)
-                    .zip(&self.output)
-                    .map(|(u, a)| a * dot(x, u).max(0.0))
-                    .sum()
-            })
-            .collect()
-    }
-
-    /// `½‖f(X) − y‖²`.
-    pub fn fit(&self, data: &Dataset) -> f64 {
-        0.5 * squared_distance(&self.predict(data), &data.labels)
-    }
-
-    /// The training objective `½‖f(X) − y‖² + (β/2)(‖U‖² + ‖α‖²)`.
-    pub fn objective(&self, data: &Dataset, beta: f64) -> f64 {
-        self.fit(data)
-            + 0.5 * beta * (dot(&self.hidden, &self.hidden) + dot(&self.output, &self.output))
-    }
-
-    /// The fraction of samples whose label is the sign of `f(x)`.
-    pub fn accuracy(&self, data: &Dataset) -> f64 {
-        let right = self
-            .predict(data)
-            .iter()
-            .zip(&data.labels)
-            .filter(|(f, y)| f.signum() == **y)
-            .count();
-        right as f64 / data.len().max(1) as f64
-    }
-}
-
-/// Gradient training of the same network (full-batch Adam, `β₁ = 0.9`, `β₂ = 0.999`) from a
-/// He-scaled random start; returns the network and its objective after each step.
-pub fn train_adam(
-    data: &Dataset,
-    width: usize,
-    beta: f64,
-    lr: f64,
-    steps: usize,
-    seed: u64,
-) -> (Network, Vec<f64>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let d = data.d;
-    let scale = (2.0 / d as f64).sqrt();
-    let mut params: Vec<f64> = gaussian(&mut rng, width * d)
-        .iter()
-        .map(|x| x * scale)
-        .collect();
-    params.extend(
-        gaussian(&mut rng, width)
-            .iter()
-            .map(|x| x / (width as f64).sqrt()),
-    );
-    let (mut m, mut v) = (vec![0.0; params.len()], vec![0.0; params.len()]);
-    let mut trace = Vec::with_capacity(steps + 1);
-    let split = |p: &[f64]| Network {
-        d,
-        hidden: p[..width * d].to_vec(),
-        output: p[width * d..].to_vec(),
-    };
-    for t in 1..=steps {
-        let net = split(&params);
-        trace.push(net.objective(data, beta));
-        let grad = gradient(&net, data, beta);
-        let (c1, c2) = (1.0 - 0.9_f64.powi(t as i32), 1.0 - 0.999_f64.powi(t as i32));
-        for k in 0..params.len() {
-            m[k] = 0.9 * m[k] + 0.1 * grad[k];
-            v[k] = 0.999 * v[k] + 0.001 * grad[k] * grad[k];
-            params[k] -= lr * (m[k] / c1) / ((v[k] / c2).sqrt() + 1e-8);
-        }
-    }
-    let net = split(&params);
-    trace.push(net.objective(data, beta));
-    (net, trace)
-}
-
-/// The gradient of [`Network::objective`] with respect to `(U, α)`, flattened in that order.
-fn gradient(net: &Network, data: &Dataset, beta: f64) -> Vec<f64> {
-    let (d, width) = (net.d, net.width());
-    let residual: Vec<f64> = net
-        .predict(data)
-        .iter()
-        .zip(&data.labels)
-        .map(|(f, y)| f - y)
-        .collect();
-    let mut grad: Vec<f64> = net
-        .hidden
-        .iter()
-        .chain(&net.output)
-        .map(|p| beta * p)
-        .collect();
-    for (j, r) in residual.iter().enumerate() {
-        let x = data.row(j);
-        for h in 0..width {
-            let pre = dot(x, &net.hidden[h * d..(h + 1) * d]);
-            if pre > 0.0 {
-                grad[width * d + h] += r * pre;
-                for (k, xk) in x.iter().enumerate() {
-                    grad[h * d + k] += r * net.output[h] * xk;
-                }
-            }
-        }
-    }
-    grad
 }
