@@ -60,7 +60,7 @@ pub struct DenoiserSettings {
 impl DenoiserSettings {
     /// The architecture a fresh run builds, with defaults for unset sizes; bad sizes are refused
     /// before any image is read.
-    pub fn architecture(&self) -> Result<Architecture, TrainError> {
+    pub fn network(&self) -> Result<Architecture, TrainError> {
         if self.architecture == Some(DenoiserKind::Drunet) {
             if self.depth.is_some() || self.features.is_some() {
                 return Err(setting(
@@ -92,7 +92,7 @@ impl DenoiserSettings {
     pub(super) fn prepare(&self) -> Result<Job, TrainError> {
         let fresh = match self.common.resume {
             true => None,
-            false => Some(self.architecture()?),
+            false => Some(self.network()?),
         };
         let folder = FolderRun::prepare(&self.common)?;
         let architecture = match fresh {
