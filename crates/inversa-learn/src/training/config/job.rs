@@ -22,7 +22,8 @@ pub(super) enum Model {
     /// With the held-out images of its comparison table.
     Denoiser(DenoiserTraining, Vec<GreyImage>),
     Lpn(LpnTraining),
-    Unet(UnetTraining),
+    /// Boxed: the UNet's fixed validation batch makes it several times larger than the others.
+    Unet(Box<UnetTraining>),
     Classifier(ClassifierTraining),
     Gan(GanTraining),
     DeepCd(DeepCdTraining),
@@ -137,7 +138,7 @@ impl Job {
         match &self.model {
             Model::Denoiser(training, _) => training,
             Model::Lpn(training) => training,
-            Model::Unet(training) => training,
+            Model::Unet(training) => training.as_ref(),
             Model::Classifier(training) => training,
             Model::Gan(training) => training,
             Model::DeepCd(training) => training,

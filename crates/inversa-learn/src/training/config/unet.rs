@@ -91,7 +91,11 @@ impl UnetSettings {
             unet.schedule.name(),
             unet.timesteps
         );
-        Ok(Job::new(Model::Unet(training), resolved.config, name))
+        Ok(Job::new(
+            Model::Unet(Box::new(training)),
+            resolved.config,
+            name,
+        ))
     }
 
     /// The checkpoint's network, refusing settings that contradict it.
