@@ -38,7 +38,7 @@ pub fn plot_path(out: &Path) -> PathBuf {
 }
 
 /// Writes the checkpoint of `model` after `history.step` steps.
-pub fn write<M: Trainable>(
+pub fn write<M: Trainable + ?Sized>(
     out: &Path,
     model: &M,
     adam: &Adam,

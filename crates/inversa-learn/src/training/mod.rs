@@ -12,6 +12,7 @@
 //! (`ControlFlow::Break`), which then writes a checkpoint to resume from.
 
 pub mod checkpoint;
+pub mod config;
 pub mod denoiser;
 pub mod lpn;
 pub mod unet;
@@ -150,6 +151,10 @@ pub enum TrainError {
     /// A file, folder or setting is not what training needs.
     #[error(transparent)]
     Input(#[from] inversa::Error),
+    /// A training setting is out of range or contradicts another or the checkpoint; `key` is its
+    /// field in [`config`] (the message names it as a flag, which is how most users set it).
+    #[error("{message}")]
+    Setting { key: &'static str, message: String },
     /// The network failed to run.
     #[error("network: {0}")]
     Network(#[from] candle_core::Error),
@@ -161,7 +166,7 @@ pub enum TrainError {
 /// Trains `model` by `config`; with `resume`, continues from the checkpoint at `config.out` (which
 /// must have been made with the same `config`). Stops early, with a checkpoint, when `progress`
 /// breaks. Returns the history, also written to disk.
-pub fn train<M: Trainable>(
+pub fn train<M: Trainable + ?Sized>(
     model: &M,
     config: &TrainConfig,
     resume: bool,

@@ -9,7 +9,9 @@ use std::path::Path;
 pub const ARCHITECTURE: &str = "diffusion-unet";
 
 /// The noise schedule a network is trained on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
 pub enum ScheduleKind {
     /// DDPM's linear `β` from `10⁻⁴` to `0.02`.
     Linear,

@@ -23,14 +23,14 @@
 //! The architecture, the objective and the noise schedule the network was trained on are stored
 //! in the safetensors metadata, so a weights file loads by path ([`Unet::load`]).
 
-use crate::diffusion::model::{DiffusionNetwork, Parameterised, Prediction, VelocityModel};
-use crate::diffusion::null_text::NullConditioned;
-use crate::models::ffdnet::{pixel_shuffle, pixel_unshuffle};
-use crate::nn::conv2d::{conv2d_layer, Conv2d};
 mod config;
 
 pub use config::{Objective, ScheduleKind, UnetConfig, ARCHITECTURE};
 
+use crate::diffusion::model::{DiffusionNetwork, Parameterised, Prediction, VelocityModel};
+use crate::diffusion::null_text::NullConditioned;
+use crate::models::ffdnet::{pixel_shuffle, pixel_unshuffle};
+use crate::nn::conv2d::{conv2d_layer, Conv2d};
 use candle_core::{bail, DType, Device, Module, Result, Tensor};
 use candle_nn::{Embedding, GroupNorm, Linear, VarBuilder};
 use std::path::Path;

@@ -1,0 +1,136 @@
+//! The settings of the model-inversion GAN, trained on public Fashion-MNIST classes, and the grid
+//! of samples written next to its weights.
+
+use super::common::{agree, setting, LoopSettings};
+use super::fashion;
+use super::job::{Job, Model};
+use crate::models::gan::{uniform_latents, GanConfig, GanTraining};
+use crate::training::checkpoint::sibling;
+use crate::training::{TrainConfig, TrainError};
+use candle_core::Tensor;
+use inversa::io::png_image::write_png_u8;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Samples per row and column of the picture written after training.
+const GRID: usize = 8;
+
+/// White pixels between the samples of the picture.
+const GAP: usize = 2;
+
+/// `train gan`: the loop settings, the GAN's size and data.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+#[serde(deny_unknown_fields)]
+pub struct GanSettings {
+    #[cfg_attr(feature = "clap", command(flatten))]
+    #[serde(flatten)]
+    pub common: LoopSettings,
+    /// Folder of the Fashion-MNIST IDX files [/usr/share/datasets/fashion-mnist].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub data: Option<PathBuf>,
+    /// The public classes to learn: one label or a range such as 5-9 [0-9].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub classes: Option<String>,
+    /// Dimension of the latent z [64].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub latent: Option<usize>,
+    /// Channels of the generator's 7×7 features [64].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub channels: Option<usize>,
+}
+
+/// The loop's defaults for the GAN (other settings as for the denoisers).
+fn defaults() -> TrainConfig {
+    TrainConfig {
+        steps: 3000,
+        batch: 64,
+        crop: 28,
+        learning_rate: 2e-4,
+        warmup: 0,
+        validate_every: 500,
+        checkpoint_every: 500,
+        ..TrainConfig::default()
+    }
+}
+
+impl GanSettings {
+    pub(super) fn prepare(&self) -> Result<Job, TrainError> {
+        self.common
+            .no_image_folder("the GAN reads --data (whole 28×28 images)")?;
+        let range = fashion::class_range(self.classes.as_deref())?;
+        let resolved = self.common.resolve(defaults())?;
+        let out = &resolved.config.out;
+        let gan = match &resolved.saved {
+            Some(metadata) => {
+                let c = GanConfig::from_metadata(metadata, out)?;
+                agree("latent", self.latent, c.latent, out)?;
+                agree("channels", self.channels, c.channels, out)?;
+                c
+            }
+            None => {
+                let d = GanConfig::default();
+                let c = GanConfig {
+                    latent: self.latent.unwrap_or(d.latent),
+                    channels: self.channels.unwrap_or(d.channels),
+                };
+                c.check()
+                    .map_err(|m| setting("latent", format!("--latent/--channels: {m}")))?;
+                c
+            }
+        };
+        let (train, test) = fashion::read(self.data.as_deref())?;
+        let (train, test) = (train.classes(range.clone()), test.classes(range.clone()));
+        let training = GanTraining::new(gan, train, test)?;
+        let name = format!(
+            "GAN latent {} channels {} on classes {}-{}",
+            gan.latent,
+            gan.channels,
+            range.start(),
+            range.end()
+        );
+        Ok(Job::new(Model::Gan(training), resolved.config, name))
+    }
+}
+
+/// Writes an 8×8 grid of samples from latents drawn from seed 0 next to the weights at `out`
+/// (`<out>.samples.png`), returning its path.
+pub(super) fn write_samples(training: &GanTraining, out: &Path) -> Result<PathBuf, TrainError> {
+    let path = sibling(out, ".samples.png");
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let latent = training.gan().generator.config().latent;
+    let images =
+        training
+            .gan()
+            .generator
+            .generate(&uniform_latents(&mut rng, GRID * GRID, latent)?)?;
+    let (shape, picture) = tile(&images)?;
+    // A failed write after training is a failed run (exit 1), as the network's own errors are.
+    write_png_u8(&path, &shape, &picture)
+        .map_err(|e| TrainError::Network(candle_core::Error::Msg(e.to_string())))?;
+    Ok(path)
+}
+
+/// Images `[B, 1, H, W]` in `[−1, 1]` laid out [`GRID`] to a row with [`GAP`]-pixel white gaps:
+/// a grey picture `[1, height, width]` in `[0, 1]`.
+fn tile(images: &Tensor) -> candle_core::Result<(Vec<usize>, Vec<f32>)> {
+    let (count, _, h, w) = images.dims4()?;
+    let rows = count.div_ceil(GRID);
+    let height = (rows * (h + GAP)).saturating_sub(GAP);
+    let width = (GRID * (w + GAP)).saturating_sub(GAP);
+    let values = images
+        .affine(0.5, 0.5)?
+        .clamp(0f32, 1f32)?
+        .flatten_all()?
+        .to_vec1::<f32>()?;
+    let mut picture = vec![1.0f32; height * width];
+    for (k, image) in values.chunks(h * w).enumerate() {
+        let (top, left) = ((k / GRID) * (h + GAP), (k % GRID) * (w + GAP));
+        for (r, line) in image.chunks(w).enumerate() {
+            picture[(top + r) * width + left..][..w].copy_from_slice(line);
+        }
+    }
+    Ok((vec![1, height, width], picture))
+}
