@@ -116,21 +116,11 @@ pub(super) fn write_samples(training: &GanTraining, out: &Path) -> Result<PathBu
 /// Images `[B, 1, H, W]` in `[−1, 1]` laid out [`GRID`] to a row with [`GAP`]-pixel white gaps:
 /// a grey picture `[1, height, width]` in `[0, 1]`.
 fn tile(images: &Tensor) -> candle_core::Result<(Vec<usize>, Vec<f32>)> {
-    let (count, _, h, w) = images.dims4()?;
-    let rows = count.div_ceil(GRID);
-    let height = (rows * (h + GAP)).saturating_sub(GAP);
-    let width = (GRID * (w + GAP)).saturating_sub(GAP);
+    let (_, _, h, w) = images.dims4()?;
     let values = images
         .affine(0.5, 0.5)?
         .clamp(0f32, 1f32)?
         .flatten_all()?
         .to_vec1::<f32>()?;
-    let mut picture = vec![1.0f32; height * width];
-    for (k, image) in values.chunks(h * w).enumerate() {
-        let (top, left) = ((k / GRID) * (h + GAP), (k % GRID) * (w + GAP));
-        for (r, line) in image.chunks(w).enumerate() {
-            picture[(top + r) * width + left..][..w].copy_from_slice(line);
-        }
-    }
-    Ok((vec![1, height, width], picture))
+    Ok(inversa::io::image::tile(&values, (h, w), GRID, GAP))
 }
