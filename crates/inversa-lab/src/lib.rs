@@ -20,6 +20,7 @@
 
 pub mod convex_relu;
 pub mod error;
+pub mod gradient_audit;
 pub mod matrix_sensing;
 pub mod mfac;
 pub mod outcome;
