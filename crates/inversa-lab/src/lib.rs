@@ -23,7 +23,9 @@ pub mod error;
 pub mod gradient_audit;
 pub mod matrix_sensing;
 pub mod mfac;
+pub mod model_inversion;
 pub mod outcome;
+pub mod stale_updates;
 pub mod timing;
 
 pub use error::{Error, Result};
