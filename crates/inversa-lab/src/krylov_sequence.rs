@@ -10,7 +10,7 @@ use crate::{Error, Result};
 use inversa::krylov::preconditioner::PreconditionerKind;
 use inversa::krylov::problems::ProblemKind;
 use inversa::krylov::sequence::{solve_sequence, Method, SequenceConfig, SequenceReport};
-use inversa::report::plot::{Panel, Series};
+use inversa::report::plot::{render_panels, Panel, Series};
 use inversa_learn::solvers::deep_cd::{self, network::DeepCdNet, solver::DeepCd};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -101,7 +101,7 @@ pub fn run(settings: &Settings) -> Result<Outcome<Report>> {
     };
     let report = report(method, &config, solved);
     let plot = iterations_panel(&report);
-    let picture = Artifact::PlotOfSize(vec![plot], (800, 450));
+    let picture = Artifact::Picture(render_panels(&[plot], 800, 450));
     Ok(Outcome::new(report).with("iterations.png", picture))
 }
 

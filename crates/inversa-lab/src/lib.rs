@@ -20,10 +20,13 @@
 
 pub mod convex_relu;
 pub mod error;
+pub mod gradient_audit;
 pub mod krylov_sequence;
 pub mod matrix_sensing;
 pub mod mfac;
+pub mod model_inversion;
 pub mod outcome;
+pub mod stale_updates;
 pub mod timing;
 
 pub use error::{Error, Result};

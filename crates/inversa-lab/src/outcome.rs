@@ -4,6 +4,7 @@
 
 use crate::Result;
 use inversa::io::{npy::write_npy_f32, png_image::write_png_u8, write_atomically};
+use inversa::report::canvas::RgbImage;
 use inversa::report::plot::{render_panels, write_png, Panel};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -12,8 +13,8 @@ use std::path::{Path, PathBuf};
 pub enum Artifact {
     /// Line plots side by side, each panel 560×440 pixels.
     Plot(Vec<Panel>),
-    /// Line plots side by side in a `(width, height)` picture.
-    PlotOfSize(Vec<Panel>, (usize, usize)),
+    /// A picture already drawn at its own size.
+    Picture(RgbImage),
     /// An 8-bit PNG of pixels in [0, 1], shaped `[C, H, W]`.
     Image { shape: Vec<usize>, pixels: Vec<f32> },
     /// A float32 `.npy` array.
@@ -57,9 +58,7 @@ impl<R: Serialize> Outcome<R> {
                 Artifact::Plot(panels) => {
                     write_png(&path, &render_panels(panels, 560 * panels.len(), 440))?
                 }
-                Artifact::PlotOfSize(panels, (width, height)) => {
-                    write_png(&path, &render_panels(panels, *width, *height))?
-                }
+                Artifact::Picture(image) => write_png(&path, image)?,
                 Artifact::Image { shape, pixels } => write_png_u8(&path, shape, pixels)?,
                 Artifact::Array { shape, data } => write_npy_f32(&path, shape, data)?,
             }

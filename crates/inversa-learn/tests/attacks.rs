@@ -6,8 +6,9 @@ mod common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use common::random;
 use inversa_learn::attacks::fedavg::{local_update, LocalTraining};
-use inversa_learn::attacks::inverting_gradients::{self, Settings};
-use inversa_learn::attacks::{dlg, idlg};
+use inversa_learn::attacks::idlg::{self, Idlg};
+use inversa_learn::attacks::inverting_gradients::{InvertingGradients, Settings};
+use inversa_learn::attacks::{GradientAttack, Observation};
 use inversa_learn::data::image_folder::read_grey;
 use inversa_learn::models::victims::lenet::{dropout_mask, Activation, LeNet};
 use inversa_learn::optim::lbfgs::Lbfgs;
@@ -130,13 +131,8 @@ fn dlg_rebuilds_an_image_from_its_gradient() -> Result<()> {
         iterations: 150,
         ..Lbfgs::default()
     };
-    let found = dlg::invert(
-        &model,
-        &observed,
-        &[1, 1, 16, 16],
-        10,
-        Some(label),
-        settings,
+    let found = Idlg { lbfgs: settings }.reconstruct(
+        &Observation::gradient(&model, &observed, &[1, 1, 16, 16]),
         0,
         &mut |_, _| {},
     )?;
@@ -165,16 +161,13 @@ fn inverting_gradients_rebuilds_an_image_from_its_gradient_direction() {
         iterations: 300,
         ..Settings::default()
     };
-    let found = inverting_gradients::invert(
-        &model,
-        &observed,
-        &[1, 1, 16, 16],
-        &labels,
-        settings,
-        0,
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let found = InvertingGradients { settings }
+        .reconstruct(
+            &Observation::gradient(&model, &observed, &[1, 1, 16, 16]).with_labels(&labels),
+            0,
+            &mut |_, _| {},
+        )
+        .unwrap();
     let mse = (&found.image - &truth)
         .unwrap()
         .sqr()
@@ -195,8 +188,7 @@ fn psnr(a: &Tensor, b: &Tensor) -> f64 {
 
 #[test]
 fn dropout_hides_the_image_from_inverting_gradients_but_not_from_dia() {
-    use inversa_learn::attacks::dropout_inversion;
-    use inversa_learn::attacks::inverting_gradients::{self, Settings};
+    use inversa_learn::attacks::dropout_inversion::DropoutInversion;
     let model = LeNet::random(1, (16, 16), 10, Activation::Sigmoid, 8).unwrap();
     let truth = camera_16().unwrap();
     let labels = one_hot(&[5], 10).unwrap();
@@ -209,27 +201,14 @@ fn dropout_hides_the_image_from_inverting_gradients_but_not_from_dia() {
         ..Settings::default()
     };
     let shape = [1, 1, 16, 16];
-    let ig = inverting_gradients::invert(
-        &model,
-        &observed,
-        &shape,
-        &labels,
-        settings,
-        0,
-        &mut |_, _| {},
-    )
-    .unwrap();
-    let (dia, keep) = dropout_inversion::invert(
-        &model,
-        &observed,
-        &shape,
-        &labels,
-        0.5,
-        settings,
-        0,
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let observation = Observation::gradient(&model, &observed, &shape).with_labels(&labels);
+    let ig = InvertingGradients { settings }
+        .reconstruct(&observation, 0, &mut |_, _| {})
+        .unwrap();
+    let dia = DropoutInversion { settings }
+        .reconstruct(&observation.with_dropout(0.5), 0, &mut |_, _| {})
+        .unwrap();
+    let keep = dia.masks.clone().unwrap();
     let client_keep = (client_mask * 0.5).unwrap();
     let mask_agreement = 1.0
         - f64::from(
@@ -328,19 +307,41 @@ fn inverting_gradients_rebuilds_an_image_from_a_fedavg_update() {
     let observed = local_update(&model, &truth, &p, local).unwrap();
     let settings = Settings {
         iterations: 400,
-        local_training: Some(local),
         ..Settings::default()
     };
-    let found = inverting_gradients::invert(
-        &model,
-        &observed,
-        &[1, 1, 16, 16],
-        &p,
-        settings,
-        1,
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let observation = Observation::gradient(&model, &observed, &[1, 1, 16, 16])
+        .with_labels(&p)
+        .after(local);
+    let found = InvertingGradients { settings }
+        .reconstruct(&observation, 1, &mut |_, _| {})
+        .unwrap();
     let quality = psnr(&found.image.clamp(0.0, 1.0).unwrap(), &truth);
     assert!(quality > 25.0, "PSNR {quality} dB from a 4-step update");
+}
+
+#[test]
+fn every_registered_attack_lowers_its_matching_loss_on_one_image() -> Result<()> {
+    use inversa_learn::attacks::registry::{attacks, find, names};
+    let model = LeNet::random(1, (8, 8), 10, Activation::Sigmoid, 5)?;
+    let truth = random(&[1, 1, 8, 8], 6)?;
+    let labels = one_hot(&[2], 10)?;
+    let observed = model.parameter_gradients(&truth, &labels)?;
+    let shape = [1, 1, 8, 8];
+    let observation = Observation::gradient(&model, &observed, &shape).with_labels(&labels);
+    for entry in attacks() {
+        let attack = (entry.build)(20);
+        assert_eq!(attack.name(), entry.name);
+        assert_eq!(find(entry.name).map(|e| e.name), Some(entry.name));
+        let found = attack.reconstruct(&observation, 0, &mut |_, _| {})?;
+        assert_eq!(found.image.dims(), shape, "{}", entry.name);
+        let (first, last) = (found.history[0], *found.history.last().unwrap());
+        assert!(
+            found.history.len() <= 20 && last < first,
+            "{}: {} steps, loss {first:.3e} → {last:.3e}",
+            entry.name,
+            found.history.len()
+        );
+    }
+    assert_eq!(names(), ["dlg", "idlg", "ig", "dia"]);
+    Ok(())
 }

@@ -7,7 +7,8 @@ mod common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use common::random;
 use inversa_learn::attacks::idlg;
-use inversa_learn::attacks::inverting_gradients::{self, Settings};
+use inversa_learn::attacks::inverting_gradients::{InvertingGradients, Settings};
+use inversa_learn::attacks::{GradientAttack, Observation};
 use inversa_learn::data::mnist_digits;
 use inversa_learn::models::victims::explicit_network::ExplicitNetwork;
 use inversa_learn::models::victims::lenet::dropout_mask;
@@ -221,12 +222,8 @@ fn inverting_gradients_rebuilds_a_digit_through_the_convnet() -> Result<()> {
         iterations: 150,
         ..Settings::default()
     };
-    let found = inverting_gradients::invert(
-        &model,
-        &observed,
-        &[1, 1, 20, 20],
-        &p,
-        settings,
+    let found = InvertingGradients { settings }.reconstruct(
+        &Observation::gradient(&model, &observed, &[1, 1, 20, 20]).with_labels(&p),
         0,
         &mut |_, _| {},
     )?;

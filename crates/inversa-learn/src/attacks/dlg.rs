@@ -1,41 +1,62 @@
 //! Deep Leakage from Gradients: Zhu, Liu, Han, NeurIPS 2019, arXiv:1906.08935, Algorithm 1; with
-//! the label read off the update first when `label` is given (iDLG, Zhao et al. 2020).
+//! the label read off the update first, [`super::idlg::Idlg`] (iDLG, Zhao et al. 2020).
 //!
 //! The server knows the model and the client's gradient `g = ∇_θ ℓ(f_θ(x), y)`. It draws a dummy
 //! input `x'` (and, without a known label, dummy label logits `y'`) and minimises the L2 gradient
 //! distance `Σ_layers ‖∇_θ ℓ(f_θ(x'), softmax(y')) − g‖²` with L-BFGS. The gradient of that
 //! distance with respect to `x'` is a derivative of a gradient; it is taken through the model's
-//! explicit parameter-gradient expression ([`ExplicitGradient::gradients`]).
+//! explicit parameter-gradient expression
+//! ([`crate::models::victims::ExplicitGradient::gradients`]).
 
+use super::{GradientAttack, Observation, Reconstruction};
 use crate::diffusion::standard_normal;
-use crate::models::victims::ExplicitGradient;
 use crate::optim::lbfgs::{minimise, Lbfgs};
 use candle_core::{DType, Device, Result, Tensor, Var, D};
 use candle_nn::ops::softmax;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// What [`invert`] found: the dummy input, the label distribution and the distance per step.
-pub struct Reconstruction {
-    pub image: Tensor,
-    pub labels: Tensor,
-    pub history: Vec<f64>,
+/// DLG with its L-BFGS settings; the labels are optimised with the image.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Dlg {
+    pub lbfgs: Lbfgs,
 }
 
-/// Rebuilds a batch of `shape` (`[B, C, H, W]`) from `observed` gradients of `model` over
-/// `classes` classes; `label` fixes a known label (iDLG), otherwise labels are optimised too.
-/// `progress(iteration, distance)` is called after every L-BFGS step.
-#[allow(clippy::too_many_arguments)]
-pub fn invert(
-    model: &dyn ExplicitGradient,
-    observed: &[Tensor],
-    shape: &[usize],
-    classes: usize,
+impl GradientAttack for Dlg {
+    fn name(&self) -> &'static str {
+        "dlg"
+    }
+
+    fn reconstruct(
+        &self,
+        observation: &Observation,
+        seed: u64,
+        progress: &mut dyn FnMut(usize, f64),
+    ) -> Result<Reconstruction> {
+        match_gradients(observation, None, self.lbfgs, seed, progress)
+    }
+}
+
+/// Rebuilds the observed batch by L2 gradient matching; `label` fixes a known label for every
+/// image (iDLG), otherwise labels are optimised too. `progress(iteration, distance)` is called
+/// after every L-BFGS step.
+pub(crate) fn match_gradients(
+    observation: &Observation,
     label: Option<usize>,
     settings: Lbfgs,
     seed: u64,
     progress: &mut dyn FnMut(usize, f64),
 ) -> Result<Reconstruction> {
+    if observation.local.is_some() {
+        candle_core::bail!("DLG matches gradients, not FedAvg updates");
+    }
+    let Observation {
+        model,
+        update: observed,
+        shape,
+        ..
+    } = *observation;
+    let classes = observation.classes()?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let batch = shape[0];
     let pixels: usize = shape.iter().product();
@@ -93,6 +114,7 @@ pub fn invert(
         image,
         labels,
         history,
+        masks: None,
     })
 }
 

@@ -8,45 +8,43 @@
 //! multiplier `m/(1 − p)`, and the loss of Inverting Gradients gains `λ |(1 − mean m) − p|`
 //! (λ = 10⁻⁴, the paper's setting), which keeps the dropped fraction near the known rate.
 
-use super::dlg::Reconstruction;
-use super::inverting_gradients::{run, MaskSearch, Settings, Target};
-use crate::models::victims::ExplicitGradient;
-use candle_core::{Result, Tensor};
+use super::inverting_gradients::{run, MaskSearch, Settings};
+use super::{GradientAttack, Observation, Reconstruction};
+use candle_core::Result;
 
-/// Rebuilds a batch of `shape` with one-hot `labels` from gradients `observed` of `model`
-/// trained with dropout rate `rate` on its features; returns the reconstruction and the
-/// recovered keep variables (`[B, features]`); `progress(iteration, cosine distance)` is called
-/// at every step.
-#[allow(clippy::too_many_arguments)]
-pub fn invert(
-    model: &dyn ExplicitGradient,
-    observed: &[Tensor],
-    shape: &[usize],
-    labels: &Tensor,
-    rate: f64,
-    settings: Settings,
-    seed: u64,
-    progress: &mut dyn FnMut(usize, f64),
-) -> Result<(Reconstruction, Tensor)> {
-    if !(0.0..1.0).contains(&rate) {
-        candle_core::bail!("a dropout rate is in [0, 1), not {rate}");
+/// DIA with the settings of its Inverting Gradients optimisation. It reads the client's dropout
+/// rate from [`Observation::dropout`] and returns the recovered keep variables in
+/// [`Reconstruction::masks`]; without dropout there are no masks to find, and it is Inverting
+/// Gradients.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DropoutInversion {
+    pub settings: Settings,
+}
+
+impl GradientAttack for DropoutInversion {
+    fn name(&self) -> &'static str {
+        "dia"
     }
-    if settings.local_training.is_some() {
-        candle_core::bail!("the Dropout Inversion Attack inverts gradients, not FedAvg updates");
-    }
-    let search = MaskSearch {
-        rate,
-        regularization: 1e-4,
-    };
-    let target = Target {
-        model,
-        observed,
-        labels,
-        local: None,
-    };
-    let (reconstruction, keep) = run(&target, shape, settings, Some(search), seed, progress)?;
-    match keep {
-        Some(keep) => Ok((reconstruction, keep)),
-        None => candle_core::bail!("the mask search returned no masks"),
+
+    fn reconstruct(
+        &self,
+        observation: &Observation,
+        seed: u64,
+        progress: &mut dyn FnMut(usize, f64),
+    ) -> Result<Reconstruction> {
+        let rate = observation.dropout;
+        if !(0.0..1.0).contains(&rate) {
+            candle_core::bail!("a dropout rate is in [0, 1), not {rate}");
+        }
+        if observation.local.is_some() {
+            candle_core::bail!(
+                "the Dropout Inversion Attack inverts gradients, not FedAvg updates"
+            );
+        }
+        let search = (rate > 0.0).then_some(MaskSearch {
+            rate,
+            regularization: 1e-4,
+        });
+        run(observation, self.settings, search, seed, progress)
     }
 }

@@ -9,8 +9,9 @@
 //! `θ₀`: `θ_{t+1} = θ_t − η ∇_θ ℓ(θ_t; x, y)`, update `Δ = θ_T − θ₀`. The update is built from
 //! the model's explicit parameter gradient ([`ExplicitGradient::gradients_at`]), so it is a
 //! differentiable expression of `x` (through the later steps' weights as well), and Inverting
-//! Gradients minimises `1 − cos(Δ(x'), Δ) + α TV(x')` over `x'` (`inverting_gradients::invert`
-//! with `Settings::local_training`). With one step the update is `−η g`, whose direction is the
+//! Gradients minimises `1 − cos(Δ(x'), Δ) + α TV(x')` over `x'`
+//! ([`super::inverting_gradients::InvertingGradients`] of an observation [`super::Observation::after`]
+//! local training). With one step the update is `−η g`, whose direction is the
 //! gradient's: FedSGD.
 
 use crate::models::victims::ExplicitGradient;

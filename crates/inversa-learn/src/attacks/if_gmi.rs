@@ -23,7 +23,7 @@ use crate::models::gan::{Gan, BLOCKS};
 use candle_core::{Result, Tensor};
 
 /// One intermediate stage.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct Stage {
     /// Adam steps.
     pub iterations: usize,

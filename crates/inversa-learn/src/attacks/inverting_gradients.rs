@@ -12,8 +12,8 @@
 //! divided by 10 at 3/8, 5/8 and 7/8 of the iterations, and a projection onto the image range
 //! after each step. The label is the known (or iDLG-recovered) one.
 
-use super::dlg::Reconstruction;
-use super::fedavg::{local_update, LocalTraining};
+use super::fedavg::local_update;
+use super::{GradientAttack, Observation, Reconstruction};
 use crate::diffusion::standard_normal;
 use crate::models::victims::lenet::dropout_mask;
 use crate::models::victims::ExplicitGradient;
@@ -22,16 +22,14 @@ use candle_core::{DType, Device, Result, Tensor, Var};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// Settings of [`invert`]; defaults follow the paper except the iteration count (24 000 there).
+/// Settings of [`InvertingGradients`]; defaults follow the paper except the iteration count
+/// (24 000 there).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Settings {
     pub iterations: usize,
     pub learning_rate: f64,
     /// `α`, the TV weight.
     pub tv_weight: f64,
-    /// The client's local training when it sent a FedAvg update rather than a gradient: the
-    /// attack then simulates the same steps on its dummy data ([`super::fedavg`]).
-    pub local_training: Option<LocalTraining>,
 }
 
 impl Default for Settings {
@@ -40,7 +38,6 @@ impl Default for Settings {
             iterations: 2000,
             learning_rate: 0.1,
             tv_weight: 1e-4,
-            local_training: None,
         }
     }
 }
@@ -83,35 +80,28 @@ pub fn total_variation(x: &Tensor) -> Result<Tensor> {
     vertical + horizontal
 }
 
-/// Rebuilds a batch of `shape` with one-hot labels `labels` from `observed` gradients of `model`
-/// (evaluated without dropout: the attacker does not know the client's masks), or from its
-/// update after `settings.local_training`; `progress(iteration, cosine distance)` is called at
-/// every step.
-pub fn invert(
-    model: &dyn ExplicitGradient,
-    observed: &[Tensor],
-    shape: &[usize],
-    labels: &Tensor,
-    settings: Settings,
-    seed: u64,
-    progress: &mut dyn FnMut(usize, f64),
-) -> Result<Reconstruction> {
-    let target = Target {
-        model,
-        observed,
-        labels,
-        local: settings.local_training,
-    };
-    Ok(run(&target, shape, settings, None, seed, progress)?.0)
+/// Inverting Gradients with its settings. It matches the observed update with the batch's known
+/// labels, on the network without dropout (the server does not know the client's masks); when
+/// the client trained locally ([`Observation::local`]), it simulates the same local steps on its
+/// dummy data and matches the simulated update instead ([`super::fedavg`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct InvertingGradients {
+    pub settings: Settings,
 }
 
-/// What the attack matches: the model, the client's gradient (or, with `local`, the update of
-/// its local training) and the labels.
-pub(crate) struct Target<'a> {
-    pub(crate) model: &'a dyn ExplicitGradient,
-    pub(crate) observed: &'a [Tensor],
-    pub(crate) labels: &'a Tensor,
-    pub(crate) local: Option<LocalTraining>,
+impl GradientAttack for InvertingGradients {
+    fn name(&self) -> &'static str {
+        "ig"
+    }
+
+    fn reconstruct(
+        &self,
+        observation: &Observation,
+        seed: u64,
+        progress: &mut dyn FnMut(usize, f64),
+    ) -> Result<Reconstruction> {
+        run(observation, self.settings, None, seed, progress)
+    }
 }
 
 /// The masks being optimised by the Dropout Inversion Attack: the dropout rate and the `[B,
@@ -121,22 +111,23 @@ pub(crate) struct MaskSearch {
     pub(crate) regularization: f64,
 }
 
-/// The optimisation behind [`invert`] and the Dropout Inversion Attack: with `masks`, the dropout
-/// keep variables are optimised jointly with the image (and returned).
+/// The optimisation behind [`InvertingGradients`] and the Dropout Inversion Attack: with `masks`,
+/// the dropout keep variables are optimised jointly with the image (and returned).
 pub(crate) fn run(
-    target: &Target,
-    shape: &[usize],
+    observation: &Observation,
     settings: Settings,
     masks: Option<MaskSearch>,
     seed: u64,
     progress: &mut dyn FnMut(usize, f64),
-) -> Result<(Reconstruction, Option<Tensor>)> {
-    let Target {
+) -> Result<Reconstruction> {
+    let Observation {
         model,
-        observed,
-        labels,
+        update: observed,
+        shape,
         local,
-    } = *target;
+        ..
+    } = *observation;
+    let labels = observation.known_labels("Inverting Gradients")?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let image = Var::from_tensor(&standard_normal(&mut rng, shape, DType::F32)?.clamp(0.0, 1.0)?)?;
     let keep = match &masks {
@@ -187,12 +178,12 @@ pub(crate) fn run(
             }
         }
     }
-    let reconstruction = Reconstruction {
+    Ok(Reconstruction {
         image: image.as_tensor().detach(),
         labels: labels.clone(),
         history,
-    };
-    Ok((reconstruction, keep.map(|k| k.as_tensor().detach())))
+        masks: keep.map(|k| k.as_tensor().detach()),
+    })
 }
 
 /// The paper's step schedule: ×0.1 at 3/8, 5/8 and 7/8 of the run.
