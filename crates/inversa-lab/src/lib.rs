@@ -19,10 +19,13 @@
 //! ```
 
 pub mod convex_relu;
+pub mod editing;
 pub mod error;
+pub mod fashion_inversion;
 pub mod matrix_sensing;
 pub mod mfac;
 pub mod outcome;
+pub mod sampling;
 pub mod timing;
 
 pub use error::{Error, Result};
