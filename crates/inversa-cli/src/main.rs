@@ -57,7 +57,7 @@ enum Command {
         #[arg(long, default_value = "inversa-demo")]
         out: PathBuf,
     },
-    /// List the available physics, priors, solvers and built-in images.
+    /// List the available physics, priors, solvers, inversion methods and built-in images.
     List,
     /// Time every operator's apply/adjoint and every solver's iteration against this machine's memory bandwidth.
     Bench {

@@ -19,13 +19,16 @@
 //! ```
 
 pub mod convex_relu;
+pub mod editing;
 pub mod error;
+pub mod fashion_inversion;
 pub mod gradient_audit;
 pub mod krylov_sequence;
 pub mod matrix_sensing;
 pub mod mfac;
 pub mod model_inversion;
 pub mod outcome;
+pub mod sampling;
 pub mod stale_updates;
 pub mod timing;
 

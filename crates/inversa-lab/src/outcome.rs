@@ -52,6 +52,15 @@ impl<R: Serialize> Outcome<R> {
             .map_err(|e| inversa::Error::format(&metrics, e.to_string()))?;
         write_atomically(&metrics, text.as_bytes())?;
         let mut written = vec![metrics];
+        written.extend(self.write_files(out)?);
+        Ok(written)
+    }
+
+    /// Writes the files alone into `out` (created if missing), for a command whose report is
+    /// only printed; the paths written.
+    pub fn write_files(&self, out: &Path) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(out).map_err(|e| inversa::Error::io(out, e))?;
+        let mut written = Vec::new();
         for (name, artifact) in &self.files {
             let path = out.join(name);
             match artifact {

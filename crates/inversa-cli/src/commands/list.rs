@@ -1,10 +1,11 @@
 //! The task-file reference shown by `inversa run --help`, and `inversa list`, which walks the
-//! registries so it always names exactly what the parser accepts.
+//! registries so it always names exactly what the parser and `--method` accept.
 
 use inversa::data::{BUILTIN_IMAGES, BUILTIN_PHANTOM};
 use inversa::operators::registry::physics;
 use inversa::priors::registry::priors;
 use inversa::solvers::registry::solvers;
+use inversa_learn::diffusion::inverter::ModelKind;
 
 /// Every task-file key, with its default.
 pub const RUN_HELP: &str = r#"Run a task file: data + physics + prior + solver.
@@ -82,6 +83,14 @@ pub fn list() -> String {
     text.push_str("\nsolvers (solver.kind):\n");
     for e in solvers::<f64>() {
         text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
+    }
+    text.push_str("\ninversion methods (inversa invert|edit --method):\n");
+    for e in inversa_learn::diffusion::registry::inverters() {
+        let kind = match e.kind {
+            ModelKind::Diffusion => "diffusion",
+            ModelKind::Flow => "rectified flow",
+        };
+        text.push_str(&format!("  {:<12} {kind}: {}\n", e.name, e.summary));
     }
     text.push_str("\nbuilt-in images (data.image = \"builtin:NAME\"):\n");
     for (name, _, description) in BUILTIN_IMAGES {

@@ -28,6 +28,7 @@
 //! (`γ` here is the weight of the backward re-estimate, as in the paper's code; the reference
 //! repository's README writes the same update with `1 − γ` in its place.)
 
+use super::inverter::{Diffusion, Inverter, Latent, Model, Settings};
 use super::model::NoisePredictor;
 use super::schedule::Grid;
 use super::{bad, combine, Result};
@@ -111,4 +112,41 @@ pub fn invert(
         (below, z) = (z, above);
     }
     Ok((z, below))
+}
+
+/// BDIA-DDIM under guidance with the settings' `γ`, as an [`Inverter`]; its latent is the pair
+/// `(z_S, z_{S−1})`.
+pub struct Bdia<'a> {
+    diffusion: Diffusion<'a>,
+    gamma: f64,
+}
+
+impl<'a> Bdia<'a> {
+    pub fn new(model: Model<'a>, settings: &Settings) -> Result<Self> {
+        check(settings.bdia_gamma)?;
+        Ok(Self {
+            diffusion: Diffusion::new(model, settings, "bdia")?,
+            gamma: settings.bdia_gamma,
+        })
+    }
+}
+
+impl Inverter for Bdia<'_> {
+    fn invert(&self, x0: &Tensor, class: usize) -> Result<Latent> {
+        let d = &self.diffusion;
+        let (top, below) = invert(&d.guided(), &d.grid, x0, Some(class), self.gamma)?;
+        Ok(Latent::Pair(top, below))
+    }
+
+    fn regenerate(&self, latent: &Latent, class: usize) -> Result<Tensor> {
+        let Latent::Pair(top, below) = latent else {
+            return Err(Latent::foreign("bdia"));
+        };
+        let d = &self.diffusion;
+        sample(&d.guided(), &d.grid, (top, below), Some(class), self.gamma)
+    }
+
+    fn calls(&self) -> usize {
+        self.diffusion.model.calls()
+    }
 }

@@ -20,6 +20,7 @@
 //! which is why the method needs no inversion. `η = 1` (the paper's choice for its consistency
 //! models) draws fresh noise at every level; `η = 0` keeps the first draw's direction.
 
+use super::inverter::{Diffusion, Inverter, Latent, Model, Settings};
 use super::model::NoisePredictor;
 use super::schedule::Grid;
 use super::{bad, combine, standard_normal, Result};
@@ -82,4 +83,60 @@ pub fn edit<M: NoisePredictor, N: NoisePredictor>(
         }
     }
     Ok(edited)
+}
+
+/// DDCM's virtual inversion under guidance, as an [`Inverter`]: inverting keeps the image and its
+/// class, regenerating runs the source branch with that class and the target branch with the new
+/// one, from the settings' seed.
+pub struct Ddcm<'a> {
+    diffusion: Diffusion<'a>,
+    eta: f64,
+    seed: u64,
+}
+
+impl<'a> Ddcm<'a> {
+    pub fn new(model: Model<'a>, settings: &Settings) -> Result<Self> {
+        Ok(Self {
+            diffusion: Diffusion::new(model, settings, "ddcm")?,
+            eta: settings.ddcm_eta,
+            seed: settings.seed,
+        })
+    }
+}
+
+impl Inverter for Ddcm<'_> {
+    fn invert(&self, x0: &Tensor, class: usize) -> Result<Latent> {
+        Ok(Latent::Virtual {
+            x0: x0.clone(),
+            class,
+            noise: starting_noise(x0, self.seed)?,
+        })
+    }
+
+    fn regenerate(&self, latent: &Latent, class: usize) -> Result<Tensor> {
+        let Latent::Virtual {
+            x0, class: source, ..
+        } = latent
+        else {
+            return Err(Latent::foreign("ddcm"));
+        };
+        let guided = self.diffusion.guided();
+        let branch = |class| Branch {
+            model: &guided,
+            class: Some(class),
+        };
+        let grid = &self.diffusion.grid;
+        edit(
+            branch(*source),
+            branch(class),
+            grid,
+            x0,
+            self.eta,
+            self.seed,
+        )
+    }
+
+    fn calls(&self) -> usize {
+        self.diffusion.model.calls()
+    }
 }

@@ -17,6 +17,7 @@
 //! approximation is the whole of its error, which grows where `ε` changes fast in `x` (large
 //! guidance scales, few steps).
 
+use super::inverter::{Diffusion, Inverter, Latent, Model, Settings};
 use super::model::NoisePredictor;
 use super::schedule::Grid;
 use super::{bad, combine, standard_normal, Result};
@@ -86,4 +87,31 @@ pub fn invert(
         trajectory.push(combine(a, z, b, &eps)?);
     }
     Ok(trajectory)
+}
+
+/// DDIM inversion and deterministic DDIM sampling under guidance, as an [`Inverter`].
+pub struct Ddim<'a>(Diffusion<'a>);
+
+impl<'a> Ddim<'a> {
+    pub fn new(model: Model<'a>, settings: &Settings) -> Result<Self> {
+        Ok(Self(Diffusion::new(model, settings, "ddim")?))
+    }
+}
+
+impl Inverter for Ddim<'_> {
+    fn invert(&self, x0: &Tensor, class: usize) -> Result<Latent> {
+        let mut trajectory = invert(&self.0.guided(), &self.0.grid, x0, Some(class))?;
+        Ok(Latent::State(trajectory.pop().expect("S + 1 states")))
+    }
+
+    fn regenerate(&self, latent: &Latent, class: usize) -> Result<Tensor> {
+        let Latent::State(z) = latent else {
+            return Err(Latent::foreign("ddim"));
+        };
+        sample(&self.0.guided(), &self.0.grid, z, Some(class), 0.0, 0)
+    }
+
+    fn calls(&self) -> usize {
+        self.0.model.calls()
+    }
 }

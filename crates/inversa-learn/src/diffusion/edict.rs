@@ -20,6 +20,7 @@
 //! difference by up to `1/p²` per step, which sampling contracts again. (The reference code
 //! alternates which copy moves first between steps; this file follows the paper's fixed order.)
 
+use super::inverter::{Diffusion, Inverter, Latent, Model, Settings};
 use super::model::NoisePredictor;
 use super::schedule::Grid;
 use super::{bad, combine, Result};
@@ -77,4 +78,40 @@ pub fn invert(
         x = combine(1.0 / a, &x_inter, -b / a, &model.eps(&y, t, class)?)?;
     }
     Ok((x, y))
+}
+
+/// EDICT under guidance with the settings' mixing weight, as an [`Inverter`].
+pub struct Edict<'a> {
+    diffusion: Diffusion<'a>,
+    mix: f64,
+}
+
+impl<'a> Edict<'a> {
+    pub fn new(model: Model<'a>, settings: &Settings) -> Result<Self> {
+        check(settings.edict_mix)?;
+        Ok(Self {
+            diffusion: Diffusion::new(model, settings, "edict")?,
+            mix: settings.edict_mix,
+        })
+    }
+}
+
+impl Inverter for Edict<'_> {
+    fn invert(&self, x0: &Tensor, class: usize) -> Result<Latent> {
+        let d = &self.diffusion;
+        let (x, y) = invert(&d.guided(), &d.grid, x0, Some(class), self.mix)?;
+        Ok(Latent::Pair(x, y))
+    }
+
+    fn regenerate(&self, latent: &Latent, class: usize) -> Result<Tensor> {
+        let Latent::Pair(x, y) = latent else {
+            return Err(Latent::foreign("edict"));
+        };
+        let d = &self.diffusion;
+        Ok(sample(&d.guided(), &d.grid, (x, y), Some(class), self.mix)?.0)
+    }
+
+    fn calls(&self) -> usize {
+        self.diffusion.model.calls()
+    }
 }

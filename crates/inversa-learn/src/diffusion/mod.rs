@@ -11,8 +11,10 @@
 //!   (InfEdit's virtual inversion: editing without inverting); [`null_text`] (Null-text
 //!   inversion: per-step tuning of the unconditional condition).
 //! - Rectified flow: [`rectified_flow`] (Euler) and [`rf_solver`] (second order).
-//! - [`editing`]: one interface over all of them (invert, then regenerate with the same or
-//!   another class), used by `inversa invert`, `inversa edit` and the editing experiment.
+//! - [`inverter`]: the [`Inverter`] trait every method above implements (invert with a class,
+//!   regenerate with the same class or another, count model calls), and [`registry`], the one
+//!   list of methods that `inversa invert`, `inversa edit`, the editing experiment and the tests
+//!   read.
 //!
 //! States are tensors of shape `[B, …]` (a batch of samples); every method works in the
 //! tensors' dtype (f32 or f64).
@@ -22,14 +24,16 @@ pub mod bdia;
 pub mod ddcm;
 pub mod ddim;
 pub mod edict;
-pub mod editing;
+pub mod inverter;
 pub mod model;
 pub mod null_text;
 pub mod rectified_flow;
+pub mod registry;
 pub mod rf_solver;
 pub mod schedule;
 pub mod spdinv;
 
+pub use inverter::{Inverter, Latent};
 pub use model::{Guided, NoisePredictor, Parameterised, Prediction, VelocityModel};
 pub use schedule::{Grid, NoiseSchedule};
 

@@ -18,6 +18,7 @@
 //! class embedding, or the class prior and mean shift of the analytic mixture.
 
 use super::analytic::GaussianMixture;
+use super::inverter::{Diffusion, Inverter, Latent, Model, Settings};
 use super::model::NoisePredictor;
 use super::schedule::Grid;
 use super::{bad, combine, ddim, Result};
@@ -30,6 +31,16 @@ pub trait NullConditioned: NoisePredictor {
     fn eps_null(&self, x_t: &Tensor, t: usize, null: &Tensor) -> candle_core::Result<Tensor>;
     /// The null condition the model was trained with (its unconditional prediction).
     fn null_condition(&self, dtype: DType) -> candle_core::Result<Tensor>;
+}
+
+impl<M: NullConditioned + ?Sized> NullConditioned for &M {
+    fn eps_null(&self, x_t: &Tensor, t: usize, null: &Tensor) -> candle_core::Result<Tensor> {
+        (**self).eps_null(x_t, t, null)
+    }
+
+    fn null_condition(&self, dtype: DType) -> candle_core::Result<Tensor> {
+        (**self).null_condition(dtype)
+    }
 }
 
 impl NullConditioned for GaussianMixture {
@@ -171,4 +182,39 @@ pub fn sample<M: NullConditioned>(
         z = combine(a, &z, b, &guided)?;
     }
     Ok(z)
+}
+
+/// Null-text inversion at the settings' guidance, as an [`Inverter`].
+pub struct NullText<'a> {
+    diffusion: Diffusion<'a>,
+    params: NullTextParams,
+}
+
+impl<'a> NullText<'a> {
+    pub fn new(model: Model<'a>, settings: &Settings) -> Result<Self> {
+        Ok(Self {
+            diffusion: Diffusion::new(model, settings, "null-text")?,
+            params: settings.null_text,
+        })
+    }
+}
+
+impl Inverter for NullText<'_> {
+    fn invert(&self, x0: &Tensor, class: usize) -> Result<Latent> {
+        let d = &self.diffusion;
+        let inversion = invert(&d.model, &d.grid, x0, class, d.guidance, self.params)?;
+        Ok(Latent::NullText(inversion))
+    }
+
+    fn regenerate(&self, latent: &Latent, class: usize) -> Result<Tensor> {
+        let Latent::NullText(inversion) = latent else {
+            return Err(Latent::foreign("null-text"));
+        };
+        let d = &self.diffusion;
+        sample(&d.model, &d.grid, inversion, class, d.guidance)
+    }
+
+    fn calls(&self) -> usize {
+        self.diffusion.model.calls()
+    }
 }

@@ -32,9 +32,10 @@
 //! The residual `‖z_k − F(z_k)‖` (Euclidean norm over the whole batch) is reported per step;
 //! DDIM inversion's own residual is [`residual`] at its iterate.
 
+use super::inverter::{Diffusion, Inverter, Latent, Model, Settings};
 use super::model::NoisePredictor;
 use super::schedule::Grid;
-use super::{bad, combine, norm, Result};
+use super::{bad, combine, ddim, norm, Result};
 use candle_core::Tensor;
 
 /// How each inversion step solves its fixed-point equation.
@@ -212,4 +213,44 @@ fn gaussian_elimination(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
         x[row] = (a[row][m] - tail) / a[row][row];
     }
     x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
+/// SPDInv under guidance with the settings' fixed-point search, regenerating by deterministic
+/// DDIM sampling, as an [`Inverter`].
+pub struct SpdInv<'a> {
+    diffusion: Diffusion<'a>,
+    params: FixedPointParams,
+}
+
+impl<'a> SpdInv<'a> {
+    pub fn new(model: Model<'a>, settings: &Settings) -> Result<Self> {
+        Ok(Self {
+            diffusion: Diffusion::new(model, settings, "spdinv")?,
+            params: settings.fixed_point,
+        })
+    }
+}
+
+impl Inverter for SpdInv<'_> {
+    fn invert(&self, x0: &Tensor, class: usize) -> Result<Latent> {
+        let d = &self.diffusion;
+        let mut found = invert(&d.guided(), &d.grid, x0, Some(class), self.params)?;
+        Ok(Latent::FixedPoint {
+            state: found.trajectory.pop().expect("S + 1 states"),
+            // The worst step; with no steps there is nothing left unsolved.
+            residual: found.residuals.iter().copied().fold(0.0, f64::max),
+        })
+    }
+
+    fn regenerate(&self, latent: &Latent, class: usize) -> Result<Tensor> {
+        let Latent::FixedPoint { state, .. } = latent else {
+            return Err(Latent::foreign("spdinv"));
+        };
+        let d = &self.diffusion;
+        ddim::sample(&d.guided(), &d.grid, state, Some(class), 0.0, 0)
+    }
+
+    fn calls(&self) -> usize {
+        self.diffusion.model.calls()
+    }
 }
