@@ -25,7 +25,7 @@ use inversa_learn::attacks::if_gmi;
 use inversa_learn::data::fashion_mnist::CLASS_NAMES;
 use inversa_learn::models::bundled;
 use inversa_learn::models::classifier::Classifier;
-use inversa_learn::models::gan::{Gan, BLOCKS};
+use inversa_learn::models::gan::{self, Gan, BLOCKS};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -330,29 +330,6 @@ fn picture(results: &[ClassResult]) -> Result<Artifact> {
         row.extend((real.len()..REAL_SHOWN).map(|_| white.clone()));
         rows.push(Tensor::cat(&row, 0)?);
     }
-    let (shape, pixels) = tile(&Tensor::cat(&rows, 0)?, restarts + 1 + REAL_SHOWN)?;
+    let (shape, pixels) = gan::tile(&Tensor::cat(&rows, 0)?, restarts + 1 + REAL_SHOWN, 2)?;
     Ok(Artifact::Image { shape, pixels })
-}
-
-/// Images `[B, 1, H, W]` in `[−1, 1]` laid out `columns` to a row with 2-pixel white gaps: a grey
-/// picture `[1, height, width]` in `[0, 1]` (the last row padded with white).
-pub fn tile(images: &Tensor, columns: usize) -> candle_core::Result<(Vec<usize>, Vec<f32>)> {
-    let (count, _, h, w) = images.dims4()?;
-    let gap = 2;
-    let rows = count.div_ceil(columns.max(1));
-    let height = (rows * (h + gap)).saturating_sub(gap);
-    let width = (columns * (w + gap)).saturating_sub(gap);
-    let values = images
-        .affine(0.5, 0.5)?
-        .clamp(0f32, 1f32)?
-        .flatten_all()?
-        .to_vec1::<f32>()?;
-    let mut picture = vec![1.0f32; height * width];
-    for (k, image) in values.chunks(h * w).enumerate() {
-        let (top, left) = ((k / columns) * (h + gap), (k % columns) * (w + gap));
-        for (r, line) in image.chunks(w).enumerate() {
-            picture[(top + r) * width + left..][..w].copy_from_slice(line);
-        }
-    }
-    Ok((vec![1, height, width], picture))
 }

@@ -208,7 +208,7 @@ fn check(settings: &Settings) -> Result<Setup> {
         ("inversion_steps", settings.inversion_steps),
     ];
     if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
-        return Err(Error::setting(key, "must be at least 1"));
+        return Err(Error::setting(*key, "must be at least 1"));
     }
     if settings.clients < 10 {
         let message = format!(

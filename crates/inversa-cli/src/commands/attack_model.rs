@@ -13,7 +13,6 @@ use inversa_learn::attacks::if_gmi::{self, Stage};
 use std::path::PathBuf;
 
 /// The picture layout `inversa train gan` shares for its samples.
-pub(crate) use inversa_lab::model_inversion::tile;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Method {

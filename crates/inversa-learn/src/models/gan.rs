@@ -405,3 +405,15 @@ impl Trainable for GanTraining {
         ])
     }
 }
+
+/// Generator images `[B, 1, H, W]` in `[−1, 1]` laid out `columns` to a row with `gap`-pixel white
+/// gaps: a grey picture `[1, height, width]` in `[0, 1]`.
+pub fn tile(images: &Tensor, columns: usize, gap: usize) -> Result<(Vec<usize>, Vec<f32>)> {
+    let (_, _, h, w) = images.dims4()?;
+    let values = images
+        .affine(0.5, 0.5)?
+        .clamp(0f32, 1f32)?
+        .flatten_all()?
+        .to_vec1::<f32>()?;
+    Ok(inversa::io::image::tile(&values, (h, w), columns, gap))
+}

@@ -106,21 +106,9 @@ pub(super) fn write_samples(training: &GanTraining, out: &Path) -> Result<PathBu
             .gan()
             .generator
             .generate(&uniform_latents(&mut rng, GRID * GRID, latent)?)?;
-    let (shape, picture) = tile(&images)?;
+    let (shape, picture) = crate::models::gan::tile(&images, GRID, GAP)?;
     // A failed write after training is a failed run (exit 1), as the network's own errors are.
     write_png_u8(&path, &shape, &picture)
         .map_err(|e| TrainError::Network(candle_core::Error::Msg(e.to_string())))?;
     Ok(path)
-}
-
-/// Images `[B, 1, H, W]` in `[−1, 1]` laid out [`GRID`] to a row with [`GAP`]-pixel white gaps:
-/// a grey picture `[1, height, width]` in `[0, 1]`.
-fn tile(images: &Tensor) -> candle_core::Result<(Vec<usize>, Vec<f32>)> {
-    let (_, _, h, w) = images.dims4()?;
-    let values = images
-        .affine(0.5, 0.5)?
-        .clamp(0f32, 1f32)?
-        .flatten_all()?
-        .to_vec1::<f32>()?;
-    Ok(inversa::io::image::tile(&values, (h, w), GRID, GAP))
 }
