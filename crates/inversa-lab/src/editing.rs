@@ -6,10 +6,15 @@
 //! image; `editing.png` shows the sources on top, then per method the reconstruction and the edit
 //! of the first images.
 //!
-//! ```no_run
+//! ```
 //! use inversa_lab::editing::{run, Settings};
 //!
-//! let settings = Settings { images: 2, steps: 10, methods: vec!["edict".into()], ..Settings::default() };
+//! let settings = Settings {
+//!     images: 2,
+//!     steps: 10,
+//!     methods: vec!["edict".into()],
+//!     ..Settings::default()
+//! };
 //! let outcome = run(&settings, &mut |_line| {})?;
 //! assert!(outcome.report.methods[0].reconstruction_psnr_mean > 40.0);
 //! # Ok::<(), inversa_lab::Error>(())

@@ -5,7 +5,7 @@
 //! `samples.png` (a near-square grid, clipped). The report is not written as a file: the command
 //! prints it.
 //!
-//! ```no_run
+//! ```
 //! use inversa_lab::sampling::{run, Settings};
 //!
 //! let settings = Settings { class: Some(3), count: 4, steps: 10, ..Settings::default() };

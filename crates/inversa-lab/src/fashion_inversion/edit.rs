@@ -3,10 +3,14 @@
 //! (fidelity); files: `edit.png` and `comparison.png` (source, reconstruction with the source
 //! class, edit).
 //!
-//! ```no_run
+//! ```
 //! use inversa_lab::fashion_inversion::{self, edit};
 //!
-//! let common = fashion_inversion::Settings { method: Some("ddcm".into()), ..Default::default() };
+//! let common = fashion_inversion::Settings {
+//!     method: Some("ddcm".into()),
+//!     steps: 5,
+//!     ..Default::default()
+//! };
 //! // Bundled test image 0 is an ankle boot (class 9); turn it into a sneaker (7).
 //! let settings = edit::Settings { common, source_class: None, target_class: 7 };
 //! let outcome = edit::run(&settings, &mut |_line| {})?;

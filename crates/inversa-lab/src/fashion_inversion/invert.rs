@@ -2,7 +2,7 @@
 //! class. Files: `reconstruction.png`, `comparison.png` (source, reconstruction, |error|×10) and
 //! `latent.npy` (the noise found; EDICT's and BDIA's pair stacked as `[2, …]`).
 //!
-//! ```no_run
+//! ```
 //! use inversa_lab::fashion_inversion::{self, invert};
 //!
 //! let common = fashion_inversion::Settings {

@@ -68,15 +68,6 @@ pub enum Model<'a> {
     Flow(&'a dyn VelocityModel),
 }
 
-impl Model<'_> {
-    pub fn kind(&self) -> ModelKind {
-        match self {
-            Model::Diffusion { .. } => ModelKind::Diffusion,
-            Model::Flow(_) => ModelKind::Flow,
-        }
-    }
-}
-
 /// What an inversion keeps to regenerate from.
 pub enum Latent {
     /// The noisiest state (DDIM inversion, the flow methods).
