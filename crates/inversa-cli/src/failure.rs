@@ -34,8 +34,3 @@ impl From<inversa_lab::Error> for Failure {
 pub fn bad(message: impl std::fmt::Display) -> Failure {
     Failure::BadInput(anyhow!("{message}"))
 }
-
-/// A network computation that failed.
-pub fn failed(error: candle_core::Error) -> Failure {
-    Failure::Reconstruction(anyhow!(error))
-}

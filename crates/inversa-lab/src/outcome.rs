@@ -49,7 +49,8 @@ impl<R: Serialize> Outcome<R> {
         std::fs::create_dir_all(out).map_err(|e| inversa::Error::io(out, e))?;
         let metrics = out.join("metrics.json");
         let text = serde_json::to_string_pretty(&self.report)
-            .map_err(|e| inversa::Error::format(&metrics, e.to_string()))?;
+            .map_err(|e| inversa::Error::format(&metrics, e.to_string()))?
+            + "\n";
         write_atomically(&metrics, text.as_bytes())?;
         let mut written = vec![metrics];
         written.extend(self.write_files(out)?);

@@ -6,7 +6,7 @@ use inversa_lab::fashion_inversion::{self, edit, invert};
 use inversa_lab::{editing, sampling, Artifact, Error};
 
 /// The key of a refused setting.
-fn refused<T>(result: inversa_lab::Result<T>) -> &'static str {
+fn refused<T>(result: inversa_lab::Result<T>) -> String {
     match result {
         Err(Error::Setting { key, .. }) => key,
         Err(other) => panic!("expected a refused setting, got {other}"),

@@ -7,7 +7,6 @@ use super::job::{Job, Model};
 use crate::models::gan::{uniform_latents, GanConfig, GanTraining};
 use crate::training::checkpoint::sibling;
 use crate::training::{TrainConfig, TrainError};
-use candle_core::Tensor;
 use inversa::io::png_image::write_png_u8;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
