@@ -22,7 +22,7 @@ impl From<inversa_lab::Error> for Failure {
     fn from(error: inversa_lab::Error) -> Self {
         match error {
             inversa_lab::Error::Setting { key, message } => {
-                bad(format!("--{}: {message}", key.replace('_', "-")))
+                bad(format!("--{} {message}", key.replace('_', "-")))
             }
             other if other.is_bad_input() => Failure::BadInput(other.into()),
             other => Failure::Reconstruction(other.into()),

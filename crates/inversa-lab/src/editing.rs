@@ -25,8 +25,8 @@ use crate::fashion_inversion::{classify, to_pixels, to_state, unit_pixels, Fashi
 use crate::{Artifact, Error, Outcome, Result};
 use candle_core::DType;
 use inversa::metrics::{psnr, ssim};
-use inversa_learn::diffusion::inverter::{self, ModelKind};
-use inversa_learn::diffusion::registry;
+use inversa_learn::diffusion::inversion::registry;
+use inversa_learn::diffusion::inversion::{self, ModelKind};
 use inversa_learn::models::bundled;
 use inversa_learn::models::classifier::Classifier;
 use serde::Serialize;
@@ -173,10 +173,10 @@ fn run_method(
     let model = FashionModel::load(model_name)?;
     model.check_steps(settings.steps)?;
     let method = model.method(Some(name))?;
-    let inverter_settings = inverter::Settings {
+    let inverter_settings = inversion::Settings {
         steps: settings.steps,
         guidance: settings.guidance,
-        ..inverter::Settings::default()
+        ..inversion::Settings::default()
     };
     let inverter = model.inverter(method, &inverter_settings)?;
     let mut tally = Tally::default();

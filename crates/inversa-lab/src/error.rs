@@ -7,7 +7,7 @@ use inversa_learn::diffusion::DiffusionError;
 pub enum Error {
     /// A setting is out of range or inconsistent with another; `key` is the setting's field name
     /// (the CLI shows it as its flag, `--key`).
-    #[error("{key}: {message}")]
+    #[error("{key} {message}")]
     Setting { key: String, message: String },
     /// The core library refused an input or a file, or a solver failed.
     #[error(transparent)]

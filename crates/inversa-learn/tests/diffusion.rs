@@ -9,11 +9,12 @@
 
 use candle_core::{DType, Device, Tensor};
 use inversa_learn::diffusion::analytic::{Component, GaussianMixture};
+use inversa_learn::diffusion::inversion::spdinv::{self, FixedPointParams};
+use inversa_learn::diffusion::inversion::{bdia, ddim, edict, rectified_flow, rf_solver};
 use inversa_learn::diffusion::model::DiffusionNetwork;
-use inversa_learn::diffusion::spdinv::{self, FixedPointParams};
 use inversa_learn::diffusion::{
-    bdia, ddim, edict, norm, rectified_flow, rf_solver, standard_normal, Grid, Guided,
-    NoisePredictor, NoiseSchedule, Parameterised, Prediction, VelocityModel,
+    norm, standard_normal, Grid, Guided, NoisePredictor, NoiseSchedule, Parameterised, Prediction,
+    VelocityModel,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -383,11 +384,12 @@ fn edict_and_bdia_invert_to_round_off() {
         model: &model,
         scale: 3.0,
     };
+    // EDICT's mixing weight as the inverters use it by default.
+    let mix = inversa_learn::diffusion::inversion::Settings::default().edict_mix;
     for (dtype, bound) in [(DType::F64, 1e-10), (DType::F32, 1e-4)] {
         let x0 = sources(&model, 1, dtype);
-        let (x, y) = edict::invert(&guided, &grid, &x0, Some(1), edict::DEFAULT_MIX).unwrap();
-        let (rx, ry) =
-            edict::sample(&guided, &grid, (&x, &y), Some(1), edict::DEFAULT_MIX).unwrap();
+        let (x, y) = edict::invert(&guided, &grid, &x0, Some(1), mix).unwrap();
+        let (rx, ry) = edict::sample(&guided, &grid, (&x, &y), Some(1), mix).unwrap();
         let edict_error = relative(&x0, &rx).max(relative(&x0, &ry));
         let (top, next) = bdia::invert(&guided, &grid, &x0, Some(1), 1.0).unwrap();
         let r = bdia::sample(&guided, &grid, (&top, &next), Some(1), 1.0).unwrap();
@@ -651,7 +653,7 @@ fn bayes_classes(model: &GaussianMixture, x: &Tensor) -> Vec<usize> {
 
 #[test]
 fn ddcm_reconstructs_exactly_and_edits_into_the_target_class() {
-    use inversa_learn::diffusion::ddcm::{self, Branch};
+    use inversa_learn::diffusion::inversion::ddcm::{self, Branch};
     let model = mixture(DIM);
     let grid = model.schedule().grid(50).unwrap();
     let guided = Guided {
@@ -689,7 +691,7 @@ fn ddcm_reconstructs_exactly_and_edits_into_the_target_class() {
 
 #[test]
 fn null_text_closes_most_of_ddim_inversions_gap_under_strong_guidance() {
-    use inversa_learn::diffusion::null_text::{self, NullTextParams};
+    use inversa_learn::diffusion::inversion::null_text::{self, NullTextParams};
     let model = mixture(DIM);
     let grid = model.schedule().grid(50).unwrap();
     let x0 = sources(&model, 2, DType::F64);

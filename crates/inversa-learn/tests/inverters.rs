@@ -7,9 +7,9 @@
 
 use candle_core::{DType, Tensor};
 use inversa_learn::diffusion::analytic::{Component, GaussianMixture};
-use inversa_learn::diffusion::inverter::{Model, ModelKind, Settings};
-use inversa_learn::diffusion::null_text::NullConditioned;
-use inversa_learn::diffusion::registry::{self, InverterEntry};
+use inversa_learn::diffusion::inversion::null_text::NullConditioned;
+use inversa_learn::diffusion::inversion::registry::{self, InverterEntry};
+use inversa_learn::diffusion::inversion::{Model, ModelKind, Settings};
 use inversa_learn::diffusion::{norm, Inverter, NoisePredictor, NoiseSchedule, VelocityModel};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -8,13 +8,12 @@ use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use flate2::write::GzEncoder;
 use inversa_learn::data::fashion_mnist::{read_idx, LabelledImages, Split};
-use inversa_learn::diffusion::inverter::{Model, Settings};
+use inversa_learn::diffusion::inversion::null_text::NullConditioned;
+use inversa_learn::diffusion::inversion::registry;
+use inversa_learn::diffusion::inversion::{ddim, spdinv};
+use inversa_learn::diffusion::inversion::{Model, Settings};
 use inversa_learn::diffusion::model::DiffusionNetwork;
-use inversa_learn::diffusion::null_text::NullConditioned;
-use inversa_learn::diffusion::registry;
-use inversa_learn::diffusion::{
-    ddim, norm, spdinv, standard_normal, Guided, NoisePredictor, VelocityModel,
-};
+use inversa_learn::diffusion::{norm, standard_normal, Guided, NoisePredictor, VelocityModel};
 use inversa_learn::models::bundled;
 use inversa_learn::models::classifier::{Classifier, ClassifierConfig, ClassifierTraining};
 use inversa_learn::models::unet::{Objective, ScheduleKind, Unet, UnetConfig};

@@ -5,7 +5,7 @@ use inversa::data::{BUILTIN_IMAGES, BUILTIN_PHANTOM};
 use inversa::operators::registry::physics;
 use inversa::priors::registry::priors;
 use inversa::solvers::registry::solvers;
-use inversa_learn::diffusion::inverter::ModelKind;
+use inversa_learn::diffusion::inversion::ModelKind;
 
 /// Every task-file key, with its default.
 pub const RUN_HELP: &str = r#"Run a task file: data + physics + prior + solver.
@@ -85,7 +85,7 @@ pub fn list() -> String {
         text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
     }
     text.push_str("\ninversion methods (inversa invert|edit --method):\n");
-    for e in inversa_learn::diffusion::registry::inverters() {
+    for e in inversa_learn::diffusion::inversion::registry::inverters() {
         let kind = match e.kind {
             ModelKind::Diffusion => "diffusion",
             ModelKind::Flow => "rectified flow",

@@ -11,8 +11,9 @@ use crate::{Artifact, Error, Result};
 use candle_core::{DType, Device, Tensor};
 use inversa::io::read_png;
 use inversa_learn::data::fashion_mnist::{CLASS_NAMES, SIDE};
-use inversa_learn::diffusion::inverter::{self, Model, ModelKind};
-use inversa_learn::diffusion::{registry, Inverter, Parameterised};
+use inversa_learn::diffusion::inversion::registry;
+use inversa_learn::diffusion::inversion::{self, Model, ModelKind};
+use inversa_learn::diffusion::{Inverter, Parameterised};
 use inversa_learn::models::bundled;
 use inversa_learn::models::classifier::Classifier;
 use inversa_learn::models::unet::{FlowUnet, Objective, Unet};
@@ -69,7 +70,7 @@ pub(crate) struct Chosen {
     pub model: FashionModel,
     pub source: Source,
     pub method: &'static str,
-    pub settings: inverter::Settings,
+    pub settings: inversion::Settings,
 }
 
 /// Checks `settings` in the order the CLI always has: steps, guidance, the model and its method,
@@ -89,11 +90,11 @@ pub(crate) fn choose(settings: &Settings) -> Result<Chosen> {
         model,
         source: Source::choose(settings.image.as_deref(), settings.test_image)?,
         method,
-        settings: inverter::Settings {
+        settings: inversion::Settings {
             steps: settings.steps,
             guidance: settings.guidance,
             seed: settings.seed,
-            ..inverter::Settings::default()
+            ..inversion::Settings::default()
         },
     })
 }
@@ -168,7 +169,7 @@ impl FashionModel {
     pub fn inverter(
         &self,
         method: &str,
-        settings: &inverter::Settings,
+        settings: &inversion::Settings,
     ) -> Result<Box<dyn Inverter + '_>> {
         let entry = registry::find(method).expect("a method checked by FashionModel::method");
         let model = match &self.network {

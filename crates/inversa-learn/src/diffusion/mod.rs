@@ -6,34 +6,23 @@
 //!   ε/v parameterisation of a network, and classifier-free guidance.
 //! - [`analytic`]: Gaussian-mixture data, whose exact ε and velocity are closed form; the tests
 //!   use it to show exactness independently of any training.
-//! - Diffusion inversion: [`ddim`] (sampling and DDIM inversion, the baseline), [`edict`],
-//!   [`bdia`] (both exact to round-off), [`spdinv`] (fixed-point inversion), and [`ddcm`]
-//!   (InfEdit's virtual inversion: editing without inverting); [`null_text`] (Null-text
-//!   inversion: per-step tuning of the unconditional condition).
-//! - Rectified flow: [`rectified_flow`] (Euler) and [`rf_solver`] (second order).
-//! - [`inverter`]: the [`Inverter`] trait every method above implements (invert with a class,
-//!   regenerate with the same class or another, count model calls), and [`registry`], the one
-//!   list of methods that `inversa invert`, `inversa edit`, the editing experiment and the tests
-//!   read.
+//! - [`inversion`]: the [`Inverter`] trait (invert with a class, regenerate with the same class
+//!   or another, count model calls), one file per method — diffusion: `ddim` (sampling and DDIM
+//!   inversion, the baseline), `edict`, `bdia` (both exact to round-off), `spdinv` (fixed-point
+//!   inversion), `ddcm` (InfEdit's virtual inversion), `null_text` (Null-text inversion);
+//!   rectified flow: `rectified_flow` (Euler) and `rf_solver` (second order) — and
+//!   `inversion::registry`, the one list of methods that `inversa invert`, `inversa edit`, the
+//!   editing experiment and the tests read.
 //!
 //! States are tensors of shape `[B, …]` (a batch of samples); every method works in the
 //! tensors' dtype (f32 or f64).
 
 pub mod analytic;
-pub mod bdia;
-pub mod ddcm;
-pub mod ddim;
-pub mod edict;
-pub mod inverter;
+pub mod inversion;
 pub mod model;
-pub mod null_text;
-pub mod rectified_flow;
-pub mod registry;
-pub mod rf_solver;
 pub mod schedule;
-pub mod spdinv;
 
-pub use inverter::{Inverter, Latent};
+pub use inversion::{Inverter, Latent};
 pub use model::{Guided, NoisePredictor, Parameterised, Prediction, VelocityModel};
 pub use schedule::{Grid, NoiseSchedule};
 

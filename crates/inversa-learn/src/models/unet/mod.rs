@@ -27,8 +27,8 @@ mod config;
 
 pub use config::{Objective, ScheduleKind, UnetConfig, ARCHITECTURE};
 
+use crate::diffusion::inversion::null_text::NullConditioned;
 use crate::diffusion::model::{DiffusionNetwork, Parameterised, Prediction, VelocityModel};
-use crate::diffusion::null_text::NullConditioned;
 use crate::models::ffdnet::{pixel_shuffle, pixel_unshuffle};
 use crate::nn::conv2d::{conv2d_layer, Conv2d};
 use candle_core::{bail, DType, Device, Module, Result, Tensor};

@@ -122,7 +122,7 @@ impl Job {
                 images: training.held_out().len(),
             },
             Model::Gan(training) => Outcome::Gan {
-                samples: super::gan::write_samples(training, &out)?,
+                samples: super::gan_samples::write_samples(training, &out)?,
             },
             Model::Lpn(_) | Model::Unet(_) | Model::DeepCd(_) => Outcome::Trained,
         };

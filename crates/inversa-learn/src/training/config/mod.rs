@@ -20,6 +20,7 @@ mod deep_cd;
 mod denoiser;
 mod fashion;
 mod gan;
+mod gan_samples;
 mod job;
 mod lpn;
 mod unet;

@@ -6,8 +6,8 @@
 //!
 //! ```
 //! use inversa_learn::diffusion::analytic::{Component, GaussianMixture};
-//! use inversa_learn::diffusion::inverter::{Model, Settings};
-//! use inversa_learn::diffusion::{registry, NoiseSchedule};
+//! use inversa_learn::diffusion::inversion::{Model, Settings};
+//! use inversa_learn::diffusion::{inversion::registry, NoiseSchedule};
 //! use candle_core::{DType, Device, Tensor};
 //!
 //! let schedule = NoiseSchedule::linear(1000).unwrap();
@@ -26,12 +26,21 @@
 //! assert_eq!(inverter.calls(), 2 * 10 * 2 * 2);
 //! ```
 
-use super::edict;
+pub mod bdia;
+pub mod ddcm;
+pub mod ddim;
+pub mod edict;
+pub mod null_text;
+pub mod rectified_flow;
+pub mod registry;
+pub mod rf_solver;
+pub mod spdinv;
+
+use self::null_text::{NullConditioned, NullTextInversion, NullTextParams};
+use self::rectified_flow::sampling_times;
+use self::spdinv::FixedPointParams;
 use super::model::{Guided, NoisePredictor, VelocityModel};
-use super::null_text::{NullConditioned, NullTextInversion, NullTextParams};
-use super::rectified_flow::sampling_times;
 use super::schedule::Grid;
-use super::spdinv::FixedPointParams;
 use super::{bad, Result};
 use candle_core::{DType, Tensor};
 use std::cell::Cell;
@@ -139,7 +148,8 @@ impl Default for Settings {
         Self {
             steps: 50,
             guidance: 3.0,
-            edict_mix: edict::DEFAULT_MIX,
+            // EDICT's mixing weight p as in its paper.
+            edict_mix: 0.93,
             bdia_gamma: 1.0,
             null_text: NullTextParams::default(),
             fixed_point: FixedPointParams::default(),

@@ -16,10 +16,10 @@
 //! so its error is second order where Euler's is first: at an equal number of model calls (`S`
 //! RF-Solver steps against `2S` Euler steps) it inverts and regenerates more accurately.
 
-use super::inverter::{Flow, Inverter, Latent, Model, Settings};
-use super::model::VelocityModel;
 use super::rectified_flow::check_times;
-use super::{combine, Result};
+use super::{Flow, Inverter, Latent, Model, Settings};
+use crate::diffusion::model::VelocityModel;
+use crate::diffusion::{combine, Result};
 use candle_core::Tensor;
 
 /// Integrates from `times[0]` to the last time with RF-Solver steps (two calls per step).

@@ -32,10 +32,11 @@
 //! The residual `‖z_k − F(z_k)‖` (Euclidean norm over the whole batch) is reported per step;
 //! DDIM inversion's own residual is [`residual`] at its iterate.
 
-use super::inverter::{Diffusion, Inverter, Latent, Model, Settings};
-use super::model::NoisePredictor;
-use super::schedule::Grid;
-use super::{bad, combine, ddim, norm, Result};
+use super::ddim;
+use super::{Diffusion, Inverter, Latent, Model, Settings};
+use crate::diffusion::model::NoisePredictor;
+use crate::diffusion::schedule::Grid;
+use crate::diffusion::{bad, combine, norm, Result};
 use candle_core::Tensor;
 
 /// How each inversion step solves its fixed-point equation.

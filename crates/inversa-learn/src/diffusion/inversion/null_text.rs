@@ -17,11 +17,12 @@
 //! The model must expose its null condition as a tensor ([`NullConditioned`]): a network's null
 //! class embedding, or the class prior and mean shift of the analytic mixture.
 
-use super::analytic::GaussianMixture;
-use super::inverter::{Diffusion, Inverter, Latent, Model, Settings};
-use super::model::NoisePredictor;
-use super::schedule::Grid;
-use super::{bad, combine, ddim, Result};
+use super::ddim;
+use super::{Diffusion, Inverter, Latent, Model, Settings};
+use crate::diffusion::analytic::GaussianMixture;
+use crate::diffusion::model::NoisePredictor;
+use crate::diffusion::schedule::Grid;
+use crate::diffusion::{bad, combine, Result};
 use crate::optim::adam::TensorAdam;
 use candle_core::{DType, Tensor, Var};
 

@@ -20,14 +20,11 @@
 //! difference by up to `1/p²` per step, which sampling contracts again. (The reference code
 //! alternates which copy moves first between steps; this file follows the paper's fixed order.)
 
-use super::inverter::{Diffusion, Inverter, Latent, Model, Settings};
-use super::model::NoisePredictor;
-use super::schedule::Grid;
-use super::{bad, combine, Result};
+use super::{Diffusion, Inverter, Latent, Model, Settings};
+use crate::diffusion::model::NoisePredictor;
+use crate::diffusion::schedule::Grid;
+use crate::diffusion::{bad, combine, Result};
 use candle_core::Tensor;
-
-/// The paper's mixing weight.
-pub const DEFAULT_MIX: f64 = 0.93;
 
 fn check(mix: f64) -> Result<()> {
     if mix > 0.0 && mix <= 1.0 {

@@ -28,10 +28,10 @@
 //! (`γ` here is the weight of the backward re-estimate, as in the paper's code; the reference
 //! repository's README writes the same update with `1 − γ` in its place.)
 
-use super::inverter::{Diffusion, Inverter, Latent, Model, Settings};
-use super::model::NoisePredictor;
-use super::schedule::Grid;
-use super::{bad, combine, Result};
+use super::{Diffusion, Inverter, Latent, Model, Settings};
+use crate::diffusion::model::NoisePredictor;
+use crate::diffusion::schedule::Grid;
+use crate::diffusion::{bad, combine, Result};
 use candle_core::Tensor;
 
 fn check(gamma: f64) -> Result<()> {

@@ -1,8 +1,9 @@
 //! The one list of inversion methods, walked by the command line (`--method`), `inversa list`,
 //! the editing experiment and the tests.
 
-use super::inverter::{Inverter, Model, ModelKind, Settings};
-use super::{bdia, ddcm, ddim, edict, null_text, rectified_flow, rf_solver, spdinv, Result};
+use super::{bdia, ddcm, ddim, edict, null_text, rectified_flow, rf_solver, spdinv};
+use super::{Inverter, Model, ModelKind, Settings};
+use crate::diffusion::Result;
 
 /// Builds a method's inverter on a model (refused, naming `method`, if it is of the wrong kind).
 pub type Build = for<'a> fn(Model<'a>, &Settings) -> Result<Box<dyn Inverter + 'a>>;

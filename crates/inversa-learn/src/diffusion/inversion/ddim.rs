@@ -17,10 +17,10 @@
 //! approximation is the whole of its error, which grows where `ε` changes fast in `x` (large
 //! guidance scales, few steps).
 
-use super::inverter::{Diffusion, Inverter, Latent, Model, Settings};
-use super::model::NoisePredictor;
-use super::schedule::Grid;
-use super::{bad, combine, standard_normal, Result};
+use super::{Diffusion, Inverter, Latent, Model, Settings};
+use crate::diffusion::model::NoisePredictor;
+use crate::diffusion::schedule::Grid;
+use crate::diffusion::{bad, combine, standard_normal, Result};
 use candle_core::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

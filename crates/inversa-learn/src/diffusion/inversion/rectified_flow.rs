@@ -13,16 +13,16 @@
 //! Inversion runs the same steps on the reversed grid; each uses `v` at the step's start, so the
 //! inversion and the sampler are not exact inverses (the error is first order in the step).
 
-use super::inverter::{Flow, Inverter, Latent, Model, Settings};
-use super::model::VelocityModel;
-use super::{bad, combine, Result};
+use super::{Flow, Inverter, Latent, Model, Settings};
+use crate::diffusion::model::VelocityModel;
+use crate::diffusion::{bad, combine, Result};
 use candle_core::Tensor;
 
 /// `steps + 1` evenly spaced times from 1 (noise) to 0 (data): the sampling grid. Reverse it
 /// to invert.
 ///
 /// ```
-/// let t = inversa_learn::diffusion::rectified_flow::sampling_times(4).unwrap();
+/// let t = inversa_learn::diffusion::inversion::rectified_flow::sampling_times(4).unwrap();
 /// assert_eq!(t, vec![1.0, 0.75, 0.5, 0.25, 0.0]);
 /// ```
 pub fn sampling_times(steps: usize) -> Result<Vec<f64>> {

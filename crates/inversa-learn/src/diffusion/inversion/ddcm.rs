@@ -20,10 +20,10 @@
 //! which is why the method needs no inversion. `η = 1` (the paper's choice for its consistency
 //! models) draws fresh noise at every level; `η = 0` keeps the first draw's direction.
 
-use super::inverter::{Diffusion, Inverter, Latent, Model, Settings};
-use super::model::NoisePredictor;
-use super::schedule::Grid;
-use super::{bad, combine, standard_normal, Result};
+use super::{Diffusion, Inverter, Latent, Model, Settings};
+use crate::diffusion::model::NoisePredictor;
+use crate::diffusion::schedule::Grid;
+use crate::diffusion::{bad, combine, standard_normal, Result};
 use candle_core::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
