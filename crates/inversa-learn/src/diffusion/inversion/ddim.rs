@@ -29,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 /// (`0`: DDIM, deterministic and `seed` unused; `1`: DDPM ancestral sampling).
 ///
 /// ```
-/// use inversa_learn::diffusion::{analytic::{Component, GaussianMixture}, ddim, NoiseSchedule};
+/// use inversa_learn::diffusion::{analytic::{Component, GaussianMixture}, inversion::ddim, NoiseSchedule};
 /// use candle_core::{DType, Tensor, Device};
 /// let schedule = NoiseSchedule::linear(1000).unwrap();
 /// let data = vec![Component { class: 0, weight: 1.0, mean: vec![2.0], std: 0.5 }];
