@@ -18,6 +18,18 @@ impl From<inversa::Error> for Failure {
     }
 }
 
+/// Bad settings, files and data are bad input; a failing network or a diverging loss is a
+/// failed run. (Training's setting messages already name their flag.)
+impl From<inversa_learn::Error> for Failure {
+    fn from(error: inversa_learn::Error) -> Self {
+        match error {
+            inversa_learn::Error::Input(e) => e.into(),
+            other if other.is_bad_input() => Failure::BadInput(other.into()),
+            other => Failure::Reconstruction(other.into()),
+        }
+    }
+}
+
 impl From<inversa_lab::Error> for Failure {
     fn from(error: inversa_lab::Error) -> Self {
         match error {

@@ -1,7 +1,5 @@
 //! The one error type of the protocols.
 
-use inversa_learn::diffusion::DiffusionError;
-
 /// Why a protocol did not produce its report.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -12,9 +10,9 @@ pub enum Error {
     /// The core library refused an input or a file, or a solver failed.
     #[error(transparent)]
     Core(#[from] inversa::Error),
-    /// A diffusion model or sampler refused an input or failed.
+    /// A learned component (a network, diffusion model or attack) refused an input or failed.
     #[error(transparent)]
-    Diffusion(#[from] DiffusionError),
+    Learn(#[from] inversa_learn::Error),
     /// A network computation failed.
     #[error("network computation failed: {0}")]
     Network(#[from] candle_core::Error),
@@ -36,8 +34,8 @@ impl Error {
             Error::Setting { .. } => true,
             Error::Core(inversa::Error::Solver(_)) => false,
             Error::Core(_) => true,
-            Error::Diffusion(DiffusionError::Input(_)) => true,
-            Error::Diffusion(DiffusionError::Network(_)) | Error::Network(_) => false,
+            Error::Learn(e) => e.is_bad_input(),
+            Error::Network(_) => false,
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod attacks;
 pub mod data;
 pub mod diffusion;
+mod error;
 pub mod federated;
 pub mod models;
 pub mod nn;
@@ -14,6 +15,7 @@ pub mod priors;
 pub mod solvers;
 pub mod training;
 
+pub use error::{Error, Result};
 pub use models::denoiser::Denoiser;
 pub use models::dncnn::DnCnn;
 pub use models::ffdnet::FfdNet;

@@ -608,7 +608,7 @@ fn bad_parameters_are_refused_by_name() {
     let model = mixture(8);
     let grid = model.schedule().grid(10).unwrap();
     let x0 = sources(&model, 0, DType::F64);
-    let message = |e: inversa_learn::diffusion::DiffusionError| e.to_string();
+    let message = |e: inversa_learn::Error| e.to_string();
     assert!(
         message(edict::invert(&model, &grid, &x0, Some(0), 0.0).unwrap_err()).starts_with("mix")
     );

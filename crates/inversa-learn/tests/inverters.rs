@@ -76,7 +76,7 @@ fn build<'a>(
     model: &'a Tally<'a>,
     steps: usize,
     wrong_kind: bool,
-) -> inversa_learn::diffusion::Result<Box<dyn Inverter + 'a>> {
+) -> inversa_learn::Result<Box<dyn Inverter + 'a>> {
     let settings = Settings {
         steps,
         guidance: 3.0,

@@ -203,7 +203,7 @@ fn out_of_range_settings_are_refused_naming_the_setting_before_training() {
         let text = format!("[train]\nout = 'r.safetensors'\n{keys}\n");
         let settings = TrainSettings::from_toml(&text, &dir.join("r.toml")).unwrap();
         match run(&settings, &mut |_| ControlFlow::Continue(())) {
-            Err(inversa_learn::training::TrainError::Setting { key: got, .. }) => {
+            Err(inversa_learn::Error::Setting { key: got, .. }) => {
                 assert_eq!(got, key, "{keys}")
             }
             other => panic!("{keys}: {:?}", other.map(|t| t.name)),

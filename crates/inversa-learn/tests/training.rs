@@ -15,7 +15,7 @@ use inversa_learn::optim::lr_schedule::{Decay, Schedule};
 use inversa_learn::training::checkpoint::{history_path, plot_path, read_history};
 use inversa_learn::training::denoiser::{compare, DenoiserTraining};
 use inversa_learn::training::lpn::LpnTraining;
-use inversa_learn::training::{train, History, TrainConfig, TrainError};
+use inversa_learn::training::{train, History, TrainConfig};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::ops::ControlFlow;
@@ -90,7 +90,7 @@ fn run(
     config: &TrainConfig,
     resume: bool,
     stop_at: Option<usize>,
-) -> Result<History, TrainError> {
+) -> Result<History, inversa_learn::Error> {
     let images = ImageFolder::read(&dir.join("train"), config.crop)?;
     let validation = ImageFolder::read(&dir.join("validation"), 1)?
         .images()

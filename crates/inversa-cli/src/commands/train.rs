@@ -11,7 +11,6 @@ use crate::progress::TrainBar;
 use clap::Args;
 use inversa_learn::training::checkpoint::{history_path, plot_path};
 use inversa_learn::training::config::{prepare, Outcome, TrainSettings, Trained};
-use inversa_learn::training::TrainError;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
@@ -57,24 +56,15 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
             ))
         }
     };
-    let job = prepare(&settings).map_err(failure)?;
+    let job = prepare(&settings)?;
     let bar = TrainBar::new(job.config().steps);
     let result = job.run(&mut |p| {
         bar.update(p);
         ControlFlow::Continue(())
     });
     bar.finish();
-    report(&result.map_err(failure)?);
+    report(&result?);
     Ok(())
-}
-
-/// Bad settings, files and data are bad input; a failing network or loss is a failed run.
-fn failure(error: TrainError) -> Failure {
-    match error {
-        TrainError::Input(e) => e.into(),
-        TrainError::Setting { .. } => Failure::BadInput(error.into()),
-        other => Failure::Reconstruction(other.into()),
-    }
 }
 
 /// Where the files went, and the model's own results.

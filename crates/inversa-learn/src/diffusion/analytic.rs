@@ -15,7 +15,8 @@
 
 use super::model::{NoisePredictor, VelocityModel};
 use super::schedule::NoiseSchedule;
-use super::{bad, standard_normal, Result};
+use super::{bad, standard_normal};
+use crate::Result;
 use candle_core::{bail, DType, Device, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -30,22 +30,8 @@ use candle_core::{DType, Device, Tensor};
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-/// Why a diffusion method failed.
-#[derive(Debug, thiserror::Error)]
-pub enum DiffusionError {
-    /// A parameter is out of range (the key names it).
-    #[error(transparent)]
-    Input(#[from] inversa::Error),
-    /// The model or a tensor operation failed.
-    #[error(transparent)]
-    Network(#[from] candle_core::Error),
-}
-
-/// The result of a diffusion method.
-pub type Result<T> = std::result::Result<T, DiffusionError>;
-
 /// A parameter error for `key`.
-pub(crate) fn bad(key: &str, message: impl Into<String>) -> DiffusionError {
+pub(crate) fn bad(key: &str, message: impl Into<String>) -> crate::Error {
     inversa::Error::config(key, message).into()
 }
 

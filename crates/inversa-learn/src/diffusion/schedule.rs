@@ -15,7 +15,8 @@
 //! [`Grid`] numbers these levels `k = 0 … S`: level 0 is clean (`ᾱ = 1`, or `ᾱ_0` as Stable
 //! Diffusion's `set_alpha_to_one = false`), level `k ≥ 1` is timestep `τ_{k−1}`.
 
-use super::{bad, Result};
+use super::bad;
+use crate::Result;
 
 /// `ᾱ_t` for `t = 0 … T−1`.
 #[derive(Clone, Debug, PartialEq)]

@@ -102,21 +102,20 @@ const LPN_WEIGHTS: &[u8] = include_bytes!("../../../../data/weights/lpn_grey.saf
 /// A denoiser by name: `"ffdnet"` (the pretrained colour FFDNet), `"dncnn"` (the bundled grey
 /// DnCNN), or a path (relative to `base_dir`) to DnCNN weights written by `inversa train denoiser`.
 /// The built-in networks are loaded once per process and shared.
-pub fn denoiser(name: &str, base_dir: &Path) -> Result<Arc<dyn Denoiser>, String> {
+pub fn denoiser(name: &str, base_dir: &Path) -> crate::Result<Arc<dyn Denoiser>> {
     static FFDNET: OnceLock<Arc<FfdNet>> = OnceLock::new();
     static DNCNN: OnceLock<Arc<DnCnn>> = OnceLock::new();
     match name {
-        "ffdnet" => shared(&FFDNET, || {
-            FfdNet::pretrained_color().map_err(|e| e.to_string())
-        }),
-        "dncnn" => shared(&DNCNN, || {
-            DnCnn::pretrained_grey().map_err(|e| e.to_string())
-        }),
-        path if path.ends_with(".safetensors") => {
-            crate::models::denoiser::load_trained(&base_dir.join(path)).map_err(|e| e.to_string())
-        }
-        other => Err(format!(
-            "no denoiser named {other:?}; expected \"ffdnet\", \"dncnn\" or a path to DnCNN/DRUNet weights ending in .safetensors"
+        "ffdnet" => shared(&FFDNET, || Ok(FfdNet::pretrained_color()?)),
+        "dncnn" => shared(&DNCNN, || Ok(DnCnn::pretrained_grey()?)),
+        path if path.ends_with(".safetensors") => Ok(crate::models::denoiser::load_trained(
+            &base_dir.join(path),
+        )?),
+        other => Err(crate::Error::setting(
+            "denoiser",
+            format!(
+                "no denoiser named {other:?}; expected \"ffdnet\", \"dncnn\" or a path to DnCNN/DRUNet weights ending in .safetensors"
+            ),
         )),
     }
 }
@@ -124,8 +123,8 @@ pub fn denoiser(name: &str, base_dir: &Path) -> Result<Arc<dyn Denoiser>, String
 /// The network in `cell`, loaded by `load` on first use.
 fn shared<D: Denoiser + 'static>(
     cell: &OnceLock<Arc<D>>,
-    load: impl FnOnce() -> Result<D, String>,
-) -> Result<Arc<dyn Denoiser>, String> {
+    load: impl FnOnce() -> crate::Result<D>,
+) -> crate::Result<Arc<dyn Denoiser>> {
     if let Some(net) = cell.get() {
         return Ok(net.clone());
     }

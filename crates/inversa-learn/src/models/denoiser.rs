@@ -15,7 +15,7 @@ pub trait Denoiser: Send + Sync {
     /// A short name for reports.
     fn name(&self) -> &str;
     /// Whether `[C, H, W]` images can be denoised (checked once, when a task is built).
-    fn supports(&self, shape: &[usize]) -> Result<(), String>;
+    fn supports(&self, shape: &[usize]) -> crate::Result<()>;
     /// Writes the denoised `image` (of a supported `shape`) into `out`.
     fn denoise(&self, image: &[f32], shape: &[usize], sigma: f32, out: &mut [f32]);
 }
@@ -25,11 +25,12 @@ impl Denoiser for FfdNet {
         "ffdnet"
     }
 
-    fn supports(&self, shape: &[usize]) -> Result<(), String> {
+    fn supports(&self, shape: &[usize]) -> crate::Result<()> {
         match shape {
             [1 | 3, h, w] if *h >= 2 && *w >= 2 => Ok(()),
-            _ => Err(format!(
-                "FFDNet denoises grey or RGB images of at least 2×2 pixels, not {shape:?}"
+            _ => Err(crate::Error::setting(
+                "shape",
+                format!("FFDNet denoises grey or RGB images of at least 2×2 pixels, not {shape:?}"),
             )),
         }
     }
@@ -94,7 +95,7 @@ impl Denoiser for DnCnn {
         "dncnn"
     }
 
-    fn supports(&self, shape: &[usize]) -> Result<(), String> {
+    fn supports(&self, shape: &[usize]) -> crate::Result<()> {
         grey_network_supports("DnCNN", shape)
     }
 
@@ -108,7 +109,7 @@ impl Denoiser for Drunet {
         "drunet"
     }
 
-    fn supports(&self, shape: &[usize]) -> Result<(), String> {
+    fn supports(&self, shape: &[usize]) -> crate::Result<()> {
         grey_network_supports("DRUNet", shape)
     }
 
@@ -117,11 +118,12 @@ impl Denoiser for Drunet {
     }
 }
 
-fn grey_network_supports(name: &str, shape: &[usize]) -> Result<(), String> {
+fn grey_network_supports(name: &str, shape: &[usize]) -> crate::Result<()> {
     match shape {
         [c, h, w] if *c >= 1 && *h >= 1 && *w >= 1 => Ok(()),
-        _ => Err(format!(
-            "{name} denoises [channels, height, width] images, not {shape:?}"
+        _ => Err(crate::Error::setting(
+            "shape",
+            format!("{name} denoises [channels, height, width] images, not {shape:?}"),
         )),
     }
 }

@@ -67,16 +67,19 @@ impl DnCnnConfig {
         };
         config
             .check()
-            .map_err(|message| inversa::Error::format(origin, message))?;
+            .map_err(|e| inversa::Error::format(origin, e.to_string()))?;
         Ok(config)
     }
 
     /// Why the network cannot be built, if it cannot.
-    pub fn check(&self) -> std::result::Result<(), String> {
+    pub fn check(&self) -> crate::Result<()> {
         if self.depth < 2 || self.features == 0 {
-            return Err(format!(
-                "DnCNN needs depth >= 2 and features >= 1, not depth {} and features {}",
-                self.depth, self.features
+            return Err(crate::Error::setting(
+                "depth",
+                format!(
+                    "DnCNN needs depth >= 2 and features >= 1, not depth {} and features {}",
+                    self.depth, self.features
+                ),
             ));
         }
         Ok(())
@@ -103,7 +106,7 @@ pub struct DnCnn {
 impl DnCnn {
     /// The network with weights `conv0` … `conv{depth−1}` (`weight` OIHW, `bias`) under `vb`.
     pub fn new(vb: VarBuilder, config: DnCnnConfig) -> Result<Self> {
-        config.check().map_err(candle_core::Error::Msg)?;
+        config.check().map_err(candle_core::Error::wrap)?;
         let layers = (0..config.depth)
             .map(|i| {
                 let input = if i == 0 { 2 } else { config.features };

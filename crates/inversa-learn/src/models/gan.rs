@@ -96,17 +96,17 @@ impl GanConfig {
         };
         config
             .check()
-            .map_err(|m| inversa::Error::format(origin, m))?;
+            .map_err(|e| inversa::Error::format(origin, e.to_string()))?;
         Ok(config)
     }
 
     /// Rejects sizes the networks cannot have.
-    pub fn check(&self) -> std::result::Result<(), String> {
+    pub fn check(&self) -> crate::Result<()> {
         if self.latent == 0 || self.channels < 4 || self.channels % 4 != 0 {
-            return Err(format!(
+            return Err(crate::Error::setting("channels", format!(
                 "the GAN needs latent >= 1 and channels a positive multiple of 4, not latent {} channels {}",
                 self.latent, self.channels
-            ));
+            )));
         }
         Ok(())
     }
@@ -243,7 +243,7 @@ pub struct Gan {
 impl Gan {
     /// Both networks, `generator.*` and `discriminator.*` under `vb`.
     pub fn new(vb: VarBuilder, config: GanConfig) -> Result<Self> {
-        config.check().map_err(candle_core::Error::msg)?;
+        config.check().map_err(candle_core::Error::wrap)?;
         Ok(Self {
             generator: Generator::new(vb.pp("generator"), config)?,
             discriminator: Discriminator::new(vb.pp("discriminator"), config)?,
@@ -318,7 +318,7 @@ impl GanTraining {
     ) -> inversa::Result<Self> {
         config
             .check()
-            .map_err(|m| inversa::Error::config("gan", m))?;
+            .map_err(|e| inversa::Error::config("gan", e.to_string()))?;
         for (set, key) in [(&data, "data"), (&held_out, "validation")] {
             if set.size() != (SIDE, SIDE) || set.is_empty() {
                 return Err(inversa::Error::config(

@@ -29,15 +29,16 @@ pub struct LpnPrior<T> {
 
 impl<T: Real> LpnPrior<T> {
     /// The prior for images of `shape` (`[C, H, W]`).
-    pub fn new(network: Arc<LearnedProximalNetwork>, shape: &[usize]) -> Result<Self, String> {
+    pub fn new(network: Arc<LearnedProximalNetwork>, shape: &[usize]) -> crate::Result<Self> {
         match shape {
             [_, h, w] if *h >= 3 && *w >= 3 => Ok(Self {
                 network,
                 shape: shape.to_vec(),
                 precision: PhantomData,
             }),
-            _ => Err(format!(
-                "the LPN needs [channels, height, width] images of at least 3×3 pixels, not {shape:?}"
+            _ => Err(crate::Error::setting(
+                "shape",
+                format!("the LPN needs [channels, height, width] images of at least 3×3 pixels, not {shape:?}"),
             )),
         }
     }
@@ -83,6 +84,6 @@ pub fn from_config<T: Real>(
             .map_err(|e| Error::config(section.key("weights"), e.to_string()))?,
     };
     let prior = LpnPrior::new(network, &ctx.image_shape)
-        .map_err(|message| Error::config(section.key("kind"), message))?;
+        .map_err(|e| Error::config(section.key("kind"), e.to_string()))?;
     Ok(Box::new(prior))
 }

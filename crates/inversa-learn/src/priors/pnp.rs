@@ -35,7 +35,7 @@ pub struct DenoiserPrior<T> {
 
 impl<T: Real> DenoiserPrior<T> {
     /// `denoiser` as `prox_{τ·weight·φ}` on `[C, H, W]` images of `shape`, or why it cannot.
-    pub fn new(denoiser: Arc<dyn Denoiser>, weight: f64, shape: &[usize]) -> Result<Self, String> {
+    pub fn new(denoiser: Arc<dyn Denoiser>, weight: f64, shape: &[usize]) -> crate::Result<Self> {
         denoiser.supports(shape)?;
         Ok(Self {
             denoiser,
@@ -100,10 +100,11 @@ pub fn from_config<T: Real>(
 ) -> inversa::Result<Box<dyn Prior<T>>> {
     let weight = section.positive_or("weight", 1e-5)?;
     let name = section.str_opt("denoiser")?.unwrap_or("ffdnet");
-    let denoiser = crate::models::bundled::denoiser(name, section.base_dir())
-        .map_err(|message| Error::config(section.key("denoiser"), message))?;
-    let mut prior = DenoiserPrior::new(denoiser, weight, &ctx.image_shape)
-        .map_err(|message| Error::config(section.key("denoiser"), message))?;
+    // The core's error names the task-file key; the learned error's message says what is wrong.
+    let at_denoiser = |e: crate::Error| Error::config(section.key("denoiser"), e.to_string());
+    let denoiser =
+        crate::models::bundled::denoiser(name, section.base_dir()).map_err(at_denoiser)?;
+    let mut prior = DenoiserPrior::new(denoiser, weight, &ctx.image_shape).map_err(at_denoiser)?;
     if section.bool_or("cycle_symmetries", false)? {
         prior = prior.cycling_symmetries();
     }

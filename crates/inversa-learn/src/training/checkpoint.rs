@@ -7,7 +7,7 @@
 
 use crate::nn::weights::read_safetensors;
 use crate::optim::adam::Adam;
-use crate::training::{named_vars, plot, History, TrainConfig, TrainError, Trainable};
+use crate::training::{named_vars, plot, History, TrainConfig, Trainable};
 use candle_core::Tensor;
 use candle_nn::VarMap;
 use inversa::io::write_atomically;
@@ -43,7 +43,7 @@ pub fn write<M: Trainable + ?Sized>(
     model: &M,
     adam: &Adam,
     history: &History,
-) -> Result<(), TrainError> {
+) -> Result<(), crate::Error> {
     let step = history.step.to_string();
     let mut metadata = model.metadata();
     metadata.insert("step".into(), step.clone());
@@ -70,7 +70,7 @@ pub fn resume(
     config: &TrainConfig,
     varmap: &VarMap,
     adam: &mut Adam,
-) -> Result<History, TrainError> {
+) -> Result<History, crate::Error> {
     let out = &config.out;
     let history = read_history(out)?;
     check_same_config(&history.config, config, &history_path(out))?;
@@ -103,7 +103,7 @@ fn write_safetensors(
     path: &Path,
     mut tensors: Vec<(String, Tensor)>,
     metadata: HashMap<String, String>,
-) -> Result<(), TrainError> {
+) -> Result<(), crate::Error> {
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
     let bytes = safetensors::tensor::serialize(tensors, Some(metadata))
         .map_err(|e| Error::format(path, format!("cannot encode safetensors: {e}")))?;

@@ -145,24 +145,6 @@ pub struct Progress<'a> {
     pub checkpointed: bool,
 }
 
-/// Why training stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    /// A file, folder or setting is not what training needs.
-    #[error(transparent)]
-    Input(#[from] inversa::Error),
-    /// A training setting is out of range or contradicts another or the checkpoint; `key` is its
-    /// field in [`config`] (the message names it as a flag, which is how most users set it).
-    #[error("{message}")]
-    Setting { key: &'static str, message: String },
-    /// The network failed to run.
-    #[error("network: {0}")]
-    Network(#[from] candle_core::Error),
-    /// The loss became NaN or infinite.
-    #[error("the loss is {loss} at step {step}; try a lower learning rate")]
-    Diverged { step: usize, loss: f32 },
-}
-
 /// Trains `model` by `config`; with `resume`, continues from the checkpoint at `config.out` (which
 /// must have been made with the same `config`). Stops early, with a checkpoint, when `progress`
 /// breaks. Returns the history, also written to disk.
@@ -171,7 +153,7 @@ pub fn train<M: Trainable + ?Sized>(
     config: &TrainConfig,
     resume: bool,
     progress: &mut dyn FnMut(&Progress) -> ControlFlow<()>,
-) -> Result<History, TrainError> {
+) -> Result<History, crate::Error> {
     let mut adam = Adam::with_beta1(named_vars(model.varmap()), model.adam_beta1())?;
     let mut history = if resume {
         checkpoint::resume(config, model.varmap(), &mut adam)?
@@ -192,11 +174,11 @@ pub fn train<M: Trainable + ?Sized>(
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         rng.set_stream(step as u64);
         let (value, gradients) =
-            crate::nn::conv2d::fast_convolutions(|| -> Result<_, TrainError> {
+            crate::nn::conv2d::fast_convolutions(|| -> Result<_, crate::Error> {
                 let loss = model.loss(step, &mut rng, config.batch, config.crop)?;
                 let value = loss.to_scalar::<f32>()?;
                 if !value.is_finite() {
-                    return Err(TrainError::Diverged { step, loss: value });
+                    return Err(crate::Error::Diverged { step, loss: value });
                 }
                 Ok((value, loss.backward()?))
             })?;

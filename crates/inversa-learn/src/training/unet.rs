@@ -22,9 +22,10 @@
 //! spread over the range) and fixed noise, so it is deterministic for given weights.
 
 use crate::data::fashion_mnist::{LabelledImages, SIDE};
-use crate::diffusion::{standard_normal, Result};
+use crate::diffusion::standard_normal;
 use crate::models::unet::{Objective, Unet, UnetConfig};
 use crate::training::Trainable;
+use crate::Result;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use rand::{Rng, SeedableRng};

@@ -23,7 +23,8 @@
 use super::{Diffusion, Inverter, Latent, Model, Settings};
 use crate::diffusion::model::NoisePredictor;
 use crate::diffusion::schedule::Grid;
-use crate::diffusion::{bad, combine, standard_normal, Result};
+use crate::diffusion::{bad, combine, standard_normal};
+use crate::Result;
 use candle_core::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -23,7 +23,8 @@
 use super::{Diffusion, Inverter, Latent, Model, Settings};
 use crate::diffusion::model::NoisePredictor;
 use crate::diffusion::schedule::Grid;
-use crate::diffusion::{bad, combine, Result};
+use crate::diffusion::{bad, combine};
+use crate::Result;
 use candle_core::Tensor;
 
 fn check(mix: f64) -> Result<()> {

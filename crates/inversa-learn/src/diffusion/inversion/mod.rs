@@ -39,9 +39,10 @@ pub mod spdinv;
 use self::null_text::{NullConditioned, NullTextInversion, NullTextParams};
 use self::rectified_flow::sampling_times;
 use self::spdinv::FixedPointParams;
+use super::bad;
 use super::model::{Guided, NoisePredictor, VelocityModel};
 use super::schedule::Grid;
-use super::{bad, Result};
+use crate::Result;
 use candle_core::{DType, Tensor};
 use std::cell::Cell;
 
@@ -117,7 +118,7 @@ impl Latent {
     }
 
     /// The error for a latent that `method` did not make.
-    pub(crate) fn foreign(method: &str) -> super::DiffusionError {
+    pub(crate) fn foreign(method: &str) -> crate::Error {
         bad("latent", format!("was not made by {method}"))
     }
 }

@@ -22,8 +22,9 @@ use super::{Diffusion, Inverter, Latent, Model, Settings};
 use crate::diffusion::analytic::GaussianMixture;
 use crate::diffusion::model::NoisePredictor;
 use crate::diffusion::schedule::Grid;
-use crate::diffusion::{bad, combine, Result};
+use crate::diffusion::{bad, combine};
 use crate::optim::adam::TensorAdam;
+use crate::Result;
 use candle_core::{DType, Tensor, Var};
 
 /// A model whose unconditional prediction depends on a null condition that can be tuned.

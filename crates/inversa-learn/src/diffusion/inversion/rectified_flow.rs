@@ -15,7 +15,8 @@
 
 use super::{Flow, Inverter, Latent, Model, Settings};
 use crate::diffusion::model::VelocityModel;
-use crate::diffusion::{bad, combine, Result};
+use crate::diffusion::{bad, combine};
+use crate::Result;
 use candle_core::Tensor;
 
 /// `steps + 1` evenly spaced times from 1 (noise) to 0 (data): the sampling grid. Reverse it

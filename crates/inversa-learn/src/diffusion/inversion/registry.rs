@@ -3,7 +3,7 @@
 
 use super::{bdia, ddcm, ddim, edict, null_text, rectified_flow, rf_solver, spdinv};
 use super::{Inverter, Model, ModelKind, Settings};
-use crate::diffusion::Result;
+use crate::Result;
 
 /// Builds a method's inverter on a model (refused, naming `method`, if it is of the wrong kind).
 pub type Build = for<'a> fn(Model<'a>, &Settings) -> Result<Box<dyn Inverter + 'a>>;

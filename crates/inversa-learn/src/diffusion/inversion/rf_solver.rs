@@ -18,8 +18,9 @@
 
 use super::rectified_flow::check_times;
 use super::{Flow, Inverter, Latent, Model, Settings};
+use crate::diffusion::combine;
 use crate::diffusion::model::VelocityModel;
-use crate::diffusion::{combine, Result};
+use crate::Result;
 use candle_core::Tensor;
 
 /// Integrates from `times[0]` to the last time with RF-Solver steps (two calls per step).

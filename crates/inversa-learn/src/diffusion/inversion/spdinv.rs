@@ -36,7 +36,8 @@ use super::ddim;
 use super::{Diffusion, Inverter, Latent, Model, Settings};
 use crate::diffusion::model::NoisePredictor;
 use crate::diffusion::schedule::Grid;
-use crate::diffusion::{bad, combine, norm, Result};
+use crate::diffusion::{bad, combine, norm};
+use crate::Result;
 use candle_core::Tensor;
 
 /// How each inversion step solves its fixed-point equation.

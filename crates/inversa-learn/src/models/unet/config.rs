@@ -158,29 +158,38 @@ impl UnetConfig {
             schedule,
             objective,
         };
-        config.check().map_err(bad)?;
+        config.check().map_err(|e| bad(e.to_string()))?;
         Ok(config)
     }
 
     /// Why the network cannot be built, if it cannot.
-    pub fn check(&self) -> std::result::Result<(), String> {
+    pub fn check(&self) -> crate::Result<()> {
         if self.channels % self.groups.max(1) != 0 || self.channels % 2 != 0 {
-            return Err(format!(
-                "channels ({}) must be even and a multiple of groups ({})",
-                self.channels, self.groups
+            return Err(crate::Error::setting(
+                "channels",
+                format!(
+                    "channels ({}) must be even and a multiple of groups ({})",
+                    self.channels, self.groups
+                ),
             ));
         }
         if [self.levels, self.blocks, self.groups, self.classes].contains(&0) {
-            return Err("levels, blocks, groups and classes must be at least 1".into());
+            return Err(crate::Error::setting(
+                "levels",
+                "levels, blocks, groups and classes must be at least 1",
+            ));
         }
         if self.timesteps < 2 {
-            return Err(format!("timesteps ({}) must be at least 2", self.timesteps));
+            return Err(crate::Error::setting(
+                "timesteps",
+                format!("timesteps ({}) must be at least 2", self.timesteps),
+            ));
         }
         Ok(())
     }
 
     /// The noise schedule the network is trained on.
-    pub fn noise_schedule(&self) -> crate::diffusion::Result<NoiseSchedule> {
+    pub fn noise_schedule(&self) -> crate::Result<NoiseSchedule> {
         match self.schedule {
             ScheduleKind::Linear => NoiseSchedule::linear(self.timesteps),
             ScheduleKind::Cosine => NoiseSchedule::cosine(self.timesteps),

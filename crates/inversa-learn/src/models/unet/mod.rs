@@ -91,7 +91,7 @@ impl Unet {
     /// The network with its weights under `vb` (keys `time.fc1`, `class`, `head`, `down{l}`,
     /// `middle`, `up{l}`, `out_norm`, `tail`).
     pub fn new(vb: VarBuilder, config: UnetConfig) -> Result<Self> {
-        config.check().map_err(candle_core::Error::Msg)?;
+        config.check().map_err(candle_core::Error::wrap)?;
         let e = config.embedding();
         let level = |path: &str, l: usize, resample: Option<(usize, usize)>| -> Result<Level> {
             let vb = vb.pp(format!("{path}{l}"));
@@ -163,7 +163,7 @@ impl Unet {
     }
 
     /// The network as a noise predictor on its training schedule (ε-trained weights only).
-    pub fn into_noise_predictor(self) -> crate::diffusion::Result<Parameterised<Unet>> {
+    pub fn into_noise_predictor(self) -> crate::Result<Parameterised<Unet>> {
         if self.config.objective != Objective::Epsilon {
             return Err(crate::diffusion::bad(
                 "model",
@@ -178,7 +178,7 @@ impl Unet {
     }
 
     /// The network as a rectified-flow velocity model (flow-trained weights only).
-    pub fn into_velocity_model(self) -> crate::diffusion::Result<FlowUnet> {
+    pub fn into_velocity_model(self) -> crate::Result<FlowUnet> {
         if self.config.objective != Objective::RectifiedFlow {
             return Err(crate::diffusion::bad(
                 "model",

@@ -1,10 +1,10 @@
 //! The settings of the Fashion-MNIST classifier, trained on all ten classes or a range of them.
 
-use super::common::{agree, setting, LoopSettings};
+use super::common::{agree, LoopSettings};
 use super::fashion;
 use super::job::{Job, Model};
 use crate::models::classifier::{ClassifierConfig, ClassifierTraining};
-use crate::training::TrainError;
+use crate::Error;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -28,7 +28,7 @@ pub struct ClassifierSettings {
 }
 
 impl ClassifierSettings {
-    pub(super) fn prepare(&self) -> Result<Job, TrainError> {
+    pub(super) fn prepare(&self) -> Result<Job, Error> {
         let range = fashion::class_range(self.classes.as_deref())?;
         let classes = usize::from(range.end() - range.start()) + 1;
         let resolved = fashion::resolve(&self.common)?;
@@ -38,7 +38,7 @@ impl ClassifierSettings {
                 let c = ClassifierConfig::from_metadata(metadata, out)?;
                 agree("channels", self.channels, c.channels, out)?;
                 if classes != c.classes {
-                    return Err(setting(
+                    return Err(Error::setting(
                         "classes",
                         format!(
                             "--classes (count) {classes} differs from the checkpoint's {} ({})",
@@ -57,10 +57,10 @@ impl ClassifierSettings {
             },
         };
         if classifier.channels == 0 {
-            return Err(setting("channels", "--channels must be at least 1"));
+            return Err(Error::setting("channels", "--channels must be at least 1"));
         }
         if classes < 2 {
-            return Err(setting(
+            return Err(Error::setting(
                 "classes",
                 "--classes must name at least two classes",
             ));

@@ -4,7 +4,8 @@
 use crate::nn::weights::read_safetensors;
 use crate::optim::lr_schedule::Decay;
 use crate::training::checkpoint::{adam_path, history_path, read_history};
-use crate::training::{TrainConfig, TrainError};
+use crate::training::TrainConfig;
+use crate::Error;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -86,9 +87,9 @@ pub(super) struct Resolved {
 impl LoopSettings {
     /// Refuses the image-folder settings for a model that reads no image folder; `reason` says
     /// what it reads instead.
-    pub(super) fn no_image_folder(&self, reason: &str) -> Result<(), TrainError> {
+    pub(super) fn no_image_folder(&self, reason: &str) -> Result<(), Error> {
         if self.images.is_some() || self.validation.is_some() || self.crop.is_some() {
-            return Err(setting(
+            return Err(Error::setting(
                 "images",
                 format!(
                     "--images, --validation and --crop are for image-folder training; {reason}"
@@ -100,13 +101,16 @@ impl LoopSettings {
 
     /// The loop configuration: these settings over `defaults` (or over the checkpoint's with
     /// `resume`, returning its weights' metadata too); creates the output folder.
-    pub(super) fn resolve(&self, defaults: TrainConfig) -> Result<Resolved, TrainError> {
+    pub(super) fn resolve(&self, defaults: TrainConfig) -> Result<Resolved, Error> {
         let out = self
             .out
             .clone()
-            .ok_or_else(|| setting("out", "--out is required: the weights file to write"))?;
+            .ok_or_else(|| Error::setting("out", "--out is required: the weights file to write"))?;
         if self.resume && self.force {
-            return Err(setting("force", "--force cannot be used with --resume"));
+            return Err(Error::setting(
+                "force",
+                "--force cannot be used with --resume",
+            ));
         }
         let mut config = defaults;
         let mut saved = None;
@@ -114,7 +118,7 @@ impl LoopSettings {
             // Unset settings are the checkpoint's; set ones must agree with it (checked when loading).
             config = read_history(&out)
                 .map_err(|e| {
-                    setting(
+                    Error::setting(
                         "resume",
                         format!("--resume needs an earlier run's checkpoint: {e}"),
                     )
@@ -134,7 +138,7 @@ impl LoopSettings {
     }
 
     /// Puts the given settings over `config`, checking their ranges.
-    fn apply(&self, config: &mut TrainConfig) -> Result<(), TrainError> {
+    fn apply(&self, config: &mut TrainConfig) -> Result<(), Error> {
         config.steps = positive("steps", self.steps, config.steps)?;
         config.batch = positive("batch", self.batch, config.batch)?;
         config.crop = positive("crop", self.crop, config.crop)?;
@@ -144,7 +148,7 @@ impl LoopSettings {
         config.checkpoint_every = self.checkpoint_every.unwrap_or(config.checkpoint_every);
         if let Some(lr) = self.lr {
             if !(lr.is_finite() && lr > 0.0) {
-                return Err(setting(
+                return Err(Error::setting(
                     "lr",
                     format!("lr must be a positive number, not {lr}"),
                 ));
@@ -156,14 +160,14 @@ impl LoopSettings {
     }
 
     /// The decay the settings ask for, the step decay's unset parameters taken from `config`.
-    fn decay(&self, config: &TrainConfig) -> Result<Decay, TrainError> {
+    fn decay(&self, config: &TrainConfig) -> Result<Decay, Error> {
         let step_decay = match self.schedule {
             Some(kind) => kind == DecayKind::Step,
             None => matches!(config.decay, Decay::Step { .. }),
         };
         if !step_decay {
             if self.decay_every.is_some() || self.decay_factor.is_some() {
-                return Err(setting(
+                return Err(Error::setting(
                     "schedule",
                     "decay_every and decay_factor apply only to schedule \"step\"",
                 ));
@@ -176,7 +180,7 @@ impl LoopSettings {
         };
         let factor = self.decay_factor.unwrap_or(factor);
         if !(factor > 0.0 && factor <= 1.0) {
-            return Err(setting(
+            return Err(Error::setting(
                 "decay_factor",
                 format!("decay_factor must be in (0, 1], not {factor}"),
             ));
@@ -188,22 +192,14 @@ impl LoopSettings {
     }
 }
 
-/// A [`TrainError::Setting`] for `key`.
-pub(super) fn setting(key: &'static str, message: impl Into<String>) -> TrainError {
-    TrainError::Setting {
-        key,
-        message: message.into(),
-    }
-}
-
 /// `value`, or `current` when unset; a zero is refused naming `key`.
 pub(super) fn positive(
     key: &'static str,
     value: Option<usize>,
     current: usize,
-) -> Result<usize, TrainError> {
+) -> Result<usize, Error> {
     match value {
-        Some(0) => Err(setting(key, format!("{key} must be at least 1"))),
+        Some(0) => Err(Error::setting(key, format!("{key} must be at least 1"))),
         Some(v) => Ok(v),
         None => Ok(current),
     }
@@ -216,9 +212,9 @@ pub(super) fn agree<V: PartialEq + Display>(
     given: Option<V>,
     saved: V,
     out: &Path,
-) -> Result<(), TrainError> {
+) -> Result<(), Error> {
     match given {
-        Some(g) if g != saved => Err(setting(
+        Some(g) if g != saved => Err(Error::setting(
             key,
             format!(
                 "--{} {g} differs from the checkpoint's {saved} ({})",
@@ -231,10 +227,10 @@ pub(super) fn agree<V: PartialEq + Display>(
 }
 
 /// Fails if `out` or one of its checkpoint files exists.
-fn refuse_to_overwrite(out: &Path) -> Result<(), TrainError> {
+fn refuse_to_overwrite(out: &Path) -> Result<(), Error> {
     for path in [out.to_path_buf(), history_path(out), adam_path(out)] {
         if path.exists() {
-            return Err(setting(
+            return Err(Error::setting(
                 "out",
                 format!(
                     "{} exists; pass --resume to continue its training or --force to replace it",

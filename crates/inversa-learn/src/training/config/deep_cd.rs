@@ -1,11 +1,12 @@
 //! The settings of the deep conjugate direction network (Kaneda et al., ICML 2023), trained on
 //! the five-point Poisson matrix without solutions.
 
-use super::common::{agree, setting, LoopSettings};
+use super::common::{agree, LoopSettings};
 use super::job::{Job, Model};
 use crate::solvers::deep_cd::network::DeepCdConfig;
 use crate::solvers::deep_cd::training::DeepCdTraining;
-use crate::training::{TrainConfig, TrainError};
+use crate::training::TrainConfig;
+use crate::Error;
 use serde::{Deserialize, Serialize};
 
 /// The grid sides trained on when unset.
@@ -40,11 +41,11 @@ fn defaults() -> TrainConfig {
 }
 
 /// Parses grid sides such as `32,64`.
-fn grids(text: &str) -> Result<Vec<usize>, TrainError> {
+fn grids(text: &str) -> Result<Vec<usize>, Error> {
     let parsed: Result<Vec<usize>, _> = text.split(',').map(|s| s.trim().parse()).collect();
     match parsed {
         Ok(grids) if !grids.is_empty() && grids.iter().all(|&n| n >= 3) => Ok(grids),
-        _ => Err(setting(
+        _ => Err(Error::setting(
             "grid",
             format!(
                 "--grid: expected grid sides of at least 3 separated by commas (e.g. 32,64), got {text:?}"
@@ -54,7 +55,7 @@ fn grids(text: &str) -> Result<Vec<usize>, TrainError> {
 }
 
 impl DeepCdSettings {
-    pub(super) fn prepare(&self) -> Result<Job, TrainError> {
+    pub(super) fn prepare(&self) -> Result<Job, Error> {
         self.common
             .no_image_folder("deep-cd draws its right-hand sides on --grid")?;
         // A fresh run's bad grid is refused before any file is touched.

@@ -1,14 +1,15 @@
 //! The settings of a grey denoiser (DnCNN or DRUNet) trained on a folder of images, and the
 //! folder-reading step it shares with the LPN.
 
-use super::common::{agree, positive, setting, LoopSettings};
+use super::common::{agree, positive, LoopSettings};
 use super::job::{Job, Model};
 use crate::data::image_folder::{GreyImage, ImageFolder};
 use crate::models::denoiser::Architecture;
 use crate::models::dncnn::DnCnnConfig;
 use crate::models::drunet::DrunetConfig;
 use crate::training::denoiser::DenoiserTraining;
-use crate::training::{TrainConfig, TrainError};
+use crate::training::TrainConfig;
+use crate::Error;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -60,10 +61,10 @@ pub struct DenoiserSettings {
 impl DenoiserSettings {
     /// The architecture a fresh run builds, with defaults for unset sizes; bad sizes are refused
     /// before any image is read.
-    pub fn network(&self) -> Result<Architecture, TrainError> {
+    pub fn network(&self) -> Result<Architecture, Error> {
         if self.architecture == Some(DenoiserKind::Drunet) {
             if self.depth.is_some() || self.features.is_some() {
-                return Err(setting(
+                return Err(Error::setting(
                     "depth",
                     "--depth and --features apply to --architecture dncnn",
                 ));
@@ -75,7 +76,7 @@ impl DenoiserSettings {
             }));
         }
         if self.channels.is_some() || self.blocks.is_some() {
-            return Err(setting(
+            return Err(Error::setting(
                 "channels",
                 "--channels and --blocks apply to --architecture drunet",
             ));
@@ -85,11 +86,11 @@ impl DenoiserSettings {
             depth: self.depth.unwrap_or(default.depth),
             features: self.features.unwrap_or(default.features),
         };
-        config.check().map_err(|m| setting("depth", m))?;
+        config.check()?;
         Ok(Architecture::DnCnn(config))
     }
 
-    pub(super) fn prepare(&self) -> Result<Job, TrainError> {
+    pub(super) fn prepare(&self) -> Result<Job, Error> {
         let fresh = match self.common.resume {
             true => None,
             false => Some(self.network()?),
@@ -118,12 +119,12 @@ impl DenoiserSettings {
     }
 
     /// The checkpoint's architecture, refusing settings that contradict it.
-    fn resumed(&self, folder: &FolderRun) -> Result<Architecture, TrainError> {
+    fn resumed(&self, folder: &FolderRun) -> Result<Architecture, Error> {
         let out = &folder.config.out;
         let metadata = folder
             .saved
             .as_ref()
-            .ok_or_else(|| setting("resume", "--resume needs an earlier run's weights"))?;
+            .ok_or_else(|| Error::setting("resume", "--resume needs an earlier run's weights"))?;
         let saved = Architecture::from_metadata(metadata, out)?;
         let kind = match saved {
             Architecture::DnCnn(c) => {
@@ -153,9 +154,9 @@ pub(super) struct FolderRun {
 }
 
 impl FolderRun {
-    pub(super) fn prepare(common: &LoopSettings) -> Result<Self, TrainError> {
+    pub(super) fn prepare(common: &LoopSettings) -> Result<Self, Error> {
         let images: PathBuf = common.images.clone().ok_or_else(|| {
-            setting(
+            Error::setting(
                 "images",
                 "--images is required: the folder of training images",
             )

@@ -1,9 +1,10 @@
 //! What the Fashion-MNIST models share: the data set's folder and parts, the class ranges, and
 //! the loop's defaults for whole 32×32 images.
 
-use super::common::{setting, LoopSettings, Resolved};
+use super::common::{LoopSettings, Resolved};
 use crate::data::fashion_mnist::{LabelledImages, Split, DEFAULT_DIR, SIDE};
-use crate::training::{TrainConfig, TrainError};
+use crate::training::TrainConfig;
+use crate::Error;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
@@ -21,14 +22,14 @@ fn defaults() -> TrainConfig {
 }
 
 /// The loop configuration of the UNets and the classifier, refusing the image-folder settings.
-pub(super) fn resolve(common: &LoopSettings) -> Result<Resolved, TrainError> {
+pub(super) fn resolve(common: &LoopSettings) -> Result<Resolved, Error> {
     common.no_image_folder("the Fashion-MNIST models read --data (whole 32×32 images)")?;
     common.resolve(defaults())
 }
 
 /// The training and test parts of the data set in `data` (the Debian package's folder when
 /// unset).
-pub(super) fn read(data: Option<&Path>) -> Result<(LabelledImages, LabelledImages), TrainError> {
+pub(super) fn read(data: Option<&Path>) -> Result<(LabelledImages, LabelledImages), Error> {
     let dir = data.map_or_else(|| PathBuf::from(DEFAULT_DIR), Path::to_path_buf);
     Ok((
         LabelledImages::read_fashion_mnist(&dir, Split::Train)?,
@@ -37,7 +38,7 @@ pub(super) fn read(data: Option<&Path>) -> Result<(LabelledImages, LabelledImage
 }
 
 /// The labels named by `classes` (`3` or `0-4`, within 0–9); all ten when unset.
-pub(super) fn class_range(classes: Option<&str>) -> Result<RangeInclusive<u8>, TrainError> {
+pub(super) fn class_range(classes: Option<&str>) -> Result<RangeInclusive<u8>, Error> {
     let Some(text) = classes else {
         return Ok(0..=9);
     };
@@ -47,7 +48,7 @@ pub(super) fn class_range(classes: Option<&str>) -> Result<RangeInclusive<u8>, T
         None => label(text).map(|l| l..=l),
     };
     range.filter(|r| !r.is_empty()).ok_or_else(|| {
-        setting(
+        Error::setting(
             "classes",
             format!(
                 "--classes {text}: expected a label or an increasing range of labels within 0-9, such as 0-4"

@@ -1,11 +1,12 @@
 //! The settings of the model-inversion GAN, trained on public Fashion-MNIST classes, and the grid
 //! of samples written next to its weights.
 
-use super::common::{agree, setting, LoopSettings};
+use super::common::{agree, LoopSettings};
 use super::fashion;
 use super::job::{Job, Model};
 use crate::models::gan::{GanConfig, GanTraining};
-use crate::training::{TrainConfig, TrainError};
+use crate::training::TrainConfig;
+use crate::Error;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -46,7 +47,7 @@ fn defaults() -> TrainConfig {
 }
 
 impl GanSettings {
-    pub(super) fn prepare(&self) -> Result<Job, TrainError> {
+    pub(super) fn prepare(&self) -> Result<Job, Error> {
         self.common
             .no_image_folder("the GAN reads --data (whole 28×28 images)")?;
         let range = fashion::class_range(self.classes.as_deref())?;
@@ -66,7 +67,7 @@ impl GanSettings {
                     channels: self.channels.unwrap_or(d.channels),
                 };
                 c.check()
-                    .map_err(|m| setting("latent", format!("--latent/--channels: {m}")))?;
+                    .map_err(|e| Error::setting("latent", format!("--latent/--channels: {e}")))?;
                 c
             }
         };

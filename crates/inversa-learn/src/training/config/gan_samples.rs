@@ -2,7 +2,7 @@
 
 use crate::models::gan::{uniform_latents, GanTraining};
 use crate::training::checkpoint::sibling;
-use crate::training::TrainError;
+use crate::Error;
 use inversa::io::png_image::write_png_u8;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -16,7 +16,7 @@ const GAP: usize = 2;
 
 /// Writes an 8×8 grid of samples from latents drawn from seed 0 next to the weights at `out`
 /// (`<out>.samples.png`), returning its path.
-pub(super) fn write_samples(training: &GanTraining, out: &Path) -> Result<PathBuf, TrainError> {
+pub(super) fn write_samples(training: &GanTraining, out: &Path) -> Result<PathBuf, Error> {
     let path = sibling(out, ".samples.png");
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let latent = training.gan().generator.config().latent;
@@ -28,6 +28,6 @@ pub(super) fn write_samples(training: &GanTraining, out: &Path) -> Result<PathBu
     let (shape, picture) = crate::models::gan::tile(&images, GRID, GAP)?;
     // A failed write after training is a failed run (exit 1), as the network's own errors are.
     write_png_u8(&path, &shape, &picture)
-        .map_err(|e| TrainError::Network(candle_core::Error::Msg(e.to_string())))?;
+        .map_err(|e| Error::Network(candle_core::Error::Msg(e.to_string())))?;
     Ok(path)
 }

@@ -13,7 +13,8 @@ use crate::solvers::deep_cd::training::DeepCdTraining;
 use crate::training::denoiser::{compare, Comparison, DenoiserTraining, VALIDATION_LEVELS};
 use crate::training::lpn::LpnTraining;
 use crate::training::unet::UnetTraining;
-use crate::training::{train, History, Progress, TrainConfig, TrainError, Trainable};
+use crate::training::{train, History, Progress, TrainConfig, Trainable};
+use crate::Error;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
@@ -67,7 +68,7 @@ pub struct Trained {
 
 /// Makes the run that `settings` ask for ready: checks them, reads the checkpoint (when
 /// resuming) and the data, and builds the model. Nothing is written yet but the output folder.
-pub fn prepare(settings: &TrainSettings) -> Result<Job, TrainError> {
+pub fn prepare(settings: &TrainSettings) -> Result<Job, Error> {
     let mut job = match settings {
         TrainSettings::Denoiser(s) => s.prepare(),
         TrainSettings::Lpn(s) => s.prepare(),
@@ -86,7 +87,7 @@ pub fn prepare(settings: &TrainSettings) -> Result<Job, TrainError> {
 pub fn run(
     settings: &TrainSettings,
     progress: &mut dyn FnMut(&Progress) -> ControlFlow<()>,
-) -> Result<Trained, TrainError> {
+) -> Result<Trained, Error> {
     prepare(settings)?.run(progress)
 }
 
@@ -109,7 +110,7 @@ impl Job {
     pub fn run(
         self,
         progress: &mut dyn FnMut(&Progress) -> ControlFlow<()>,
-    ) -> Result<Trained, TrainError> {
+    ) -> Result<Trained, Error> {
         let history = train(self.trainable(), &self.config, self.resume, progress)?;
         let out = self.config.out.clone();
         let outcome = match &self.model {
@@ -150,7 +151,7 @@ impl Job {
 fn comparisons(
     training: &DenoiserTraining,
     validation: &[GreyImage],
-) -> Result<Vec<Comparison>, TrainError> {
+) -> Result<Vec<Comparison>, Error> {
     if validation.is_empty() {
         return Ok(Vec::new());
     }

@@ -1,11 +1,11 @@
 //! The settings of a Learned Proximal Network trained on a folder of images.
 
-use super::common::{agree, setting, LoopSettings};
+use super::common::{agree, LoopSettings};
 use super::denoiser::FolderRun;
 use super::job::{Job, Model};
 use crate::models::lpn::LpnShape;
 use crate::training::lpn::LpnTraining;
-use crate::training::TrainError;
+use crate::Error;
 use serde::{Deserialize, Serialize};
 
 /// The training noise level when none is set.
@@ -35,10 +35,10 @@ pub struct LpnSettings {
 
 impl LpnSettings {
     /// The shape a fresh run builds; bad sizes are refused before any image is read.
-    pub fn shape(&self) -> Result<LpnShape, TrainError> {
+    pub fn shape(&self) -> Result<LpnShape, Error> {
         for (key, value) in [("hidden", self.hidden), ("layers", self.layers)] {
             if value == Some(0) {
-                return Err(setting(key, format!("--{key} must be at least 1")));
+                return Err(Error::setting(key, format!("--{key} must be at least 1")));
             }
         }
         let default = LpnShape::default();
@@ -49,7 +49,7 @@ impl LpnSettings {
         })
     }
 
-    pub(super) fn prepare(&self) -> Result<Job, TrainError> {
+    pub(super) fn prepare(&self) -> Result<Job, Error> {
         let fresh = self.shape()?;
         let folder = FolderRun::prepare(&self.common)?;
         let out = &folder.config.out;
@@ -71,7 +71,7 @@ impl LpnSettings {
             None => self.sigma.unwrap_or(SIGMA),
         };
         if !(sigma > 0.0 && sigma < 1.0) {
-            return Err(setting(
+            return Err(Error::setting(
                 "sigma",
                 format!("--sigma must be in (0, 1), not {sigma}"),
             ));
@@ -79,7 +79,7 @@ impl LpnSettings {
         let steps = folder.config.steps;
         let warm_start = self.warm_start.unwrap_or(steps / 2);
         if warm_start >= steps {
-            return Err(setting(
+            return Err(Error::setting(
                 "warm_start",
                 format!("--warm-start {warm_start} must be below --steps {steps}"),
             ));

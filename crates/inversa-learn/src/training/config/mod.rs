@@ -115,7 +115,7 @@ impl TrainSettings {
                 "{other}: unknown key; the file holds one [train] table"
             )));
         }
-        let mut settings = parse_table(train).map_err(bad)?;
+        let mut settings = parse_table(train, path)?;
         settings.rebase(path.parent().unwrap_or(Path::new("")));
         Ok(settings)
     }
@@ -137,8 +137,10 @@ impl TrainSettings {
     }
 }
 
-/// The settings in a `[train]` table, or an error naming the key at fault (`train.KEY: …`).
-fn parse_table(mut train: toml::Table) -> Result<TrainSettings, String> {
+/// The settings in a `[train]` table of the file at `path`, or an error naming the key at fault
+/// (`train.KEY: …`).
+fn parse_table(mut train: toml::Table, path: &Path) -> inversa::Result<TrainSettings> {
+    let bad = |message: String| inversa::Error::format(path, message);
     let model = train
         .remove("model")
         .unwrap_or_else(|| DEFAULT_MODEL.into());
@@ -151,7 +153,7 @@ fn parse_table(mut train: toml::Table) -> Result<TrainSettings, String> {
         Err(e) => e,
     };
     if let Err(e) = with_model(toml::Table::new()) {
-        return Err(format!("train.model: {}", e.message()));
+        return Err(bad(format!("train.model: {}", e.message())));
     }
     // Every setting is optional, so a key that fails alone is the one at fault; serde's own
     // message does not name it when the key sits in the flattened loop settings.
@@ -159,11 +161,11 @@ fn parse_table(mut train: toml::Table) -> Result<TrainSettings, String> {
         let table = toml::Table::from_iter([(key.clone(), value.clone())]);
         with_model(table).err().map(|e| (key.clone(), e))
     };
-    Err(match train.iter().find_map(|(k, v)| alone(k, v)) {
+    Err(bad(match train.iter().find_map(|(k, v)| alone(k, v)) {
         Some((key, e)) if e.message().starts_with("unknown field") => {
             format!("train.{key}: unknown key for model {model}")
         }
         Some((key, e)) => format!("train.{key}: {}", e.message()),
         None => format!("train: {}", whole.message()),
-    })
+    }))
 }

@@ -1,13 +1,12 @@
 //! The settings of the class-conditional Fashion-MNIST UNet, trained as a diffusion (ε) or a
 //! rectified-flow (velocity) model.
 
-use super::common::{agree, setting, LoopSettings};
+use super::common::{agree, LoopSettings};
 use super::fashion;
 use super::job::{Job, Model};
-use crate::diffusion::DiffusionError;
 use crate::models::unet::{Objective, ScheduleKind, UnetConfig};
 use crate::training::unet::UnetTraining;
-use crate::training::TrainError;
+use crate::Error;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -51,7 +50,7 @@ pub struct UnetSettings {
 
 impl UnetSettings {
     /// The network a fresh run of `objective` builds, with defaults for unset sizes.
-    pub fn network(&self, objective: Objective) -> Result<UnetConfig, TrainError> {
+    pub fn network(&self, objective: Objective) -> Result<UnetConfig, Error> {
         let d = UnetConfig::default();
         let config = UnetConfig {
             channels: self.channels.unwrap_or(d.channels),
@@ -63,11 +62,11 @@ impl UnetSettings {
             objective,
             ..d
         };
-        config.check().map_err(|m| setting("channels", m))?;
+        config.check()?;
         Ok(config)
     }
 
-    pub(super) fn prepare(&self, objective: Objective) -> Result<Job, TrainError> {
+    pub(super) fn prepare(&self, objective: Objective) -> Result<Job, Error> {
         let resolved = fashion::resolve(&self.common)?;
         let unet = match &resolved.saved {
             Some(metadata) => self.resumed(metadata, &resolved.config.out, objective)?,
@@ -76,8 +75,8 @@ impl UnetSettings {
         let (train, test) = fashion::read(self.data.as_deref())?;
         let size = self.validation_size.unwrap_or(VALIDATION_SIZE);
         let training = UnetTraining::new(unet, train, &test, size).map_err(|e| match e {
-            DiffusionError::Input(e) => TrainError::Input(e),
-            DiffusionError::Network(e) => setting("channels", e.to_string()),
+            Error::Network(e) => Error::setting("channels", e.to_string()),
+            other => other,
         })?;
         let kind = match objective {
             Objective::Epsilon => "diffusion",
@@ -104,7 +103,7 @@ impl UnetSettings {
         metadata: &HashMap<String, String>,
         out: &Path,
         objective: Objective,
-    ) -> Result<UnetConfig, TrainError> {
+    ) -> Result<UnetConfig, Error> {
         let c = UnetConfig::from_metadata(metadata, out)?;
         agree("channels", self.channels, c.channels, out)?;
         agree("levels", self.levels, c.levels, out)?;
@@ -114,7 +113,7 @@ impl UnetSettings {
         let schedule = self.noise_schedule.map(ScheduleKind::name);
         agree("noise_schedule", schedule, c.schedule.name(), out)?;
         if c.objective != objective {
-            return Err(setting(
+            return Err(Error::setting(
                 "resume",
                 format!(
                     "{} holds a {} model; resume it with the matching `inversa train` command",
