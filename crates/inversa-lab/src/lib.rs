@@ -6,6 +6,11 @@
 //! CLI commands call exactly these functions, so anything the CLI does a Rust program can do the
 //! same way.
 //!
+//! A protocol that runs in steps (an attack, a federated simulation) reports each step to a
+//! `FnMut(&Step) -> inversa::Control` callback, the shape of every stepwise computation in Inversa,
+//! and stops when it returns `Stop`; one that runs a grid of short jobs hands a line of text per
+//! finished job to a `say` callback instead.
+//!
 //! ```
 //! use inversa_lab::matrix_sensing::{run, Settings};
 //!

@@ -12,7 +12,7 @@
 //! use inversa_lab::model_inversion::{run, Settings};
 //!
 //! let settings = Settings { class: Some(1), ..Settings::default() };
-//! let outcome = run(&settings, &mut |_progress| {})?;
+//! let outcome = run(&settings, &mut |_progress| inversa::Control::Continue)?;
 //! println!("attack accuracy {:.2}", outcome.report.attack_accuracy);
 //! # Ok::<(), inversa_lab::Error>(())
 //! ```
@@ -20,6 +20,7 @@
 use crate::outcome::{Artifact, Outcome};
 use crate::{Error, Result};
 use candle_core::Tensor;
+use inversa::Control;
 use inversa_learn::attacks::gmi::{self, attack_accuracy, Inversion, Step};
 use inversa_learn::attacks::if_gmi;
 use inversa_learn::data::fashion_mnist::CLASS_NAMES;
@@ -139,8 +140,12 @@ struct Models {
     evaluation: Classifier,
 }
 
-/// Runs the attack on each class; `progress` after every step.
-pub fn run(settings: &Settings, progress: &mut dyn FnMut(&Progress)) -> Result<Outcome<Report>> {
+/// Runs the attack on each class; `progress` after every step, which may stop the attack there
+/// (the classes attacked so far are reported).
+pub fn run(
+    settings: &Settings,
+    progress: &mut dyn FnMut(&Progress) -> Control,
+) -> Result<Outcome<Report>> {
     check(&settings.attack)?;
     let models = load_models(settings)?;
     let classes = classes(settings, models.target.config().classes)?;
@@ -154,8 +159,16 @@ pub fn run(settings: &Settings, progress: &mut dyn FnMut(&Progress)) -> Result<O
     let started = Instant::now();
     let mut results = Vec::new();
     for &class in &classes {
-        let mut report = |step: &Step| progress(&Progress { class, step, total });
+        let mut stopped = false;
+        let mut report = |step: &Step| {
+            let control = progress(&Progress { class, step, total });
+            stopped |= control == Control::Stop;
+            control
+        };
         results.push(attack_class(settings, &models, class, &mut report)?);
+        if stopped {
+            break;
+        }
     }
     let seconds = started.elapsed().as_secs_f64();
     let picture = picture(&results)?;
@@ -250,7 +263,7 @@ fn attack_class(
     settings: &Settings,
     models: &Models,
     class: usize,
-    progress: &mut dyn FnMut(&Step),
+    progress: &mut dyn FnMut(&Step) -> Control,
 ) -> Result<ClassResult> {
     let Models {
         gan,

@@ -11,7 +11,7 @@
 //! use inversa_lab::stale_updates::{run, Data, Settings};
 //!
 //! let settings = Settings { data: Data::Bundled, rounds: 10, ..Settings::default() };
-//! let outcome = run(&settings, &mut |_round| {})?;
+//! let outcome = run(&settings, &mut |_round| inversa::Control::Continue)?;
 //! for run in &outcome.report.runs {
 //!     println!("{}: {:?}", run.aggregation, run.final_accuracy);
 //! }
@@ -21,6 +21,7 @@
 use crate::outcome::{Artifact, Outcome};
 use crate::{Error, Result};
 use inversa::report::plot::{render_panels, Panel, Series};
+use inversa::Control;
 use inversa_learn::attacks::fedavg::LocalTraining;
 use inversa_learn::data::fashion_mnist::{LabelledImages, Split, DEFAULT_DIR};
 use inversa_learn::federated::asynchronous::{Aggregation, Dataset, Setup, Simulation};
@@ -180,14 +181,33 @@ pub struct Round {
     pub accuracy: f64,
 }
 
-/// Runs every rule of `settings.rules`; `progress` after every round. The outcome holds
-/// `accuracy.png`.
-pub fn run(settings: &Settings, progress: &mut dyn FnMut(&Round)) -> Result<Outcome<Report>> {
+/// Runs every rule of `settings.rules`; `progress` after every round, which may stop the
+/// simulation there (the rounds so far are reported). The outcome holds `accuracy.png`.
+pub fn run(
+    settings: &Settings,
+    progress: &mut dyn FnMut(&Round) -> Control,
+) -> Result<Outcome<Report>> {
     let setup = check(settings)?;
     let (train, test) = read(&settings.data)?;
     let mut runs = Vec::new();
+    let stopped = std::cell::Cell::new(false);
+    let mut observe = |round: &Round| {
+        let control = progress(round);
+        stopped.set(control == Control::Stop);
+        control
+    };
     for &rule in &settings.rules {
-        runs.push(simulate(settings, setup, rule, &train, &test, progress)?);
+        runs.push(simulate(
+            settings,
+            setup,
+            rule,
+            &train,
+            &test,
+            &mut observe,
+        )?);
+        if stopped.get() {
+            break;
+        }
     }
     let figure = render_panels(&[plot(settings.staleness, &runs)], 640, 440);
     let report = Report {
@@ -292,7 +312,7 @@ fn simulate(
     rule: Rule,
     train: &Dataset,
     test: &Dataset,
-    progress: &mut dyn FnMut(&Round),
+    progress: &mut dyn FnMut(&Round) -> Control,
 ) -> Result<Run> {
     let started = Instant::now();
     let data = &settings.data;
@@ -304,11 +324,14 @@ fn simulate(
         let correct = simulation.model().accuracy(&test.inputs, &test.labels)?;
         accuracy.push(correct);
         matching.push(report.matching_loss);
-        progress(&Round {
+        if progress(&Round {
             rule,
             round,
             accuracy: correct,
-        });
+        }) == Control::Stop
+        {
+            break;
+        }
     }
     Ok(Run {
         final_accuracy: accuracy.last().copied(),

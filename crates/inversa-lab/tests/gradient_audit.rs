@@ -1,8 +1,10 @@
 //! The gradient-inversion audit from Rust: iDLG rebuilds one client image through DLG's LeNet
 //! and reads its label; bad settings are refused naming their key.
 
+use inversa::Control;
 use inversa_lab::gradient_audit::{run, Model, Settings};
 use inversa_lab::Error;
+use inversa_learn::attacks::Step;
 use std::path::PathBuf;
 
 /// A scratch folder of this test process.
@@ -33,7 +35,11 @@ fn idlg_rebuilds_one_client_image_through_lenet_and_reads_its_label() {
         ..Settings::default()
     };
     let mut steps = 0;
-    let outcome = run(&settings, &mut |_, _| steps += 1).unwrap();
+    let outcome = run(&settings, &mut |_| {
+        steps += 1;
+        Control::Continue
+    })
+    .unwrap();
     let report = &outcome.report;
     // Measured: 70.7 dB.
     eprintln!("iDLG, LeNet, one 16×16 image: PSNR {:.2} dB", report.psnr);
@@ -44,12 +50,19 @@ fn idlg_rebuilds_one_client_image_through_lenet_and_reads_its_label() {
     assert_eq!(written.len(), 2, "metrics.json and reconstruction.png");
     let figure = inversa::io::read_png(&dir.join("out/reconstruction.png")).unwrap();
     assert_eq!(figure.shape, [1, 16, 34], "original, gap, reconstruction");
+    // A progress callback that says stop ends the attack after that step.
+    let stop_after_five = &mut |step: &Step| match step.iteration {
+        4 => Control::Stop,
+        _ => Control::Continue,
+    };
+    let stopped = run(&settings, stop_after_five).unwrap().report;
+    assert_eq!(stopped.iterations, 5);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn bad_settings_are_refused_naming_their_key() {
-    let refused = |settings: Settings| match run(&settings, &mut |_, _| {}) {
+    let refused = |settings: Settings| match run(&settings, &mut |_| Control::Continue) {
         Err(Error::Setting { key, .. }) => key,
         Err(other) => panic!("not a setting error: {other}"),
         Ok(_) => panic!("accepted"),

@@ -1,6 +1,7 @@
 //! Model inversion from Rust: GMI's latent search lowers the target's identity loss on a private
 //! class, IF-GMI's stages follow it, and bad settings are refused naming their key.
 
+use inversa::Control;
 use inversa_lab::model_inversion::{run, Method, Progress, Settings};
 use inversa_lab::Error;
 use inversa_learn::attacks::if_gmi::{self, Stage};
@@ -30,6 +31,7 @@ fn the_latent_search_lowers_the_identity_loss_and_if_gmi_refines_it() {
     let outcome = run(&settings, &mut |p: &Progress| {
         losses.push((p.step.stage, p.step.identity_loss));
         total = p.total;
+        Control::Continue
     })
     .unwrap();
     assert_eq!((losses.len(), total), (34, 34), "30 GMI and 4 IF-GMI steps");
@@ -50,7 +52,7 @@ fn the_latent_search_lowers_the_identity_loss_and_if_gmi_refines_it() {
 
 #[test]
 fn bad_settings_are_refused_naming_their_key() {
-    let refused = |settings: Settings| match run(&settings, &mut |_| {}) {
+    let refused = |settings: Settings| match run(&settings, &mut |_| Control::Continue) {
         Err(Error::Setting { key, .. }) => key,
         Err(other) => panic!("not a setting error: {other}"),
         Ok(_) => panic!("accepted"),

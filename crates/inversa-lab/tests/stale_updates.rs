@@ -1,6 +1,7 @@
 //! Stale-update FL from Rust: every rule trains on the bundled images, conversions start when
 //! the first stale update arrives, and bad settings are refused naming their key.
 
+use inversa::Control;
 use inversa_lab::stale_updates::{run, Data, Round, Settings};
 use inversa_lab::Error;
 
@@ -19,7 +20,11 @@ fn quick() -> Settings {
 #[test]
 fn every_rule_trains_and_conversions_start_with_the_first_stale_update() {
     let mut rounds = 0;
-    let outcome = run(&quick(), &mut |_: &Round| rounds += 1).unwrap();
+    let outcome = run(&quick(), &mut |_: &Round| {
+        rounds += 1;
+        Control::Continue
+    })
+    .unwrap();
     let report = &outcome.report;
     assert_eq!(rounds, 4 * 4);
     let names: Vec<&str> = report.runs.iter().map(|r| r.aggregation).collect();
@@ -40,7 +45,7 @@ fn every_rule_trains_and_conversions_start_with_the_first_stale_update() {
 
 #[test]
 fn bad_settings_are_refused_naming_their_key() {
-    let key = |settings: Settings| match run(&settings, &mut |_| {}) {
+    let key = |settings: Settings| match run(&settings, &mut |_| Control::Continue) {
         Err(Error::Setting { key, .. }) => key,
         Err(other) => panic!("not a setting error: {other}"),
         Ok(_) => panic!("accepted"),
@@ -70,7 +75,9 @@ fn bad_settings_are_refused_naming_their_key() {
         data: Data::Folder("no-such-folder".into()),
         ..quick()
     };
-    let error = run(&missing, &mut |_| {}).err().expect("no data");
+    let error = run(&missing, &mut |_| Control::Continue)
+        .err()
+        .expect("no data");
     assert!(
         error.is_bad_input() && error.to_string().contains("dataset-fashion-mnist"),
         "{error}"

@@ -5,6 +5,7 @@
 mod common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use common::random;
+use inversa::Control;
 use inversa_learn::attacks::fedavg::{local_update, LocalTraining};
 use inversa_learn::attacks::idlg::{self, Idlg};
 use inversa_learn::attacks::inverting_gradients::{InvertingGradients, Settings};
@@ -134,7 +135,7 @@ fn dlg_rebuilds_an_image_from_its_gradient() -> Result<()> {
     let found = Idlg { lbfgs: settings }.reconstruct(
         &Observation::gradient(&model, &observed, &[1, 1, 16, 16]),
         0,
-        &mut |_, _| {},
+        &mut |_| Control::Continue,
     )?;
     let mse = (&found.image - &truth)?
         .sqr()?
@@ -165,7 +166,7 @@ fn inverting_gradients_rebuilds_an_image_from_its_gradient_direction() {
         .reconstruct(
             &Observation::gradient(&model, &observed, &[1, 1, 16, 16]).with_labels(&labels),
             0,
-            &mut |_, _| {},
+            &mut |_| Control::Continue,
         )
         .unwrap();
     let mse = (&found.image - &truth)
@@ -203,10 +204,12 @@ fn dropout_hides_the_image_from_inverting_gradients_but_not_from_dia() {
     let shape = [1, 1, 16, 16];
     let observation = Observation::gradient(&model, &observed, &shape).with_labels(&labels);
     let ig = InvertingGradients { settings }
-        .reconstruct(&observation, 0, &mut |_, _| {})
+        .reconstruct(&observation, 0, &mut |_| Control::Continue)
         .unwrap();
     let dia = DropoutInversion { settings }
-        .reconstruct(&observation.with_dropout(0.5), 0, &mut |_, _| {})
+        .reconstruct(&observation.with_dropout(0.5), 0, &mut |_| {
+            Control::Continue
+        })
         .unwrap();
     let keep = dia.masks.clone().unwrap();
     let client_keep = (client_mask * 0.5).unwrap();
@@ -313,7 +316,7 @@ fn inverting_gradients_rebuilds_an_image_from_a_fedavg_update() {
         .with_labels(&p)
         .after(local);
     let found = InvertingGradients { settings }
-        .reconstruct(&observation, 1, &mut |_, _| {})
+        .reconstruct(&observation, 1, &mut |_| Control::Continue)
         .unwrap();
     let quality = psnr(&found.image.clamp(0.0, 1.0).unwrap(), &truth);
     assert!(quality > 25.0, "PSNR {quality} dB from a 4-step update");
@@ -332,7 +335,7 @@ fn every_registered_attack_lowers_its_matching_loss_on_one_image() -> Result<()>
         let attack = (entry.build)(20);
         assert_eq!(attack.name(), entry.name);
         assert_eq!(find(entry.name).map(|e| e.name), Some(entry.name));
-        let found = attack.reconstruct(&observation, 0, &mut |_, _| {})?;
+        let found = attack.reconstruct(&observation, 0, &mut |_| Control::Continue)?;
         assert_eq!(found.image.dims(), shape, "{}", entry.name);
         let (first, last) = (found.history[0], *found.history.last().unwrap());
         assert!(

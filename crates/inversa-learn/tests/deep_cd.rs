@@ -7,13 +7,13 @@ use inversa::krylov::cg::Cg;
 use inversa::krylov::preconditioner::Identity;
 use inversa::krylov::sparse::{relative_residual, CsrMatrix};
 use inversa::solvers::Silent;
+use inversa::Control;
 use inversa_learn::optim::lr_schedule::Decay;
 use inversa_learn::solvers::deep_cd::network::{DeepCdConfig, DeepCdNet};
 use inversa_learn::solvers::deep_cd::solver::DeepCd;
 use inversa_learn::solvers::deep_cd::training::DeepCdTraining;
 use inversa_learn::solvers::deep_cd::{bundled, laplacian_matrix, NetworkDirections};
 use inversa_learn::training::{train, TrainConfig, Trainable};
-use std::ops::ControlFlow;
 
 #[test]
 fn deep_cd_training_lowers_the_held_out_loss_and_the_weights_load_back() {
@@ -39,13 +39,7 @@ fn deep_cd_training_lowers_the_held_out_loss_and_the_weights_load_back() {
         metrics.iter().find(|(k, _)| k == "loss").unwrap().1
     };
     let before = held_out_loss(&training);
-    let history = train(
-        &training,
-        &config,
-        false,
-        &mut |_| ControlFlow::Continue(()),
-    )
-    .unwrap();
+    let history = train(&training, &config, false, &mut |_| Control::Continue).unwrap();
     let after = history.validation.last().unwrap().metrics["loss"];
     assert!(after < 0.5 * before, "held-out loss {before} → {after}");
 

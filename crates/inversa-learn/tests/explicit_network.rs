@@ -6,6 +6,7 @@
 mod common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use common::random;
+use inversa::Control;
 use inversa_learn::attacks::idlg;
 use inversa_learn::attacks::inverting_gradients::{InvertingGradients, Settings};
 use inversa_learn::attacks::{GradientAttack, Observation};
@@ -225,7 +226,7 @@ fn inverting_gradients_rebuilds_a_digit_through_the_convnet() -> Result<()> {
     let found = InvertingGradients { settings }.reconstruct(
         &Observation::gradient(&model, &observed, &[1, 1, 20, 20]).with_labels(&p),
         0,
-        &mut |_, _| {},
+        &mut |_| Control::Continue,
     )?;
     let mse = (found.image.clamp(0.0, 1.0)? - &x)?
         .sqr()?

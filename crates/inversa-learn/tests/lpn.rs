@@ -5,6 +5,7 @@ mod common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use candle_nn::VarMap;
 use common::random;
+use inversa::Control;
 use inversa_learn::models::lpn::{LearnedProximalNetwork, LpnShape};
 
 /// A small network whose non-negative weights are large enough for the layers to interact
@@ -173,7 +174,10 @@ fn admm_with_the_bundled_lpn_converges_on_deblurring() {
     .unwrap();
     let mut changes = Vec::new();
     let outcome = task
-        .run(&mut |iteration, _| changes.push(iteration.relative_change))
+        .run(&mut |step| {
+            changes.push(step.iteration.relative_change);
+            Control::Continue
+        })
         .unwrap();
     let last = *changes.last().unwrap();
     assert!(

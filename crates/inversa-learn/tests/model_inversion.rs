@@ -5,6 +5,7 @@
 //! accuracy on the same target.
 
 use candle_core::{Device, Result, Tensor};
+use inversa::Control;
 use inversa_learn::attacks::gmi::{self, attack_accuracy};
 use inversa_learn::attacks::if_gmi::{self, Stage};
 use inversa_learn::attacks::l1_ball::{distances, project, project_around};
@@ -198,7 +199,9 @@ fn gmi_lowers_the_identity_loss() -> Result<()> {
         ..gmi::Settings::default()
     };
     for class in 0..5 {
-        let found = gmi::invert(&gan, &target, class, settings, 1, &mut |_| {})?;
+        let found = gmi::invert(&gan, &target, class, settings, 1, &mut |_| {
+            Control::Continue
+        })?;
         let history = &found.identity_loss;
         let (first, last) = (history[0], *history.last().unwrap());
         assert!(last < 0.5 * first, "class {class}: {first} → {last}");
@@ -240,6 +243,7 @@ fn if_gmi_features_stay_inside_their_balls() -> Result<()> {
             );
             touched[step.stage] |= deviation >= radius * 0.999;
         }
+        Control::Continue
     })?;
     assert_eq!(steps, [20, 40, 40]);
     // The radii are small enough that the constraint binds, so the projection did work.
@@ -281,8 +285,12 @@ fn if_gmi_reaches_at_least_gmis_attack_accuracy() -> Result<()> {
     let (mut gmi_mean, mut if_gmi_mean) = (0.0, 0.0);
     for class in 0..5 {
         // IF-GMI refines the very latents GMI found.
-        let found = gmi::invert(&gan, &target, class, settings.gmi, 0, &mut |_| {})?;
-        let refined = if_gmi::refine(&gan, &target, class, &settings, &found, &mut |_| {})?;
+        let found = gmi::invert(&gan, &target, class, settings.gmi, 0, &mut |_| {
+            Control::Continue
+        })?;
+        let refined = if_gmi::refine(&gan, &target, class, &settings, &found, &mut |_| {
+            Control::Continue
+        })?;
         gmi_mean += attack_accuracy(&evaluation, &found.images, class)? / 5.0;
         if_gmi_mean += attack_accuracy(&evaluation, &refined.images, class)? / 5.0;
     }

@@ -3,6 +3,7 @@
 //! TV is given its best: FISTA, 300 iterations, the better of two weights.
 
 use inversa::task::Task;
+use inversa::Control;
 use std::path::Path;
 
 fn deblur_task(image: &str, prior: &str, solver: &str) -> String {
@@ -31,7 +32,11 @@ fn psnr(toml: &str) -> f64 {
         &inversa_learn::priors::registry::priors(),
     )
     .unwrap();
-    task.run(&mut |_, _| {}).unwrap().quality.unwrap().psnr
+    task.run(&mut |_| Control::Continue)
+        .unwrap()
+        .quality
+        .unwrap()
+        .psnr
 }
 
 /// DPIR's schedule in the HQS coupling: σ_k from 49/255 down to the noise level 0.01 over 8

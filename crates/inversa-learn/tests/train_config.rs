@@ -3,11 +3,11 @@
 //! keys, bad values and stray tables are refused naming the file and the key.
 
 use inversa::io::write_png_u8;
+use inversa::Control;
 use inversa_learn::training::config::{
     run, DeepCdSettings, DenoiserKind, DenoiserSettings, GanSettings, LoopSettings, Outcome,
     TrainSettings, UnetSettings,
 };
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 fn scratch(name: &str) -> PathBuf {
@@ -86,8 +86,8 @@ fn every_models_training_file_is_read_and_trains() {
         let settings = TrainSettings::read(&file).unwrap();
         let out = dir.join(format!("w{k}.safetensors"));
         assert_eq!(settings.common().out.as_deref(), Some(out.as_path()));
-        let trained = run(&settings, &mut |_| ControlFlow::Continue(()))
-            .unwrap_or_else(|e| panic!("{keys}: {e}"));
+        let trained =
+            run(&settings, &mut |_| Control::Continue).unwrap_or_else(|e| panic!("{keys}: {e}"));
         assert_eq!(trained.history.step, settings.common().steps.unwrap());
         assert!(out.is_file(), "{keys}: no weights");
         match (&settings, &trained.outcome) {
@@ -202,7 +202,7 @@ fn out_of_range_settings_are_refused_naming_the_setting_before_training() {
     ] {
         let text = format!("[train]\nout = 'r.safetensors'\n{keys}\n");
         let settings = TrainSettings::from_toml(&text, &dir.join("r.toml")).unwrap();
-        match run(&settings, &mut |_| ControlFlow::Continue(())) {
+        match run(&settings, &mut |_| Control::Continue) {
             Err(inversa_learn::Error::Setting { key: got, .. }) => {
                 assert_eq!(got, key, "{keys}")
             }

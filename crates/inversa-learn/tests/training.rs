@@ -5,6 +5,7 @@
 
 use candle_core::Tensor;
 use inversa::io::write_png_u8;
+use inversa::Control;
 use inversa_learn::data::image_folder::{read_grey, GreyImage, ImageFolder};
 use inversa_learn::models::denoiser::Architecture;
 use inversa_learn::models::dncnn::{DnCnn, DnCnnConfig};
@@ -18,7 +19,6 @@ use inversa_learn::training::lpn::LpnTraining;
 use inversa_learn::training::{train, History, TrainConfig};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 fn scratch(name: &str) -> PathBuf {
@@ -98,9 +98,9 @@ fn run(
     let model = DenoiserTraining::new(Architecture::DnCnn(TINY), images, validation)?;
     train(&model, config, resume, &mut |p| {
         if Some(p.step) == stop_at {
-            ControlFlow::Break(())
+            Control::Stop
         } else {
-            ControlFlow::Continue(())
+            Control::Continue
         }
     })
 }
@@ -306,7 +306,7 @@ fn a_short_drunet_run_lowers_the_loss_and_loads_back() {
         blocks: 1,
     };
     let model = DenoiserTraining::new(Architecture::Drunet(tiny), images, Vec::new()).unwrap();
-    let history = train(&model, &config, false, &mut |_| ControlFlow::Continue(())).unwrap();
+    let history = train(&model, &config, false, &mut |_| Control::Continue).unwrap();
     let first: f32 = history.loss[..10].iter().sum::<f32>() / 10.0;
     let last: f32 = history.loss[70..].iter().sum::<f32>() / 10.0;
     assert!(last < 0.5 * first, "loss {first} → {last}");
@@ -339,7 +339,7 @@ fn a_short_lpn_run_improves_the_prox_and_keeps_it_convex() {
         ..LpnShape::default()
     };
     let model = LpnTraining::new(shape, 0.1, (60, 120), images, validation).unwrap();
-    let history = train(&model, &config, false, &mut |_| ControlFlow::Continue(())).unwrap();
+    let history = train(&model, &config, false, &mut |_| Control::Continue).unwrap();
     // σ = 0.1: the noisy input is at 20 dB.
     let psnr = history.validation.last().unwrap().metrics["psnr 26/255"];
     assert!(psnr > 22.0, "LPN prox PSNR at σ = 0.1: {psnr}");

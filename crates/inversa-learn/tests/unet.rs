@@ -7,6 +7,7 @@
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use flate2::write::GzEncoder;
+use inversa::Control;
 use inversa_learn::data::fashion_mnist::{read_idx, LabelledImages, Split};
 use inversa_learn::diffusion::inversion::null_text::NullConditioned;
 use inversa_learn::diffusion::inversion::registry;
@@ -23,7 +24,6 @@ use inversa_learn::training::{train, TrainConfig, Trainable};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::io::Write;
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 fn scratch(name: &str) -> PathBuf {
@@ -267,13 +267,7 @@ fn ddpm_training_lowers_the_held_out_loss_and_the_weights_load_back() {
         (before - 1.0).abs() < 0.05,
         "initial held-out loss {before}"
     );
-    let history = train(
-        &training,
-        &config,
-        false,
-        &mut |_| ControlFlow::Continue(()),
-    )
-    .unwrap();
+    let history = train(&training, &config, false, &mut |_| Control::Continue).unwrap();
     let after = history.validation.last().unwrap().metrics["eps mse"];
     assert!(after < 0.7 * before, "held-out ε MSE {before} → {after}");
     let mean = |l: &[f32]| l.iter().sum::<f32>() / l.len() as f32;
@@ -312,7 +306,7 @@ fn ddpm_training_lowers_the_held_out_loss_and_the_weights_load_back() {
         &c,
         &loop_config(1, 2, 1e-3, classifier.clone()),
         false,
-        &mut |_| ControlFlow::Continue(()),
+        &mut |_| Control::Continue,
     )
     .unwrap();
     let error = Unet::load(&classifier).err().unwrap().to_string();
@@ -333,10 +327,7 @@ fn flow_training_lowers_the_held_out_velocity_loss_and_loads_as_a_velocity_model
     let settings = loop_config(40, 8, 3e-3, dir.join("flow.safetensors"));
     training.initialise(settings.seed).unwrap();
     let before = training.validate().unwrap()[0].1;
-    let history = train(&training, &settings, false, &mut |_| {
-        ControlFlow::Continue(())
-    })
-    .unwrap();
+    let history = train(&training, &settings, false, &mut |_| Control::Continue).unwrap();
     let after = history.validation.last().unwrap().metrics["velocity mse"];
     assert!(
         after < 0.7 * before,
@@ -383,13 +374,7 @@ fn the_classifier_learns_a_separable_set() {
     let config = loop_config(60, 16, 3e-3, dir.join("c.safetensors"));
     training.initialise(config.seed).unwrap();
     let chance = training.validate().unwrap()[0].1;
-    let history = train(
-        &training,
-        &config,
-        false,
-        &mut |_| ControlFlow::Continue(()),
-    )
-    .unwrap();
+    let history = train(&training, &config, false, &mut |_| Control::Continue).unwrap();
     let accuracy = history.validation.last().unwrap().metrics["accuracy %"];
     assert!(accuracy > 95.0, "held-out accuracy {chance}% → {accuracy}%");
     // Probabilities sum to one; the loaded classifier scores the same.

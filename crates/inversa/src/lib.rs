@@ -49,3 +49,4 @@ pub mod task;
 
 pub use error::{Error, Result};
 pub use real::Real;
+pub use solvers::Control;

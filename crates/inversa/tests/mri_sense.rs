@@ -2,6 +2,7 @@
 //! zero-filled reconstruction `A*y`, the baseline every accelerated-MRI paper reports against.
 
 use inversa::task::Task;
+use inversa::Control;
 use std::path::Path;
 
 fn mri_task(coils: usize, solver: &str) -> String {
@@ -37,7 +38,7 @@ fn sense_with_8_coils_at_4x_beats_zero_filling_by_a_wide_margin() {
         "sense",
     )
     .unwrap();
-    let outcome = task.run(&mut |_, _| {}).unwrap();
+    let outcome = task.run(&mut |_| Control::Continue).unwrap();
     let sense = outcome.quality.unwrap().psnr;
     // The starting point A*y/‖A‖² is exactly the zero-filled reconstruction (‖A‖ = 1 for normalised coils).
     let zero_filled = outcome.initial_quality.unwrap().psnr;
@@ -57,7 +58,11 @@ fn eight_coils_beat_one_coil_at_the_same_acceleration() {
             "sense",
         )
         .unwrap();
-        task.run(&mut |_, _| {}).unwrap().quality.unwrap().psnr
+        task.run(&mut |_| Control::Continue)
+            .unwrap()
+            .quality
+            .unwrap()
+            .psnr
     };
     let (one, eight) = (run(1), run(8));
     // Measured: 23.75 dB with 8 coils against 22.18 dB with one.

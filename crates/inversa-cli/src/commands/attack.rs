@@ -7,6 +7,7 @@
 use crate::failure::Failure;
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Args, Subcommand, ValueEnum};
+use inversa::Control;
 use inversa_lab::gradient_audit::{self, Settings};
 use inversa_learn::attacks::registry;
 use inversa_learn::models::victims::lenet::Activation;
@@ -116,9 +117,10 @@ pub fn run(args: AttackArgs) -> Result<(), Failure> {
 fn gradient(args: GradientArgs) -> Result<(), Failure> {
     let settings = settings(&args);
     let bar = crate::progress::counter(settings.steps() as u64, "gradient matching");
-    let outcome = gradient_audit::run(&settings, &mut |step, value| {
-        bar.set_position(step as u64 + 1);
-        bar.set_message(format!("loss {value:.3e}"));
+    let outcome = gradient_audit::run(&settings, &mut |step| {
+        bar.set_position(step.iteration as u64 + 1);
+        bar.set_message(format!("loss {:.3e}", step.loss));
+        Control::Continue
     });
     bar.finish_and_clear();
     let outcome = outcome?;

@@ -8,6 +8,7 @@
 
 use crate::failure::{bad, Failure};
 use clap::{Args, ValueEnum};
+use inversa::Control;
 use inversa_lab::model_inversion::{self, Progress, Settings};
 use inversa_learn::attacks::if_gmi::{self, Stage};
 use std::path::PathBuf;
@@ -79,6 +80,7 @@ pub fn run(args: ModelArgs) -> Result<(), Failure> {
                 p.class, p.step.stage, p.step.identity_loss
             ));
         }
+        Control::Continue
     });
     bar.finish_and_clear();
     let outcome = outcome?;

@@ -7,6 +7,7 @@
 
 use crate::failure::Failure;
 use clap::{Args, ValueEnum};
+use inversa::Control;
 use inversa_lab::stale_updates::{self, Data, Round, Rule, Settings};
 use inversa_learn::data::fashion_mnist::DEFAULT_DIR;
 use std::path::PathBuf;
@@ -89,6 +90,7 @@ pub fn run(args: FlArgs) -> Result<(), Failure> {
         bar.set_prefix(round.rule.name());
         bar.set_message(format!("accuracy {:.1}%", 100.0 * round.accuracy));
         bar.inc(1);
+        Control::Continue
     });
     bar.finish_and_clear();
     let outcome = outcome?;

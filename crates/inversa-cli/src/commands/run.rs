@@ -4,6 +4,7 @@
 use crate::failure::Failure;
 use crate::progress;
 use inversa::task::{Precision, Task, TaskFile};
+use inversa::Control;
 use inversa::Real;
 use std::path::{Path, PathBuf};
 
@@ -39,7 +40,10 @@ pub fn run_file(path: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
 /// Runs a built task, writes its outputs and prints a summary.
 pub fn execute<T: Real>(task: Task<T>, out: &Path) -> Result<(), Failure> {
     let bar = progress::Bar::new(&task);
-    let outcome = task.run(&mut |iteration, psnr| bar.update(iteration, psnr))?;
+    let outcome = task.run(&mut |step| {
+        bar.update(step.iteration, step.psnr);
+        Control::Continue
+    })?;
     bar.finish();
     let written = inversa::report::outputs::write_outputs(out, &task, &outcome)?;
     match outcome.quality {

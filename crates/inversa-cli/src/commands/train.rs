@@ -9,9 +9,9 @@
 use crate::failure::{bad, Failure};
 use crate::progress::TrainBar;
 use clap::Args;
+use inversa::Control;
 use inversa_learn::training::checkpoint::{history_path, plot_path};
 use inversa_learn::training::config::{prepare, Outcome, TrainSettings, Trained};
-use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 /// `inversa train …`.
@@ -60,7 +60,7 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
     let bar = TrainBar::new(job.config().steps);
     let result = job.run(&mut |p| {
         bar.update(p);
-        ControlFlow::Continue(())
+        Control::Continue
     });
     bar.finish();
     report(&result?);

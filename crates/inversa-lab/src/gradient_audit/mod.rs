@@ -13,7 +13,7 @@
 //! use inversa_lab::gradient_audit::{run, Dataset, Settings};
 //!
 //! let settings = Settings { data: Dataset::Mnist, batch: 2, ..Settings::default() };
-//! let outcome = run(&settings, &mut |_step, _loss| {})?;
+//! let outcome = run(&settings, &mut |_step| inversa::Control::Continue)?;
 //! println!("PSNR {:.2} dB after matching", outcome.report.psnr);
 //! outcome.write("audit".as_ref())?;
 //! # Ok::<(), inversa_lab::Error>(())
@@ -25,9 +25,11 @@ mod figure;
 use crate::outcome::Outcome;
 use crate::{Error, Result};
 use candle_core::Tensor;
+use inversa::Control;
 use inversa_learn::attacks::batch_matching::{self, BatchQuality};
 use inversa_learn::attacks::fedavg::{local_update, LocalTraining};
 use inversa_learn::attacks::registry::{self, AttackEntry};
+use inversa_learn::attacks::Step;
 use inversa_learn::attacks::{idlg, Observation, Reconstruction};
 use inversa_learn::models::victims::lenet::{dropout_mask, Activation};
 use inversa_learn::models::victims::ExplicitGradient;
@@ -150,9 +152,12 @@ pub struct Report {
     pub true_labels: Vec<usize>,
 }
 
-/// Runs the audit; `progress(step, matching loss)` after every attack step. The outcome holds
-/// `reconstruction.png`.
-pub fn run(settings: &Settings, progress: &mut dyn FnMut(usize, f64)) -> Result<Outcome<Report>> {
+/// Runs the audit; `progress` after every attack step, which may stop the attack there. The
+/// outcome holds `reconstruction.png`.
+pub fn run(
+    settings: &Settings,
+    progress: &mut dyn FnMut(&Step) -> Control,
+) -> Result<Outcome<Report>> {
     let entry = check(settings)?;
     let client = client::batch(settings)?;
     let (_, _, height, width) = client.images.dims4()?;

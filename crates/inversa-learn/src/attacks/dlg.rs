@@ -8,11 +8,12 @@
 //! explicit parameter-gradient expression
 //! ([`crate::models::victims::ExplicitGradient::gradients`]).
 
-use super::{GradientAttack, Observation, Reconstruction};
+use super::{GradientAttack, Observation, Reconstruction, Step};
 use crate::diffusion::standard_normal;
 use crate::optim::lbfgs::{minimise, Lbfgs};
 use candle_core::{DType, Device, Result, Tensor, Var, D};
 use candle_nn::ops::softmax;
+use inversa::Control;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -31,7 +32,7 @@ impl GradientAttack for Dlg {
         &self,
         observation: &Observation,
         seed: u64,
-        progress: &mut dyn FnMut(usize, f64),
+        progress: &mut dyn FnMut(&Step) -> Control,
     ) -> Result<Reconstruction> {
         match_gradients(observation, None, self.lbfgs, seed, progress)
     }
@@ -45,7 +46,7 @@ pub(crate) fn match_gradients(
     label: Option<usize>,
     settings: Lbfgs,
     seed: u64,
-    progress: &mut dyn FnMut(usize, f64),
+    progress: &mut dyn FnMut(&Step) -> Control,
 ) -> Result<Reconstruction> {
     if observation.local.is_some() {
         candle_core::bail!("DLG matches gradients, not FedAvg updates");
@@ -103,7 +104,10 @@ pub(crate) fn match_gradients(
     let mut history = Vec::new();
     minimise(settings, &mut x, distance, |iteration, value| {
         history.push(value);
-        progress(iteration, value);
+        progress(&Step {
+            iteration,
+            loss: value,
+        })
     })?;
     let image = tensor(&x[..pixels], shape)?;
     let labels = match fixed {

@@ -9,8 +9,9 @@
 //! (λ = 10⁻⁴, the paper's setting), which keeps the dropped fraction near the known rate.
 
 use super::inverting_gradients::{run, MaskSearch, Settings};
-use super::{GradientAttack, Observation, Reconstruction};
+use super::{GradientAttack, Observation, Reconstruction, Step};
 use candle_core::Result;
+use inversa::Control;
 
 /// DIA with the settings of its Inverting Gradients optimisation. It reads the client's dropout
 /// rate from [`Observation::dropout`] and returns the recovered keep variables in
@@ -30,7 +31,7 @@ impl GradientAttack for DropoutInversion {
         &self,
         observation: &Observation,
         seed: u64,
-        progress: &mut dyn FnMut(usize, f64),
+        progress: &mut dyn FnMut(&Step) -> Control,
     ) -> Result<Reconstruction> {
         let rate = observation.dropout;
         if !(0.0..1.0).contains(&rate) {

@@ -19,6 +19,7 @@ use crate::models::classifier::Classifier;
 use crate::models::gan::{self, uniform_latents, Gan};
 use crate::optim::adam::TensorAdam;
 use candle_core::{Result, Tensor, Var, D};
+use inversa::Control;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -80,7 +81,7 @@ pub fn invert(
     class: usize,
     settings: Settings,
     seed: u64,
-    progress: &mut dyn FnMut(&Step),
+    progress: &mut dyn FnMut(&Step) -> Control,
 ) -> Result<Inversion> {
     check(target, class, settings)?;
     let latent = gan.generator.config().latent;
@@ -161,7 +162,7 @@ impl Problem<'_> {
         iterations: usize,
         render: &dyn Fn(&Tensor) -> Result<Tensor>,
         constrain: &dyn Fn(&Tensor) -> Result<Tensor>,
-        report: &mut dyn FnMut(usize, f64, f64, &Tensor),
+        report: &mut dyn FnMut(usize, f64, f64, &Tensor) -> Control,
     ) -> Result<(Tensor, Vec<f64>)> {
         let x = Var::from_tensor(start)?;
         let mut adam = TensorAdam::new(start)?;
@@ -178,7 +179,9 @@ impl Problem<'_> {
             let update = adam.step(g, step as i32 + 1, self.settings.learning_rate)?;
             x.set(&constrain(&(x.as_tensor() + update)?)?)?;
             history.push(identity);
-            report(step, identity, prior, x.as_tensor());
+            if report(step, identity, prior, x.as_tensor()) == Control::Stop {
+                break;
+            }
         }
         Ok((x.as_tensor().detach(), history))
     }

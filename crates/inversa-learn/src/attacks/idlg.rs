@@ -8,9 +8,10 @@
 //! any optimisation; DLG then matches the gradient with that label fixed ([`Idlg`]).
 
 use super::dlg::match_gradients;
-use super::{GradientAttack, Observation, Reconstruction};
+use super::{GradientAttack, Observation, Reconstruction, Step};
 use crate::optim::lbfgs::Lbfgs;
 use candle_core::{Result, Tensor};
+use inversa::Control;
 
 /// The label of a single sample, from the gradient of the last fully connected weight
 /// (`[classes, features]`).
@@ -38,7 +39,7 @@ impl GradientAttack for Idlg {
         &self,
         observation: &Observation,
         seed: u64,
-        progress: &mut dyn FnMut(usize, f64),
+        progress: &mut dyn FnMut(&Step) -> Control,
     ) -> Result<Reconstruction> {
         let update = observation.update;
         if observation.shape.first() != Some(&1) || update.len() < 2 {

@@ -21,6 +21,7 @@ use super::l1_ball::{distances, project_around};
 use crate::models::classifier::Classifier;
 use crate::models::gan::{Gan, BLOCKS};
 use candle_core::{Result, Tensor};
+use inversa::Control;
 
 /// One intermediate stage.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -65,7 +66,7 @@ pub fn invert(
     class: usize,
     settings: &Settings,
     seed: u64,
-    progress: &mut dyn FnMut(&Step),
+    progress: &mut dyn FnMut(&Step) -> Control,
 ) -> Result<Inversion> {
     check(settings)?;
     let found = gmi::invert(gan, target, class, settings.gmi, seed, progress)?;
@@ -80,7 +81,7 @@ pub fn refine(
     class: usize,
     settings: &Settings,
     found: &Inversion,
-    progress: &mut dyn FnMut(&Step),
+    progress: &mut dyn FnMut(&Step) -> Control,
 ) -> Result<Inversion> {
     check(settings)?;
     gmi::check(target, class, settings.gmi)?;
@@ -132,7 +133,7 @@ fn run_stage(
     start: &Tensor,
     stage: usize,
     settings: Stage,
-    progress: &mut dyn FnMut(&Step),
+    progress: &mut dyn FnMut(&Step) -> Control,
 ) -> Result<(Tensor, Vec<f64>)> {
     let generator = &problem.gan.generator;
     let render = |f: &Tensor| generator.forward_from(stage, f);
@@ -147,7 +148,7 @@ fn run_stage(
             identity_loss: identity,
             prior_loss: prior,
             deviation: Some(deviation),
-        });
+        })
     };
     problem.descend(start, settings.iterations, &render, &project, &mut report)
 }

@@ -13,12 +13,13 @@
 //! after each step. The label is the known (or iDLG-recovered) one.
 
 use super::fedavg::local_update;
-use super::{GradientAttack, Observation, Reconstruction};
+use super::{GradientAttack, Observation, Reconstruction, Step};
 use crate::diffusion::standard_normal;
 use crate::models::victims::lenet::dropout_mask;
 use crate::models::victims::ExplicitGradient;
 use crate::optim::adam::TensorAdam;
 use candle_core::{DType, Device, Result, Tensor, Var};
+use inversa::Control;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -98,7 +99,7 @@ impl GradientAttack for InvertingGradients {
         &self,
         observation: &Observation,
         seed: u64,
-        progress: &mut dyn FnMut(usize, f64),
+        progress: &mut dyn FnMut(&Step) -> Control,
     ) -> Result<Reconstruction> {
         run(observation, self.settings, None, seed, progress)
     }
@@ -118,7 +119,7 @@ pub(crate) fn run(
     settings: Settings,
     masks: Option<MaskSearch>,
     seed: u64,
-    progress: &mut dyn FnMut(usize, f64),
+    progress: &mut dyn FnMut(&Step) -> Control,
 ) -> Result<Reconstruction> {
     let Observation {
         model,
@@ -162,7 +163,13 @@ pub(crate) fn run(
         }
         let value = f64::from(distance.to_scalar::<f32>()?);
         history.push(value);
-        progress(step, value);
+        if progress(&Step {
+            iteration: step,
+            loss: value,
+        }) == Control::Stop
+        {
+            break;
+        }
         let grads = loss.backward()?;
         let Some(gradient) = grads.get(&image) else {
             candle_core::bail!("the gradient distance does not depend on the image");

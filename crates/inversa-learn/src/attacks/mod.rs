@@ -26,6 +26,7 @@ pub mod registry;
 use crate::models::victims::ExplicitGradient;
 use candle_core::{Result, Tensor};
 use fedavg::LocalTraining;
+use inversa::Control;
 
 /// What the server holds when it attacks one client update: the model, the update, the shape of
 /// the client's batch, and what else it knows or assumes about how the client trained.
@@ -114,17 +115,26 @@ pub struct Reconstruction {
     pub masks: Option<Tensor>,
 }
 
+/// One step of a gradient attack.
+#[derive(Clone, Copy, Debug)]
+pub struct Step {
+    /// 0-based.
+    pub iteration: usize,
+    /// The gradient-matching loss before the step.
+    pub loss: f64,
+}
+
 /// A gradient-inversion attack: rebuilds a client's batch from what the server observed.
 pub trait GradientAttack {
     /// The name in [`registry::attacks`].
     fn name(&self) -> &'static str;
 
     /// Rebuilds the batch of `observation.shape`, starting from a point drawn from `seed`;
-    /// `progress(iteration, matching loss)` is called after every step.
+    /// `progress` sees every step and may stop the attack there.
     fn reconstruct(
         &self,
         observation: &Observation,
         seed: u64,
-        progress: &mut dyn FnMut(usize, f64),
+        progress: &mut dyn FnMut(&Step) -> Control,
     ) -> Result<Reconstruction>;
 }

@@ -6,6 +6,8 @@
 //! starts at 1 and halves until `f(x + t d) ≤ f(x) + 10⁻⁴ t ∇fᵀd`. A step that fails the
 //! curvature condition (`sᵀy ≤ 10⁻¹⁰‖s‖‖y‖`) or a non-descent direction restarts the memory.
 
+use inversa::Control;
+
 /// Settings of [`minimise`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Lbfgs {
@@ -30,12 +32,13 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Minimises `f` (returning the value and gradient at a point) from `x`, in place; calls
-/// `progress(iteration, value)` after every accepted step. Returns the final value.
+/// `progress(iteration, value)` after every accepted step, stopping when it says so. Returns the
+/// final value.
 pub fn minimise<E>(
     settings: Lbfgs,
     x: &mut [f64],
     mut f: impl FnMut(&[f64]) -> Result<(f64, Vec<f64>), E>,
-    mut progress: impl FnMut(usize, f64),
+    mut progress: impl FnMut(usize, f64) -> Control,
 ) -> Result<f64, E> {
     let (mut value, mut gradient) = f(x)?;
     let mut pairs: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new();
@@ -85,7 +88,9 @@ pub fn minimise<E>(
         }
         x.copy_from_slice(&candidate);
         (value, gradient) = (next_value, next_gradient);
-        progress(iteration, value);
+        if progress(iteration, value) == Control::Stop {
+            break;
+        }
     }
     Ok(value)
 }
@@ -129,7 +134,10 @@ mod tests {
             ];
             Ok((value, gradient))
         };
-        let value = minimise(Lbfgs::default(), &mut x, rosenbrock, |_, _| {}).unwrap();
+        let value = minimise(Lbfgs::default(), &mut x, rosenbrock, |_, _| {
+            Control::Continue
+        })
+        .unwrap();
         assert!(value < 1e-12, "{value}");
         assert!(
             (x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6,

@@ -9,7 +9,7 @@
 //!
 //! The loop reports through a callback ([`Progress`]) and never prints, so the crate stays free of
 //! terminal code; the CLI draws the progress bar. The callback can stop the run
-//! (`ControlFlow::Break`), which then writes a checkpoint to resume from.
+//! ([`Control::Stop`]), which then writes a checkpoint to resume from.
 
 pub mod checkpoint;
 pub mod config;
@@ -21,11 +21,11 @@ use crate::optim::adam::Adam;
 use crate::optim::lr_schedule::{Decay, Schedule};
 use candle_core::{Tensor, Var};
 use candle_nn::VarMap;
+use inversa::Control;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -152,7 +152,7 @@ pub fn train<M: Trainable + ?Sized>(
     model: &M,
     config: &TrainConfig,
     resume: bool,
-    progress: &mut dyn FnMut(&Progress) -> ControlFlow<()>,
+    progress: &mut dyn FnMut(&Progress) -> Control,
 ) -> Result<History, crate::Error> {
     let mut adam = Adam::with_beta1(named_vars(model.varmap()), model.adam_beta1())?;
     let mut history = if resume {
@@ -208,7 +208,7 @@ pub fn train<M: Trainable + ?Sized>(
             validation: history.validation.last().filter(|v| v.step == history.step),
             checkpointed,
         });
-        if flow.is_break() {
+        if flow == Control::Stop {
             if !checkpointed {
                 checkpoint::write(&config.out, model, &adam, &history)?;
             }

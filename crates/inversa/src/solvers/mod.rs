@@ -69,16 +69,29 @@ pub struct Iteration<'a, T: Real> {
     pub residual: f64,
 }
 
-/// Whether a solver should go on after an iteration.
+/// Whether a stepwise computation should go on after a step.
+///
+/// Everything in Inversa that runs in steps reports each one the same way, to a callback of the
+/// shape `FnMut(&Step) -> Control` where `Step` is what one step produced: a solver's
+/// [`Iteration`] (through [`Observer`], which every such closure is), a task's
+/// [`crate::task::Step`], a training step, an attack's step, an experiment's round. Returning
+/// [`Control::Stop`] ends the computation early with what it has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Control {
     Continue,
     Stop,
 }
 
-/// Receives every iteration (metrics, progress bars, early stopping).
+/// Receives every iteration (metrics, progress bars, early stopping). Any
+/// `FnMut(&Iteration<T>) -> Control` closure is one.
 pub trait Observer<T: Real> {
     fn observe(&mut self, iteration: &Iteration<T>) -> Control;
+}
+
+impl<T: Real, F: FnMut(&Iteration<T>) -> Control> Observer<T> for F {
+    fn observe(&mut self, iteration: &Iteration<T>) -> Control {
+        self(iteration)
+    }
 }
 
 /// An observer that records nothing and never stops the solver.

@@ -305,9 +305,9 @@ impl<T: Real> Task<T> {
         }
     }
 
-    /// Runs the solver, calling `progress` after every iteration with the iteration, its PSNR (when
-    /// the ground truth is known) and the total iteration budget.
-    pub fn run(&self, progress: &mut dyn FnMut(&Iteration<T>, Option<f64>)) -> Result<Outcome<T>> {
+    /// Runs the solver, calling `progress` after every iteration with the iteration and its PSNR
+    /// (when the ground truth is known); [`Control::Stop`] ends the solve there.
+    pub fn run(&self, progress: &mut dyn FnMut(&Step<T>) -> Control) -> Result<Outcome<T>> {
         let initial = self.initial_guess();
         let mut x = initial.clone();
         let problem = Problem {
@@ -362,12 +362,19 @@ impl<T: Real> Task<T> {
     }
 }
 
+/// One iteration of a task's solve, as its progress callback sees it.
+pub struct Step<'a, T: Real> {
+    pub iteration: &'a Iteration<'a, T>,
+    /// The PSNR against the ground truth, when the task has one.
+    pub psnr: Option<f64>,
+}
+
 /// Records the history and forwards each iteration to the progress callback; the time it takes is
 /// subtracted from the reported solve time.
 struct Recorder<'a, T: Real> {
     truth: Option<&'a [T]>,
     history: History,
-    progress: &'a mut dyn FnMut(&Iteration<T>, Option<f64>),
+    progress: &'a mut dyn FnMut(&Step<T>) -> Control,
     spent: Duration,
 }
 
@@ -382,8 +389,8 @@ impl<T: Real> Observer<T> for Recorder<'_, T> {
         if let Some(p) = psnr {
             self.history.psnr.push(p);
         }
-        (self.progress)(iteration, psnr);
+        let control = (self.progress)(&Step { iteration, psnr });
         self.spent += start.elapsed();
-        Control::Continue
+        control
     }
 }

@@ -15,7 +15,7 @@ use crate::training::lpn::LpnTraining;
 use crate::training::unet::UnetTraining;
 use crate::training::{train, History, Progress, TrainConfig, Trainable};
 use crate::Error;
-use std::ops::ControlFlow;
+use inversa::Control;
 use std::path::PathBuf;
 
 /// The model being trained, with what its closing step needs.
@@ -86,7 +86,7 @@ pub fn prepare(settings: &TrainSettings) -> Result<Job, Error> {
 /// with a checkpoint): [`prepare`] then [`Job::run`].
 pub fn run(
     settings: &TrainSettings,
-    progress: &mut dyn FnMut(&Progress) -> ControlFlow<()>,
+    progress: &mut dyn FnMut(&Progress) -> Control,
 ) -> Result<Trained, Error> {
     prepare(settings)?.run(progress)
 }
@@ -107,10 +107,7 @@ impl Job {
     }
 
     /// Runs the loop, then the model's closing step.
-    pub fn run(
-        self,
-        progress: &mut dyn FnMut(&Progress) -> ControlFlow<()>,
-    ) -> Result<Trained, Error> {
+    pub fn run(self, progress: &mut dyn FnMut(&Progress) -> Control) -> Result<Trained, Error> {
         let history = train(self.trainable(), &self.config, self.resume, progress)?;
         let out = self.config.out.clone();
         let outcome = match &self.model {

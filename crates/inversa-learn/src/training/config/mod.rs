@@ -7,7 +7,7 @@
 //! ```no_run
 //! use inversa_learn::training::config::{run, TrainSettings};
 //! let settings = TrainSettings::read(std::path::Path::new("train.toml")).unwrap();
-//! let trained = run(&settings, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
+//! let trained = run(&settings, &mut |_| inversa::Control::Continue).unwrap();
 //! println!("{} steps: {}", trained.history.step, trained.out.display());
 //! ```
 //!
