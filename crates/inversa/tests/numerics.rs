@@ -2,8 +2,10 @@
 //! M-FAC against a dense inverse, matrix sensing against the rates the paper proves, the convex ReLU
 //! training against its own nonconvex network and against gradient training.
 
+use faer::linalg::solvers::Solve;
+use faer::{ColMut, MatRef, Side};
+use inversa::numerics::gaussian;
 use inversa::numerics::mfac::{fisher_times, SlidingFisher, StaticFisher};
-use inversa::numerics::{cholesky, cholesky_solve, gaussian};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -27,9 +29,11 @@ fn dense_inverse_times(grads: &[f64], d: usize, lambda: f64, x: &[f64]) -> Vec<f
             }
         }
     }
-    let l = cholesky(&f, d).expect("F is SPD");
     let mut out = x.to_vec();
-    cholesky_solve(&l, d, &mut out);
+    MatRef::from_row_major_slice(&f, d, d)
+        .llt(Side::Lower)
+        .expect("F is SPD")
+        .solve_in_place(ColMut::from_slice_mut(&mut out));
     out
 }
 

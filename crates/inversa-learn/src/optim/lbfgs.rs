@@ -6,6 +6,7 @@
 //! starts at 1 and halves until `f(x + t d) ≤ f(x) + 10⁻⁴ t ∇fᵀd`. A step that fails the
 //! curvature condition (`sᵀy ≤ 10⁻¹⁰‖s‖‖y‖`) or a non-descent direction restarts the memory.
 
+use inversa::krylov::dense::dot;
 use inversa::Control;
 
 /// Settings of [`minimise`].
@@ -25,10 +26,6 @@ impl Default for Lbfgs {
             gradient_tolerance: 1e-10,
         }
     }
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Minimises `f` (returning the value and gradient at a point) from `x`, in place; calls

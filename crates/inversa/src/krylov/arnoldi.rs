@@ -10,18 +10,19 @@
 //! nonsymmetric linear systems", SIAM J. Sci. Stat. Comput. 7, 1986), so its minimum — the
 //! residual norm of the cycle — is known after every step without forming `y`.
 
-use super::dense::{axpy, dot, norm, Mat};
+use super::dense::{axpy, dot, norm};
 use super::preconditioner::Preconditioner;
 use crate::operators::LinearOperator;
+use faer::Mat;
 
 /// The result of one Arnoldi cycle of `steps` steps.
 pub(crate) struct Cycle {
     /// `v₁ … v_{steps+1}` (the last one is zero after a lucky breakdown).
     pub basis: Vec<Vec<f64>>,
     /// `H̄`, `(steps+1) × steps`, not rotated.
-    pub hessenberg: Mat,
+    pub hessenberg: Mat<f64>,
     /// `B = Cᵀ A M⁻¹ V`, `k × steps`.
-    pub projections: Mat,
+    pub projections: Mat<f64>,
     /// `argmin_y ‖β e₁ − H̄ y‖` (its length is the number of steps run).
     pub y: Vec<f64>,
 }
@@ -118,10 +119,10 @@ fn finish(
     let mut projections = Mat::zeros(k, steps);
     for j in 0..steps {
         for (i, h) in columns[j].iter().enumerate() {
-            *hessenberg.at_mut(i, j) = *h;
+            hessenberg[(i, j)] = *h;
         }
         for (i, b) in b_columns[j].iter().enumerate() {
-            *projections.at_mut(i, j) = *b;
+            projections[(i, j)] = *b;
         }
     }
     let mut y = g[..steps].to_vec();

@@ -15,14 +15,14 @@
 //! Convergence is confirmed on the true residual, as in [`super::cg`].
 
 use super::cg::{next_direction, step};
-use super::dense::{
-    axpy, cholesky, dominant_subspace, dot, norm, orthonormalize, solve_lower, solve_upper, Mat,
-};
+use super::dense::{axpy, cholesky, congruence, dot, norm, orthonormalize, solve_transposed_lower};
 use super::preconditioner::Preconditioner;
 use super::{check_system, finish, report, residual, SolveInfo};
 use crate::error::Result;
 use crate::operators::LinearOperator;
 use crate::solvers::Observer;
+use faer::linalg::solvers::{Llt, Solve};
+use faer::{ColMut, Mat, Side};
 
 /// Deflated CG settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,22 +75,19 @@ struct System<'a> {
     deflation: Option<&'a Deflation<'a>>,
 }
 
-/// `W`, `AW` and the Cholesky factor of `E = WᵀAW` for the current matrix.
+/// `W`, `AW` and the Cholesky factorisation of `E = WᵀAW` for the current matrix.
 struct Deflation<'a> {
     w: &'a [Vec<f64>],
     aw: Vec<Vec<f64>>,
-    l: Mat,
+    e: Llt<f64>,
 }
 
 impl Deflation<'_> {
     /// `E⁻¹ Bᵀ v` for the basis `B` (`W` or `AW`).
     fn solve(&self, basis: &[Vec<f64>], v: &[f64]) -> Vec<f64> {
-        let rhs = Mat {
-            rows: basis.len(),
-            cols: 1,
-            data: basis.iter().map(|c| dot(c, v)).collect(),
-        };
-        solve_upper(&self.l.transpose(), &solve_lower(&self.l, &rhs)).data
+        let mut rhs: Vec<f64> = basis.iter().map(|c| dot(c, v)).collect();
+        self.e.solve_in_place(ColMut::from_slice_mut(&mut rhs));
+        rhs
     }
 
     /// `v ← v − W c`.
@@ -114,13 +111,10 @@ impl DeflatedCg {
         let mut info = SolveInfo::default();
         let aw: Vec<Vec<f64>> = space.w.iter().map(|w| a.apply_new(w)).collect();
         info.matvecs += aw.len();
-        let mut e = Mat::zeros(aw.len(), aw.len());
-        for (i, wi) in space.w.iter().enumerate() {
-            for (j, awj) in aw.iter().enumerate() {
-                *e.at_mut(i, j) = 0.5 * (dot(wi, awj) + dot(&space.w[j], &aw[i]));
-            }
-        }
-        let deflation = cholesky(&e).map(|l| Deflation { w: &space.w, aw, l });
+        let e = Mat::from_fn(aw.len(), aw.len(), |i, j| {
+            0.5 * (dot(&space.w[i], &aw[j]) + dot(&space.w[j], &aw[i]))
+        });
+        let deflation = cholesky(e.as_ref()).map(|e| Deflation { w: &space.w, aw, e });
         let mut kept: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
         let system = System {
             a,
@@ -225,31 +219,29 @@ impl DeflatedCg {
         if m == 0 || self.recycle == 0 {
             return None;
         }
-        let (mut stiffness, mut gram) = (Mat::zeros(m, m), Mat::zeros(m, m));
-        for i in 0..m {
-            for j in 0..m {
-                *stiffness.at_mut(i, j) = 0.5 * (dot(&z[i], &az[j]) + dot(&z[j], &az[i]));
-                *gram.at_mut(i, j) = dot(&z[i], &z[j]);
-            }
-        }
-        // ZᵀAZ = L Lᵀ, y = L⁻ᵀ v: L⁻¹ ZᵀZ L⁻ᵀ v = θ⁻¹ v, so the smallest θ are its dominant ones.
-        let l = cholesky(&stiffness)?;
-        let left = solve_lower(&l, &gram);
-        let pencil = solve_lower(&l, &left.transpose()).transpose();
-        let v = dominant_subspace(&pencil, self.recycle.min(m));
-        let y = solve_upper(&l.transpose(), &v);
+        let stiffness = Mat::from_fn(m, m, |i, j| 0.5 * (dot(&z[i], &az[j]) + dot(&z[j], &az[i])));
+        let gram = Mat::from_fn(m, m, |i, j| dot(&z[i], &z[j]));
+        // ZᵀAZ = L Lᵀ, y = L⁻ᵀ v: L⁻¹ ZᵀZ L⁻ᵀ v = θ⁻¹ v, so the smallest θ are its largest
+        // eigenvalues, the last ones of the symmetric eigendecomposition (ascending order).
+        let l = cholesky(stiffness.as_ref())?;
+        let pencil = congruence(l.L(), gram.as_ref());
+        let eigen = pencil.self_adjoint_eigen(Side::Lower).ok()?;
+        let keep = self.recycle.min(m);
+        let mut y = eigen.U().get(.., m - keep..).to_owned();
+        solve_transposed_lower(l.L(), &mut y);
         let n = z[0].len();
-        let mut next: Vec<Vec<f64>> = (0..y.cols)
+        let mut next: Vec<Vec<f64>> = y
+            .col_iter()
             .map(|c| {
                 let mut col = vec![0.0; n];
                 z.iter()
-                    .enumerate()
-                    .for_each(|(i, zi)| axpy(y.at(i, c), zi, &mut col));
+                    .zip(c.iter())
+                    .for_each(|(zi, yi)| axpy(*yi, zi, &mut col));
                 col
             })
             .collect();
         let r = orthonormalize(&mut next);
-        let keep = (0..next.len()).take_while(|&j| r.at(j, j) != 0.0).count();
+        let keep = (0..next.len()).take_while(|&j| r[(j, j)] != 0.0).count();
         next.truncate(keep);
         Some(next)
     }

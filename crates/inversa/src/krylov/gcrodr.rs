@@ -16,12 +16,13 @@
 //! Convergence is checked on the true residual `‖b − A x‖/‖b‖`, recomputed at every restart.
 
 use super::arnoldi::{cycle, Cycle, CycleSettings};
-use super::dense::{axpy, combine, dot, harmonic_ritz, norm, orthonormalize, thin_qr, Mat};
+use super::dense::{axpy, combine, dot, harmonic_ritz, norm, orthonormalize, thin_qr};
 use super::preconditioner::Preconditioner;
 use super::{check_system, report, residual, restart_residual, SolveInfo};
 use crate::error::{Error, Result};
 use crate::operators::LinearOperator;
 use crate::solvers::Observer;
+use faer::{ColRef, Mat, MatRef};
 
 /// GCRO-DR(m, k) settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,17 +95,17 @@ impl Recycler {
 }
 
 /// `Y R⁻¹` for upper-triangular `R`, keeping the columns before the first zero pivot.
-fn right_divide(y: &[Vec<f64>], r: &Mat) -> Vec<Vec<f64>> {
+fn right_divide(y: &[Vec<f64>], r: &Mat<f64>) -> Vec<Vec<f64>> {
     let mut out: Vec<Vec<f64>> = Vec::with_capacity(y.len());
     for (j, yj) in y.iter().enumerate() {
-        if r.at(j, j) == 0.0 {
+        if r[(j, j)] == 0.0 {
             break;
         }
         let mut col = yj.clone();
         for (i, prev) in out.iter().enumerate() {
-            axpy(-r.at(i, j), prev, &mut col);
+            axpy(-r[(i, j)], prev, &mut col);
         }
-        col.iter_mut().for_each(|v| *v /= r.at(j, j));
+        col.iter_mut().for_each(|v| *v /= r[(j, j)]);
         out.push(col);
     }
     out
@@ -179,17 +180,12 @@ impl GcroDr {
         let step = combine(&run.basis, &run.y, x.len());
         axpy(1.0, &preconditioner.apply_new(&step), x);
         let h = &run.hessenberg;
-        let mut s = Mat::zeros(j, j); // S = H̄ᵀ [I; 0] = H_jᵀ
-        for p in 0..j {
-            for q in 0..j {
-                *s.at_mut(p, q) = h.at(q, p);
-            }
-        }
-        if let Some(p) = harmonic_ritz(h, &s, self.recycle.min(j)) {
-            let y_tilde = project(&run.basis[..j], &p, x.len());
-            let (q, rr) = thin_qr(&h.mul(&p));
+        let s = h.get(..j, ..).transpose(); // S = H̄ᵀ [I; 0] = H_jᵀ
+        if let Some(p) = harmonic_ritz(h.as_ref(), s, self.recycle.min(j)) {
+            let y_tilde = project(&run.basis[..j], p.as_ref(), x.len());
+            let (q, rr) = thin_qr((h * &p).as_ref());
             recycler.u = right_divide(&y_tilde, &rr);
-            recycler.c = project(&run.basis, &q, x.len());
+            recycler.c = project(&run.basis, q.as_ref(), x.len());
             recycler.c.truncate(recycler.u.len());
         }
         j
@@ -224,8 +220,8 @@ impl GcroDr {
         let settings = self.settings(a, preconditioner, &recycler.c, max_steps, target);
         let run = cycle(&settings, &rest, beta);
         let j = run.y.len();
-        let b_y = run.projections.mul(&column(&run.y));
-        let on_u: Vec<f64> = (0..k).map(|i| coefficients[i] - b_y.at(i, 0)).collect();
+        let b_y = &run.projections * ColRef::from_slice(&run.y);
+        let on_u: Vec<f64> = (0..k).map(|i| coefficients[i] - b_y[i]).collect();
         let mut step = combine(&recycler.u, &on_u, n);
         axpy(1.0, &combine(&run.basis, &run.y, n), &mut step);
         axpy(1.0, &preconditioner.apply_new(&step), x);
@@ -246,39 +242,39 @@ impl GcroDr {
         let mut g = Mat::zeros(k + j + 1, k + j);
         let mut overlap = Mat::zeros(k + j + 1, k + j); // W̄ᵀ Ŵ
         for (i, d) in scales.iter().enumerate() {
-            *g.at_mut(i, i) = *d;
+            g[(i, i)] = *d;
         }
         for q in 0..j {
             for i in 0..k {
-                *g.at_mut(i, k + q) = run.projections.at(i, q);
+                g[(i, k + q)] = run.projections[(i, q)];
             }
             for i in 0..=j {
-                *g.at_mut(k + i, k + q) = run.hessenberg.at(i, q);
+                g[(k + i, k + q)] = run.hessenberg[(i, q)];
             }
-            *overlap.at_mut(k + q, k + q) = 1.0;
+            overlap[(k + q, k + q)] = 1.0;
         }
         let w_bar: Vec<&Vec<f64>> = recycler.c.iter().chain(&run.basis).collect();
         for (p, w) in w_bar.iter().enumerate() {
             for (q, u) in u_scaled.iter().enumerate() {
-                *overlap.at_mut(p, q) = dot(w, u);
+                overlap[(p, q)] = dot(w, u);
             }
         }
-        let s = g.transpose().mul(&overlap);
-        let Some(p) = harmonic_ritz(&g, &s, k) else {
+        let s = g.transpose() * &overlap;
+        let Some(p) = harmonic_ritz(g.as_ref(), s.as_ref(), k) else {
             return;
         };
         let w_hat: Vec<Vec<f64>> = u_scaled
             .into_iter()
             .chain(run.basis[..j].iter().cloned())
             .collect();
-        let y_tilde = project(&w_hat, &p, n);
-        let (q, rr) = thin_qr(&g.mul(&p));
+        let y_tilde = project(&w_hat, p.as_ref(), n);
+        let (q, rr) = thin_qr((&g * &p).as_ref());
         let w_bar: Vec<Vec<f64>> = w_bar.into_iter().cloned().collect();
         let u = right_divide(&y_tilde, &rr);
         if u.is_empty() {
             return;
         }
-        recycler.c = project(&w_bar, &q, n);
+        recycler.c = project(&w_bar, q.as_ref(), n);
         recycler.c.truncate(u.len());
         recycler.u = u;
     }
@@ -303,17 +299,8 @@ impl GcroDr {
 }
 
 /// The columns of `vectors · P` (vectors of length `n`).
-fn project(vectors: &[Vec<f64>], p: &Mat, n: usize) -> Vec<Vec<f64>> {
-    (0..p.cols)
-        .map(|c| combine(vectors, &p.column(c), n))
+fn project(vectors: &[Vec<f64>], p: MatRef<'_, f64>, n: usize) -> Vec<Vec<f64>> {
+    p.col_iter()
+        .map(|c| combine(vectors, &c.iter().copied().collect::<Vec<f64>>(), n))
         .collect()
-}
-
-/// `v` as an `n × 1` matrix.
-fn column(v: &[f64]) -> Mat {
-    Mat {
-        rows: v.len(),
-        cols: 1,
-        data: v.to_vec(),
-    }
 }

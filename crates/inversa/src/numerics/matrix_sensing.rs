@@ -28,10 +28,11 @@
 //! Paper: N. Xiong, L. Ding, S. S. Du, "How Over-Parameterization Slows Down Gradient Descent in
 //! Matrix Sensing: The Curses of Symmetry and Initialization", ICLR 2024, arXiv:2310.01769.
 
-use super::{gaussian, matmul, matmul_tn, symmetric_eigen};
+use super::{gaussian, matmul, matmul_tn};
 use crate::error::{Error, Result};
 use crate::real::dot;
 use crate::solvers::SolverError;
+use faer::{MatRef, Side};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -219,7 +220,7 @@ pub fn run(problem: &Problem, settings: &Settings) -> Result<Trace> {
                 if trace.rebalanced_at.is_none()
                     && rebalance_below.is_some_and(|eps| error < eps * truth_norm)
                 {
-                    rebalance(&mut f, &mut g, n, k);
+                    rebalance(&mut f, &mut g, n, k)?;
                     trace.rebalanced_at = Some(t);
                 }
                 let grad_f = matmul(&s, &g, n, n, k);
@@ -234,18 +235,29 @@ pub fn run(problem: &Problem, settings: &Settings) -> Result<Trace> {
 
 /// The one-step modification: `F ← F (FᵀF)^{-1/2} s`, `G ← G (FᵀF)^{1/2} / s`, so `FGᵀ` is kept and
 /// every singular value of `F` becomes `s = (‖F‖₂ ‖G‖₂)^{1/2}`.
-fn rebalance(f: &mut Vec<f64>, g: &mut Vec<f64>, n: usize, k: usize) {
-    let (w, v) = symmetric_eigen(&matmul_tn(f, f, n, k, k), k);
-    let gram_g = symmetric_eigen(&matmul_tn(g, g, n, k, k), k).0;
-    let top = |w: &[f64]| w.iter().cloned().fold(0.0, f64::max).sqrt();
-    let s = (top(&w) * top(&gram_g)).sqrt();
+fn rebalance(f: &mut Vec<f64>, g: &mut Vec<f64>, n: usize, k: usize) -> Result<()> {
+    let failed = |_| {
+        Error::Shape("matrix sensing: the eigensolver did not converge on a Gram matrix".into())
+    };
+    let gram_f = matmul_tn(f, f, n, k, k);
+    let eigen = MatRef::from_row_major_slice(&gram_f, k, k)
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(failed)?;
+    let (w, v) = (eigen.S(), eigen.U());
+    let gram_g = matmul_tn(g, g, n, k, k);
+    let w_g = MatRef::from_row_major_slice(&gram_g, k, k)
+        .self_adjoint_eigenvalues(Side::Lower)
+        .map_err(failed)?;
+    // Eigenvalues come in ascending order.
+    let top = |largest: f64| largest.max(0.0).sqrt();
+    let s = (top(w[k - 1]) * top(w_g[k - 1])).sqrt();
     // (FᵀF)^{±1/2} = V diag(w^{±1/2}) Vᵀ
     let power = |p: f64| -> Vec<f64> {
         let mut out = vec![0.0; k * k];
         for (i, o) in out.iter_mut().enumerate() {
             let (a, b) = (i / k, i % k);
             *o = (0..k)
-                .map(|l| v[a * k + l] * w[l].max(1e-300).powf(p) * v[b * k + l])
+                .map(|l| v[(a, l)] * w[l].max(1e-300).powf(p) * v[(b, l)])
                 .sum();
         }
         out
@@ -258,6 +270,7 @@ fn rebalance(f: &mut Vec<f64>, g: &mut Vec<f64>, n: usize, k: usize) {
         .iter()
         .map(|x| x / s)
         .collect();
+    Ok(())
 }
 
 /// `F Gᵀ` for row-major `n × k` factors.

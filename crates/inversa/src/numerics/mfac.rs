@@ -26,9 +26,9 @@
 //! Paper: E. Frantar, E. Kurtic, D. Alistarh, "M-FAC: Efficient Matrix-Free Approximations of
 //! Second-Order Information", NeurIPS 2021, arXiv:2107.03356.
 
-use super::symmetric_eigen;
 use crate::error::{Error, Result};
 use crate::real::dot;
+use faer::{MatRef, Side};
 
 fn check(lambda: f64, m: usize, d: usize) -> Result<()> {
     if !(lambda > 0.0 && lambda.is_finite()) {
@@ -270,11 +270,14 @@ impl SlidingFisher {
             ));
         }
         let floor = m as f64 * self.lambda;
-        let (values, vectors) = symmetric_eigen(&self.dots, m);
+        let eigen = MatRef::from_row_major_slice(&self.dots, m, m)
+            .self_adjoint_eigen(Side::Lower)
+            .map_err(|_| Error::Shape("M-FAC: the eigensolver did not converge on G Gᵀ".into()))?;
+        let (values, vectors) = (eigen.S(), eigen.U());
         for (ij, s) in self.s_inv.iter_mut().enumerate() {
             let (i, j) = (ij / m, ij % m);
             *s = (0..m)
-                .map(|l| vectors[i * m + l] * vectors[j * m + l] / (values[l] + floor).max(floor))
+                .map(|l| vectors[(i, l)] * vectors[(j, l)] / (values[l] + floor).max(floor))
                 .sum();
         }
         self.pushes_since_refactor = 0;

@@ -17,10 +17,12 @@
 //! [`steps_to_target`] counts the steps until the full-data loss first falls below a target,
 //! which [`Logistic::minimum`] sets relative to the optimum found by Newton's method.
 
+use super::gaussian;
 use super::mfac::SlidingFisher;
-use super::{cholesky, cholesky_solve, gaussian};
 use crate::error::{Error, Result};
 use crate::real::dot;
+use faer::linalg::solvers::Solve;
+use faer::{ColMut, MatRef, Side};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -133,8 +135,10 @@ impl Logistic {
                 }
             }
             let mut step = self.gradient(&w, &all);
-            let l = cholesky(&h, d).expect("the penalised Hessian is SPD");
-            cholesky_solve(&l, d, &mut step);
+            MatRef::from_row_major_slice(&h, d, d)
+                .llt(Side::Lower)
+                .expect("the penalised Hessian is SPD")
+                .solve_in_place(ColMut::from_slice_mut(&mut step));
             for (wi, si) in w.iter_mut().zip(&step) {
                 *wi -= si;
             }

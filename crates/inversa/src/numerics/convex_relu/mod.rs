@@ -43,10 +43,12 @@ mod network;
 pub use dataset::Dataset;
 pub use network::{train_adam, Network};
 
-use super::{cholesky, cholesky_solve, gaussian};
+use super::gaussian;
 use crate::error::{Error, Result};
 use crate::metrics::squared_distance;
 use crate::real::dot;
+use faer::linalg::solvers::Solve;
+use faer::{ColMut, MatRef, Side};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -271,9 +273,12 @@ pub fn solve_admm(
     let ops = Operators { data, patterns };
     let (d, size) = (data.d, ops.groups() * data.d);
     let factorise = |rho: f64| {
-        cholesky(&ops.system(rho), size).ok_or_else(|| {
-            Error::Shape("convex ReLU: the ADMM system is not positive definite".into())
-        })
+        let system = ops.system(rho);
+        MatRef::from_row_major_slice(&system, size, size)
+            .llt(Side::Lower)
+            .map_err(|_| {
+                Error::Shape("convex ReLU: the ADMM system is not positive definite".into())
+            })
     };
     let mut rho = params.rho;
     let mut factor = factorise(rho)?;
@@ -290,7 +295,7 @@ pub fn solve_admm(
         let mut u: Vec<f64> = (0..size)
             .map(|k| fty[k] + rho * (z[k] - lambda[k] + back[k]))
             .collect();
-        cholesky_solve(&factor, size, &mut u);
+        factor.solve_in_place(ColMut::from_slice_mut(&mut u));
         // Over-relaxation (Boyd et al. 2011, §3.4.3): the z-, s- and dual updates see
         // û = a u + (1 − a) z_prev and ĝ = a G u + (1 − a) s_prev instead of u and G u.
         let a = RELAXATION;
