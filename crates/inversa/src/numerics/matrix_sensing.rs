@@ -237,7 +237,10 @@ pub fn run(problem: &Problem, settings: &Settings) -> Result<Trace> {
 /// every singular value of `F` becomes `s = (‖F‖₂ ‖G‖₂)^{1/2}`.
 fn rebalance(f: &mut Vec<f64>, g: &mut Vec<f64>, n: usize, k: usize) -> Result<()> {
     let failed = |_| {
-        Error::Shape("matrix sensing: the eigensolver did not converge on a Gram matrix".into())
+        Error::from(SolverError::EigenNoConvergence {
+            solver: "matrix sensing",
+            what: "a Gram matrix",
+        })
     };
     let gram_f = matmul_tn(f, f, n, k, k);
     let eigen = MatRef::from_row_major_slice(&gram_f, k, k)

@@ -28,6 +28,7 @@
 
 use crate::error::{Error, Result};
 use crate::real::dot;
+use crate::solvers::SolverError;
 use faer::{MatRef, Side};
 
 fn check(lambda: f64, m: usize, d: usize) -> Result<()> {
@@ -272,7 +273,10 @@ impl SlidingFisher {
         let floor = m as f64 * self.lambda;
         let eigen = MatRef::from_row_major_slice(&self.dots, m, m)
             .self_adjoint_eigen(Side::Lower)
-            .map_err(|_| Error::Shape("M-FAC: the eigensolver did not converge on G Gᵀ".into()))?;
+            .map_err(|_| SolverError::EigenNoConvergence {
+                solver: "M-FAC",
+                what: "G Gᵀ",
+            })?;
         let (values, vectors) = (eigen.S(), eigen.U());
         for (ij, s) in self.s_inv.iter_mut().enumerate() {
             let (i, j) = (ij / m, ij % m);

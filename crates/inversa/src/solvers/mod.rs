@@ -135,6 +135,11 @@ pub enum SolverError {
         tolerance: f64,
         relative_residual: f64,
     },
+    #[error("{solver}: the eigendecomposition of {what} did not converge")]
+    EigenNoConvergence {
+        solver: &'static str,
+        what: &'static str,
+    },
     #[error("{solver}: the measurement has {found} values but the operator produces {expected}")]
     MeasurementLength {
         solver: &'static str,
