@@ -238,25 +238,31 @@ impl<'a> Diffusion<'a> {
     }
 }
 
-/// What both flow inverters hold: the counted velocity, the sampling times and the guidance.
+/// An integrator of the flow ODE from the first of a grid of times to the last (Euler's,
+/// RF-Solver's), under an optional class.
+pub(crate) type Integrator =
+    fn(&dyn VelocityModel, &Tensor, &[f64], Option<usize>) -> Result<Tensor>;
+
+/// A flow inverter: the flow ODE integrated by `integrator` up from the data (inversion) and back
+/// down (regeneration) over the same times, under guidance. The flow methods differ only in
+/// their integrator.
 pub(crate) struct Flow<'a> {
-    pub model: Counting<&'a dyn VelocityModel>,
+    model: Counting<&'a dyn VelocityModel>,
     /// From 1 (noise) to 0 (data); inversion runs them reversed.
-    pub times: Vec<f64>,
-    pub guidance: f64,
+    times: Vec<f64>,
+    guidance: f64,
+    method: &'static str,
+    integrator: Integrator,
 }
 
-/// An integrator of the flow ODE over a grid of times.
-pub(crate) type Integrator<'m, 'a> = fn(
-    &Guided<&'m Counting<&'a dyn VelocityModel>>,
-    &Tensor,
-    &[f64],
-    Option<usize>,
-) -> Result<Tensor>;
-
 impl<'a> Flow<'a> {
-    /// The flow part of `model` for `method`, which refuses a diffusion model.
-    pub fn new(model: Model<'a>, settings: &Settings, method: &str) -> Result<Self> {
+    /// `method`'s inverter, which refuses a diffusion model.
+    pub fn new(
+        model: Model<'a>,
+        settings: &Settings,
+        method: &'static str,
+        integrator: Integrator,
+    ) -> Result<Self> {
         let Model::Flow(model) = model else {
             return Err(bad(
                 "method",
@@ -267,27 +273,40 @@ impl<'a> Flow<'a> {
             model: Counting::new(model),
             times: sampling_times(settings.steps)?,
             guidance: finite_guidance(settings.guidance)?,
+            method,
+            integrator,
         })
     }
 
     /// Integrates `x` with `class` from `t = 0` up to `t = 1` (`invert`) or back down.
-    pub fn integrate<'m>(
-        &'m self,
-        integrator: Integrator<'m, 'a>,
-        x: &Tensor,
-        class: usize,
-        invert: bool,
-    ) -> Result<Tensor> {
+    fn integrate(&self, x: &Tensor, class: usize, invert: bool) -> Result<Tensor> {
         let guided = Guided {
             model: &self.model,
             scale: self.guidance,
         };
         if invert {
             let reversed: Vec<f64> = self.times.iter().rev().copied().collect();
-            integrator(&guided, x, &reversed, Some(class))
+            (self.integrator)(&guided, x, &reversed, Some(class))
         } else {
-            integrator(&guided, x, &self.times, Some(class))
+            (self.integrator)(&guided, x, &self.times, Some(class))
         }
+    }
+}
+
+impl Inverter for Flow<'_> {
+    fn invert(&self, x0: &Tensor, class: usize) -> Result<Latent> {
+        Ok(Latent::State(self.integrate(x0, class, true)?))
+    }
+
+    fn regenerate(&self, latent: &Latent, class: usize) -> Result<Tensor> {
+        let Latent::State(z) = latent else {
+            return Err(Latent::foreign(self.method));
+        };
+        self.integrate(z, class, false)
+    }
+
+    fn calls(&self) -> usize {
+        self.model.calls()
     }
 }
 

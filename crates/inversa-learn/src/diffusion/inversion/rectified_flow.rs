@@ -13,7 +13,6 @@
 //! Inversion runs the same steps on the reversed grid; each uses `v` at the step's start, so the
 //! inversion and the sampler are not exact inverses (the error is first order in the step).
 
-use super::{Flow, Inverter, Latent, Model, Settings};
 use crate::diffusion::model::VelocityModel;
 use crate::diffusion::{bad, combine};
 use crate::Result;
@@ -43,7 +42,7 @@ pub(crate) fn check_times(times: &[f64]) -> Result<()> {
 
 /// Integrates from `times[0]` to the last time with Euler steps (one model call per step).
 pub fn euler(
-    model: &impl VelocityModel,
+    model: &dyn VelocityModel,
     x: &Tensor,
     times: &[f64],
     class: Option<usize>,
@@ -55,30 +54,4 @@ pub fn euler(
         x = combine(1.0, &x, pair[1] - pair[0], &v)?;
     }
     Ok(x)
-}
-
-/// Euler inversion and sampling under guidance on the settings' steps, as an [`Inverter`].
-pub struct Euler<'a>(Flow<'a>);
-
-impl<'a> Euler<'a> {
-    pub fn new(model: Model<'a>, settings: &Settings) -> Result<Self> {
-        Ok(Self(Flow::new(model, settings, "euler")?))
-    }
-}
-
-impl Inverter for Euler<'_> {
-    fn invert(&self, x0: &Tensor, class: usize) -> Result<Latent> {
-        Ok(Latent::State(self.0.integrate(euler, x0, class, true)?))
-    }
-
-    fn regenerate(&self, latent: &Latent, class: usize) -> Result<Tensor> {
-        let Latent::State(z) = latent else {
-            return Err(Latent::foreign("euler"));
-        };
-        self.0.integrate(euler, z, class, false)
-    }
-
-    fn calls(&self) -> usize {
-        self.0.model.calls()
-    }
 }

@@ -2,7 +2,7 @@
 //! the editing experiment and the tests.
 
 use super::{bdia, ddcm, ddim, edict, null_text, rectified_flow, rf_solver, spdinv};
-use super::{Inverter, Model, ModelKind, Settings};
+use super::{Flow, Inverter, Model, ModelKind, Settings};
 use crate::Result;
 
 /// Builds a method's inverter on a model (refused, naming `method`, if it is of the wrong kind).
@@ -72,14 +72,21 @@ pub fn inverters() -> Vec<InverterEntry> {
             summary: "rectified flow integrated by Euler steps (Liu, Gong, Liu 2023)",
             kind: ModelKind::Flow,
             exact: false,
-            build: |m, s| Ok(Box::new(rectified_flow::Euler::new(m, s)?)),
+            build: |m, s| Ok(Box::new(Flow::new(m, s, "euler", rectified_flow::euler)?)),
         },
         InverterEntry {
             name: "rf-solver",
             summary: "second-order rectified-flow solver (Wang et al. 2024)",
             kind: ModelKind::Flow,
             exact: false,
-            build: |m, s| Ok(Box::new(rf_solver::RfSolver::new(m, s)?)),
+            build: |m, s| {
+                Ok(Box::new(Flow::new(
+                    m,
+                    s,
+                    "rf-solver",
+                    rf_solver::integrate,
+                )?))
+            },
         },
     ]
 }

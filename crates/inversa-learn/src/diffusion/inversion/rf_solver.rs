@@ -17,7 +17,6 @@
 //! RF-Solver steps against `2S` Euler steps) it inverts and regenerates more accurately.
 
 use super::rectified_flow::check_times;
-use super::{Flow, Inverter, Latent, Model, Settings};
 use crate::diffusion::combine;
 use crate::diffusion::model::VelocityModel;
 use crate::Result;
@@ -25,7 +24,7 @@ use candle_core::Tensor;
 
 /// Integrates from `times[0]` to the last time with RF-Solver steps (two calls per step).
 pub fn integrate(
-    model: &impl VelocityModel,
+    model: &dyn VelocityModel,
     x: &Tensor,
     times: &[f64],
     class: Option<usize>,
@@ -41,30 +40,4 @@ pub fn integrate(
         x = (combine(1.0, &x, h, &v)? + derivative.affine(h * h / 2.0, 0.0)?)?;
     }
     Ok(x)
-}
-
-/// RF-Solver inversion and sampling under guidance on the settings' steps, as an [`Inverter`].
-pub struct RfSolver<'a>(Flow<'a>);
-
-impl<'a> RfSolver<'a> {
-    pub fn new(model: Model<'a>, settings: &Settings) -> Result<Self> {
-        Ok(Self(Flow::new(model, settings, "rf-solver")?))
-    }
-}
-
-impl Inverter for RfSolver<'_> {
-    fn invert(&self, x0: &Tensor, class: usize) -> Result<Latent> {
-        Ok(Latent::State(self.0.integrate(integrate, x0, class, true)?))
-    }
-
-    fn regenerate(&self, latent: &Latent, class: usize) -> Result<Tensor> {
-        let Latent::State(z) = latent else {
-            return Err(Latent::foreign("rf-solver"));
-        };
-        self.0.integrate(integrate, z, class, false)
-    }
-
-    fn calls(&self) -> usize {
-        self.0.model.calls()
-    }
 }
