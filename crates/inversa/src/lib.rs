@@ -35,6 +35,7 @@ pub mod data;
 pub mod error;
 pub mod io;
 pub mod krylov;
+pub mod memory;
 pub mod metrics;
 pub mod noise;
 pub mod numerics;
