@@ -27,6 +27,15 @@ impl Error {
         }
     }
 
+    /// A core refusal of a value (a [`inversa::Error::Config`], e.g. from [`inversa::memory`]) as
+    /// the setting `key`'s; other errors pass through.
+    pub fn at_setting(key: impl Into<String>, error: inversa::Error) -> Self {
+        match error {
+            inversa::Error::Config { message, .. } => Error::setting(key, message),
+            other => Error::Core(other),
+        }
+    }
+
     /// Whether the error lies in what the caller gave (a setting, a file), rather than in the
     /// computation.
     pub fn is_bad_input(&self) -> bool {

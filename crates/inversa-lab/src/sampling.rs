@@ -114,6 +114,11 @@ fn checked_model(settings: &Settings) -> Result<FashionModel> {
     if settings.steps == 0 {
         return Err(Error::setting("steps", "must be at least 1"));
     }
+    // The whole batch goes through the UNet at once: its activations are about this many
+    // image-sized f32 arrays per sample (32 channels at full size, more at the coarser levels).
+    const ACTIVATIONS: usize = 256;
+    inversa::memory::check_array("count", &[settings.count, SIDE, SIDE], 4, ACTIVATIONS)
+        .map_err(|e| Error::at_setting("count", e))?;
     let model = FashionModel::load(&settings.model)?;
     model.check_steps(settings.steps)?;
     if let Some(c) = settings.class.filter(|&c| c >= model.classes) {

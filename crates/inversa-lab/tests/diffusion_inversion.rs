@@ -173,7 +173,13 @@ fn sampling_draws_the_same_images_from_the_same_seed() {
     assert_ne!(samples, draw(&flow));
     let bad = sampling::Settings {
         class: Some(10),
-        ..settings
+        ..settings.clone()
     };
     assert_eq!(refused(sampling::run(&bad, &mut |_| {})), "class");
+    // A count whose batch needs petabytes is refused before the noise is drawn.
+    let huge = sampling::Settings {
+        count: 1_000_000_000_000,
+        ..settings
+    };
+    assert_eq!(refused(sampling::run(&huge, &mut |_| {})), "count");
 }

@@ -43,6 +43,28 @@ impl Kernel {
     }
 }
 
+/// The side of [`gaussian_kernel`]'s square support, in `f64` so that no `sigma` overflows it.
+pub fn gaussian_side(sigma: f64) -> f64 {
+    2.0 * (3.0 * sigma).ceil().max(1.0) + 1.0
+}
+
+/// The side of [`motion_kernel`]'s square support, in `f64` so that no `length` overflows it.
+fn motion_side(length: f64) -> f64 {
+    2.0 * ((length / 2.0).ceil() + 1.0) + 1.0
+}
+
+/// Refuses a kernel of `side` pixels that would not fit the `h`×`w` image, before it is built (a
+/// huge σ or length would otherwise allocate its support first).
+fn check_side(key: String, side: f64, (h, w): (usize, usize)) -> Result<()> {
+    if side > h.min(w) as f64 {
+        return Err(Error::config(
+            key,
+            format!("gives a kernel {side} pixels wide, larger than the {h}×{w} image"),
+        ));
+    }
+    Ok(())
+}
+
 /// An isotropic Gaussian kernel of standard deviation `sigma` pixels, truncated at `3·sigma`.
 pub fn gaussian_kernel(sigma: f64) -> Kernel {
     let radius = (3.0 * sigma).ceil().max(1.0) as usize;
@@ -179,16 +201,30 @@ impl<T: Real> LinearOperator<T> for Blur<T> {
 }
 
 /// Reads `physics.kernel` (`gaussian` with `sigma`, `box` with `size`, `motion` with `length` and
-/// `angle` in degrees, or `file` with `path` to a `.npy` or `.png`).
-pub fn kernel_from_config(section: &mut Section) -> Result<Kernel> {
+/// `angle` in degrees, or `file` with `path` to a `.npy` or `.png`) for images of `image_shape`,
+/// which the kernel must fit.
+pub fn kernel_from_config(section: &mut Section, image_shape: &[usize]) -> Result<Kernel> {
     let Some(mut spec) = section.table_opt("kernel")? else {
         return Ok(gaussian_kernel(2.0));
     };
+    let (_, h, w) = image_dims(image_shape);
     let kind = spec.choice_or("kind", "gaussian", &["gaussian", "box", "motion", "file"])?;
     let kernel = match kind.as_str() {
-        "gaussian" => gaussian_kernel(spec.positive_or("sigma", 2.0)?),
-        "box" => box_kernel(spec.positive_usize_or("size", 5)?),
-        "motion" => motion_kernel(spec.positive_or("length", 9.0)?, spec.f64_or("angle", 0.0)?),
+        "gaussian" => {
+            let sigma = spec.positive_or("sigma", 2.0)?;
+            check_side(spec.key("sigma"), gaussian_side(sigma), (h, w))?;
+            gaussian_kernel(sigma)
+        }
+        "box" => {
+            let size = spec.positive_usize_or("size", 5)?;
+            check_side(spec.key("size"), size as f64, (h, w))?;
+            box_kernel(size)
+        }
+        "motion" => {
+            let length = spec.positive_or("length", 9.0)?;
+            check_side(spec.key("length"), motion_side(length), (h, w))?;
+            motion_kernel(length, spec.f64_or("angle", 0.0)?)
+        }
         _ => {
             let key = spec.key("path");
             let path = spec
@@ -208,7 +244,7 @@ pub fn kernel_from_config(section: &mut Section) -> Result<Kernel> {
 
 /// Builds the blur of `physics.kind = "blur"`.
 pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result<Physics<T>> {
-    let kernel = kernel_from_config(section)?;
+    let kernel = kernel_from_config(section, &ctx.image_shape)?;
     let blur = Blur::new(&ctx.image_shape, &kernel)
         .map_err(|e| Error::config(section.key("kernel"), e.to_string()))?;
     Ok(Physics {

@@ -343,6 +343,18 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
         _ => (0, 0, 0),
     };
     let detectors = section.positive_usize_or("detectors", default_detectors(h, w))?;
+    // The sinogram and the solver's copies of it (measurement, residual, filtered, scratch).
+    let larger = if angles >= detectors {
+        "angles"
+    } else {
+        "detectors"
+    };
+    crate::memory::check_array(
+        &section.key(larger),
+        &[angles, detectors],
+        size_of::<T>(),
+        4,
+    )?;
     let filter = section.choice_or("filter", FILTERS[0], &FILTERS)?;
     let window = RampWindow::from_name(&filter).expect("choice_or accepts only FILTERS");
     let ct = Ct::new(&ctx.image_shape, Geometry { angles, detectors }, window)?;

@@ -20,7 +20,7 @@
 //! assert!(op.apply_new(&vec![0.3; 80]).iter().all(|v| (v - 0.3).abs() < 1e-12));
 //! ```
 
-use super::blur::{gaussian_kernel, Blur};
+use super::blur::{gaussian_kernel, gaussian_side, Blur};
 use super::physics::{BuildContext, MeasurementDisplay, Physics};
 use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
@@ -49,6 +49,11 @@ impl<T: Real> Downsample<T> {
         if !(sigma.is_finite() && sigma >= 0.0) {
             return Err(Error::Shape(format!(
                 "the filter width must be finite and >= 0, got {sigma}"
+            )));
+        }
+        if gaussian_side(sigma) > h.min(w) as f64 {
+            return Err(Error::Shape(format!(
+                "a filter of width {sigma} gives a kernel larger than the {h}×{w} image"
             )));
         }
         let filter = if sigma > 0.0 {

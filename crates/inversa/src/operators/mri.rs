@@ -317,6 +317,8 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
     let center_fraction = section.f64_or("center_fraction", 0.08)?;
     let kind = section.choice_or("mask", "random", &MaskKind::NAMES)?;
     let coils = section.positive_usize_or("coils", 1)?;
+    // Complex coil maps and k-space of every coil, and the solver's copy of the k-space.
+    crate::memory::check_array(&section.key("coils"), &[coils, h, w], 2 * size_of::<T>(), 3)?;
     let maps = match section.path_opt("coil_maps")? {
         Some(path) => coil_maps_from_file(&path, h, w)?,
         None => synthetic_coil_maps(coils, h, w),

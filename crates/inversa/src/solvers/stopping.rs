@@ -6,6 +6,9 @@ use crate::config::Section;
 use crate::error::Result;
 use crate::real::{norm, Real};
 
+/// What a task's history keeps per iteration: objective, relative change and PSNR, in f64.
+pub const HISTORY_BYTES: usize = 3 * 8;
+
 /// When to stop: after `iterations`, or earlier once `‖x_k − x_{k−1}‖ / ‖x_k‖ < tolerance`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Stopping {
@@ -25,9 +28,13 @@ impl Default for Stopping {
 impl Stopping {
     /// Reads the keys every iterative solver shares: `iterations` (default `default_iterations`) and
     /// `tolerance` on the relative change between iterates (default 0: run all iterations).
+    /// The history keeps [`HISTORY_BYTES`] per iteration, so `iterations` is checked against
+    /// the memory ceiling.
     pub fn from_config(section: &mut Section, default_iterations: usize) -> Result<Self> {
+        let iterations = section.positive_usize_or("iterations", default_iterations)?;
+        crate::memory::check_array(&section.key("iterations"), &[iterations], HISTORY_BYTES, 1)?;
         Ok(Self {
-            iterations: section.positive_usize_or("iterations", default_iterations)?,
+            iterations,
             tolerance: section.non_negative_or("tolerance", 0.0)?,
         })
     }

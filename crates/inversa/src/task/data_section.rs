@@ -73,6 +73,8 @@ pub(super) fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result
             ))
         }
     };
+    // A solver keeps several arrays of the image's size (iterate, extrapolation, duals, gradient).
+    crate::memory::check_array(&data.key("shape"), &image_shape, 8, 8)?;
     Ok(LoadedData {
         image_shape,
         ground_truth,
