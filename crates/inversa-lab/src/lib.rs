@@ -18,6 +18,7 @@
 //! # Ok::<(), inversa_lab::Error>(())
 //! ```
 
+pub mod bench;
 pub mod convex_relu;
 pub mod editing;
 pub mod error;
