@@ -2,6 +2,7 @@
 //! memory a solve needs relative to the image. The count is two relaxed atomic updates per
 //! allocation, negligible next to the allocation itself.
 
+use inversa_lab::bench::HeapProbe;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -47,16 +48,15 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
-/// Restarts the peak at the current live size and returns that size.
-pub fn reset_peak() -> usize {
-    let live = LIVE.load(Ordering::Relaxed);
-    PEAK.store(live, Ordering::Relaxed);
-    live
-}
-
-/// Highest live heap size since the last [`reset_peak`].
-pub fn peak() -> usize {
-    PEAK.load(Ordering::Relaxed)
+impl HeapProbe for Counting {
+    fn reset_peak(&self) -> usize {
+        let live = LIVE.load(Ordering::Relaxed);
+        PEAK.store(live, Ordering::Relaxed);
+        live
+    }
+    fn peak(&self) -> usize {
+        PEAK.load(Ordering::Relaxed)
+    }
 }
 
 /// Asks glibc to keep freed memory for reuse instead of handing it back to the kernel. A network

@@ -60,20 +60,7 @@ enum Command {
     /// List the available physics, priors, solvers, inversion methods and built-in images.
     List,
     /// Time every operator's apply/adjoint and every solver's iteration against this machine's memory bandwidth.
-    Bench {
-        /// Image side in pixels.
-        #[arg(long, default_value_t = 256)]
-        size: usize,
-        /// Runs per measurement (the median is reported).
-        #[arg(long, default_value_t = 11)]
-        repeats: usize,
-        /// Largest image side in the scaling table (doubling from 256).
-        #[arg(long, default_value_t = 2048)]
-        max_size: usize,
-        /// Run only these tables (default: all).
-        #[arg(long, value_enum, value_delimiter = ',')]
-        only: Vec<bench::Table>,
-    },
+    Bench(bench::BenchArgs),
     /// Numerical experiments: `inversa experiment matrix-sensing|convex-relu|mfac --out DIR`.
     Experiment(experiment::ExperimentArgs),
     /// Train a network: `inversa train denoiser --images DIR --out W.safetensors`, or `inversa train config.toml`.
@@ -104,12 +91,7 @@ fn main() -> ExitCode {
     }) {
         Command::Run { task, out } => commands::run::run_file(&task, out),
         Command::Demo { out } => demo::run(&out),
-        Command::Bench {
-            size,
-            repeats,
-            max_size,
-            only,
-        } => bench::run(size, repeats, max_size, &only).map_err(Failure::BadInput),
+        Command::Bench(args) => bench::run(args),
         Command::Train(args) => train::run(*args),
         Command::SolveSequence(args) => solve_sequence::run(*args),
         Command::Attack(args) => attack::run(*args),

@@ -224,12 +224,8 @@ fn the_cli_only_parses_calls_and_writes() {
         lines <= 3000,
         "the CLI has {lines} lines; its work belongs in the libraries"
     );
-    // `inversa bench`'s network rows time candle's own convolution beside ours, so they build
-    // tensors; they are the one exception until the bench moves into inversa-lab.
-    let exception = src.join("commands/bench_networks.rs");
     let tensor_code: Vec<String> = files
         .iter()
-        .filter(|f| **f != exception)
         .filter(|f| std::fs::read_to_string(f).unwrap().contains("Tensor"))
         .map(|f| f.display().to_string())
         .collect();

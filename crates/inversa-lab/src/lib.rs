@@ -23,6 +23,7 @@
 //! # Ok::<(), inversa_lab::Error>(())
 //! ```
 
+pub mod bench;
 pub mod convex_relu;
 pub mod editing;
 pub mod error;

@@ -4,7 +4,6 @@
 pub mod attack;
 pub mod attack_model;
 pub mod bench;
-pub mod bench_networks;
 pub mod demo;
 pub mod edit;
 pub mod editing_experiment;
