@@ -49,5 +49,13 @@ impl Error {
     }
 }
 
+/// Refuses the setting `key` when `copies` arrays of `dims`, of `element_bytes` each, would not
+/// fit under the memory ceiling ([`inversa::memory`]).
+pub fn check_memory(key: &str, dims: &[usize], element_bytes: usize, copies: usize) -> Result<()> {
+    inversa::memory::check_array(key, dims, element_bytes, copies)
+        .map(|_| ())
+        .map_err(|e| Error::at_setting(key, e))
+}
+
 /// Result with the protocols' [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -5,6 +5,7 @@
 //! network (Kaneda et al., "A Deep Conjugate Direction Method for Iteratively Solving Linear
 //! Systems", ICML 2023; [`inversa_learn::solvers::deep_cd`]). Reports the iterations per system.
 
+use crate::error::check_memory;
 use crate::outcome::{Artifact, Outcome};
 use crate::{Error, Result};
 use inversa::krylov::preconditioner::PreconditionerKind;
@@ -122,6 +123,10 @@ fn check_sizes(settings: &Settings) -> Result<()> {
     if settings.systems == 0 {
         return Err(Error::setting("systems", "must be at least 1"));
     }
+    // The grid's unknowns: five matrix entries per row, the right-hand side and solution, and
+    // the Krylov and recycled bases.
+    let vectors = 7 + settings.restart + settings.recycle;
+    check_memory("grid", &[settings.grid, settings.grid], 8, vectors)?;
     if !(settings.tol > 0.0 && settings.tol < 1.0) {
         let message = format!("must be in (0, 1), got {}", settings.tol);
         return Err(Error::setting("tol", message));

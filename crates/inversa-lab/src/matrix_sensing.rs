@@ -4,6 +4,7 @@
 //! with and without the paper's one-step rebalancing. The method itself is
 //! [`inversa::numerics::matrix_sensing`]; this is the experiment of its figure.
 
+use crate::error::check_memory;
 use crate::outcome::{Artifact, Outcome};
 use crate::{Error, Result};
 use inversa::numerics::matrix_sensing::{self, Factorisation, Problem};
@@ -140,7 +141,8 @@ fn check(settings: &Settings) -> Result<()> {
     if iterations == 0 {
         return Err(Error::setting("iterations", "must be at least 1"));
     }
-    Ok(())
+    // The 10·n·r sensing matrices of n×n, in f64.
+    check_memory("n", &[10 * rank, n, n, n], 8, 1)
 }
 
 /// One run: the width k, the initial scale α and the factorisation.

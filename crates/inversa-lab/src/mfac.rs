@@ -4,6 +4,7 @@
 //! Adam take to a target loss on an ill-conditioned logistic regression, each at its best setting
 //! over a learning-rate grid. The method is [`inversa::numerics::mfac`].
 
+use crate::error::check_memory;
 use crate::outcome::{Artifact, Outcome};
 use crate::timing::median_seconds;
 use crate::{Error, Result};
@@ -88,6 +89,9 @@ pub fn run(settings: &Settings, say: &mut dyn FnMut(&str)) -> Result<Outcome<Rep
     if settings.max_steps == 0 {
         return Err(Error::setting("max_steps", "must be at least 1"));
     }
+    // The largest window of gradients of `max_d` entries, and its optimiser's copy.
+    let largest = WINDOWS[WINDOWS.len() - 1];
+    check_memory("max_d", &[largest, settings.max_d], 8, 2)?;
     let (timing, timing_panels) = timing_table(settings, say)?;
     let (optimiser, optimiser_panel) = compare_optimisers(settings, say)?;
     let report = Report {

@@ -18,6 +18,7 @@
 //! # Ok::<(), inversa_lab::Error>(())
 //! ```
 
+use crate::error::check_memory;
 use crate::outcome::{Artifact, Outcome};
 use crate::{Error, Result};
 use inversa::report::plot::{render_panels, Panel, Series};
@@ -230,6 +231,13 @@ fn check(settings: &Settings) -> Result<Setup> {
     if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
         return Err(Error::setting(*key, "must be at least 1"));
     }
+    // Every client's samples of 28×28 f32 pixels, and the batch copy of a round.
+    check_memory(
+        "samples",
+        &[settings.clients, settings.samples, 28 * 28],
+        4,
+        2,
+    )?;
     if settings.clients < 10 {
         let message = format!(
             "must be at least 10 (one class each), not {}",

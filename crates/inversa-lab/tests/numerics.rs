@@ -121,9 +121,34 @@ fn krylov_sequence_names_the_setting_it_refuses() {
                 ..Default::default()
             },
         ),
+        // 10¹⁴ unknowns: refused against the memory ceiling before anything is allocated.
+        (
+            "grid",
+            krylov_sequence::Settings {
+                grid: 10_000_000,
+                ..Default::default()
+            },
+        ),
     ];
     for (key, settings) in cases {
         let error = krylov_sequence::run(&settings).err().unwrap();
         assert_eq!(rejected_key(error), key);
     }
+}
+
+#[test]
+fn sizes_that_imply_petabytes_are_refused_by_their_setting() {
+    let sensing = matrix_sensing::Settings {
+        n: 1_000_000,
+        rank: 1,
+        ..Default::default()
+    };
+    let error = matrix_sensing::run(&sensing, &mut quiet()).err().unwrap();
+    assert!(error.to_string().starts_with("n needs "), "{error}");
+    let mfac = mfac::Settings {
+        max_d: usize::MAX / 2,
+        ..Default::default()
+    };
+    let error = mfac::run(&mfac, &mut quiet()).err().unwrap();
+    assert_eq!(rejected_key(error), "max_d");
 }
