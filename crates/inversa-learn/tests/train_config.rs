@@ -199,6 +199,9 @@ fn out_of_range_settings_are_refused_naming_the_setting_before_training() {
         ("model = 'gan'\nimages = 'images'", "images"),
         ("model = 'deep-cd'\ngrid = '2'", "grid"),
         ("model = 'classifier'\nclasses = '3'", "classes"),
+        // Sizes whose memory no machine has, refused before any data is read.
+        ("images = 'images'\nbatch = 1000000000000", "batch"),
+        ("images = 'images'\nsteps = 1000000000000000000", "steps"),
     ] {
         let text = format!("[train]\nout = 'r.safetensors'\n{keys}\n");
         let settings = TrainSettings::from_toml(&text, &dir.join("r.toml")).unwrap();

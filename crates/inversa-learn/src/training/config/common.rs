@@ -142,6 +142,12 @@ impl LoopSettings {
         config.steps = positive("steps", self.steps, config.steps)?;
         config.batch = positive("batch", self.batch, config.batch)?;
         config.crop = positive("crop", self.crop, config.crop)?;
+        within_memory(
+            "batch",
+            &[config.batch, config.crop, config.crop],
+            ACTIVATIONS,
+        )?;
+        within_memory("steps", &[config.steps], HISTORY_PER_STEP)?;
         config.warmup = self.warmup.unwrap_or(config.warmup);
         config.seed = self.seed.unwrap_or(config.seed);
         config.validate_every = self.validate_every.unwrap_or(config.validate_every);
@@ -190,6 +196,25 @@ impl LoopSettings {
             factor,
         })
     }
+}
+
+/// Image-sized f32 arrays a training step keeps per sample: the networks' activations and their
+/// gradients (64 features at full size, a few layers live at once).
+const ACTIVATIONS: usize = 1024;
+
+/// f32 values the history keeps per step (the loss; validations are fewer).
+const HISTORY_PER_STEP: usize = 2;
+
+/// Refuses `key` when `copies` f32 arrays of `dims` exceed the memory ceiling.
+fn within_memory(key: &'static str, dims: &[usize], copies: usize) -> Result<(), Error> {
+    inversa::memory::check_array(key, dims, 4, copies)
+        .map(|_| ())
+        .map_err(|e| match e {
+            inversa::Error::Config { message, .. } => {
+                Error::setting(key, format!("{key} {message}"))
+            }
+            other => other.into(),
+        })
 }
 
 /// `value`, or `current` when unset; a zero is refused naming `key`.
