@@ -76,6 +76,17 @@ fn bad_settings_are_refused_naming_their_key() {
         "dropout"
     );
     assert_eq!(refused(Settings { batch: 0, ..base() }), "batch");
+    // Sizes whose memory no machine has, refused before the client's data is drawn.
+    let huge_batch = Settings {
+        batch: 1 << 50,
+        ..base()
+    };
+    assert_eq!(refused(huge_batch), "batch");
+    let endless = Settings {
+        iterations: Some(1 << 60),
+        ..base()
+    };
+    assert_eq!(refused(endless), "iterations");
     assert_eq!(
         refused(Settings {
             method: "pii".into(),

@@ -22,6 +22,7 @@
 mod client;
 mod figure;
 
+use crate::error::check_memory;
 use crate::outcome::Outcome;
 use crate::{Error, Result};
 use candle_core::Tensor;
@@ -215,6 +216,10 @@ fn check(settings: &Settings) -> Result<AttackEntry> {
     if settings.iterations == Some(0) {
         return Err(Error::setting("iterations", "must be at least 1"));
     }
+    // The loss history (f64 per step), and the client batch of images at most 64×64 with the
+    // attack's copies of it (image, gradient, Adam's two moments).
+    check_memory("iterations", &[settings.steps()], 8, 1)?;
+    check_memory("batch", &[settings.batch, 3, 64, 64], 4, 4)?;
     Ok(entry)
 }
 
