@@ -71,6 +71,15 @@ pub enum Table {
 /// Prints the benchmark tables (`only`, or all when empty) for `size × size` images, scaling up
 /// to `max_size`.
 pub fn run(size: usize, repeats: usize, max_size: usize, only: &[Table]) -> anyhow::Result<()> {
+    for (flag, value) in [
+        ("--size", size),
+        ("--repeats", repeats),
+        ("--max-size", max_size),
+    ] {
+        if value == 0 {
+            anyhow::bail!("{flag} must be at least 1");
+        }
+    }
     let wanted = |table| only.is_empty() || only.contains(&table);
     say!(
         "Inversa bench: {size}×{size} grey images, f32, {} threads, median of {repeats} runs",
