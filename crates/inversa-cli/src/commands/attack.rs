@@ -115,8 +115,8 @@ pub fn run(args: AttackArgs) -> Result<(), Failure> {
     }
 }
 
-/// The files `attack gradient` and `attack model` write into `--out`.
-pub const FILES: [&str; 2] = ["metrics.json", "reconstruction.png"];
+/// The files `attack gradient` writes into `--out`.
+const FILES: [&str; 2] = ["metrics.json", "reconstruction.png"];
 
 fn gradient(args: GradientArgs) -> Result<(), Failure> {
     let planned = Planned::check(&args.out, &FILES, &[("--image", args.image.as_deref())])?;

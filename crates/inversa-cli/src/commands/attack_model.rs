@@ -68,11 +68,14 @@ pub struct ModelArgs {
     out: PathBuf,
 }
 
+/// The files written into `--out`.
+const FILES: [&str; 2] = ["metrics.json", "reconstruction.png"];
+
 /// Runs the command.
 pub fn run(args: ModelArgs) -> Result<(), Failure> {
     let planned = Planned::check(
         &args.out,
-        &crate::commands::attack::FILES,
+        &FILES,
         &[
             ("--gan", args.gan.as_deref()),
             ("--target", args.target.as_deref()),

@@ -254,8 +254,9 @@ fn log_magnitude_centred(slice: &[f32], h: usize, w: usize) -> Vec<f32> {
     out
 }
 
-/// `metrics.json`. A solver that does not score its iterates (FBP) has a NaN objective, which
-/// is left out rather than written.
+/// `metrics.json`. `null` means "does not apply": no ground truth (no PSNR), or a solver that
+/// does not score its iterates (FBP, whose objective is NaN and whose history has none); any
+/// other non-finite number fails [`finite::check`].
 #[derive(Serialize)]
 struct Metrics<'a> {
     task: &'a str,
@@ -264,18 +265,13 @@ struct Metrics<'a> {
     solver: &'a str,
     precision: &'static str,
     image_shape: &'a [usize],
-    #[serde(skip_serializing_if = "Option::is_none")]
     psnr: Option<Decibels>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     ssim: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     nmse: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     initial: Option<QualityJson>,
     seconds: f64,
     iterations: usize,
     converged: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     objective: Option<f64>,
     history: HistoryJson<'a>,
 }
