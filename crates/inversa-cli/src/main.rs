@@ -13,6 +13,7 @@ macro_rules! say {
 mod commands;
 mod failure;
 mod heap;
+mod outputs;
 mod progress;
 
 use clap::{Parser, Subcommand};

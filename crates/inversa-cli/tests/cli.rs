@@ -231,7 +231,7 @@ fn outputs_never_replace_an_input() {
     let output = inversa(&["run", "task.toml", "--out", "."], &dir);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("would replace an input"),
+        stderr(&output).contains("would replace the input task"),
         "{}",
         stderr(&output)
     );

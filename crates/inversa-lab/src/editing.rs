@@ -82,8 +82,10 @@ pub struct MethodRow {
     pub model: &'static str,
     /// Inversion, edit and the reconstruction for the figure.
     pub model_calls_per_image: f64,
+    #[serde(serialize_with = "inversa::report::finite::decibels")]
     pub psnr_to_source_mean: f64,
     pub reconstruction_max_abs_error: f64,
+    #[serde(serialize_with = "inversa::report::finite::decibels")]
     pub reconstruction_psnr_mean: f64,
     pub seconds_per_image: f64,
     pub ssim_to_source_mean: f64,
@@ -119,6 +121,9 @@ pub fn run(settings: &Settings, say: &mut dyn FnMut(&str)) -> Result<Outcome<Rep
     if settings.images == 0 || settings.images > images.len() {
         let message = format!("must be in 1..={}", images.len());
         return Err(Error::setting("images", message));
+    }
+    if settings.figure_images == 0 {
+        return Err(Error::setting("figure_images", "must be at least 1"));
     }
     let bench = Bench {
         sources: (0..settings.images)
@@ -191,7 +196,9 @@ fn run_method(
         tally.target_probability += f64::from(probabilities[target]);
         tally.reconstruction_psnr += psnr(&rebuilt, source, 1.0);
         let error = rebuilt.iter().zip(source).map(|(a, b)| (a - b).abs());
-        tally.worst_error = error.fold(tally.worst_error, f64::max);
+        tally.worst_error = inversa::report::finite::max_propagating_nan(
+            std::iter::once(tally.worst_error).chain(error),
+        );
         tally.ssim += ssim(&edit, source, &[1, IMAGE, IMAGE], 1.0)?;
         tally.psnr += psnr(&edit, source, 1.0);
         tally.seconds += edited.seconds;

@@ -1,10 +1,13 @@
 //! What a protocol hands back: its report (written as `metrics.json`), the files it draws, and the
 //! lines it has to say. [`Outcome::write`] writes them into a folder, each file atomically, so the
-//! CLI and a Rust caller produce the same files from the same call.
+//! CLI and a Rust caller produce the same files from the same call. Nothing is written when the
+//! report or a file holds a NaN or an infinity ([`inversa::report::finite`]): that is a failed
+//! run, named by the metric or file, never a number or a `null` in `metrics.json`.
 
 use crate::Result;
 use inversa::io::{npy::write_npy_f32, png_image::write_png_u8, write_atomically};
 use inversa::report::canvas::RgbImage;
+use inversa::report::finite;
 use inversa::report::plot::{render_panels, write_png, Panel};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -44,8 +47,39 @@ impl<R: Serialize> Outcome<R> {
         self
     }
 
+    /// The names of the files (without `metrics.json`).
+    pub fn file_names(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().map(|(name, _)| name.as_str())
+    }
+
+    /// Fails naming the metric or file that holds the first NaN or infinity.
+    pub fn check_finite(&self) -> Result<()> {
+        finite::check(&self.report, "metrics.json")?;
+        for (name, artifact) in &self.files {
+            match artifact {
+                Artifact::Plot(panels) => {
+                    for panel in panels {
+                        for series in &panel.series {
+                            let values: Vec<f64> =
+                                series.values.iter().flat_map(|&(x, y)| [x, y]).collect();
+                            let what = format!("{name} ({}: {})", panel.title, series.label);
+                            finite::check_array(&values, &what)?;
+                        }
+                    }
+                }
+                Artifact::Picture(_) => {}
+                Artifact::Image { pixels: data, .. } | Artifact::Array { data, .. } => {
+                    finite::check_array(data, name)?
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Writes `metrics.json` and every file into `out` (created if missing); the paths written.
+    /// Nothing is written when [`Self::check_finite`] fails.
     pub fn write(&self, out: &Path) -> Result<Vec<PathBuf>> {
+        self.check_finite()?;
         std::fs::create_dir_all(out).map_err(|e| inversa::Error::io(out, e))?;
         let metrics = out.join("metrics.json");
         let text = serde_json::to_string_pretty(&self.report)
@@ -58,8 +92,9 @@ impl<R: Serialize> Outcome<R> {
     }
 
     /// Writes the files alone into `out` (created if missing), for a command whose report is
-    /// only printed; the paths written.
+    /// only printed; the paths written. Nothing is written when [`Self::check_finite`] fails.
     pub fn write_files(&self, out: &Path) -> Result<Vec<PathBuf>> {
+        self.check_finite()?;
         std::fs::create_dir_all(out).map_err(|e| inversa::Error::io(out, e))?;
         let mut written = Vec::new();
         for (name, artifact) in &self.files {

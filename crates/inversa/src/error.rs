@@ -18,6 +18,9 @@ pub enum Error {
     /// A configuration value is invalid; `key` is the dotted key path (e.g. `physics.kernel.sigma`).
     #[error("{key}: {message}")]
     Config { key: String, message: String },
+    /// An output of the run would replace one of its inputs (see [`crate::io::overlap`]).
+    #[error("{path}: {message}")]
+    Overlap { path: PathBuf, message: String },
     /// Array shapes do not fit together.
     #[error("shape mismatch: {0}")]
     Shape(String),

@@ -5,6 +5,7 @@
 //! to it) and `metrics.json` to `--out`.
 
 use crate::failure::Failure;
+use crate::outputs::Planned;
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Args, Subcommand, ValueEnum};
 use inversa::Control;
@@ -114,7 +115,11 @@ pub fn run(args: AttackArgs) -> Result<(), Failure> {
     }
 }
 
+/// The files `attack gradient` writes into `--out`.
+const FILES: [&str; 2] = ["metrics.json", "reconstruction.png"];
+
 fn gradient(args: GradientArgs) -> Result<(), Failure> {
+    let planned = Planned::check(&args.out, &FILES, &[("--image", args.image.as_deref())])?;
     let settings = settings(&args);
     let bar = crate::progress::counter(settings.steps() as u64, "gradient matching");
     let outcome = gradient_audit::run(&settings, &mut |step| {
@@ -124,7 +129,7 @@ fn gradient(args: GradientArgs) -> Result<(), Failure> {
     });
     bar.finish_and_clear();
     let outcome = outcome?;
-    outcome.write(&args.out)?;
+    planned.write(&outcome, true)?;
     let r = &outcome.report;
     say!(
         "{} on {} (batch {}, dropout {}): PSNR {:.2} dB, SSIM {}, label accuracy {:.0}%, {:.1} s; wrote reconstruction.png and metrics.json to {}/",

@@ -7,6 +7,7 @@
 //! seconds, settings) to `--out`.
 
 use crate::failure::{bad, Failure};
+use crate::outputs::Planned;
 use clap::{Args, ValueEnum};
 use inversa::Control;
 use inversa_lab::model_inversion::{self, Progress, Settings};
@@ -67,8 +68,20 @@ pub struct ModelArgs {
     out: PathBuf,
 }
 
+/// The files written into `--out`.
+const FILES: [&str; 2] = ["metrics.json", "reconstruction.png"];
+
 /// Runs the command.
 pub fn run(args: ModelArgs) -> Result<(), Failure> {
+    let planned = Planned::check(
+        &args.out,
+        &FILES,
+        &[
+            ("--gan", args.gan.as_deref()),
+            ("--target", args.target.as_deref()),
+            ("--evaluation", args.evaluation.as_deref()),
+        ],
+    )?;
     let settings = settings(&args)?;
     let bar = crate::progress::counter(0, "model inversion");
     let outcome = model_inversion::run(&settings, &mut |p: &Progress| {
@@ -84,7 +97,7 @@ pub fn run(args: ModelArgs) -> Result<(), Failure> {
     });
     bar.finish_and_clear();
     let outcome = outcome?;
-    outcome.write(&args.out)?;
+    planned.write(&outcome, true)?;
     let r = &outcome.report;
     say!(
         "{} on {} class(es): attack accuracy {:.1}% (evaluation classifier), target accuracy {:.1}%, {:.1} s; wrote reconstruction.png and metrics.json to {}/",

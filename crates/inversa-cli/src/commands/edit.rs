@@ -9,6 +9,7 @@
 
 use crate::commands::fashion_inversion::InversionFlags;
 use crate::failure::Failure;
+use crate::outputs::Planned;
 use clap::Args;
 use inversa_lab::fashion_inversion::edit;
 
@@ -24,15 +25,19 @@ pub struct EditArgs {
     target_class: usize,
 }
 
+/// The files written into `--out`.
+pub const FILES: [&str; 3] = ["metrics.json", "edit.png", "comparison.png"];
+
 pub fn run(args: EditArgs) -> Result<(), Failure> {
+    let out = &args.flags.out;
+    let planned = Planned::check(out, &FILES, &args.flags.inputs())?;
     let settings = edit::Settings {
         common: args.flags.settings(),
         source_class: args.source_class,
         target_class: args.target_class,
     };
     let outcome = edit::run(&settings, &mut |line| say!("{line}"))?;
-    let out = &args.flags.out;
-    outcome.write(out)?;
+    planned.write(&outcome, true)?;
     say!(
         "wrote edit.png, comparison.png and metrics.json to {}/",
         out.display()

@@ -6,6 +6,7 @@
 //! and the edit of the first images) and prints the table as Markdown.
 
 use crate::failure::Failure;
+use crate::outputs::Planned;
 use inversa_lab::editing::{self, MethodRow, Settings};
 use std::path::PathBuf;
 
@@ -32,6 +33,8 @@ pub struct EditingArgs {
 }
 
 pub fn run(args: EditingArgs) -> Result<(), Failure> {
+    // The bundled test images and models are its only inputs.
+    let planned = Planned::check(&args.out, &["metrics.json", "editing.png"], &[])?;
     let settings = Settings {
         images: args.images,
         steps: args.steps,
@@ -41,7 +44,7 @@ pub fn run(args: EditingArgs) -> Result<(), Failure> {
     };
     // Each method's row goes to stderr as it finishes; the table goes to stdout at the end.
     let outcome = editing::run(&settings, &mut |line| eprintln!("{line}"))?;
-    outcome.write(&args.out)?;
+    planned.write(&outcome, true)?;
     print_table(&outcome.report.methods);
     say!(
         "wrote metrics.json and editing.png to {}/",

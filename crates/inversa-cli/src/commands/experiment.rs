@@ -11,6 +11,7 @@
 //!   the bundled Fashion-MNIST test images ([`crate::commands::editing_experiment`]).
 
 use crate::failure::Failure;
+use crate::outputs::Planned;
 use inversa_lab::{convex_relu, matrix_sensing, mfac, Outcome};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -97,7 +98,9 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
                 rank,
                 iterations,
             };
-            write(&out, matrix_sensing::run(&settings, say)?)
+            // Generated data only: no input to overwrite.
+            let planned = Planned::check(&out, &["metrics.json", "matrix_sensing.png"], &[])?;
+            write(&out, &planned, matrix_sensing::run(&settings, say)?)
         }
         Which::ConvexRelu {
             seed,
@@ -116,7 +119,9 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
                 seeds,
                 steps,
             };
-            write(&out, convex_relu::run(&settings, say)?)
+            // Generated data only: no input to overwrite.
+            let planned = Planned::check(&out, &["metrics.json", "convex_relu.png"], &[])?;
+            write(&out, &planned, convex_relu::run(&settings, say)?)
         }
         Which::Mfac {
             seed,
@@ -129,14 +134,20 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
                 max_d,
                 max_steps,
             };
-            write(&out, mfac::run(&settings, say)?)
+            // Generated data only: no input to overwrite.
+            let planned = Planned::check(
+                &out,
+                &["metrics.json", "mfac_timing.png", "mfac_optimiser.png"],
+                &[],
+            )?;
+            write(&out, &planned, mfac::run(&settings, say)?)
         }
         Which::Editing(args) => crate::commands::editing_experiment::run(args),
     }
 }
 
-fn write<R: Serialize>(out: &Path, outcome: Outcome<R>) -> Result<(), Failure> {
-    let written = outcome.write(out)?;
+fn write<R: Serialize>(out: &Path, planned: &Planned, outcome: Outcome<R>) -> Result<(), Failure> {
+    let written = planned.write(&outcome, true)?;
     say!(
         "wrote metrics.json and {} plot(s) to {}/",
         written.len() - 1,

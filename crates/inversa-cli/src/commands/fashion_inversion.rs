@@ -43,6 +43,14 @@ pub struct InversionFlags {
 }
 
 impl InversionFlags {
+    /// The paths read: the source image and the model's weights.
+    pub fn inputs(&self) -> [(&'static str, Option<&std::path::Path>); 2] {
+        [
+            ("--image", self.image.as_deref()),
+            ("--model", crate::outputs::model_file(&self.model)),
+        ]
+    }
+
     /// The protocol's settings.
     pub fn settings(&self) -> Settings {
         Settings {

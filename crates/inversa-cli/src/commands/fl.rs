@@ -6,6 +6,7 @@
 //! settings, and the inversion's matching loss per round) and `accuracy.png` to `--out`.
 
 use crate::failure::Failure;
+use crate::outputs::Planned;
 use clap::{Args, ValueEnum};
 use inversa::Control;
 use inversa_lab::stale_updates::{self, Data, Round, Rule, Settings};
@@ -83,6 +84,12 @@ pub struct FlArgs {
 
 /// Runs the command.
 pub fn run(args: FlArgs) -> Result<(), Failure> {
+    let data = (args.data != "bundled").then(|| std::path::Path::new(&args.data));
+    let planned = Planned::check(
+        &args.out,
+        &["metrics.json", "accuracy.png"],
+        &[("--data", data)],
+    )?;
     let settings = settings(&args);
     let rounds = settings.rules.len() * settings.rounds;
     let bar = crate::progress::counter(rounds as u64, "");
@@ -94,7 +101,7 @@ pub fn run(args: FlArgs) -> Result<(), Failure> {
     });
     bar.finish_and_clear();
     let outcome = outcome?;
-    outcome.write(&args.out)?;
+    planned.write(&outcome, true)?;
     for run in &outcome.report.runs {
         say!(
             "{:>10}: final test accuracy {:.2}% in {:.1} s",

@@ -9,6 +9,7 @@
 
 use crate::commands::fashion_inversion::InversionFlags;
 use crate::failure::Failure;
+use crate::outputs::Planned;
 use clap::Args;
 use inversa_lab::fashion_inversion::invert;
 
@@ -21,14 +22,23 @@ pub struct InvertArgs {
     class: Option<usize>,
 }
 
+/// The files written into `--out`.
+pub const FILES: [&str; 4] = [
+    "metrics.json",
+    "reconstruction.png",
+    "comparison.png",
+    "latent.npy",
+];
+
 pub fn run(args: InvertArgs) -> Result<(), Failure> {
+    let out = &args.flags.out;
+    let planned = Planned::check(out, &FILES, &args.flags.inputs())?;
     let settings = invert::Settings {
         common: args.flags.settings(),
         class: args.class,
     };
     let outcome = invert::run(&settings, &mut |line| say!("{line}"))?;
-    let out = &args.flags.out;
-    outcome.write(out)?;
+    planned.write(&outcome, true)?;
     say!(
         "wrote reconstruction.png, comparison.png, latent.npy and metrics.json to {}/",
         out.display()

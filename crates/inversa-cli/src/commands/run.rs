@@ -39,6 +39,7 @@ pub fn run_file(path: &Path, out: Option<PathBuf>) -> Result<(), Failure> {
 
 /// Runs a built task, writes its outputs and prints a summary.
 pub fn execute<T: Real>(task: Task<T>, out: &Path) -> Result<(), Failure> {
+    inversa::report::outputs::guard(&task, out).check()?;
     let bar = progress::Bar::new(&task);
     let outcome = task.run(&mut |step| {
         bar.update(step.iteration, step.psnr);

@@ -7,6 +7,7 @@
 //! the data's range is [0, 1]; values outside it are kept in the `.npy` and clipped in the PNG).
 
 use crate::failure::Failure;
+use crate::outputs::Planned;
 use clap::Args;
 use inversa_lab::sampling::{self, Settings};
 use std::path::PathBuf;
@@ -40,7 +41,15 @@ pub struct SampleArgs {
     out: PathBuf,
 }
 
+/// The files written into `--out`.
+pub const FILES: [&str; 2] = ["samples.png", "samples.npy"];
+
 pub fn run(args: SampleArgs) -> Result<(), Failure> {
+    let planned = Planned::check(
+        &args.out,
+        &FILES,
+        &[("--model", crate::outputs::model_file(&args.model))],
+    )?;
     let settings = Settings {
         model: args.model,
         class: args.class,
@@ -52,7 +61,7 @@ pub fn run(args: SampleArgs) -> Result<(), Failure> {
     };
     let outcome = sampling::run(&settings, &mut |line| say!("{line}"))?;
     // The report is printed, not written: `sample` has always written the two files alone.
-    outcome.write_files(&args.out)?;
+    planned.write(&outcome, false)?;
     let report = &outcome.report;
     say!(
         "{} samples ({}), {} steps, guidance {}, in {:.1} s: {}/samples.png and samples.npy",

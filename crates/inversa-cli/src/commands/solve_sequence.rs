@@ -4,6 +4,7 @@
 //! `metrics.json` and `iterations.png` (iterations per system) to `--out`.
 
 use crate::failure::Failure;
+use crate::outputs::Planned;
 use clap::Args;
 use inversa_lab::krylov_sequence::{run as solve, Settings};
 use std::path::PathBuf;
@@ -60,6 +61,11 @@ pub struct SolveSequenceArgs {
 
 /// Runs the command.
 pub fn run(args: SolveSequenceArgs) -> Result<(), Failure> {
+    let planned = Planned::check(
+        &args.out,
+        &["metrics.json", "iterations.png"],
+        &[("--weights", args.weights.as_deref())],
+    )?;
     let settings = Settings {
         problem: args.problem,
         grid: args.grid,
@@ -76,7 +82,7 @@ pub fn run(args: SolveSequenceArgs) -> Result<(), Failure> {
         unscaled: args.unscaled,
     };
     let outcome = solve(&settings)?;
-    outcome.write(&args.out)?;
+    planned.write(&outcome, true)?;
     let report = &outcome.report;
     say!(
         "{} on {} sequence ({} systems, {}×{} grid, preconditioner {}): {} iterations in {:.2} s, max relative residual {:.2e}",

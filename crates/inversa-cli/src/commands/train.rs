@@ -41,10 +41,10 @@ struct Mode {
 }
 
 pub fn run(args: TrainArgs) -> Result<(), Failure> {
-    let settings = match (args.what, args.config) {
+    let settings = match (args.what, &args.config) {
         (Some(what), _) => what,
         (None, Some(path)) => {
-            let mut settings = TrainSettings::read(&path)?;
+            let mut settings = TrainSettings::read(path)?;
             let common = settings.common_mut();
             common.resume |= args.mode.resume;
             common.force |= args.mode.force;
@@ -56,6 +56,10 @@ pub fn run(args: TrainArgs) -> Result<(), Failure> {
             ))
         }
     };
+    settings
+        .guard()
+        .inputs("the training file", args.config.as_deref())
+        .check()?;
     let job = prepare(&settings)?;
     let bar = TrainBar::new(job.config().steps);
     let result = job.run(&mut |p| {

@@ -37,8 +37,9 @@ pub use operators::{OperatorRow, Skipped};
 pub use scaling::ScalingRow;
 pub use solvers::{SolverRow, SolverTable};
 
+use crate::error::check_memory;
 use crate::outcome::Outcome;
-use crate::Result;
+use crate::{Error, Result};
 use serde::Serialize;
 
 /// The benchmark's settings; the names are those of `inversa bench`'s flags.
@@ -110,6 +111,19 @@ pub fn run(
     heap: Option<&dyn HeapProbe>,
     say: &mut dyn FnMut(&str),
 ) -> Result<Outcome<Report>> {
+    for (key, value) in [
+        ("size", settings.size),
+        ("repeats", settings.repeats),
+        ("max_size", settings.max_size),
+    ] {
+        if value == 0 {
+            return Err(Error::setting(key, "must be at least 1"));
+        }
+    }
+    // The largest images timed, with the solvers' copies of them (iterate, duals, scratch).
+    for (key, side) in [("size", settings.size), ("max_size", settings.max_size)] {
+        check_memory(key, &[side, side], 4, 16)?;
+    }
     let wanted = |table| settings.only.is_empty() || settings.only.contains(&table);
     let (size, repeats) = (settings.size, settings.repeats);
     let threads = rayon::current_num_threads();

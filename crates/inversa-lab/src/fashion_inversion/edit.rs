@@ -49,7 +49,9 @@ pub struct Report {
     pub method: &'static str,
     pub model: String,
     pub predicted_class: usize,
+    #[serde(serialize_with = "inversa::report::finite::decibels")]
     pub psnr_to_source: f64,
+    #[serde(serialize_with = "inversa::report::finite::decibels")]
     pub reconstruction_psnr: f64,
     /// The inversion and the edit, not the reconstruction drawn for the figure.
     pub seconds: f64,

@@ -44,6 +44,7 @@ pub struct Report {
     pub model_calls: usize,
     /// On pixels in [0, 1].
     pub reconstruction_max_abs_error: f64,
+    #[serde(serialize_with = "inversa::report::finite::decibels")]
     pub reconstruction_psnr: f64,
     /// Inversion and regeneration.
     pub seconds: f64,
@@ -65,11 +66,13 @@ pub fn run(settings: &Settings, say: &mut dyn FnMut(&str)) -> Result<Outcome<Rep
     let seconds = start.elapsed().as_secs_f64();
     let reconstruction = to_pixels(&rebuilt)?;
     let source = &chosen.source.pixels;
-    let max_error = reconstruction
-        .iter()
-        .zip(source)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    // NaN when any pixel is NaN: a reconstruction full of NaNs is not a perfect one.
+    let max_error = inversa::report::finite::max_propagating_nan(
+        reconstruction
+            .iter()
+            .zip(source)
+            .map(|(a, b)| (a - b).abs()),
+    );
     let report = Report {
         class,
         dtype: dtype_name(settings.common.dtype),

@@ -144,6 +144,7 @@ pub struct Report {
     pub method: String,
     pub model: &'static str,
     /// Mean over the matched pairs, dB.
+    #[serde(serialize_with = "inversa::report::finite::decibels")]
     pub psnr: f64,
     pub recovered_labels: Vec<usize>,
     /// The attack's time alone.
@@ -225,6 +226,14 @@ fn check(settings: &Settings) -> Result<AttackEntry> {
 
 /// The client's local training with `local_steps` > 1 (FedAvg), checked against the attack.
 fn local_training(settings: &Settings, entry: &AttackEntry) -> Result<Option<LocalTraining>> {
+    // Checked even when unused (one local step), so that a NaN is never silently ignored.
+    let rate = settings.local_lr;
+    if !(rate > 0.0 && rate.is_finite()) {
+        return Err(Error::setting(
+            "local_lr",
+            format!("must be positive, not {rate}"),
+        ));
+    }
     match settings.local_steps {
         0 => return Err(Error::setting("local_steps", "must be at least 1")),
         1 => return Ok(None),
@@ -236,13 +245,6 @@ fn local_training(settings: &Settings, entry: &AttackEntry) -> Result<Option<Loc
             others(|e| e.fedavg)
         );
         return Err(Error::setting("local_steps", message));
-    }
-    let rate = settings.local_lr;
-    if !(rate > 0.0 && rate.is_finite()) {
-        return Err(Error::setting(
-            "local_lr",
-            format!("must be positive, not {rate}"),
-        ));
     }
     Ok(Some(LocalTraining {
         steps: settings.local_steps,

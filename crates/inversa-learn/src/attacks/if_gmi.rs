@@ -140,7 +140,9 @@ fn run_stage(
     let project = |f: &Tensor| project_around(f, start, settings.radius);
     let mut report = |iteration, identity, prior, f: &Tensor| {
         let deviation = distances(f, start).map_or(f64::NAN, |d| {
-            d.iter().fold(0.0f64, |m, &x| m.max(f64::from(x)))
+            inversa::report::finite::max_propagating_nan(
+                std::iter::once(0.0).chain(d.iter().map(|&x| f64::from(x))),
+            )
         });
         progress(&Step {
             stage,

@@ -11,6 +11,7 @@ use crate::training::{named_vars, plot, History, TrainConfig, Trainable};
 use candle_core::Tensor;
 use candle_nn::VarMap;
 use inversa::io::write_atomically;
+use inversa::report::finite;
 use inversa::Error;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -44,17 +45,23 @@ pub fn write<M: Trainable + ?Sized>(
     adam: &Adam,
     history: &History,
 ) -> Result<(), crate::Error> {
+    // Nothing is written when a weight or a recorded number is NaN or infinite.
+    let weights: Vec<(String, Tensor)> = named_vars(model.varmap())
+        .into_iter()
+        .map(|(k, v)| (k, v.as_tensor().clone()))
+        .collect();
+    for (name, tensor) in &weights {
+        let values = tensor
+            .flatten_all()?
+            .to_dtype(candle_core::DType::F64)?
+            .to_vec1::<f64>()?;
+        finite::check_array(&values, &format!("{} ({name})", out.display()))?;
+    }
+    finite::check(history, &history_path(out).display().to_string())?;
     let step = history.step.to_string();
     let mut metadata = model.metadata();
     metadata.insert("step".into(), step.clone());
-    write_safetensors(
-        out,
-        named_vars(model.varmap())
-            .into_iter()
-            .map(|(k, v)| (k, v.as_tensor().clone()))
-            .collect(),
-        metadata,
-    )?;
+    write_safetensors(out, weights, metadata)?;
     let adam_metadata = HashMap::from([("step".to_string(), step)]);
     write_safetensors(&adam_path(out), adam.state(), adam_metadata)?;
     plot(history, &plot_path(out))?;

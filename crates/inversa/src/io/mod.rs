@@ -8,6 +8,7 @@ use std::path::Path;
 
 pub mod image;
 pub mod npy;
+pub mod overlap;
 pub mod png_image;
 
 pub use npy::{read_npy, write_npy_f32};

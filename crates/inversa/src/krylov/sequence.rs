@@ -126,7 +126,9 @@ impl SequenceReport {
         self.seconds = seconds;
         self.total_iterations = self.iterations.iter().sum();
         self.total_matvecs = self.matvecs.iter().sum();
-        self.max_relative_residual = self.relative_residuals.iter().fold(0.0, |m, &r| m.max(r));
+        self.max_relative_residual = crate::report::finite::max_propagating_nan(
+            std::iter::once(0.0).chain(self.relative_residuals.iter().copied()),
+        );
     }
 }
 

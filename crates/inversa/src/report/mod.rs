@@ -5,6 +5,7 @@
 //! with a legend, written as PNG ([`plot`]).
 
 pub mod canvas;
+pub mod finite;
 pub mod font;
 pub mod html;
 mod legend;

@@ -1,26 +1,68 @@
 //! Writes everything a run produced into one folder: images (PNG for viewing, NPY float32 for
-//! analysis), `metrics.json`, `convergence.png` and `report.html`. Refuses to replace any input file.
+//! analysis), `metrics.json`, `convergence.png` and `report.html`. Refuses to replace any input file
+//! ([`guard`], checked before anything is written) and to write a non-finite result
+//! ([`super::finite`]): a NaN in the reconstruction or a metric is a failed run.
 
+use super::finite::{self, decibels, Decibels};
 use super::html::{self, Figure, Page};
 use super::plot::{self, Panel, Series};
 use crate::error::{Error, Result};
+use crate::io::overlap::Guard;
 use crate::io::{write_atomically, write_npy_f32, write_png_u8};
 use crate::operators::physics::MeasurementDisplay;
 use crate::real::Real;
 use crate::task::{Init, Outcome, Quality, Task};
 use num_complex::Complex;
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 const CONVERGENCE_SIZE: (usize, usize) = (1000, 380);
 
-/// Writes the outputs of `outcome` into `dir` (created if needed) and returns the files written.
+/// Every file [`write_outputs`] may write into its folder.
+pub const FILES: [&str; 9] = [
+    "ground_truth.png",
+    "measurement.png",
+    "measurement.npy",
+    "initial.png",
+    "reconstruction.png",
+    "reconstruction.npy",
+    "metrics.json",
+    "convergence.png",
+    "report.html",
+];
+
+/// The task's inputs (`task` for the files it names) against the outputs written into `dir`
+/// (`out`): check it before running the task.
+pub fn guard<T: Real>(task: &Task<T>, dir: &Path) -> Guard {
+    Guard::new()
+        .inputs("task", &task.inputs)
+        .outputs_in("--out", dir, &FILES)
+}
+
+/// Writes the outputs of `outcome` into `dir` (created if needed) and returns the files written;
+/// nothing is written when an output would replace an input or a result is not finite.
 pub fn write_outputs<T: Real>(
     dir: &Path,
     task: &Task<T>,
     outcome: &Outcome<T>,
 ) -> Result<Vec<PathBuf>> {
+    guard(task, dir).check()?;
+    let reconstruction = to_f32(&outcome.reconstruction);
+    let initial = to_f32(&outcome.initial);
+    let measurement = to_f32(&task.measurement);
+    finite::check_array(&reconstruction, "reconstruction")?;
+    finite::check_array(&initial, "starting point")?;
+    finite::check_array(&measurement, "measurement")?;
+    let metrics = Metrics::new(task, outcome);
+    finite::check(&metrics, "metrics.json")?;
+    let text = serde_json::to_string_pretty(&metrics)
+        .map_err(|e| Error::format(dir.join("metrics.json"), e.to_string()))?;
+
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut out = Writer::new(dir, &task.inputs)?;
+    let mut out = Writer {
+        dir,
+        written: Vec::new(),
+    };
     let shape = &task.image_shape;
     let mut figures = Vec::new();
 
@@ -33,29 +75,20 @@ pub fn write_outputs<T: Real>(
     out.npy(
         "measurement.npy",
         task.physics.operator.output_shape(),
-        &to_f32(&task.measurement),
+        &measurement,
     )?;
     let start = match task.init {
         Init::Adjoint => "starting point A*y/‖A‖²",
         Init::Zeros => "starting point (zeros)",
     };
     let initial_caption = caption(start, outcome.initial_quality);
-    figures.push(out.image(
-        "initial",
-        &initial_caption,
-        shape,
-        &to_f32(&outcome.initial),
-    )?);
-    let reconstruction = to_f32(&outcome.reconstruction);
+    figures.push(out.image("initial", &initial_caption, shape, &initial)?);
     let recon_caption = caption(
         &format!("{} + {}", task.solver_kind, task.prior_kind),
         outcome.quality,
     );
     figures.push(out.image("reconstruction", &recon_caption, shape, &reconstruction)?);
     out.npy("reconstruction.npy", &squeeze(shape), &reconstruction)?;
-
-    let metrics = metrics_json(task, outcome);
-    let text = serde_json::to_string_pretty(&metrics).expect("metrics serialise");
     out.bytes("metrics.json", text.as_bytes())?;
 
     let plot_png = out.convergence(outcome)?;
@@ -71,36 +104,16 @@ pub fn write_outputs<T: Real>(
     Ok(out.written)
 }
 
-/// Tracks written files and guards the inputs.
+/// Tracks written files.
 struct Writer<'a> {
     dir: &'a Path,
-    inputs: Vec<PathBuf>,
     written: Vec<PathBuf>,
 }
 
-impl<'a> Writer<'a> {
-    fn new(dir: &'a Path, inputs: &[PathBuf]) -> Result<Self> {
-        let inputs = inputs
-            .iter()
-            .filter_map(|p| p.canonicalize().ok())
-            .collect();
-        Ok(Self {
-            dir,
-            inputs,
-            written: Vec::new(),
-        })
-    }
-
+impl Writer<'_> {
     fn target(&mut self, name: &str) -> Result<PathBuf> {
+        debug_assert!(FILES.contains(&name), "{name} is not listed in FILES");
         let path = self.dir.join(name);
-        if let Ok(canonical) = path.canonicalize() {
-            if self.inputs.contains(&canonical) {
-                return Err(Error::format(
-                    &path,
-                    "this output would replace an input of the task; choose another --out folder",
-                ));
-            }
-        }
         self.written.push(path.clone());
         Ok(path)
     }
@@ -241,33 +254,77 @@ fn log_magnitude_centred(slice: &[f32], h: usize, w: usize) -> Vec<f32> {
     out
 }
 
-fn metrics_json<T: Real>(task: &Task<T>, outcome: &Outcome<T>) -> serde_json::Value {
-    let quality = |q: Option<Quality>| {
-        q.map(|q| serde_json::json!({ "psnr": q.psnr, "ssim": q.ssim, "nmse": q.nmse }))
-    };
-    let finite =
-        |v: &[f64]| -> Vec<Option<f64>> { v.iter().map(|x| x.is_finite().then_some(*x)).collect() };
-    serde_json::json!({
-        "task": task.name,
-        "physics": task.physics_kind,
-        "prior": task.prior_kind,
-        "solver": task.solver_kind,
-        "precision": T::NAME,
-        "image_shape": task.image_shape,
-        "psnr": outcome.quality.map(|q| q.psnr),
-        "ssim": outcome.quality.map(|q| q.ssim),
-        "nmse": outcome.quality.map(|q| q.nmse),
-        "initial": quality(outcome.initial_quality),
-        "seconds": outcome.seconds,
-        "iterations": outcome.info.iterations,
-        "converged": outcome.info.converged,
-        "objective": outcome.info.objective,
-        "history": {
-            "objective": finite(&outcome.history.objective),
-            "psnr": finite(&outcome.history.psnr),
-            "relative_change": finite(&outcome.history.relative_change),
-        },
-    })
+/// `metrics.json`. `null` means "does not apply": no ground truth (no PSNR), or a solver that
+/// does not score its iterates (FBP, whose objective is NaN and whose history has none); any
+/// other non-finite number fails [`finite::check`].
+#[derive(Serialize)]
+struct Metrics<'a> {
+    task: &'a str,
+    physics: &'a str,
+    prior: &'a str,
+    solver: &'a str,
+    precision: &'static str,
+    image_shape: &'a [usize],
+    psnr: Option<Decibels>,
+    ssim: Option<f64>,
+    nmse: Option<f64>,
+    initial: Option<QualityJson>,
+    seconds: f64,
+    iterations: usize,
+    converged: bool,
+    objective: Option<f64>,
+    history: HistoryJson<'a>,
+}
+
+#[derive(Serialize)]
+struct QualityJson {
+    #[serde(serialize_with = "decibels")]
+    psnr: f64,
+    ssim: f64,
+    nmse: f64,
+}
+
+#[derive(Serialize)]
+struct HistoryJson<'a> {
+    objective: &'a [f64],
+    psnr: Vec<Decibels>,
+    relative_change: &'a [f64],
+}
+
+impl<'a> Metrics<'a> {
+    fn new<T: Real>(task: &'a Task<T>, outcome: &'a Outcome<T>) -> Self {
+        let unscored = outcome.history.objective.iter().all(|v| v.is_nan());
+        Self {
+            task: &task.name,
+            physics: &task.physics_kind,
+            prior: &task.prior_kind,
+            solver: &task.solver_kind,
+            precision: T::NAME,
+            image_shape: &task.image_shape,
+            psnr: outcome.quality.map(|q| Decibels(q.psnr)),
+            ssim: outcome.quality.map(|q| q.ssim),
+            nmse: outcome.quality.map(|q| q.nmse),
+            initial: outcome.initial_quality.map(|q| QualityJson {
+                psnr: q.psnr,
+                ssim: q.ssim,
+                nmse: q.nmse,
+            }),
+            seconds: outcome.seconds,
+            iterations: outcome.info.iterations,
+            converged: outcome.info.converged,
+            objective: (!(unscored && outcome.info.objective.is_nan()))
+                .then_some(outcome.info.objective),
+            history: HistoryJson {
+                objective: if unscored {
+                    &[]
+                } else {
+                    &outcome.history.objective
+                },
+                psnr: outcome.history.psnr.iter().map(|&v| Decibels(v)).collect(),
+                relative_change: &outcome.history.relative_change,
+            },
+        }
+    }
 }
 
 fn metric_rows<T: Real>(task: &Task<T>, outcome: &Outcome<T>) -> Vec<(String, String)> {

@@ -117,6 +117,10 @@ impl<T: Real> Observer<T> for ObjectiveHistory {
 /// Why a solver stopped without a usable result.
 #[derive(Debug, thiserror::Error)]
 pub enum SolverError {
+    /// A result about to be written (a metric, an output array) is NaN or infinite: the run
+    /// failed, whatever the computation that produced it (see [`crate::report::finite`]).
+    #[error("{what} is {value}: the run produced no usable result")]
+    NonFiniteResult { what: String, value: f64 },
     #[error("{solver}: iteration {iteration} produced NaN or Inf; lower the step size or the prior weight")]
     NonFinite {
         solver: &'static str,

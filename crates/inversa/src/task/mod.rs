@@ -134,7 +134,29 @@ impl TaskFile {
             .map_or("task".into(), |s| s.to_string_lossy().into_owned());
         let mut task = Task::from_table(&self.table, &self.text, base, &name, extra_priors)?;
         task.inputs.push(self.path.clone());
+        files_named(
+            &toml::Value::Table(self.table.clone()),
+            base,
+            &mut task.inputs,
+        );
         Ok(task)
+    }
+}
+
+/// Every string in `value` that names an existing file or folder (relative to `base`): the files a
+/// task reads (its kernel, mask, coil maps and network weights as well as its data), found
+/// without each reader having to report them, so that no output can replace one.
+fn files_named(value: &toml::Value, base: &Path, found: &mut Vec<PathBuf>) {
+    match value {
+        toml::Value::String(text) => {
+            let path = base.join(text);
+            if !text.is_empty() && path.exists() && !found.contains(&path) {
+                found.push(path);
+            }
+        }
+        toml::Value::Array(items) => items.iter().for_each(|v| files_named(v, base, found)),
+        toml::Value::Table(table) => table.values().for_each(|v| files_named(v, base, found)),
+        _ => {}
     }
 }
 

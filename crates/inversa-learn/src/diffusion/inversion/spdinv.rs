@@ -187,7 +187,10 @@ fn least_squares(columns: &[Tensor], g: &Tensor) -> Result<Vec<f64>> {
         }
         gram[i][m] = dot(&columns[i], g)?;
     }
-    let ridge = 1e-12 * (0..m).map(|i| gram[i][i]).fold(0.0, f64::max);
+    let ridge = 1e-12
+        * inversa::report::finite::max_propagating_nan(
+            std::iter::once(0.0).chain((0..m).map(|i| gram[i][i])),
+        );
     (0..m).for_each(|i| gram[i][i] += ridge);
     Ok(gaussian_elimination(gram).unwrap_or_else(|| vec![0.0; m]))
 }
@@ -240,7 +243,9 @@ impl Inverter for SpdInv<'_> {
         Ok(Latent::FixedPoint {
             state: found.trajectory.pop().expect("S + 1 states"),
             // The worst step; with no steps there is nothing left unsolved.
-            residual: found.residuals.iter().copied().fold(0.0, f64::max),
+            residual: inversa::report::finite::max_propagating_nan(
+                std::iter::once(0.0).chain(found.residuals.iter().copied()),
+            ),
         })
     }
 

@@ -14,10 +14,15 @@ const GRID: usize = 8;
 /// White pixels between the samples of the picture.
 const GAP: usize = 2;
 
+/// The picture of samples next to the GAN weights at `out`.
+pub(super) fn samples_path(out: &Path) -> PathBuf {
+    sibling(out, ".samples.png")
+}
+
 /// Writes an 8×8 grid of samples from latents drawn from seed 0 next to the weights at `out`
 /// (`<out>.samples.png`), returning its path.
 pub(super) fn write_samples(training: &GanTraining, out: &Path) -> Result<PathBuf, Error> {
-    let path = sibling(out, ".samples.png");
+    let path = samples_path(out);
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let latent = training.gan().generator.config().latent;
     let images =

@@ -67,8 +67,10 @@ pub struct Trained {
 }
 
 /// Makes the run that `settings` ask for ready: checks them, reads the checkpoint (when
-/// resuming) and the data, and builds the model. Nothing is written yet but the output folder.
+/// resuming) and the data, and builds the model. Nothing is written yet but the output folder,
+/// and nothing at all when an output would overwrite an input ([`TrainSettings::guard`]).
 pub fn prepare(settings: &TrainSettings) -> Result<Job, Error> {
+    settings.guard().check()?;
     let mut job = match settings {
         TrainSettings::Denoiser(s) => s.prepare(),
         TrainSettings::Lpn(s) => s.prepare(),

@@ -34,6 +34,9 @@ pub use job::{prepare, run, Job, Outcome, Trained};
 pub use lpn::LpnSettings;
 pub use unet::UnetSettings;
 
+use crate::data::fashion_mnist::DEFAULT_DIR;
+use crate::training::checkpoint::{adam_path, history_path, plot_path};
+use inversa::io::overlap::Guard;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -68,6 +71,37 @@ pub enum TrainSettings {
 const DEFAULT_MODEL: &str = "denoiser";
 
 impl TrainSettings {
+    /// The paths the run reads (`--images`, `--validation`, `--data`) against the files it
+    /// writes (`--out` and its history, optimizer state, plot and, for the GAN, samples), for
+    /// [`Guard::check`] before any work; resuming reads `--out`'s checkpoint, which is no input.
+    pub fn guard(&self) -> Guard {
+        let common = self.common();
+        let data = match self {
+            Self::Diffusion(s) | Self::Flow(s) => Some(s.data.as_deref()),
+            Self::Classifier(s) => Some(s.data.as_deref()),
+            Self::Gan(s) => Some(s.data.as_deref()),
+            Self::Denoiser(_) | Self::Lpn(_) | Self::DeepCd(_) => None,
+        }
+        .map(|given| given.unwrap_or(Path::new(DEFAULT_DIR)));
+        let mut outputs = Vec::new();
+        if let Some(out) = &common.out {
+            outputs = vec![
+                out.clone(),
+                history_path(out),
+                adam_path(out),
+                plot_path(out),
+            ];
+            if matches!(self, Self::Gan(_)) {
+                outputs.push(gan_samples::samples_path(out));
+            }
+        }
+        Guard::new()
+            .inputs("--images", common.images.as_deref())
+            .inputs("--validation", common.validation.as_deref())
+            .inputs("--data", data)
+            .outputs("--out", outputs)
+    }
+
     /// The loop settings every model shares.
     pub fn common(&self) -> &LoopSettings {
         match self {

@@ -394,12 +394,14 @@ impl ConvexSolution {
     pub fn constraint_violation(&self, data: &Dataset, patterns: &[Vec<bool>]) -> f64 {
         let u = [self.v.as_slice(), self.w.as_slice()].concat();
         let gu = Operators { data, patterns }.constraint(&u);
-        let worst = gu.iter().fold(0.0_f64, |m, v| m.max(-v));
-        let size = gu.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-        if size > 0.0 {
-            worst / size
-        } else {
+        // NaN propagates: a NaN constraint value is no violation of zero.
+        use crate::report::finite::max_propagating_nan as max;
+        let worst = max(std::iter::once(0.0).chain(gu.iter().map(|v| -v)));
+        let size = max(std::iter::once(0.0).chain(gu.iter().map(|v| v.abs())));
+        if size == 0.0 {
             0.0
+        } else {
+            worst / size
         }
     }
 
