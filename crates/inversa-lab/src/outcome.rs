@@ -6,8 +6,8 @@
 
 use crate::Result;
 use inversa::io::{npy::write_npy_f32, png_image::write_png_u8, write_atomically};
-use inversa::report::canvas::RgbImage;
 use inversa::report::finite;
+use inversa::report::plot::RgbImage;
 use inversa::report::plot::{render_panels, write_png, Panel};
 use serde::Serialize;
 use std::path::{Path, PathBuf};

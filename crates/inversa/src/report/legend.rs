@@ -1,61 +1,74 @@
-//! A chart legend: one row per labelled series (a short stroke of its colour, then its label) in a
-//! white box with a border, placed in whichever corner of the plot has the fewest series pixels
-//! under or next to it, so that it hides as little of the curves as it can.
+//! Where a chart's legend goes: the corner of the plot (top right, top left, bottom right,
+//! bottom left, the first on a tie) whose legend box covers the fewest pixels of the curves.
+//! plotters draws the legend, but only at a corner it is told.
 
-use super::canvas::{Rect, Rgb, RgbImage};
-use super::font::{draw_text, text_width, CAP_HEIGHT};
-use super::palette::{BACKGROUND, FRAME, INK, PALETTE};
+use plotters::chart::SeriesLabelPosition;
 
-/// Draws the legend of `entries` (colour, label) inside `plot`; nothing when there are none.
-pub(super) fn draw_legend(image: &mut RgbImage, entries: &[(Rgb, &str)], plot: Rect, scale: usize) {
-    if entries.is_empty() {
-        return;
-    }
-    let s = scale as i64;
-    let (pad, swatch, row, inset) = (4 * s, 14 * s, 12 * s, 5 * s);
-    let text = entries
-        .iter()
-        .map(|(_, l)| text_width(l, scale))
-        .max()
-        .unwrap_or(0) as i64;
-    let (w, h) = (
-        2 * pad + swatch + 4 * s + text,
-        2 * pad + row * entries.len() as i64 - 3 * s,
-    );
-    let corners = [
-        (plot.x1 - inset - w, plot.y0 + inset),
-        (plot.x0 + inset, plot.y0 + inset),
-        (plot.x1 - inset - w, plot.y1 - inset - h),
-        (plot.x0 + inset, plot.y1 - inset - h),
-    ];
-    let boxes = corners.map(|(x, y)| Rect {
-        x0: x,
-        y0: y,
-        x1: x + w,
-        y1: y + h,
-    });
-    // The first corner (top right, top left, bottom right, bottom left) with the fewest series pixels.
-    let chosen = *boxes
-        .iter()
-        .min_by_key(|r| series_pixels(image, &r.grow(inset)))
-        .unwrap_or(&boxes[0]);
-    image.fill(chosen, BACKGROUND);
-    image.outline(chosen, FRAME);
-    let bounds = image.bounds();
-    for (n, (colour, label)) in entries.iter().enumerate() {
-        let top = chosen.y0 + pad + n as i64 * row;
-        let middle = top + CAP_HEIGHT as i64 * s / 2;
-        let x = chosen.x0 + pad;
-        image.line((x, middle), (x + swatch, middle), s + 1, *colour, bounds);
-        draw_text(image, label, x + swatch + 4 * s, top, scale, INK);
+/// A pixel rectangle `[x0, x1) × [y0, y1)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Rect {
+    pub x0: f64,
+    pub y0: f64,
+    pub x1: f64,
+    pub y1: f64,
+}
+
+impl Rect {
+    fn contains(&self, (x, y): (f64, f64)) -> bool {
+        x >= self.x0 && x < self.x1 && y >= self.y0 && y < self.y1
     }
 }
 
-/// How many pixels of `rect` (clipped to the image) have a series colour.
-fn series_pixels(image: &RgbImage, rect: &Rect) -> usize {
-    let r = rect.intersect(&image.bounds());
-    (r.y0..r.y1)
-        .flat_map(|y| (r.x0..r.x1).map(move |x| (x as usize, y as usize)))
-        .filter(|&(x, y)| image.get(x, y).is_some_and(|c| PALETTE.contains(&c)))
-        .count()
+/// Gap plotters leaves between the legend box and the plot's edge, in pixels.
+const INSET: f64 = 5.0;
+
+/// The corner for a `size` legend box in `plot` with the fewest points of `curves` under it (or
+/// within the inset around it); each curve is a polyline in pixels, sampled every pixel.
+pub(super) fn corner(
+    plot: Rect,
+    size: (f64, f64),
+    curves: &[Vec<(f64, f64)>],
+) -> SeriesLabelPosition {
+    let (w, h) = (size.0 + 2.0 * INSET, size.1 + 2.0 * INSET);
+    let corners = [
+        (SeriesLabelPosition::UpperRight, plot.x1 - w, plot.y0),
+        (SeriesLabelPosition::UpperLeft, plot.x0, plot.y0),
+        (SeriesLabelPosition::LowerRight, plot.x1 - w, plot.y1 - h),
+        (SeriesLabelPosition::LowerLeft, plot.x0, plot.y1 - h),
+    ];
+    let covered = |area: &Rect| {
+        curves
+            .iter()
+            .map(|curve| samples(curve).filter(|p| area.contains(*p)).count())
+            .sum::<usize>()
+    };
+    corners
+        .into_iter()
+        .map(|(position, x0, y0)| {
+            let area = Rect {
+                x0,
+                y0,
+                x1: x0 + w,
+                y1: y0 + h,
+            };
+            (covered(&area), position)
+        })
+        .min_by_key(|(count, _)| *count)
+        .map_or(SeriesLabelPosition::UpperRight, |(_, position)| position)
+}
+
+/// Points along the polyline `curve`, about a pixel apart (its lone vertex for a single point).
+fn samples(curve: &[(f64, f64)]) -> impl Iterator<Item = (f64, f64)> + '_ {
+    let lone = (curve.len() == 1).then(|| curve[0]);
+    curve
+        .windows(2)
+        .flat_map(|w| {
+            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+            let steps = (x1 - x0).abs().max((y1 - y0).abs()).ceil().clamp(1.0, 1e4) as usize;
+            (0..=steps).map(move |k| {
+                let t = k as f64 / steps as f64;
+                (x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+            })
+        })
+        .chain(lone)
 }

@@ -1,15 +1,13 @@
 //! What a run shows a person: the convergence plot, the HTML report, and the output folder.
 //!
-//! Figures are rendered without any font or plotting dependency: a raster with line drawing
-//! ([`canvas`]), a built-in bitmap font ([`font`]), axis tick choice ([`ticks`]) and line charts
-//! with a legend, written as PNG ([`plot`]).
+//! Figures are line charts drawn by plotters into memory, with DejaVu Sans (bundled, so no
+//! system font is needed), and written as PNG ([`plot`]); [`axis`] picks their ranges and tick
+//! labels, and a thin backend sets their text glyph by glyph.
 
-pub mod canvas;
+pub mod axis;
+mod backend;
 pub mod finite;
-pub mod font;
 pub mod html;
 mod legend;
 pub mod outputs;
-pub mod palette;
 pub mod plot;
-pub mod ticks;

@@ -1,20 +1,24 @@
-//! Line charts rendered straight to an RGB image and written as an 8-bit PNG, with no font or
-//! plotting dependency: panels side by side, each with a title, axis labels, 4–6 nice ticks per
-//! axis ([`super::ticks`]), an optional log-scale y axis, one colour per series and a legend placed
-//! in the corner of the plot that covers the fewest data pixels.
+//! Line charts rendered by plotters into an RGB image and written as an 8-bit PNG: panels side by
+//! side, each with a title, axis labels, round-number ticks ([`super::axis`]), an optional
+//! log-scale y axis, one colour per series and a legend placed in the corner of the plot that
+//! covers the fewest curve pixels ([`super::legend`]). Text is DejaVu Sans, bundled by the
+//! `dejavu` crate, so rendering needs no system font.
 //!
 //! Points with a NaN/∞ coordinate, and points with `y ≤ 0` on a log axis, are skipped: the line
-//! breaks there, and a point left with no drawable neighbour is drawn as a square marker. A panel
+//! breaks there, and a point left with no drawable neighbour is drawn as a round marker. A panel
 //! with nothing to draw keeps its axes and says "no data". The intended use is the convergence
 //! figure: an "objective" panel (log y) and a "PSNR (dB)" panel against the iteration.
 
-use super::canvas::{Rect, Rgb, RgbImage};
-use super::font::{draw_text, draw_text_up, text_width, CAP_HEIGHT, GLYPH_HEIGHT};
-use super::legend::draw_legend;
-use super::palette::{BACKGROUND, FRAME, INK, PALETTE};
-use super::ticks::{self, Ticks};
+use super::axis::Axis;
+use super::backend::{self, Canvas};
+use super::legend::{self, Rect};
 use crate::error::{Error, Result};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
+use std::sync::Once;
 
 /// One named curve: `(x, y)` points joined in order.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,8 +51,63 @@ pub struct Panel {
     pub series: Vec<Series>,
 }
 
-const GRID: Rgb = [222, 222, 222];
-const MINOR_GRID: Rgb = [242, 242, 242];
+/// An RGB colour.
+pub type Rgb = [u8; 3];
+
+/// A `width × height` RGB image, row-major, three bytes per pixel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RgbImage {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<u8>,
+}
+
+impl RgbImage {
+    /// An image filled with `background`.
+    ///
+    /// ```
+    /// let image = inversa::report::plot::RgbImage::new(3, 2, [255, 0, 0]);
+    /// assert_eq!(image.get(2, 1), Some([255, 0, 0]));
+    /// assert_eq!(image.get(3, 0), None);
+    /// ```
+    pub fn new(width: usize, height: usize, background: Rgb) -> Self {
+        Self {
+            width,
+            height,
+            pixels: background.repeat(width * height),
+        }
+    }
+
+    /// The colour at `(x, y)`, or `None` outside the image.
+    pub fn get(&self, x: usize, y: usize) -> Option<Rgb> {
+        (x < self.width && y < self.height).then(|| {
+            let k = 3 * (y * self.width + x);
+            [self.pixels[k], self.pixels[k + 1], self.pixels[k + 2]]
+        })
+    }
+}
+
+/// Series colours, in order (then repeated): the Tableau 10 palette without its grey.
+const PALETTE: [Rgb; 9] = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [188, 189, 34],
+    [23, 190, 207],
+];
+
+const BACKGROUND: Rgb = [255, 255, 255];
+const INK: RGBColor = RGBColor(20, 20, 20);
+const FRAME: RGBColor = RGBColor(90, 90, 90);
+const GRID: RGBColor = RGBColor(222, 222, 222);
+const MINOR_GRID: RGBColor = RGBColor(242, 242, 242);
+
+/// The family every text of a chart is set in; plotters' own defaults ask for it too.
+const FONT: &str = "sans-serif";
 
 /// The colour of the `index`-th series of a panel.
 pub fn series_colour(index: usize) -> Rgb {
@@ -71,16 +130,25 @@ pub fn series_colour(index: usize) -> Rgb {
 /// ```
 pub fn render_panels(panels: &[Panel], width: usize, height: usize) -> RgbImage {
     let mut image = RgbImage::new(width, height, BACKGROUND);
-    let count = panels.len().max(1);
-    for (k, panel) in panels.iter().enumerate() {
-        let area = Rect {
-            x0: (k * width / count) as i64,
-            y0: 0,
-            x1: ((k + 1) * width / count) as i64,
-            y1: height as i64,
-        };
-        draw_panel(&mut image, panel, area);
+    if panels.is_empty() || width == 0 || height == 0 {
+        return image;
     }
+    register_font();
+    let bitmap = BitMapBackend::with_buffer(&mut image.pixels, (width as u32, height as u32));
+    let root = Canvas(bitmap).into_drawing_area();
+    let count = panels.len();
+    for (k, panel) in panels.iter().enumerate() {
+        let (x0, x1) = (k * width / count, (k + 1) * width / count);
+        let area = root
+            .clone()
+            .shrink((x0 as i32, 0), ((x1 - x0) as u32, height as u32));
+        // An in-memory bitmap takes every pixel, and the font is registered from bytes that parse:
+        // plotters has nothing left to fail on.
+        draw_panel(&area, panel).expect("drawing into memory with the bundled font");
+    }
+    root.present()
+        .expect("an in-memory bitmap has nothing to flush");
+    drop(root);
     image
 }
 
@@ -112,290 +180,251 @@ pub fn write_png(path: &Path, image: &RgbImage) -> Result<()> {
     crate::io::write_atomically(path, &bytes)
 }
 
-/// A panel's plotting frame: the plot rectangle and the axis ranges it maps.
-struct Frame {
-    plot: Rect,
-    x: Ticks,
-    y: Ticks,
-    log_y: bool,
-    scale: usize,
+/// Registers DejaVu Sans as plotters' sans-serif face, once per process: plotters measures text
+/// with it.
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, backend::face())
+            .unwrap_or_else(|_| panic!("the bundled DejaVu Sans does not parse"));
+    });
 }
 
-/// Fraction of the tick range left free beyond the first and last tick, so that data lying on an
-/// end tick does not merge with the frame.
-const END_GAP: f64 = 0.03;
+/// Sizes of one panel's text and strokes, in pixels, grown with the panel.
+struct Look {
+    text: f64,
+    title: f64,
+    stroke: u32,
+}
 
-impl Frame {
-    fn px(&self, x: f64) -> i64 {
-        to_pixel(x, self.x.lo, self.x.hi, self.plot.x0, self.plot.x1 - 1)
-    }
-
-    fn py(&self, y: f64) -> i64 {
-        if self.log_y {
-            to_pixel(
-                y.log10(),
-                self.y.lo.log10(),
-                self.y.hi.log10(),
-                self.plot.y1 - 1,
-                self.plot.y0,
-            )
-        } else {
-            to_pixel(y, self.y.lo, self.y.hi, self.plot.y1 - 1, self.plot.y0)
+impl Look {
+    fn for_area(width: u32, height: u32) -> Self {
+        let side = f64::from(width.min(height));
+        let text = (side / 26.0).clamp(8.0, 40.0);
+        Look {
+            text,
+            title: 1.3 * text,
+            // As thick as the hand-drawn charts had them: 3 px on the usual 440 px panel.
+            stroke: (side / 240.0).round().clamp(1.0, 4.0) as u32 + 1,
         }
     }
+
+    fn font(&self, size: f64) -> TextStyle<'static> {
+        (FONT, size).into_font().color(&INK)
+    }
 }
 
-/// Maps `v` from the tick range `[lo, hi]` onto pixels `[p0, p1]` less the end gaps; an empty
-/// range maps to the middle.
-fn to_pixel(v: f64, lo: f64, hi: f64, p0: i64, p1: i64) -> i64 {
-    let t = if hi > lo && (hi - lo).is_finite() {
-        (v - lo) / (hi - lo)
-    } else {
-        0.5
-    };
-    let t = (END_GAP + t.clamp(-1.0, 2.0) * (1.0 - 2.0 * END_GAP)).clamp(-1.0, 2.0);
-    (p0 as f64 + t * (p1 - p0) as f64).round() as i64
-}
+type Error2d<DB> = DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>;
 
-fn draw_panel(image: &mut RgbImage, panel: &Panel, area: Rect) {
-    let scale = ((area.x1 - area.x0).min(area.y1 - area.y0) as f64 / 240.0)
-        .round()
-        .clamp(1.0, 4.0) as usize;
-    let points: Vec<Vec<Option<(f64, f64)>>> = panel
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+) -> Result<(), Error2d<DB>> {
+    let (width, height) = area.dim_in_pixel();
+    let look = Look::for_area(width, height);
+    let runs: Vec<Vec<Vec<(f64, f64)>>> = panel
         .series
         .iter()
-        .map(|s| {
-            s.values
-                .iter()
-                .map(|&p| drawable(p, panel.log_y).then_some(p))
+        .map(|s| drawable_runs(&s.values, panel.log_y))
+        .collect();
+    let extent = |coordinate: fn(&(f64, f64)) -> f64| {
+        let mut values = runs.iter().flatten().flatten().map(coordinate);
+        let first = values.next()?;
+        Some(values.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v))))
+    };
+    let (x_lo, x_hi) = extent(|p| p.0).unwrap_or((0.0, 1.0));
+    let x = Axis::linear(x_lo, x_hi);
+    let y = if panel.log_y {
+        let (lo, hi) = extent(|p| p.1).unwrap_or((1.0, 10.0));
+        Axis::log(lo, hi)
+    } else {
+        let (lo, hi) = extent(|p| p.1).unwrap_or((0.0, 1.0));
+        Axis::linear(lo, hi)
+    };
+    let curves: Vec<Vec<Vec<(f64, f64)>>> = runs
+        .iter()
+        .map(|series| {
+            let plotted =
+                |run: &Vec<(f64, f64)>| run.iter().map(|&(a, b)| (a, y.coordinate(b))).collect();
+            series.iter().map(plotted).collect()
+        })
+        .collect();
+    let text_width = |text: &str| {
+        area.estimate_text_size(text, &look.font(look.text))
+            .map_or(0, |(w, _)| w)
+    };
+    let widest_y = y
+        .ticks()
+        .iter()
+        .map(|(_, l)| text_width(l))
+        .max()
+        .unwrap_or(0);
+    let last_x = x.ticks().last().map_or(0, |(_, l)| text_width(l));
+    let line = look.text.ceil() as u32;
+    let described = |label: &str| if label.is_empty() { 0 } else { 3 * line / 2 };
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .margin(line / 2)
+        .margin_right((line / 2).max(last_x / 2 + 2))
+        .x_label_area_size(line + line / 2 + described(&panel.x_label))
+        .y_label_area_size(widest_y + line + described(&panel.y_label));
+    if !panel.title.is_empty() {
+        builder.caption(&panel.title, look.font(look.title));
+    }
+    let mut chart = builder.build_cartesian_2d(x.range.clone(), y.range.clone())?;
+    let minor = y
+        .minor()
+        .into_iter()
+        .map(|v| PathElement::new([(x.range.start, v), (x.range.end, v)], MINOR_GRID));
+    chart.draw_series(minor)?;
+    let x_label = |v: &f64| x.label(*v);
+    let y_label = |v: &f64| y.label(*v);
+    chart
+        .configure_mesh()
+        .x_labels(x.ticks)
+        .y_labels(y.ticks)
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .max_light_lines(0)
+        .bold_line_style(GRID)
+        .axis_style(FRAME)
+        .label_style(look.font(look.text))
+        .axis_desc_style(look.font(look.text))
+        .x_desc(&panel.x_label)
+        .y_desc(&panel.y_label)
+        .draw()?;
+    draw_curves(&mut chart, panel, &curves, &look)
+}
+
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws the curves, markers, frame and legend of a chart whose grid and axes are drawn.
+fn draw_curves<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    panel: &Panel,
+    curves: &[Vec<Vec<(f64, f64)>>],
+    look: &Look,
+) -> Result<(), Error2d<DB>> {
+    let radius = look.stroke as i32 + 2;
+    let plot = chart.plotting_area().strip_coord_spec();
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    // Every curve in the plot's own pixels, for the brush and for placing the legend.
+    let pixels: Vec<Vec<Vec<(i32, i32)>>> = curves
+        .iter()
+        .map(|runs| {
+            let in_plot = |p: &(f64, f64)| {
+                let (x, y) = chart.backend_coord(p);
+                (x - xs.start, y - ys.start)
+            };
+            runs.iter()
+                .map(|run| run.iter().map(in_plot).collect())
                 .collect()
         })
         .collect();
-    let (x, y) = axis_ticks(&points, panel.log_y);
-    let frame = layout(panel, area, scale, x, y);
-    draw_grid(image, &frame);
-    for (k, series) in points.iter().enumerate() {
-        draw_series(image, &frame, series, series_colour(k));
+    // plotters widens a line into one polygon per segment, which frays curves made of many short
+    // segments; a square brush of one-pixel polylines keeps them even.
+    let brush = -(look.stroke as i32 - 1) / 2..=look.stroke as i32 / 2;
+    for (k, (series, runs)) in panel.series.iter().zip(curves).enumerate() {
+        let [r, g, b] = series_colour(k);
+        let colour = RGBColor(r, g, b);
+        for run in pixels[k].iter().filter(|run| run.len() > 1) {
+            for dx in brush.clone() {
+                for dy in brush.clone() {
+                    let shifted = run.iter().map(|&(x, y)| (x + dx, y + dy));
+                    plot.draw(&PathElement::new(shifted.collect::<Vec<_>>(), colour))?;
+                }
+            }
+        }
+        let lone = runs
+            .iter()
+            .filter(|run| run.len() == 1)
+            .map(|run| Circle::new(run[0], radius, colour.filled()));
+        let annotation = chart.draw_series(lone)?;
+        if !series.label.is_empty() {
+            let swatch = look.text as i32 * 3 / 2;
+            let line = colour.stroke_width(look.stroke);
+            annotation
+                .label(&series.label)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + swatch, y)], line));
+        }
     }
-    draw_axes(image, &frame);
-    draw_titles(image, panel, &frame, area);
-    if points.iter().flatten().all(Option::is_none) {
-        centred_text(image, "no data", &frame.plot, scale, FRAME);
+    let plot = chart.plotting_area().strip_coord_spec();
+    let (w, h) = plot.dim_in_pixel();
+    plot.draw(&Rectangle::new(
+        [(0, 0), (w as i32 - 1, h as i32 - 1)],
+        FRAME,
+    ))?;
+    if curves.iter().flatten().all(Vec::is_empty) {
+        let centre = Pos::new(HPos::Center, VPos::Center);
+        let text = look.font(look.text).color(&FRAME).pos(centre);
+        plot.draw(&Text::new("no data", (w as i32 / 2, h as i32 / 2), text))?;
     }
-    let entries: Vec<(Rgb, &str)> = panel
+    draw_legend(chart, panel, &pixels, look)
+}
+
+/// The legend of the labelled series, in the corner where it hides the least of the curves.
+fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    panel: &Panel,
+    pixels: &[Vec<Vec<(i32, i32)>>],
+    look: &Look,
+) -> Result<(), Error2d<DB>> {
+    let labels: Vec<&str> = panel
         .series
         .iter()
-        .enumerate()
-        .filter(|(_, s)| !s.label.is_empty())
-        .map(|(k, s)| (series_colour(k), s.label.as_str()))
+        .map(|s| s.label.as_str())
+        .filter(|l| !l.is_empty())
         .collect();
-    draw_legend(image, &entries, frame.plot, scale);
-}
-
-fn drawable((x, y): (f64, f64), log_y: bool) -> bool {
-    x.is_finite() && y.is_finite() && (!log_y || y > 0.0)
-}
-
-/// Ticks enclosing every drawable point (`[0, 1]`, or `[1, 10]` on a log axis, when there are none).
-fn axis_ticks(points: &[Vec<Option<(f64, f64)>>], log_y: bool) -> (Ticks, Ticks) {
-    let extent = |coordinate: fn(&(f64, f64)) -> f64| {
-        points.iter().flatten().flatten().map(coordinate).fold(
-            None,
-            |range: Option<(f64, f64)>, v| {
-                Some(range.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))))
-            },
-        )
-    };
-    let (x_lo, x_hi) = extent(|p| p.0).unwrap_or((0.0, 1.0));
-    let y_range = extent(|p| p.1);
-    let y = if log_y {
-        let (lo, hi) = y_range.unwrap_or((1.0, 10.0));
-        ticks::logarithmic(lo, hi)
-    } else {
-        let (lo, hi) = y_range.unwrap_or((0.0, 1.0));
-        ticks::linear(lo, hi)
-    };
-    (ticks::linear(x_lo, x_hi), y)
-}
-
-/// Places the plot rectangle: room for the title above, tick labels and the x label below, tick
-/// labels and the rotated y label on the left, half the last x tick label on the right.
-fn layout(panel: &Panel, area: Rect, scale: usize, x: Ticks, y: Ticks) -> Frame {
-    let s = scale as i64;
-    let line = GLYPH_HEIGHT as i64 * s;
-    let margin = 6 * s;
-    let title = if panel.title.is_empty() {
-        0
-    } else {
-        line * 3 / 2 + 5 * s
-    };
-    let y_label = if panel.y_label.is_empty() {
-        0
-    } else {
-        line + 5 * s
-    };
-    let x_label = if panel.x_label.is_empty() {
-        0
-    } else {
-        line + 5 * s
-    };
-    let y_tick_width = y
-        .labels
-        .iter()
-        .map(|l| text_width(l, scale))
-        .max()
-        .unwrap_or(0) as i64;
-    let last_x_label = x.labels.last().map_or(0, |l| text_width(l, scale)) as i64;
+    if labels.is_empty() {
+        return Ok(());
+    }
+    let font = look.font(look.text);
+    // The box plotters will draw: its labels stacked 1.25 font sizes apart.
+    let mut text_w = 0;
+    let mut line_h = 0;
+    for label in &labels {
+        let (w, h) = chart.plotting_area().estimate_text_size(label, &font)?;
+        (text_w, line_h) = (text_w.max(w as i32), line_h.max(h as i32));
+    }
+    let text_h = ((labels.len() - 1) as f64 * 1.25 * look.text).round() as i32 + line_h;
+    let (margin, swatch_area) = (look.text as i32 / 2, look.text as i32 * 2);
+    let size = (
+        f64::from(text_w + swatch_area + 2 * margin),
+        f64::from(text_h + 2 * margin),
+    );
+    let (w, h) = chart.plotting_area().dim_in_pixel();
     let plot = Rect {
-        x0: area.x0 + margin + y_label + y_tick_width + 7 * s,
-        y0: area.y0 + margin + title.max(CAP_HEIGHT as i64 * s / 2),
-        x1: area.x1 - margin.max(last_x_label / 2 + 3 * s),
-        y1: area.y1 - margin - x_label - line - 7 * s,
+        x0: 0.0,
+        y0: 0.0,
+        x1: f64::from(w),
+        y1: f64::from(h),
     };
-    Frame {
-        plot,
-        x,
-        y,
-        log_y: panel.log_y,
-        scale,
-    }
-}
-
-fn draw_grid(image: &mut RgbImage, frame: &Frame) {
-    let clip = frame.plot;
-    let (p, bottom, right) = (frame.plot, frame.plot.y1 - 1, frame.plot.x1 - 1);
-    for &v in &frame.y.minor {
-        let y = frame.py(v);
-        image.line((p.x0, y), (right, y), 1, MINOR_GRID, clip);
-    }
-    for &v in &frame.x.values {
-        let x = frame.px(v);
-        image.line((x, p.y0), (x, bottom), 1, GRID, clip);
-    }
-    for &v in &frame.y.values {
-        let y = frame.py(v);
-        image.line((p.x0, y), (right, y), 1, GRID, clip);
-    }
-}
-
-/// Joins consecutive drawable points; a point with no drawable neighbour becomes a marker.
-fn draw_series(image: &mut RgbImage, frame: &Frame, points: &[Option<(f64, f64)>], colour: Rgb) {
-    let thickness = frame.scale as i64 + 1;
-    let pixel = |(x, y): (f64, f64)| (frame.px(x), frame.py(y));
-    for (k, point) in points.iter().enumerate() {
-        let Some(p) = *point else { continue };
-        let next = points.get(k + 1).copied().flatten();
-        if let Some(q) = next {
-            image.line(pixel(p), pixel(q), thickness, colour, frame.plot);
-        }
-        let previous = k.checked_sub(1).and_then(|j| points[j]);
-        if next.is_none() && previous.is_none() {
-            let (cx, cy) = pixel(p);
-            let half = thickness + 1;
-            let marker = Rect {
-                x0: cx - half,
-                y0: cy - half,
-                x1: cx + half + 1,
-                y1: cy + half + 1,
-            };
-            image.fill(marker.intersect(&frame.plot), colour);
-        }
-    }
-}
-
-/// The frame, tick marks and tick labels (every other label dropped while neighbours would touch).
-fn draw_axes(image: &mut RgbImage, frame: &Frame) {
-    let (p, s, bounds) = (frame.plot, frame.scale as i64, image.bounds());
-    let bottom = p.y1 - 1;
-    image.outline(p, FRAME);
-    let xs: Vec<i64> = frame.x.values.iter().map(|&v| frame.px(v)).collect();
-    let widths: Vec<i64> = frame
-        .x
-        .labels
+    let in_pixels: Vec<Vec<(f64, f64)>> = pixels
         .iter()
-        .map(|l| text_width(l, frame.scale) as i64)
+        .flatten()
+        .map(|run| {
+            run.iter()
+                .map(|&(x, y)| (f64::from(x), f64::from(y)))
+                .collect()
+        })
         .collect();
-    let stride = label_stride(&xs, &widths, 3 * s);
-    for (k, (&x, label)) in xs.iter().zip(&frame.x.labels).enumerate() {
-        image.line((x, bottom), (x, bottom + 4 * s), 1, FRAME, bounds);
-        if k % stride == 0 {
-            draw_text(
-                image,
-                label,
-                x - widths[k] / 2,
-                bottom + 7 * s,
-                frame.scale,
-                INK,
-            );
-        }
-    }
-    let ys: Vec<i64> = frame.y.values.iter().map(|&v| frame.py(v)).collect();
-    let height = GLYPH_HEIGHT as i64 * s;
-    let stride = label_stride(&ys, &vec![height; ys.len()], 2 * s);
-    for (k, (&y, label)) in ys.iter().zip(&frame.y.labels).enumerate() {
-        image.line((p.x0 - 4 * s, y), (p.x0, y), 1, FRAME, bounds);
-        if k % stride == 0 {
-            let width = text_width(label, frame.scale) as i64;
-            let top = y - CAP_HEIGHT as i64 * s / 2;
-            draw_text(image, label, p.x0 - 7 * s - width, top, frame.scale, INK);
-        }
-    }
+    chart
+        .configure_series_labels()
+        .position(legend::corner(plot, size, &in_pixels))
+        .margin(margin)
+        .legend_area_size(swatch_area)
+        .label_font(font.clone())
+        .background_style(WHITE.filled())
+        .border_style(FRAME)
+        .draw()
 }
 
-/// The smallest power-of-two stride at which labels of `sizes` centred at `positions` keep `gap`.
-fn label_stride(positions: &[i64], sizes: &[i64], gap: i64) -> usize {
-    let mut stride = 1;
-    while stride < positions.len() {
-        let fits = (stride..positions.len()).step_by(stride).all(|k| {
-            let distance = (positions[k] - positions[k - stride]).abs();
-            2 * distance >= sizes[k] + sizes[k - stride] + 2 * gap
-        });
-        if fits {
-            break;
-        }
-        stride *= 2;
-    }
-    stride
-}
-
-/// The title above the plot (one size up when it fits), the x label below and the y label on the left.
-fn draw_titles(image: &mut RgbImage, panel: &Panel, frame: &Frame, area: Rect) {
-    let (s, p) = (frame.scale, frame.plot);
-    let margin = 6 * s as i64;
-    let room = area.x1 - area.x0 - 2 * margin;
-    // One size up when it fits; smaller (down to the smallest) rather than cut off.
-    let title_scale = (1..=s + 1)
-        .rev()
-        .find(|&t| text_width(&panel.title, t) as i64 <= room)
-        .unwrap_or(1);
-    let centre = (p.x0 + p.x1) / 2;
-    let title_width = text_width(&panel.title, title_scale) as i64;
-    let title_x = (centre - title_width / 2)
-        .min(area.x1 - margin - title_width)
-        .max(area.x0 + margin);
-    draw_text(
-        image,
-        &panel.title,
-        title_x,
-        area.y0 + margin,
-        title_scale,
-        INK,
-    );
-    let x_label_y = area.y1 - margin - GLYPH_HEIGHT as i64 * s as i64;
-    draw_text(
-        image,
-        &panel.x_label,
-        centre - text_width(&panel.x_label, s) as i64 / 2,
-        x_label_y,
-        s,
-        INK,
-    );
-    let middle = (p.y0 + p.y1) / 2 + text_width(&panel.y_label, s) as i64 / 2;
-    draw_text_up(image, &panel.y_label, area.x0 + margin, middle, s, INK);
-}
-
-fn centred_text(image: &mut RgbImage, text: &str, rect: &Rect, scale: usize, colour: Rgb) {
-    let x = (rect.x0 + rect.x1) / 2 - text_width(text, scale) as i64 / 2;
-    let y = (rect.y0 + rect.y1) / 2 - (CAP_HEIGHT * scale) as i64 / 2;
-    draw_text(image, text, x, y, scale, colour);
+/// The runs of consecutive drawable points of `values`: finite, and `y > 0` on a log axis.
+fn drawable_runs(values: &[(f64, f64)], log_y: bool) -> Vec<Vec<(f64, f64)>> {
+    let drawable = |&(x, y): &(f64, f64)| x.is_finite() && y.is_finite() && (!log_y || y > 0.0);
+    values
+        .split(|p| !drawable(p))
+        .filter(|run| !run.is_empty())
+        .map(<[_]>::to_vec)
+        .collect()
 }
