@@ -175,12 +175,12 @@ fn split_header(bytes: &[u8]) -> std::result::Result<(&str, &[u8]), String> {
     Ok((header, &bytes[end..]))
 }
 
-/// The text after `'key':` up to the next top-level comma.
+/// The text after `'key':` up to the next comma or the end of the dict.
 fn header_field<'h>(header: &'h str, key: &str) -> Option<&'h str> {
     let quoted = format!("'{key}'");
     let at = header.find(&quoted)?;
     let rest = header[at + quoted.len()..].trim_start().strip_prefix(':')?;
-    let end = rest.find(',').unwrap_or(rest.len());
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
     Some(&rest[..end])
 }
 
@@ -435,6 +435,17 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn fields_in_any_order_read_the_same() {
+        // numpy writes descr, fortran_order, shape; other writers end the dict with any of them.
+        let header = "{'shape': (2,), 'descr': '<f4', 'fortran_order': False}\n";
+        let array = decode_npy(&npy_with(header, &[0; 8]), Path::new("o.npy")).unwrap();
+        assert_eq!(array.shape, vec![2]);
+        let header = "{'fortran_order': False, 'shape': (1,), 'descr': '|u1'}\n";
+        let array = decode_npy(&npy_with(header, &[255]), Path::new("o.npy")).unwrap();
+        assert_eq!(array.data, vec![1.0]);
     }
 
     #[test]
