@@ -68,7 +68,7 @@ pub struct LabelledImages {
 
 impl LabelledImages {
     /// Images of `rows × cols` bytes, one label each; errors (naming `origin`) when the sizes
-    /// disagree.
+    /// disagree or there is no image.
     pub fn new(
         rows: usize,
         cols: usize,
@@ -76,7 +76,14 @@ impl LabelledImages {
         labels: Vec<u8>,
         origin: &Path,
     ) -> Result<Self> {
-        if rows == 0 || cols == 0 || pixels.len() != labels.len() * rows * cols {
+        let needed = labels
+            .len()
+            .checked_mul(rows)
+            .and_then(|n| n.checked_mul(cols));
+        if labels.is_empty() {
+            return Err(Error::format(origin, "holds no image"));
+        }
+        if rows == 0 || cols == 0 || needed != Some(pixels.len()) {
             return Err(Error::format(
                 origin,
                 format!(
@@ -107,13 +114,16 @@ impl LabelledImages {
             ));
         };
         let (dims, labels) = read_idx(&labels_path)?;
-        if dims.len() != 1 || dims[0] * rows * cols != pixels.len() {
+        let images = pixels
+            .len()
+            .checked_div(rows.saturating_mul(cols))
+            .unwrap_or(0);
+        if dims[..] != [images] {
             return Err(Error::format(
                 &labels_path,
                 format!(
-                    "holds labels of shape {dims:?}, but {} has {} images",
+                    "holds labels of shape {dims:?}, but {} has {images} images",
                     images_path.display(),
-                    pixels.len() / (rows * cols).max(1)
                 ),
             ));
         }
@@ -227,12 +237,29 @@ pub fn read_idx(path: &Path) -> Result<(Vec<usize>, Vec<u8>)> {
     decode_idx(&bytes).map_err(|message| Error::format(path, format!("not an IDX file: {message}")))
 }
 
-/// The decompressed content of gzip `bytes`.
+/// The decompressed content of gzip `bytes`, refused once it passes the
+/// [memory ceiling](inversa::memory) (a gzip bomb never gets the chance to exhaust the machine).
 pub(crate) fn gunzip(bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    gunzip_within(
+        bytes,
+        inversa::memory::ceiling().map_err(|e| e.to_string())?,
+    )
+}
+
+/// [`gunzip`] under `limit` bytes of output.
+fn gunzip_within(bytes: &[u8], limit: u64) -> std::result::Result<Vec<u8>, String> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes)
+        .take(limit.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|e| format!("not a readable gzip stream: {e}"))?;
+    if out.len() as u64 > limit {
+        return Err(format!(
+            "decompresses to more than the memory limit of {limit} bytes; raise it with {} if \
+             the machine has the memory",
+            inversa::memory::LIMIT_VARIABLE
+        ));
+    }
     Ok(out)
 }
 
@@ -247,17 +274,16 @@ pub(crate) fn decode_idx(bytes: &[u8]) -> std::result::Result<(Vec<usize>, Vec<u
         ));
     }
     let header = 4 + 4 * usize::from(n);
-    if n == 0 || bytes.len() < header {
-        return Err(format!(
-            "the header of {n} dimensions is cut short or empty"
-        ));
-    }
-    let dims: Vec<usize> = bytes[4..header]
-        .chunks(4)
+    let sizes = bytes
+        .get(4..header)
+        .filter(|_| n > 0)
+        .ok_or_else(|| format!("the header of {n} dimensions is cut short or empty"))?;
+    let dims: Vec<usize> = sizes
+        .chunks_exact(4)
         .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
         .collect();
     let expected = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-    let data = &bytes[header..];
+    let data = bytes.get(header..).unwrap_or_default();
     if expected != Some(data.len()) {
         return Err(format!(
             "dimensions {dims:?} need {} bytes of data, the file has {}",
@@ -266,4 +292,56 @@ pub(crate) fn decode_idx(bytes: &[u8]) -> std::result::Result<(Vec<usize>, Vec<u
         ));
     }
     Ok((dims, data.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idx_sizes_that_overflow_or_disagree_with_the_data_are_errors() {
+        // [2^32 − 1]^3 overflows usize's product check on the way, never wraps to fit.
+        let mut bytes = vec![0, 0, 8, 3];
+        bytes.extend_from_slice(&[0xff; 12]);
+        bytes.extend_from_slice(&[7; 16]);
+        let err = decode_idx(&bytes).unwrap_err();
+        assert_eq!(
+            err,
+            "dimensions [4294967295, 4294967295, 4294967295] need too many bytes of data, the file has 16"
+        );
+        assert!(decode_idx(&[0, 0, 8, 2, 0, 0, 0])
+            .unwrap_err()
+            .contains("cut short"));
+        assert_eq!(
+            decode_idx(&[0, 0, 8, 1, 0, 0, 0, 2, 5, 6]).unwrap(),
+            (vec![2], vec![5, 6])
+        );
+    }
+
+    #[test]
+    fn labelled_images_with_sizes_whose_product_overflows_are_refused() {
+        let origin = Path::new("x-idx3-ubyte");
+        let err = LabelledImages::new(usize::MAX, 2, vec![0; 4], vec![1, 2], origin)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("x-idx3-ubyte: 2 labels do not fit 4 pixels"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_gzip_stream_longer_than_the_limit_stops_at_the_limit() {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(&vec![0u8; 1 << 20]).unwrap();
+        let bomb = encoder.finish().unwrap();
+        assert!(bomb.len() < 8192, "{}", bomb.len());
+        let err = gunzip_within(&bomb, 1000).unwrap_err();
+        assert!(
+            err.starts_with("decompresses to more than the memory limit of 1000 bytes"),
+            "{err}"
+        );
+        assert_eq!(gunzip_within(&bomb, 1 << 20).unwrap().len(), 1 << 20);
+    }
 }

@@ -84,13 +84,19 @@ impl ImageFolder {
                 small.width
             );
         }
+        // The number of crops of an image is below its number of pixels, which is in memory.
         let weights: Vec<usize> = self
             .images
             .iter()
             .map(|im| (im.height + 1 - crop) * (im.width + 1 - crop))
             .collect();
-        let total: usize = weights.iter().sum();
-        let mut data = Vec::with_capacity(batch * crop * crop);
+        let total = weights
+            .iter()
+            .try_fold(0usize, |t, &w| t.checked_add(w))
+            .ok_or_else(|| candle_core::Error::msg("the folder has more crops than usize holds"))?;
+        let size = inversa::memory::check_array("batch", &[batch, crop, crop], 4, 1)
+            .map_err(candle_core::Error::wrap)?;
+        let mut data = Vec::with_capacity(size);
         for _ in 0..batch {
             let mut pick = rng.gen_range(0..total);
             let index = weights
@@ -114,7 +120,12 @@ impl ImageFolder {
 /// Reads `path` as a grey image of at least `min_side × min_side`.
 pub fn read_grey(path: &Path, min_side: usize) -> Result<GreyImage> {
     let array = inversa::io::image::to_grey(read_png(path)?);
-    let (height, width) = (array.shape[1], array.shape[2]);
+    let [1, height, width] = array.shape[..] else {
+        return Err(Error::format(
+            path,
+            format!("expected a grey or RGB image, read shape {:?}", array.shape),
+        ));
+    };
     if height < min_side || width < min_side {
         return Err(Error::format(
             path,

@@ -78,9 +78,10 @@ impl LpnShape {
                 .filter(|v| v.is_finite() && *v > 0.0)
                 .ok_or_else(|| bad(format!("metadata \"{key}\" must be a positive number")))
         };
+        let size = |key| crate::nn::weights::positive_metadata(metadata, key, origin);
         Ok(Self {
-            hidden: value("hidden")? as usize,
-            layers: value("layers")? as usize,
+            hidden: size("hidden")?,
+            layers: size("layers")?,
             beta: value("beta")?,
             alpha: value("alpha")?,
         })

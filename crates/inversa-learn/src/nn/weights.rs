@@ -38,8 +38,14 @@ pub fn expect_architecture(
     ))
 }
 
-/// The positive integer under `key` in a weights file's metadata; `origin` names the file in
-/// errors.
+/// The largest size a weights file's metadata may give (channels, layers, classes, timesteps, …):
+/// 2^20. Every network built from it stays far below; a larger number is a damaged or hostile file,
+/// and refusing it keeps every size computed from it (`2·channels·16`, `channels << levels`, a
+/// schedule of `timesteps` entries) without overflow and small.
+pub const MAX_METADATA_SIZE: usize = 1 << 20;
+
+/// The positive integer under `key` in a weights file's metadata, at most [`MAX_METADATA_SIZE`];
+/// `origin` names the file in errors.
 pub fn positive_metadata(
     metadata: &HashMap<String, String>,
     key: &str,
@@ -48,11 +54,15 @@ pub fn positive_metadata(
     metadata
         .get(key)
         .and_then(|v| v.parse().ok())
-        .filter(|&v: &usize| v >= 1)
+        .filter(|&v: &usize| (1..=MAX_METADATA_SIZE).contains(&v))
         .ok_or_else(|| {
             Error::format(
                 origin,
-                format!("metadata \"{key}\" must be a positive integer"),
+                format!(
+                    "metadata \"{key}\" must be a positive integer of at most \
+                     {MAX_METADATA_SIZE}, found {:?}",
+                    metadata.get(key)
+                ),
             )
         })
 }
@@ -69,4 +79,28 @@ pub fn read_safetensors(
     let tensors = candle_core::safetensors::load_buffer(bytes, &Device::Cpu)
         .map_err(|e| bad(e.to_string()))?;
     Ok((tensors, metadata))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_sizes_are_positive_and_bounded() {
+        let origin = Path::new("w.safetensors");
+        let with = |v: &str| HashMap::from([("channels".to_string(), v.to_string())]);
+        assert_eq!(
+            positive_metadata(&with("64"), "channels", origin).unwrap(),
+            64
+        );
+        for bad in ["0", "-1", "1.5", "1048577", "18446744073709551615", ""] {
+            let err = positive_metadata(&with(bad), "channels", origin)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("w.safetensors: metadata \"channels\" must be a positive integer of at most 1048576"),
+                "{bad}: {err}"
+            );
+        }
+    }
 }

@@ -4,7 +4,7 @@
 use super::Array;
 
 /// Luminance `0.2125 R + 0.7154 G + 0.0721 B` (ITU-R BT.709, as scikit-image's `rgb2gray`) of a
-/// `[3, h, w]` image as `[1, h, w]`; any other channel count is returned as it is.
+/// `[3, h, w]` image as `[1, h, w]`; any other shape is returned as it is.
 ///
 /// ```
 /// use inversa::io::{image::to_grey, Array};
@@ -13,23 +13,32 @@ use super::Array;
 /// # Ok::<(), inversa::Error>(())
 /// ```
 pub fn to_grey(image: Array) -> Array {
-    if image.shape[0] != 3 {
+    let [3, h, w] = image.shape[..] else {
         return image;
-    }
-    let plane = image.shape[1] * image.shape[2];
+    };
+    let Some(plane) = h
+        .checked_mul(w)
+        .filter(|p| p.checked_mul(3) == Some(image.data.len()))
+    else {
+        return image;
+    };
     let (r, rest) = image.data.split_at(plane);
     let (g, b) = rest.split_at(plane);
-    let data = (0..plane)
-        .map(|k| 0.2125 * r[k] + 0.7154 * g[k] + 0.0721 * b[k])
+    let data = r
+        .iter()
+        .zip(g)
+        .zip(b)
+        .map(|((r, g), b)| 0.2125 * r + 0.7154 * g + 0.0721 * b)
         .collect();
     Array {
-        shape: vec![1, image.shape[1], image.shape[2]],
+        shape: vec![1, h, w],
         data,
     }
 }
 
 /// Averages `factor × factor` blocks of a `[c, h, w]` image (dropping a remainder at the
-/// bottom/right edge); `None` when the factor leaves no pixel.
+/// bottom/right edge); `None` when the factor leaves no pixel or the array is not a `[c, h, w]`
+/// image.
 ///
 /// ```
 /// use inversa::io::{image::box_downscale, Array};
@@ -38,16 +47,19 @@ pub fn to_grey(image: Array) -> Array {
 /// # Ok::<(), inversa::Error>(())
 /// ```
 pub fn box_downscale(image: Array, factor: usize) -> Option<Array> {
+    let [c, h, w] = image.shape[..] else {
+        return None;
+    };
     if factor == 1 {
         return Some(image);
     }
-    let (c, h, w) = (image.shape[0], image.shape[1], image.shape[2]);
-    let (oh, ow) = (h / factor, w / factor);
-    if oh == 0 || ow == 0 {
+    let (oh, ow) = (h.checked_div(factor)?, w.checked_div(factor)?);
+    if oh == 0 || ow == 0 || c.checked_mul(h)?.checked_mul(w) != Some(image.data.len()) {
         return None;
     }
+    // Smaller than the image, so no product overflows.
     let mut data = vec![0.0; c * oh * ow];
-    let scale = 1.0 / (factor * factor) as f64;
+    let scale = 1.0 / (factor as f64 * factor as f64);
     for ch in 0..c {
         for i in 0..oh * factor {
             for j in 0..ow * factor {

@@ -24,10 +24,10 @@ impl Kernel {
     /// Wraps `weights` (row-major) and rescales them to sum to one.
     pub fn normalized(height: usize, width: usize, weights: Vec<f64>) -> Result<Self> {
         let sum: f64 = weights.iter().sum();
-        if weights.len() != height * width || weights.is_empty() {
+        if height.checked_mul(width) != Some(weights.len()) || weights.is_empty() {
             return Err(Error::Shape(format!(
-                "a {height}×{width} kernel needs {} weights",
-                height * width
+                "a {height}×{width} kernel needs {height}·{width} weights, got {}",
+                weights.len()
             )));
         }
         if !(sum.is_finite() && sum > 0.0) || weights.iter().any(|w| !w.is_finite()) {
@@ -231,10 +231,19 @@ pub fn kernel_from_config(section: &mut Section, image_shape: &[usize]) -> Resul
                 .path_opt("path")?
                 .ok_or_else(|| Error::config(&key, "a file kernel needs a path"))?;
             let array = crate::io::read_image_or_array(&path)?;
-            let (c, h, w) = image_dims(&array.shape);
-            if c != 1 {
-                return Err(Error::format(&path, "a blur kernel must have one channel"));
-            }
+            let (h, w) = match array.shape[..] {
+                [h, w] | [1, h, w] => (h, w),
+                _ => {
+                    return Err(Error::format(
+                        &path,
+                        format!(
+                            "a blur kernel needs shape [height, width] or [1, height, width] \
+                             (one channel), found {:?}",
+                            array.shape
+                        ),
+                    ))
+                }
+            };
             Kernel::normalized(h, w, array.data).map_err(|e| Error::format(&path, e.to_string()))?
         }
     };

@@ -131,6 +131,12 @@ pub fn random_vector<T: Real>(len: usize, seed: u64) -> Vec<T> {
 }
 
 /// `[channels, height, width]` of an image shape given as 2 or 3 dimensions.
+///
+/// # Panics
+///
+/// On any other rank. Operators call it on the task's image shape, which the task reader has made
+/// `[channels, height, width]`; a shape read from a file (a kernel, a mask) is matched by its reader,
+/// which names the file when the rank is wrong.
 pub fn image_dims(shape: &[usize]) -> (usize, usize, usize) {
     match *shape {
         [h, w] => (1, h, w),

@@ -368,7 +368,8 @@ fn columns_from_file(path: &Path, w: usize) -> Result<Vec<bool>> {
         return Err(Error::format(
             path,
             format!(
-                "an MRI mask must hold {w} zeros and ones (one per k-space column), got shape {:?}",
+                "an MRI mask must hold {w} zeros and ones (one per k-space column; integer arrays are \
+                 scaled by their range, so save uint8 masks as 0 and 255), got shape {:?}",
                 array.shape
             ),
         ));

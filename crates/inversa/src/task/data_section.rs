@@ -90,26 +90,25 @@ fn image_dims_of(shape: &[usize]) -> Vec<usize> {
     }
 }
 
-/// Checks an image array: 2 or 3 dimensions, finite values.
+/// Checks an image array, rank first: 2 or 3 dimensions, none of them zero, finite values.
 fn as_image(array: Array, origin: &Path) -> Result<Array> {
-    check_finite(&array, origin)?;
+    if !matches!(array.shape.len(), 2 | 3) {
+        return Err(Error::format(
+            origin,
+            format!(
+                "an image needs shape [height, width] or [channels, height, width], found {:?}",
+                array.shape
+            ),
+        ));
+    }
     if array.data.is_empty() {
         return Err(Error::format(
             origin,
             format!("the image is empty (shape {:?})", array.shape),
         ));
     }
-    match array.shape.len() {
-        2 => Array::new(image_dims_of(&array.shape), array.data),
-        3 => Ok(array),
-        _ => Err(Error::format(
-            origin,
-            format!(
-                "an image needs shape [height, width] or [channels, height, width], found {:?}",
-                array.shape
-            ),
-        )),
-    }
+    check_finite(&array, origin)?;
+    Array::new(image_dims_of(&array.shape), array.data)
 }
 
 fn check_finite(array: &Array, origin: &Path) -> Result<()> {

@@ -99,6 +99,22 @@ impl TaskFile {
     /// Reads and parses the TOML file at `path`.
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(text, path)
+    }
+
+    /// Parses TOML `text` as the task file at `path` (which names it in errors and resolves its
+    /// relative paths).
+    ///
+    /// ```
+    /// use inversa::task::{Precision, TaskFile};
+    /// use std::path::Path;
+    /// let file = TaskFile::parse("[run]\nprecision = \"f64\"".into(), Path::new("t.toml"))?;
+    /// assert_eq!(file.precision()?, Precision::F64);
+    /// let error = TaskFile::parse("[run".into(), Path::new("t.toml")).err().unwrap();
+    /// assert!(error.to_string().starts_with("t.toml: not a valid TOML task file"));
+    /// # Ok::<(), inversa::Error>(())
+    /// ```
+    pub fn parse(text: String, path: &Path) -> Result<Self> {
         let table = parse(&text, path)?;
         Ok(Self {
             path: path.to_path_buf(),

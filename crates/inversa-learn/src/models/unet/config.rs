@@ -98,6 +98,9 @@ impl Default for UnetConfig {
     }
 }
 
+/// The most resolutions a UNet may have (a 2^15-pixel-wide image at the coarsest).
+const MAX_LEVELS: u32 = 16;
+
 impl UnetConfig {
     /// The metadata of a weights file: `architecture`, `prediction` and every field.
     pub fn metadata(&self) -> HashMap<String, String> {
@@ -179,6 +182,21 @@ impl UnetConfig {
                 "levels, blocks, groups and classes must be at least 1",
             ));
         }
+        // Level l has channels·2^l channels and the image side must be a multiple of 2^(levels−1).
+        let widest = u32::try_from(self.levels - 1)
+            .ok()
+            .filter(|&l| l < MAX_LEVELS)
+            .and_then(|l| self.channels.checked_mul(1 << l))
+            .and_then(|c| c.checked_mul(4));
+        if widest.is_none() {
+            return Err(crate::Error::setting(
+                "levels",
+                format!(
+                    "levels ({}) must be at most {MAX_LEVELS}, with channels·2^(levels−1) a usable size",
+                    self.levels
+                ),
+            ));
+        }
         if self.timesteps < 2 {
             return Err(crate::Error::setting(
                 "timesteps",
@@ -204,5 +222,28 @@ impl UnetConfig {
     /// Width of the timestep/class embedding.
     pub(super) fn embedding(&self) -> usize {
         4 * self.channels
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_whose_channel_count_overflows_are_refused_not_shifted_out() {
+        let with = |levels, channels| UnetConfig {
+            levels,
+            channels,
+            ..UnetConfig::default()
+        };
+        assert!(with(3, 32).check().is_ok());
+        assert!(with(16, 32).check().is_ok());
+        for (levels, channels) in [(17, 32), (70, 32), (16, 1 << 60)] {
+            let err = with(levels, channels).check().unwrap_err().to_string();
+            assert!(
+                err.contains("must be at most 16"),
+                "{levels} {channels}: {err}"
+            );
+        }
     }
 }
