@@ -25,11 +25,19 @@ fn load(which: u8, bytes: &[u8], origin: &Path) -> Option<inversa::Error> {
 
 #[test]
 fn weights_crash_inputs_load_or_fail_naming_the_file() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions/weights");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
+    // The target's seeds (one selector byte, then a bundled model's safetensors) and any kept crash.
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let folders = [
+        crate_dir.join("../../fuzz/seeds/weights"),
+        crate_dir.join("tests/fuzz_regressions/weights"),
+    ];
+    let mut files: Vec<PathBuf> = folders
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.map(|e| e.unwrap().path()))
+        .collect();
     files.sort();
+    assert!(!files.is_empty(), "no inputs for the weights target");
     for path in files {
         let data = std::fs::read(&path).unwrap();
         let Some((&which, bytes)) = data.split_first() else {

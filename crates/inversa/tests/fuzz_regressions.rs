@@ -1,21 +1,28 @@
-//! Inputs that once crashed a reader, kept as plain tests: the minimised crashes of the fuzz targets
-//! in `fuzz/` (files under `tests/fuzz_regressions/<target>/`) and the hostile files of issue 17.
-//! Each must now read as a consistent array or fail with an error naming the file.
+//! The fuzz targets' inputs kept as plain tests: their seed corpora (`fuzz/seeds/<target>/`, the
+//! example tasks for the task-file target), minimised crashes when a run finds one
+//! (`tests/fuzz_regressions/<target>/`), and the hostile files of issue 17. Each must read as a
+//! consistent array or fail with an error naming the file.
 
 use inversa::io::npy::{decode_npy, encode_npy_f32};
 use inversa::io::png_image::decode_png_within;
 use inversa::task::{Task, TaskFile};
 use std::path::{Path, PathBuf};
 
-/// The files kept for fuzz target `target`, sorted.
-fn inputs(target: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fuzz_regressions")
-        .join(target);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
+/// The seeds and kept crashes of fuzz target `target` (seeds from `seeds`, relative to the
+/// repository root), sorted; never empty, so the tests below always check something.
+fn inputs(target: &str, seeds: &str) -> Vec<PathBuf> {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let folders = [
+        crate_dir.join("../..").join(seeds),
+        crate_dir.join("tests/fuzz_regressions").join(target),
+    ];
+    let mut files: Vec<PathBuf> = folders
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.map(|e| e.unwrap().path()))
+        .collect();
     files.sort();
+    assert!(!files.is_empty(), "no inputs for the {target} target");
     files
 }
 
@@ -26,7 +33,7 @@ fn names(error: &inversa::Error, path: &Path) -> bool {
 
 #[test]
 fn npy_crash_inputs_read_consistently_or_fail_naming_the_file() {
-    for path in inputs("npy") {
+    for path in inputs("npy", "fuzz/seeds/npy") {
         let bytes = std::fs::read(&path).unwrap();
         match decode_npy(&bytes, &path) {
             Ok(a) => assert_eq!(a.shape.iter().product::<usize>(), a.data.len(), "{path:?}"),
@@ -37,7 +44,7 @@ fn npy_crash_inputs_read_consistently_or_fail_naming_the_file() {
 
 #[test]
 fn png_crash_inputs_read_consistently_or_fail_naming_the_file() {
-    for path in inputs("png") {
+    for path in inputs("png", "fuzz/seeds/png") {
         let bytes = std::fs::read(&path).unwrap();
         match decode_png_within(&bytes, &path, Some(256 << 20)) {
             Ok(a) => assert_eq!(a.shape.iter().product::<usize>(), a.data.len(), "{path:?}"),
@@ -48,7 +55,7 @@ fn png_crash_inputs_read_consistently_or_fail_naming_the_file() {
 
 #[test]
 fn task_file_crash_inputs_parse_or_fail_naming_the_file() {
-    for path in inputs("task_file") {
+    for path in inputs("task_file", "tasks") {
         let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
         match TaskFile::parse(text, &path) {
             Ok(file) => {
