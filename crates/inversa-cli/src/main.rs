@@ -2,6 +2,11 @@
 //!
 //! Exit codes: 0 success, 1 the reconstruction failed (e.g. the solver diverged), 2 bad input.
 
+// No panics on a path user data can reach (issue 17): an unwrap, expect or panic in this crate
+// either becomes an error or carries an `#[allow(..., reason)]` saying why it cannot fire. Unit tests
+// may unwrap (clippy.toml); integration tests are separate crates and are not linted for it.
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 /// `println!` that ignores a closed stdout (e.g. `inversa list | head -1`) instead of panicking.
 macro_rules! say {
     ($($arg:tt)*) => {{

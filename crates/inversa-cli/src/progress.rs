@@ -17,6 +17,10 @@ pub fn counter(length: u64, prefix: &str) -> ProgressBar {
 }
 
 /// `prefix [=====>    ] pos/len message (elapsed)`.
+#[allow(
+    clippy::expect_used,
+    reason = "the template is a constant that indicatif accepts"
+)]
 fn style() -> ProgressStyle {
     ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
         .expect("valid template")
@@ -69,6 +73,10 @@ fn task_iterations(source: &str) -> Option<u64> {
 pub struct TrainBar(ProgressBar);
 
 impl TrainBar {
+    #[allow(
+        clippy::expect_used,
+        reason = "the template is a constant that indicatif accepts"
+    )]
     pub fn new(steps: usize) -> Self {
         let bar = ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
         bar.set_style(

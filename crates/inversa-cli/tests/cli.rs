@@ -1293,6 +1293,8 @@ fn invert_and_edit_with_the_bundled_models_write_their_files_and_name_bad_flags(
             "missing.safetensors",
         ),
         (vec!["invert", "--steps", "0"], "--steps"),
+        // Only DDCM draws noise: a seed for another method would be silently ignored.
+        (vec!["invert", "--method", "edict", "--seed", "3"], "--seed"),
         (vec!["edit", "--target-class", "10"], "--target-class"),
     ] {
         let mut args = args;

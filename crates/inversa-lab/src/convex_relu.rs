@@ -4,6 +4,7 @@
 //! network, from several seeds, on two interleaved spirals. The solvers are
 //! [`inversa::numerics::convex_relu`]; this is the comparison.
 
+use crate::error::check_memory;
 use crate::outcome::{Artifact, Outcome};
 use crate::{Error, Result};
 use inversa::numerics::convex_relu::{self, AdmmParams, ConvexSolution, Dataset, Network};
@@ -173,7 +174,22 @@ fn check(settings: &Settings) -> Result<()> {
     if settings.steps == 0 {
         return Err(Error::setting("steps", "must be at least 1"));
     }
-    Ok(())
+    // ADMM factorises a dense (2P·d)² system (the matrix and its Cholesky factor), and keeps
+    // the 2P pattern masks and constraint slacks per training sample (d = 3 for the spirals).
+    let unknowns = settings.patterns.saturating_mul(2 * 3);
+    check_memory("patterns", &[unknowns, unknowns], 8, 2)?;
+    check_memory(
+        "samples",
+        &[settings.samples, settings.patterns.saturating_mul(2)],
+        8,
+        4,
+    )?;
+    check_memory(
+        "steps",
+        &[settings.steps],
+        8,
+        2 * settings.seeds.min(1 << 20) as usize,
+    )
 }
 
 fn convex_run(setup: &Setup, solution: &ConvexSolution, seconds: f64) -> ConvexRun {
@@ -192,6 +208,10 @@ fn convex_run(setup: &Setup, solution: &ConvexSolution, seconds: f64) -> ConvexR
 }
 
 /// Adam at `width` from `seed`, the best of three learning rates, with its objective trace.
+#[allow(
+    clippy::expect_used,
+    reason = "the loop above tries three learning rates, so a best one exists"
+)]
 fn adam_run(
     setup: &Setup,
     settings: &Settings,

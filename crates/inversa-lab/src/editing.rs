@@ -116,6 +116,10 @@ struct Bench {
 }
 
 /// Runs every method of `settings`; `say` receives one line per method.
+#[allow(
+    clippy::expect_used,
+    reason = "a row of numbers and names always serialises"
+)]
 pub fn run(settings: &Settings, say: &mut dyn FnMut(&str)) -> Result<Outcome<Report>> {
     let images = bundled::test_images()?;
     if settings.images == 0 || settings.images > images.len() {

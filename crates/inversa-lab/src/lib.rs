@@ -23,6 +23,11 @@
 //! # Ok::<(), inversa_lab::Error>(())
 //! ```
 
+// No panics on a path user data can reach (issue 17): an unwrap, expect or panic in this crate
+// either becomes an error or carries an `#[allow(..., reason)]` saying why it cannot fire. Unit tests
+// may unwrap (clippy.toml); integration tests are separate crates and are not linted for it.
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 pub mod bench;
 pub mod convex_relu;
 pub mod editing;

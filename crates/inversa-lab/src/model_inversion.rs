@@ -17,6 +17,7 @@
 //! # Ok::<(), inversa_lab::Error>(())
 //! ```
 
+use crate::error::check_memory;
 use crate::outcome::{Artifact, Outcome};
 use crate::{Error, Result};
 use candle_core::Tensor;
@@ -186,6 +187,8 @@ fn check(attack: &if_gmi::Settings) -> Result<()> {
     if g.iterations == 0 {
         return Err(Error::setting("iterations", "must be at least 1"));
     }
+    // The loss history keeps one value per iteration of each stage.
+    check_memory("iterations", &[g.iterations], 8, BLOCKS)?;
     if !(g.learning_rate > 0.0 && g.learning_rate.is_finite()) {
         let message = format!("must be positive, not {}", g.learning_rate);
         return Err(Error::setting("lr", message));

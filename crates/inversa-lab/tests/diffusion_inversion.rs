@@ -81,6 +81,12 @@ fn invert_refuses_bad_settings_by_name() {
     assert_eq!(with(&|s| s.common.method = Some("sdedit".into())), "method");
     assert_eq!(with(&|s| s.common.steps = 0), "steps");
     assert_eq!(with(&|s| s.common.steps = 5000), "steps");
+    // A flow has no timestep bound: its trajectory is checked against memory instead.
+    let flow_steps = with(&|s| {
+        s.common.model = "rf".into();
+        s.common.steps = usize::MAX / 64;
+    });
+    assert_eq!(flow_steps, "steps");
     assert_eq!(with(&|s| s.common.guidance = f64::NAN), "guidance");
     assert_eq!(with(&|s| s.common.test_image = Some(100)), "test_image");
     assert_eq!(with(&|s| s.class = Some(12)), "class");

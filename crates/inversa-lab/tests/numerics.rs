@@ -151,4 +151,24 @@ fn sizes_that_imply_petabytes_are_refused_by_their_setting() {
     };
     let error = mfac::run(&mfac, &mut quiet()).err().unwrap();
     assert_eq!(rejected_key(error), "max_d");
+    // ADMM's dense system grows as (6P)²: 10⁸ patterns would need 2.9 × 10¹⁸ bytes.
+    for (key, settings) in [
+        (
+            "patterns",
+            convex_relu::Settings {
+                patterns: 100_000_000,
+                ..Default::default()
+            },
+        ),
+        (
+            "samples",
+            convex_relu::Settings {
+                samples: usize::MAX / 4,
+                ..Default::default()
+            },
+        ),
+    ] {
+        let error = convex_relu::run(&settings, &mut quiet()).err().unwrap();
+        assert_eq!(rejected_key(error), key);
+    }
 }

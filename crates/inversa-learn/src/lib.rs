@@ -3,6 +3,11 @@
 //! autodiff graph, pretrained denoisers, and the plug-and-play prior that turns a denoiser into a
 //! proximal step for the core solvers; and the loop that trains them ([`training`]).
 
+// No panics on a path user data can reach (issue 17): an unwrap, expect or panic in this crate
+// either becomes an error or carries an `#[allow(..., reason)]` saying why it cannot fire. Unit tests
+// may unwrap (clippy.toml); integration tests are separate crates and are not linted for it.
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 pub mod attacks;
 pub mod data;
 pub mod diffusion;

@@ -34,6 +34,11 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// Whether the user wrote `key` here (to refuse keys that conflict with others).
+    pub fn has(&self, key: &str) -> bool {
+        self.table.contains_key(key)
+    }
+
     fn get(&mut self, key: &'static str) -> Option<&'a Value> {
         self.seen.push(key);
         self.table.get(key)

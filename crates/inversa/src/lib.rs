@@ -17,7 +17,7 @@
 //! let blur = Blur::<f32>::new(&truth.shape, &gaussian_kernel(2.0))?;
 //! let x: Vec<f32> = truth.data.iter().map(|v| *v as f32).collect();
 //! let y = blur.apply_new(&x);
-//! let tv = TotalVariation::<f32>::new(0.001, &truth.shape, 20);
+//! let tv = TotalVariation::<f32>::new(0.001, &truth.shape, 20)?;
 //! let problem = Problem { operator: &blur, measurement: &y, prior: &tv };
 //! let stopping = Stopping { iterations: 50, tolerance: 0.0 };
 //! let solver = pdhg::Pdhg { params: pdhg::Params { stopping, ..Default::default() } };
@@ -29,6 +29,11 @@
 //! assert!(after > before + 1.0, "{after} dB after vs {before} dB before");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+
+// No panics on a path user data can reach (issue 17): an unwrap, expect or panic in this crate
+// either becomes an error or carries an `#[allow(..., reason)]` saying why it cannot fire. Unit tests
+// may unwrap (clippy.toml); integration tests are separate crates and are not linted for it.
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod config;
 pub mod data;

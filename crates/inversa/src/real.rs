@@ -40,6 +40,7 @@ impl Real for f64 {
 
 /// Converts an `f64` constant into `T`.
 #[inline]
+#[allow(clippy::expect_used, reason = "every f64 converts to f32 or f64")]
 pub fn lit<T: Real>(x: f64) -> T {
     T::from_f64(x).expect("every f64 converts to f32/f64")
 }

@@ -95,3 +95,43 @@ fn task_shapes_and_iteration_counts_are_checked_against_memory() {
     let error = task_refusal(iterations);
     assert!(error.starts_with("solver.iterations: needs "), "{error}");
 }
+
+/// Shapes no image has: a zero size, or a rank other than 2 or 3.
+const IMPOSSIBLE_SHAPES: [&[usize]; 5] = [&[0, 8, 8], &[1, 0, 8], &[1, 8, 0], &[8], &[1, 1, 8, 8]];
+
+#[test]
+fn every_physics_and_prior_refuses_an_impossible_image_shape_with_an_error() {
+    let table = toml::Table::new();
+    for shape in IMPOSSIBLE_SHAPES {
+        let ctx = BuildContext {
+            image_shape: shape.to_vec(),
+            seed: 0,
+        };
+        for entry in inversa::operators::registry::physics::<f64>() {
+            let mut section = Section::new(&table, "physics", Path::new("."));
+            let built = (entry.build)(&mut section, &ctx);
+            assert!(built.is_err(), "physics {} accepted {shape:?}", entry.name);
+        }
+        for entry in inversa::priors::registry::priors::<f64>() {
+            let mut section = Section::new(&table, "prior", Path::new("."));
+            // Priors that do not depend on the image shape (ℓ1, box) may accept it.
+            if let Err(error) = (entry.build)(&mut section, &ctx) {
+                assert!(!error.to_string().is_empty(), "prior {}", entry.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn operator_constructors_refuse_impossible_shapes() {
+    use inversa::operators::{dct2::Dct2d, gradient::Gradient};
+    use inversa::priors::tv::TotalVariation;
+    for shape in IMPOSSIBLE_SHAPES {
+        assert!(Gradient::new(shape).is_err(), "gradient {shape:?}");
+        assert!(Dct2d::<f64>::new(shape).is_err(), "dct {shape:?}");
+        assert!(
+            TotalVariation::<f64>::new(0.1, shape, 5).is_err(),
+            "tv {shape:?}"
+        );
+    }
+}

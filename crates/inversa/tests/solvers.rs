@@ -248,7 +248,7 @@ fn tv_denoising_solvers_agree_and_restore_a_piecewise_constant_image() {
     let shape = [1, 24, 20];
     let (clean, noisy) = noisy_piecewise_constant();
     let op = Identity::new(&shape);
-    let tv = TotalVariation::<f64>::new(0.08, &shape, 200);
+    let tv = TotalVariation::<f64>::new(0.08, &shape, 200).unwrap();
     let problem = Problem {
         operator: &op,
         measurement: &noisy,

@@ -32,7 +32,7 @@ pub fn run(args: EditArgs) -> Result<(), Failure> {
     let out = &args.flags.out;
     let planned = Planned::check(out, &FILES, &args.flags.inputs())?;
     let settings = edit::Settings {
-        common: args.flags.settings(),
+        common: args.flags.settings()?,
         source_class: args.source_class,
         target_class: args.target_class,
     };

@@ -2,6 +2,7 @@
 //! source image (`--image x.png`, or `--test-image N` of the bundled Fashion-MNIST test images),
 //! the method and the sampling. They become [`inversa_lab::fashion_inversion::Settings`].
 
+use crate::failure::{bad, Failure};
 use candle_core::DType;
 use clap::Args;
 use inversa_lab::fashion_inversion::Settings;
@@ -34,9 +35,9 @@ pub struct InversionFlags {
     /// Arithmetic of the states: f32 or f64 (the network itself runs in f32).
     #[arg(long, default_value = "f32", value_parser = ["f32", "f64"])]
     dtype: String,
-    /// Seed of DDCM's noise.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Seed of DDCM's noise (only DDCM draws noise) [0].
+    #[arg(long)]
+    seed: Option<u64>,
     /// Folder for the outputs (created if missing).
     #[arg(long)]
     pub out: PathBuf,
@@ -51,9 +52,16 @@ impl InversionFlags {
         ]
     }
 
-    /// The protocol's settings.
-    pub fn settings(&self) -> Settings {
-        Settings {
+    /// The protocol's settings; `--seed` with a method that draws no noise is refused rather than
+    /// ignored.
+    pub fn settings(&self) -> Result<Settings, Failure> {
+        if self.seed.is_some() && self.method.as_deref() != Some("ddcm") {
+            return Err(bad(format!(
+                "--seed: only --method ddcm draws noise; {} is deterministic",
+                self.method.as_deref().unwrap_or("the default method")
+            )));
+        }
+        Ok(Settings {
             model: self.model.clone(),
             method: self.method.clone(),
             image: self.image.clone(),
@@ -65,7 +73,7 @@ impl InversionFlags {
             } else {
                 DType::F32
             },
-            seed: self.seed,
-        }
+            seed: self.seed.unwrap_or(0),
+        })
     }
 }

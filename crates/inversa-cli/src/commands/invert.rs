@@ -34,7 +34,7 @@ pub fn run(args: InvertArgs) -> Result<(), Failure> {
     let out = &args.flags.out;
     let planned = Planned::check(out, &FILES, &args.flags.inputs())?;
     let settings = invert::Settings {
-        common: args.flags.settings(),
+        common: args.flags.settings()?,
         class: args.class,
     };
     let outcome = invert::run(&settings, &mut |line| say!("{line}"))?;

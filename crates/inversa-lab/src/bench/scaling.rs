@@ -110,7 +110,7 @@ fn pdhg_iteration(
     heap: Option<&dyn HeapProbe>,
 ) -> Result<(f64, Option<f64>)> {
     let y = blur.apply_new(&random_vector::<f32>(blur.input_len(), 3));
-    let tv = TotalVariation::<f32>::new(0.001, blur.input_shape(), 20);
+    let tv = TotalVariation::<f32>::new(0.001, blur.input_shape(), 20)?;
     let problem = Problem {
         operator: blur,
         measurement: &y,

@@ -167,7 +167,7 @@ fn table(
     let truth = random_vector::<f32>(op.input_len(), 3);
     let y = op.apply_new(&truth);
     let shape = op.input_shape().to_vec();
-    let tv = TotalVariation::<f32>::new(0.001, &shape, 20);
+    let tv = TotalVariation::<f32>::new(0.001, &shape, 20)?;
     let tikhonov = Tikhonov::new(0.001, &shape);
     let (short, long) = (10, 30);
     let mut rows = Vec::new();

@@ -7,6 +7,7 @@
 pub mod edit;
 pub mod invert;
 
+use crate::error::check_memory;
 use crate::{Artifact, Error, Result};
 use candle_core::{DType, Device, Tensor};
 use inversa::io::read_png;
@@ -138,14 +139,16 @@ impl FashionModel {
         }
     }
 
-    /// A diffusion model samples on at most its training timesteps.
+    /// A diffusion model samples on at most its training timesteps; a flow has no such bound, so
+    /// its trajectory (every state kept, a few copies per state while inverting and regenerating)
+    /// is checked against memory.
     pub fn check_steps(&self, steps: usize) -> Result<()> {
         match &self.network {
             Network::Diffusion(model) if steps > model.schedule.len() => Err(Error::setting(
                 "steps",
                 format!("must be at most {}", model.schedule.len()),
             )),
-            _ => Ok(()),
+            _ => check_memory("steps", &[steps.saturating_add(1), 28, 28], 8, 4),
         }
     }
 
@@ -166,6 +169,10 @@ impl FashionModel {
     }
 
     /// The inverter `method` (see [`FashionModel::method`]) with `settings`.
+    #[allow(
+        clippy::expect_used,
+        reason = "FashionModel::method checked the name against the registry"
+    )]
     pub fn inverter(
         &self,
         method: &str,

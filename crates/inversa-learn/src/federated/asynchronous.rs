@@ -215,6 +215,10 @@ impl Simulation {
     }
 
     /// Runs round `t`: local training, arrivals, aggregation; the model becomes `w_{t+1}`.
+    #[allow(
+        clippy::expect_used,
+        reason = "the loop condition checked the queue is non-empty"
+    )]
     pub fn round(&mut self) -> Result<RoundReport> {
         let t = self.round;
         let mut arrivals = Vec::new();

@@ -40,6 +40,10 @@ impl Denoiser for FfdNet {
     /// luminance sees √3 times the level it learned for independent colour noise of the same σ;
     /// telling it σ·√3 makes it remove all of it (on a grey test image with σ = 25/255: +16.7 dB
     /// instead of +3.5 dB).
+    #[allow(
+        clippy::expect_used,
+        reason = "`supports` accepted the shape when the task was built"
+    )]
     fn denoise(&self, image: &[f32], shape: &[usize], sigma: f32, out: &mut [f32]) {
         let (c, h, w) = (shape[0], shape[1], shape[2]);
         let run = || -> candle_core::Result<Vec<f32>> {
@@ -129,6 +133,10 @@ fn grey_network_supports(name: &str, shape: &[usize]) -> crate::Result<()> {
 }
 
 /// Runs a grey network on each channel of `image`, as one batch.
+#[allow(
+    clippy::expect_used,
+    reason = "`supports` accepted the shape when the task was built"
+)]
 fn denoise_channels<N: NoiseLevelNetwork>(
     net: &N,
     image: &[f32],

@@ -162,6 +162,10 @@ impl LearnedProximalNetwork {
 
     /// Sets the non-negative weights of `varmap` to `exp(N(−10, 0.1))` (tiny and positive), the
     /// paper's initialisation, drawn from `seed`.
+    #[allow(
+        clippy::expect_used,
+        reason = "a poisoned lock means another thread already panicked"
+    )]
     pub fn initialise_nonnegative(varmap: &VarMap, seed: u64) -> Result<()> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x4c50_4e00);
         let mut vars: Vec<_> = varmap
@@ -189,6 +193,10 @@ impl LearnedProximalNetwork {
     }
 
     /// Projects the `W_k` of `varmap` onto `W ≥ 0`, which keeps `ψ` convex.
+    #[allow(
+        clippy::expect_used,
+        reason = "a poisoned lock means another thread already panicked"
+    )]
     pub fn clip_weights(varmap: &VarMap) -> Result<()> {
         for (name, var) in varmap.data().lock().expect("varmap lock").iter() {
             if name.starts_with("hidden") {
@@ -199,6 +207,10 @@ impl LearnedProximalNetwork {
     }
 
     /// Pre-activations `a_k` of every layer (the potential's forward pass).
+    #[allow(
+        clippy::expect_used,
+        reason = "`a` starts with the input layer, so it is never empty"
+    )]
     fn preactivations(&self, x: &Tensor) -> Result<Vec<Tensor>> {
         let hidden = self.shape.hidden;
         let inputs = conv2d(x, &self.input_weight, 1)?
@@ -214,6 +226,10 @@ impl LearnedProximalNetwork {
     }
 
     /// `ψ(x)` for each image of the batch: `[B]`.
+    #[allow(
+        clippy::expect_used,
+        reason = "`preactivations` returns at least the input layer"
+    )]
     pub fn potential(&self, x: &Tensor) -> Result<Tensor> {
         let a = self.preactivations(x)?;
         let last = softplus(a.last().expect("one layer at least"), self.shape.beta)?;
@@ -222,6 +238,10 @@ impl LearnedProximalNetwork {
     }
 
     /// The prox `f(x) = ∇ψ(x)`, `[B, 1, H, W]`, differentiable in the weights.
+    #[allow(
+        clippy::expect_used,
+        reason = "`preactivations` returns at least the input layer, and `deltas` starts non-empty"
+    )]
     pub fn prox(&self, x: &Tensor) -> Result<Tensor> {
         let a = self.preactivations(x)?;
         let beta = self.shape.beta;

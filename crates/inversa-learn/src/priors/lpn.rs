@@ -49,6 +49,10 @@ impl<T: Real> Prior<T> for LpnPrior<T> {
         0.0
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "`new` accepted the shape when the task was built"
+    )]
     fn prox(&self, v: &[T], _tau: T, out: &mut [T]) {
         let (c, h, w) = (self.shape[0], self.shape[1], self.shape[2]);
         let input = to_f32(v);

@@ -25,6 +25,10 @@ pub fn priors<T: Real>() -> Vec<PriorEntry<T>> {
     ]
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "the self-test example uses the bundled weights on a grey image"
+)]
 fn lpn_example<T: Real>() -> Box<dyn Prior<T>> {
     let net = bundled::lpn().expect("the bundled LPN weights load");
     let shape = [1, EXAMPLE_SHAPE[1], EXAMPLE_SHAPE[2]];
@@ -33,6 +37,10 @@ fn lpn_example<T: Real>() -> Box<dyn Prior<T>> {
     )
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "the self-test example uses the bundled weights on a grey image"
+)]
 fn example<T: Real>() -> Box<dyn Prior<T>> {
     let denoiser =
         bundled::denoiser("ffdnet", Path::new(".")).expect("the built-in FFDNet weights load");

@@ -160,7 +160,7 @@ pub fn compare(
         let tv = mean_over(images, |index, image| {
             let noisy = noisy_image(image, sigma, index)?;
             let prior =
-                TotalVariation::<f32>::new(weight, &[1, image.height, image.width], TV_ITERATIONS);
+                TotalVariation::<f32>::new(weight, &[1, image.height, image.width], TV_ITERATIONS)?;
             let mut clean = vec![0.0f32; noisy.len()];
             prior.prox(&noisy, 1.0, &mut clean);
             Ok(psnr(&clean, &image.pixels, 1.0))

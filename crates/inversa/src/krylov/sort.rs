@@ -11,6 +11,10 @@
 /// let fields = vec![vec![0.0], vec![10.0], vec![1.0], vec![9.0]];
 /// assert_eq!(nearest_neighbour_order(&fields), vec![0, 2, 3, 1]);
 /// ```
+#[allow(
+    clippy::expect_used,
+    reason = "the loop runs once per unvisited system"
+)]
 pub fn nearest_neighbour_order(fields: &[Vec<f64>]) -> Vec<usize> {
     let count = fields.len();
     if count == 0 {

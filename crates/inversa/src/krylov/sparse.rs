@@ -31,6 +31,7 @@ impl CsrMatrix {
     /// assert_eq!(y, vec![1.0, 4.0]);
     /// # Ok::<(), inversa::Error>(())
     /// ```
+    #[allow(clippy::expect_used, reason = "a duplicate follows a previous entry")]
     pub fn from_triplets(
         rows: usize,
         cols: usize,

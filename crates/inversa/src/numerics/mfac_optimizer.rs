@@ -116,6 +116,10 @@ impl Logistic {
     }
 
     /// The minimiser and minimum by Newton's method (dense `d × d` Hessian; for checks and targets).
+    #[allow(
+        clippy::expect_used,
+        reason = "the Hessian of the penalised logistic loss is SPD (penalty > 0)"
+    )]
     pub fn minimum(&self) -> (Vec<f64>, f64) {
         let (d, n) = (self.d, self.samples());
         let all: Vec<usize> = (0..n).collect();

@@ -6,7 +6,7 @@
 use super::fft2::Fft2;
 use super::physics::{BuildContext, MeasurementDisplay, Physics};
 use super::rfft2::RealFft2;
-use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
+use super::{checked_image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};
 use crate::real::{lit, Real};
@@ -66,6 +66,7 @@ fn check_side(key: String, side: f64, (h, w): (usize, usize)) -> Result<()> {
 }
 
 /// An isotropic Gaussian kernel of standard deviation `sigma` pixels, truncated at `3·sigma`.
+#[allow(clippy::expect_used, reason = "gaussian weights are positive")]
 pub fn gaussian_kernel(sigma: f64) -> Kernel {
     let radius = (3.0 * sigma).ceil().max(1.0) as usize;
     let size = 2 * radius + 1;
@@ -82,12 +83,14 @@ pub fn gaussian_kernel(sigma: f64) -> Kernel {
 }
 
 /// A `size × size` uniform kernel.
+#[allow(clippy::expect_used, reason = "box weights are positive")]
 pub fn box_kernel(size: usize) -> Kernel {
     Kernel::normalized(size, size, vec![1.0; size * size]).expect("box weights are positive")
 }
 
 /// A linear motion blur of `length` pixels at `angle_degrees` (0 = horizontal), rasterised by
 /// sampling the segment finely and spreading each sample bilinearly.
+#[allow(clippy::expect_used, reason = "motion weights are positive")]
 pub fn motion_kernel(length: f64, angle_degrees: f64) -> Kernel {
     let radius = (length / 2.0).ceil() as usize + 1;
     let size = 2 * radius + 1;
@@ -125,7 +128,7 @@ pub struct Blur<T: Real> {
 impl<T: Real> Blur<T> {
     /// Convolution of `[C, H, W]` images with `kernel`, which must fit inside one image.
     pub fn new(image_shape: &[usize], kernel: &Kernel) -> Result<Self> {
-        let (_, h, w) = image_dims(image_shape);
+        let (_, h, w) = checked_image_dims(image_shape)?;
         if kernel.height > h || kernel.width > w {
             return Err(Error::Shape(format!(
                 "the {}×{} blur kernel is larger than the {h}×{w} image",
@@ -207,7 +210,7 @@ pub fn kernel_from_config(section: &mut Section, image_shape: &[usize]) -> Resul
     let Some(mut spec) = section.table_opt("kernel")? else {
         return Ok(gaussian_kernel(2.0));
     };
-    let (_, h, w) = image_dims(image_shape);
+    let (_, h, w) = checked_image_dims(image_shape)?;
     let kind = spec.choice_or("kind", "gaussian", &["gaussian", "box", "motion", "file"])?;
     let kernel = match kind.as_str() {
         "gaussian" => {
@@ -263,6 +266,7 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
 }
 
 /// A random non-symmetric 3×5 kernel on the self-test shape.
+#[allow(clippy::expect_used, reason = "a fixed self-test example")]
 pub fn example<T: Real>(seed: u64) -> Box<dyn LinearOperator<T>> {
     let weights: Vec<f64> = super::random_vector::<f64>(15, seed)
         .iter()

@@ -25,7 +25,7 @@
 
 use super::dct2::Dct2d;
 use super::physics::{BuildContext, MeasurementDisplay, Physics};
-use super::{image_dims, random_vector, LinearOperator, EXAMPLE_SHAPE};
+use super::{checked_image_dims, image_dims, random_vector, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};
 use crate::real::{lit, Real};
@@ -59,7 +59,7 @@ pub struct CompressedSensing<T: Real> {
 
 /// `(C, H·W)` of an image shape, checking `1 ≤ m ≤ H·W`.
 fn checked_sizes(image_shape: &[usize], m: usize) -> Result<(usize, usize)> {
-    let (c, h, w) = image_dims(image_shape);
+    let (c, h, w) = checked_image_dims(image_shape)?;
     if m == 0 || m > h * w {
         return Err(Error::Shape(format!(
             "compressed sensing of a {h}×{w} image takes 1 to {} measurements, not {m}",
@@ -114,7 +114,7 @@ impl<T: Real> CompressedSensing<T> {
             sensing: Sensing::Structured {
                 signs,
                 kept,
-                dct: Dct2d::new(image_shape),
+                dct: Dct2d::new(image_shape)?,
             },
         })
     }
@@ -230,7 +230,7 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
             format!("expected a measurement ratio in (0, 1], found {ratio}"),
         ));
     }
-    let (_, h, w) = image_dims(&ctx.image_shape);
+    let (_, h, w) = checked_image_dims(&ctx.image_shape)?;
     let n = h * w;
     let m = (ratio * n as f64).round() as usize;
     if m == 0 {
@@ -262,6 +262,7 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
 }
 
 /// The structured DCT matrix at ratio 0.3 on the self-test shape.
+#[allow(clippy::expect_used, reason = "a fixed self-test example")]
 pub fn example<T: Real>(seed: u64) -> Box<dyn LinearOperator<T>> {
     let (_, h, w) = image_dims(&EXAMPLE_SHAPE);
     let m = (0.3 * (h * w) as f64).round() as usize;

@@ -46,7 +46,7 @@ use super::fft2::transpose;
 use super::physics::{BuildContext, MeasurementDisplay, Physics};
 use super::ramp_filter::RampFilter;
 pub use super::ramp_filter::{RampWindow, FILTERS};
-use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
+use super::{checked_image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};
 use crate::real::{lit, Real};
@@ -167,17 +167,12 @@ impl<T: Real> Ct<T> {
     /// The scan `geometry` of images of `image_shape` (`[H, W]` or `[C, H, W]`), with FBP windowed
     /// by `window`.
     pub fn new(image_shape: &[usize], geometry: Geometry, window: RampWindow) -> Result<Self> {
-        if !(2..=3).contains(&image_shape.len()) || image_shape.contains(&0) {
-            return Err(Error::Shape(format!(
-                "CT needs a non-empty [C, H, W] or [H, W] image, got {image_shape:?}"
-            )));
-        }
+        let (c, height, width) = checked_image_dims(image_shape)?;
         if geometry.angles == 0 || geometry.detectors == 0 {
             return Err(Error::Shape(format!(
                 "CT needs at least one angle and one detector, got {geometry:?}"
             )));
         }
-        let (c, height, width) = image_dims(image_shape);
         let rays = (0..geometry.angles)
             .map(|k| Rays::new(geometry.angle(k), height, width, geometry.detectors))
             .collect();
@@ -336,12 +331,13 @@ impl<T: Real> LinearOperator<T> for Ct<T> {
 
 /// Builds the CT of `physics.kind = "ct"`: `angles` (default 60), `detectors` (default: the smallest
 /// odd count covering the diagonal) and `filter` (one of [`FILTERS`], default `ram-lak`).
+#[allow(
+    clippy::expect_used,
+    reason = "choice_or accepted only names in FILTERS"
+)]
 pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result<Physics<T>> {
     let angles = section.positive_usize_or("angles", 60)?;
-    let (_, h, w) = match ctx.image_shape.len() {
-        2 | 3 => image_dims(&ctx.image_shape),
-        _ => (0, 0, 0),
-    };
+    let (_, h, w) = checked_image_dims(&ctx.image_shape)?;
     let detectors = section.positive_usize_or("detectors", default_detectors(h, w))?;
     // The sinogram and the solver's copies of it (measurement, residual, filtered, scratch).
     let larger = if angles >= detectors {
@@ -366,6 +362,7 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
 
 /// A small scan of the self-test shape: odd seeds use 7 angles and 17 detectors, even seeds 8 angles
 /// (which include θ = π/4 and π/2 exactly) and 16 detectors (a detector centre between two cells).
+#[allow(clippy::expect_used, reason = "a fixed self-test example")]
 pub fn example<T: Real>(seed: u64) -> Box<dyn LinearOperator<T>> {
     let geometry = if seed % 2 == 1 {
         Geometry {

@@ -13,7 +13,7 @@
 //!
 //! ```
 //! use inversa::operators::{dct2::Dct2d, LinearOperator};
-//! let dct = Dct2d::<f64>::new(&[1, 4, 6]);
+//! let dct = Dct2d::<f64>::new(&[1, 4, 6]).unwrap();
 //! let x: Vec<f64> = (0..24).map(|i| (i as f64 * 0.7).sin()).collect();
 //! let coefficients = dct.apply_new(&x);
 //! // The transform keeps the energy, and the inverse (= adjoint) brings the signal back.
@@ -24,7 +24,8 @@
 //! ```
 
 use super::fft2::transpose;
-use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
+use super::{checked_image_dims, LinearOperator, EXAMPLE_SHAPE};
+use crate::error::Result;
 use crate::real::{lit, Real};
 use rayon::prelude::*;
 use rustdct::{DctPlanner, TransformType2And3};
@@ -41,16 +42,16 @@ pub struct Dct2d<T: Real> {
 
 impl<T: Real> Dct2d<T> {
     /// Plans the transform for `[C, H, W]` (or `[H, W]`) arrays.
-    pub fn new(image_shape: &[usize]) -> Self {
-        let (_, height, width) = image_dims(image_shape);
+    pub fn new(image_shape: &[usize]) -> Result<Self> {
+        let (_, height, width) = checked_image_dims(image_shape)?;
         let mut planner = DctPlanner::new();
-        Self {
+        Ok(Self {
             shape: image_shape.to_vec(),
             height,
             width,
             rows: planner.plan_dct2(width),
             cols: planner.plan_dct2(height),
-        }
+        })
     }
 
     /// In-place orthonormal DCT-II of one `height × width` plane.
@@ -122,6 +123,7 @@ impl<T: Real> LinearOperator<T> for Dct2d<T> {
 }
 
 /// The transform on the self-test shape (it has no random part).
+#[allow(clippy::expect_used, reason = "a fixed self-test example")]
 pub fn example<T: Real>(_seed: u64) -> Box<dyn LinearOperator<T>> {
-    Box::new(Dct2d::new(&EXAMPLE_SHAPE))
+    Box::new(Dct2d::new(&EXAMPLE_SHAPE).expect("the example shape is an image shape"))
 }

@@ -1,7 +1,7 @@
 //! Denoising: the identity operator `A = I`, so the measurement is the noisy image itself.
 
 use super::physics::{BuildContext, MeasurementDisplay, Physics};
-use super::{LinearOperator, EXAMPLE_SHAPE};
+use super::{checked_image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::real::Real;
 
@@ -41,6 +41,7 @@ impl<T: Real> LinearOperator<T> for Identity {
 
 /// Builds the identity for `physics.kind = "denoise"` (no further keys).
 pub fn from_config<T: Real>(_: &mut Section, ctx: &BuildContext) -> crate::Result<Physics<T>> {
+    checked_image_dims(&ctx.image_shape)?;
     Ok(Physics {
         operator: Box::new(Identity::new(&ctx.image_shape)),
         display: MeasurementDisplay::Image,

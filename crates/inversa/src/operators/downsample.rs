@@ -22,7 +22,7 @@
 
 use super::blur::{gaussian_kernel, gaussian_side, Blur};
 use super::physics::{BuildContext, MeasurementDisplay, Physics};
-use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
+use super::{checked_image_dims, image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};
 use crate::real::Real;
@@ -40,7 +40,7 @@ impl<T: Real> Downsample<T> {
     /// Downsampling of `[C, H, W]` images by `factor` (which must divide `H` and `W`) after a
     /// periodic Gaussian blur of standard deviation `sigma` pixels (`0` for none).
     pub fn new(image_shape: &[usize], factor: usize, sigma: f64) -> Result<Self> {
-        let (c, h, w) = image_dims(image_shape);
+        let (c, h, w) = checked_image_dims(image_shape)?;
         if factor == 0 || h % factor != 0 || w % factor != 0 {
             return Err(Error::Shape(format!(
                 "the factor {factor} does not divide the {h}×{w} image"
@@ -131,7 +131,7 @@ impl<T: Real> LinearOperator<T> for Downsample<T> {
 /// 0 for none).
 pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result<Physics<T>> {
     let factor = section.usize_or("factor", 2)?;
-    let (_, h, w) = image_dims(&ctx.image_shape);
+    let (_, h, w) = checked_image_dims(&ctx.image_shape)?;
     if factor < 2 || h % factor != 0 || w % factor != 0 {
         return Err(Error::config(
             section.key("factor"),
@@ -152,6 +152,7 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
 }
 
 /// Factor 2 with the default filter on the self-test shape.
+#[allow(clippy::expect_used, reason = "a fixed self-test example")]
 pub fn example<T: Real>(_seed: u64) -> Box<dyn LinearOperator<T>> {
     Box::new(Downsample::new(&EXAMPLE_SHAPE, 2, 1.0).expect("2 divides 12×10"))
 }

@@ -4,7 +4,8 @@
 //!
 //! Input `[C, H, W]`, output `[C, 2, H, W]` (vertical then horizontal difference).
 
-use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
+use super::{checked_image_dims, LinearOperator, EXAMPLE_SHAPE};
+use crate::error::Result;
 use crate::real::Real;
 use rayon::prelude::*;
 
@@ -16,12 +17,12 @@ pub struct Gradient {
 
 impl Gradient {
     /// The gradient of `[C, H, W]` (or `[H, W]`) images.
-    pub fn new(image_shape: &[usize]) -> Self {
-        let (c, h, w) = image_dims(image_shape);
-        Self {
+    pub fn new(image_shape: &[usize]) -> Result<Self> {
+        let (c, h, w) = checked_image_dims(image_shape)?;
+        Ok(Self {
             input: image_shape.to_vec(),
             output: vec![c, 2, h, w],
-        }
+        })
     }
 
     fn dims(&self) -> (usize, usize) {
@@ -104,6 +105,7 @@ impl<T: Real> LinearOperator<T> for Gradient {
 }
 
 /// The gradient on the self-test shape.
+#[allow(clippy::expect_used, reason = "a fixed self-test example")]
 pub fn example<T: Real>(_seed: u64) -> Box<dyn LinearOperator<T>> {
-    Box::new(Gradient::new(&EXAMPLE_SHAPE))
+    Box::new(Gradient::new(&EXAMPLE_SHAPE).expect("the example shape is an image shape"))
 }

@@ -15,7 +15,7 @@
 //! ```
 
 use super::physics::{BuildContext, MeasurementDisplay, Physics};
-use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
+use super::{checked_image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};
 use crate::real::Real;
@@ -34,7 +34,7 @@ impl<T: Real> Inpaint<T> {
     /// A mask of `image_shape` from booleans (`true` = observed); `observed` has either one
     /// `H × W` plane, shared by all channels, or the full `C × H × W` entries.
     pub fn new(image_shape: &[usize], observed: &[bool]) -> Result<Self> {
-        let (c, h, w) = image_dims(image_shape);
+        let (c, h, w) = checked_image_dims(image_shape)?;
         let plane: Vec<T> = observed
             .iter()
             .map(|&o| if o { T::one() } else { T::zero() })
@@ -66,7 +66,7 @@ impl<T: Real> Inpaint<T> {
                 format!("expected a fraction in [0, 1), found {missing}"),
             ));
         }
-        let (_, h, w) = image_dims(image_shape);
+        let (_, h, w) = checked_image_dims(image_shape)?;
         let n = h * w;
         let erased = ((missing * n as f64).round() as usize).min(n);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -110,7 +110,7 @@ impl<T: Real> LinearOperator<T> for Inpaint<T> {
 /// plane or the full `[C, H, W]`, values in [0, 1] thresholded at 0.5.
 pub fn read_mask(path: &Path, image_shape: &[usize]) -> Result<Vec<bool>> {
     let array = crate::io::read_image_or_array(path)?;
-    let (c, h, w) = image_dims(image_shape);
+    let (c, h, w) = checked_image_dims(image_shape)?;
     let fits = match array.shape.as_slice() {
         [mh, mw] | [1, mh, mw] => (*mh, *mw) == (h, w),
         [mc, mh, mw] => (*mc, *mh, *mw) == (c, h, w),
@@ -169,6 +169,7 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
 }
 
 /// Half of the pixels missing on the self-test shape.
+#[allow(clippy::expect_used, reason = "a fixed self-test example")]
 pub fn example<T: Real>(seed: u64) -> Box<dyn LinearOperator<T>> {
     Box::new(Inpaint::random(&EXAMPLE_SHAPE, 0.5, seed).expect("0.5 is a valid fraction"))
 }

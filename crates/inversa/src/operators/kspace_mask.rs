@@ -113,6 +113,10 @@ impl LineMask {
     }
 
     /// The kept lines (`true` = acquired) out of `n`, indexed like an unshifted FFT.
+    #[allow(
+        clippy::expect_used,
+        reason = "(1 − |f|/(n/2 + 1))^p is positive for |f| ≤ n/2"
+    )]
     pub fn sample(&self, n: usize, seed: u64) -> Result<Vec<bool>> {
         let (center, total) = self.line_counts(n)?;
         let low = -((center / 2) as isize);

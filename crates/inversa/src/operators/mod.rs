@@ -5,6 +5,7 @@
 //! width]` arrays stored row-major in a flat slice; operators act on each channel alike. Complex
 //! outputs carry a trailing dimension of 2 (interleaved re/im, see [`crate::real`]).
 
+use crate::error::{Error, Result};
 use crate::real::{dot, norm, Real};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -130,17 +131,34 @@ pub fn random_vector<T: Real>(len: usize, seed: u64) -> Vec<T> {
         .collect()
 }
 
-/// `[channels, height, width]` of an image shape given as 2 or 3 dimensions.
+/// `[channels, height, width]` of an image shape, checked: 2 or 3 dimensions, none of them zero.
+///
+/// Every operator constructor that takes an image shape calls this first, so a shape from a Rust
+/// caller or a file is refused with an error instead of reaching the index arithmetic.
+pub fn checked_image_dims(shape: &[usize]) -> Result<(usize, usize, usize)> {
+    match *shape {
+        [h, w] if h > 0 && w > 0 => Ok((1, h, w)),
+        [c, h, w] if c > 0 && h > 0 && w > 0 => Ok((c, h, w)),
+        _ => Err(Error::Shape(format!(
+            "an image shape is [H, W] or [C, H, W] with no zero size, got {shape:?}"
+        ))),
+    }
+}
+
+/// `[channels, height, width]` of a shape that [`checked_image_dims`] already accepted.
 ///
 /// # Panics
 ///
-/// On any other rank. Operators call it on the task's image shape, which the task reader has made
-/// `[channels, height, width]`; a shape read from a file (a kernel, a mask) is matched by its reader,
-/// which names the file when the rank is wrong.
+/// On a rank other than 2 or 3. Operators call it only on the shape they stored after their
+/// constructor checked it.
 pub fn image_dims(shape: &[usize]) -> (usize, usize, usize) {
     match *shape {
         [h, w] => (1, h, w),
         [c, h, w] => (c, h, w),
+        #[allow(
+            clippy::panic,
+            reason = "callers pass shapes checked by checked_image_dims"
+        )]
         _ => panic!("image shapes have 2 or 3 dimensions, got {shape:?}"),
     }
 }

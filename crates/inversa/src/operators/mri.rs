@@ -39,7 +39,7 @@ use super::fft2::{Fft2, Fft2Scratch};
 use super::kspace_mask::{LineMask, MaskKind};
 use super::physics::{BuildContext, MeasurementDisplay, Physics};
 use super::scratch_pool::ScratchPool;
-use super::{image_dims, LinearOperator, EXAMPLE_SHAPE};
+use super::{checked_image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};
 use crate::parallel::items_per_task;
@@ -72,7 +72,7 @@ impl<T: Real> Mri<T> {
         coil_maps: Vec<Complex<T>>,
         sampled: Vec<bool>,
     ) -> Result<Self> {
-        let (c, h, w) = image_dims(image_shape);
+        let (c, h, w) = checked_image_dims(image_shape)?;
         if sampled.len() != w || coil_maps.is_empty() || coil_maps.len() % (h * w) != 0 {
             return Err(Error::Shape(format!(
                 "an {h}×{w} MRI needs {w} mask columns and [coils, {h}, {w}] coil maps, got {} \
@@ -102,7 +102,7 @@ impl<T: Real> Mri<T> {
         mask: &LineMask,
         seed: u64,
     ) -> Result<Self> {
-        let (_, h, w) = image_dims(image_shape);
+        let (_, h, w) = checked_image_dims(image_shape)?;
         let sampled = mask.sample(w, seed)?;
         Self::new(image_shape, synthetic_coil_maps(coils, h, w), sampled)
     }
@@ -311,8 +311,12 @@ pub fn synthetic_coil_maps<T: Real>(coils: usize, h: usize, w: usize) -> Vec<Com
 /// `coils` (≥ 1, default 1). Measured sensitivities and a measured mask replace the synthetic ones:
 /// `coil_maps` is a complex `.npy` of shape `[coils, H, W]`, `mask_file` a `.npy` of `W` zeros and
 /// ones (one per k-space column, unshifted order as in [`super::kspace_mask`]).
+#[allow(
+    clippy::expect_used,
+    reason = "choice_or accepted only listed mask kinds"
+)]
 pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result<Physics<T>> {
-    let (_, h, w) = image_dims(&ctx.image_shape);
+    let (_, h, w) = checked_image_dims(&ctx.image_shape)?;
     let acceleration = section.f64_or("acceleration", 4.0)?;
     let center_fraction = section.f64_or("center_fraction", 0.08)?;
     let kind = section.choice_or("mask", "random", &MaskKind::NAMES)?;
@@ -381,6 +385,7 @@ fn columns_from_file(path: &Path, w: usize) -> Result<Vec<bool>> {
 }
 
 /// Three coils, acceleration 2, on the self-test shape.
+#[allow(clippy::expect_used, reason = "a fixed self-test example")]
 pub fn example<T: Real>(seed: u64) -> Box<dyn LinearOperator<T>> {
     let mask = LineMask {
         kind: MaskKind::Random,

@@ -93,6 +93,7 @@ impl<T: Real> RampFilter<T> {
     }
 
     /// Every length-`D` projection of `sinogram` convolved with the filter.
+    #[allow(clippy::expect_used, reason = "the buffers are sized by the FFT plan")]
     pub fn apply(&self, sinogram: &[T]) -> Vec<T> {
         let d = self.detectors;
         let scratch_len = self
@@ -135,6 +136,7 @@ impl<T: Real> RampFilter<T> {
 
 /// DFT bins `0..=P/2` of the Kak–Slaney discrete ramp (eq. 61) laid out circularly on `P` samples;
 /// real because the ramp is even. They approximate `|f|` at `f = k/P`.
+#[allow(clippy::expect_used, reason = "the buffers are sized by the FFT plan")]
 fn ramp_spectrum(padded: usize) -> Vec<f64> {
     let kernel: Vec<f64> = (0..padded)
         .map(|n| {

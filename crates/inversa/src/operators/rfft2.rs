@@ -50,6 +50,10 @@ impl<T: Real> RealFft2<T> {
     }
 
     /// The spectrum of `image`, written transposed into `spectrum` (`[width/2+1][height]`).
+    #[allow(
+        clippy::expect_used,
+        reason = "the buffers are sized by the FFT plan; DC and Nyquist bins were made real"
+    )]
     pub fn forward(&self, image: &[T], spectrum: &mut [Complex<T>]) {
         let (h, w, wc) = (self.height, self.width, self.half_width());
         let mut rows = vec![Complex::new(T::zero(), T::zero()); h * wc];
@@ -70,6 +74,10 @@ impl<T: Real> RealFft2<T> {
     }
 
     /// The real array whose transposed spectrum is `spectrum` (which is used as scratch).
+    #[allow(
+        clippy::expect_used,
+        reason = "the DC and Nyquist bins were made real, as the inverse real FFT requires"
+    )]
     pub fn inverse(&self, spectrum: &mut [Complex<T>], image: &mut [T]) {
         let (h, w, wc) = (self.height, self.width, self.half_width());
         batched(&self.col_inverse, spectrum, h);

@@ -21,7 +21,7 @@
 //! vertical high-pass (`da`), bottom-right: both (`dd`). Every channel of `[C, H, W]` is transformed
 //! alone; `H` and `W` must be divisible by `2^L`.
 
-use super::{image_dims, LinearOperator};
+use super::{checked_image_dims, image_dims, LinearOperator};
 use crate::error::{Error, Result};
 use crate::real::{lit, Real};
 use rayon::prelude::*;
@@ -151,7 +151,7 @@ impl Wavelet {
                 "a wavelet transform needs at least one level".into(),
             ));
         }
-        let (_, h, w) = image_dims(image_shape);
+        let (_, h, w) = checked_image_dims(image_shape)?;
         if max_levels(h, w, levels) < levels {
             return Err(Error::Shape(format!(
                 "a {levels}-level wavelet transform needs height and width divisible by 2^{levels}; \
@@ -369,16 +369,19 @@ impl<T: Real> LinearOperator<T> for Wavelet {
 }
 
 /// Two-level Haar on a small two-channel non-square shape, for the operator self-tests.
+#[allow(clippy::expect_used, reason = "fixed self-test examples")]
 pub fn example_haar<T: Real>(_seed: u64) -> Box<dyn LinearOperator<T>> {
     Box::new(Wavelet::new(&[2, 16, 12], WaveletFamily::Haar, 2).expect("16×12 allows 2 levels"))
 }
 
 /// Two-level db2 on the same shape.
+#[allow(clippy::expect_used, reason = "fixed self-test examples")]
 pub fn example_db2<T: Real>(_seed: u64) -> Box<dyn LinearOperator<T>> {
     Box::new(Wavelet::new(&[2, 16, 12], WaveletFamily::Db2, 2).expect("16×12 allows 2 levels"))
 }
 
 /// Two-level db4 on the same shape: the 8 taps wrap around the 8×6 second-level block.
+#[allow(clippy::expect_used, reason = "fixed self-test examples")]
 pub fn example_db4<T: Real>(_seed: u64) -> Box<dyn LinearOperator<T>> {
     Box::new(Wavelet::new(&[2, 16, 12], WaveletFamily::Db4, 2).expect("16×12 allows 2 levels"))
 }

@@ -14,6 +14,7 @@
 
 use super::Prior;
 use crate::config::Section;
+use crate::error::Result;
 use crate::operators::gradient::Gradient;
 use crate::operators::physics::BuildContext;
 use crate::operators::{LinearOperator, EXAMPLE_SHAPE};
@@ -32,15 +33,15 @@ pub struct TotalVariation<T: Real> {
 
 impl<T: Real> TotalVariation<T> {
     /// TV with `weight` on images of `shape`, using `inner_iterations` dual steps per prox.
-    pub fn new(weight: f64, shape: &[usize], inner_iterations: usize) -> Self {
-        let gradient = Gradient::new(shape);
+    pub fn new(weight: f64, shape: &[usize], inner_iterations: usize) -> Result<Self> {
+        let gradient = Gradient::new(shape)?;
         let len = LinearOperator::<T>::output_len(&gradient);
-        Self {
+        Ok(Self {
             weight,
             gradient,
             inner_iterations: inner_iterations.max(1),
             warm_dual: Mutex::new(vec![T::zero(); len]),
-        }
+        })
     }
 }
 
@@ -122,6 +123,10 @@ impl<T: Real> Prior<T> for TotalVariation<T> {
         self.weight * total
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "a poisoned lock means another thread already panicked"
+    )]
     fn prox(&self, v: &[T], tau: T, out: &mut [T]) {
         let lambda = tau * lit(self.weight);
         if lambda <= T::zero() {
@@ -175,10 +180,14 @@ pub fn from_config<T: Real>(
         weight,
         &ctx.image_shape,
         inner,
-    )))
+    )?))
 }
 
 /// The self-test instance (many dual steps so the prox is accurate).
+#[allow(clippy::expect_used, reason = "a fixed self-test example")]
 pub fn example<T: Real>() -> Box<dyn Prior<T>> {
-    Box::new(TotalVariation::<T>::new(0.2, &EXAMPLE_SHAPE, 500))
+    Box::new(
+        TotalVariation::<T>::new(0.2, &EXAMPLE_SHAPE, 500)
+            .expect("the example shape is an image shape"),
+    )
 }

@@ -14,7 +14,7 @@ use crate::config::Section;
 use crate::error::{Error, Result};
 use crate::operators::physics::BuildContext;
 use crate::operators::wavelet::{max_levels, Wavelet, WaveletFamily};
-use crate::operators::{image_dims, LinearOperator, EXAMPLE_SHAPE};
+use crate::operators::{checked_image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::real::{lit, Real};
 
 /// `w · ‖details of W x‖₁`.
@@ -88,6 +88,10 @@ impl<T: Real> Prior<T> for WaveletL1 {
 
 /// Builds `prior.kind = "wavelet"` from `weight` (default 0.01), `wavelet` (`"haar"`, `"db2"` or
 /// `"db4"`, default `"db4"`) and `levels` (default 4, lowered to the most the image size allows).
+#[allow(
+    clippy::expect_used,
+    reason = "choice_or accepted only listed families"
+)]
 pub fn from_config<T: Real>(
     section: &mut Section,
     ctx: &BuildContext,
@@ -102,7 +106,7 @@ pub fn from_config<T: Real>(
             ctx.image_shape
         )));
     }
-    let (c, h, w) = image_dims(&ctx.image_shape);
+    let (c, h, w) = checked_image_dims(&ctx.image_shape)?;
     let levels = max_levels(h, w, requested);
     if levels == 0 {
         return Err(Error::config(
@@ -118,6 +122,7 @@ pub fn from_config<T: Real>(
 }
 
 /// The self-test instance: db4 with one level (all that 12×10 allows).
+#[allow(clippy::expect_used, reason = "a fixed self-test example")]
 pub fn example<T: Real>() -> Box<dyn Prior<T>> {
     let transform =
         Wavelet::new(&EXAMPLE_SHAPE, WaveletFamily::Db4, 1).expect("12×10 allows 1 level");

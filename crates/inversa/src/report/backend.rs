@@ -19,6 +19,7 @@ pub(super) fn face() -> &'static [u8] {
     dejavu::sans::regular()
 }
 
+#[allow(clippy::expect_used, reason = "the bundled DejaVu Sans parses")]
 fn font() -> &'static FontRef<'static> {
     static FONT: OnceLock<FontRef<'static>> = OnceLock::new();
     FONT.get_or_init(|| FontRef::try_from_slice(face()).expect("the bundled DejaVu Sans parses"))

@@ -128,6 +128,10 @@ pub fn series_colour(index: usize) -> Rgb {
 /// let image = render_panels(&[panel], 400, 300);
 /// assert!(image.pixels.chunks(3).any(|p| p == series_colour(0)));
 /// ```
+#[allow(
+    clippy::expect_used,
+    reason = "drawing into an in-memory bitmap with the bundled font cannot fail"
+)]
 pub fn render_panels(panels: &[Panel], width: usize, height: usize) -> RgbImage {
     let mut image = RgbImage::new(width, height, BACKGROUND);
     if panels.is_empty() || width == 0 || height == 0 {
@@ -182,6 +186,7 @@ pub fn write_png(path: &Path, image: &RgbImage) -> Result<()> {
 
 /// Registers DejaVu Sans as plotters' sans-serif face, once per process: plotters measures text
 /// with it.
+#[allow(clippy::panic, reason = "the bundled DejaVu Sans parses")]
 fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {

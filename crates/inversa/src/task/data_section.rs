@@ -22,6 +22,15 @@ pub(super) fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result
     let downscale = data.positive_usize_or("downscale", 1)?;
     let measurement_path = data.path_opt("measurement")?;
     let shape = data.usize_list_opt("shape")?;
+    if image.is_none() {
+        // These shape the ground truth only; with a measurement alone they would be ignored.
+        if let Some(key) = ["grey", "downscale"].into_iter().find(|k| data.has(k)) {
+            return Err(Error::config(
+                data.key(key),
+                "applies to data.image, and this task has no image; remove it",
+            ));
+        }
+    }
     let ground_truth = match image {
         Some(name) => {
             let (array, origin) = match name.strip_prefix(BUILTIN_PREFIX) {

@@ -215,6 +215,10 @@ impl<T: Real> Task<T> {
     }
 
     /// Builds a task from its parsed TOML `table` (whose source is `text`).
+    #[allow(
+        clippy::expect_used,
+        reason = "choice_or accepted only registered names"
+    )]
     fn from_table(
         table: &toml::Table,
         text: &str,
@@ -295,6 +299,13 @@ impl<T: Real> Task<T> {
         root.finish()?;
 
         let measurement = match (loaded.measurement, &ground_truth) {
+            (Some(_), _) if !matches!(noise, Noise::None) => {
+                return Err(Error::config(
+                    "physics.noise",
+                    "noise is added to a simulated measurement, but data.measurement gives a \
+                     measured one; remove one of them",
+                ))
+            }
             (Some((path, array)), _) => {
                 check_measurement(&path, array, physics.operator.output_shape())?
             }

@@ -100,6 +100,7 @@ impl<'a> Ddim<'a> {
 }
 
 impl Inverter for Ddim<'_> {
+    #[allow(clippy::expect_used, reason = "the trajectory holds S + 1 ≥ 1 states")]
     fn invert(&self, x0: &Tensor, class: usize) -> Result<Latent> {
         let mut trajectory = invert(&self.0.guided(), &self.0.grid, x0, Some(class))?;
         Ok(Latent::State(trajectory.pop().expect("S + 1 states")))

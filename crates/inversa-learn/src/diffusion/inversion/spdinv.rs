@@ -237,6 +237,7 @@ impl<'a> SpdInv<'a> {
 }
 
 impl Inverter for SpdInv<'_> {
+    #[allow(clippy::expect_used, reason = "the trajectory holds S + 1 ≥ 1 states")]
     fn invert(&self, x0: &Tensor, class: usize) -> Result<Latent> {
         let d = &self.diffusion;
         let mut found = invert(&d.guided(), &d.grid, x0, Some(class), self.params)?;

@@ -274,6 +274,7 @@ fn transform_row(strip: &[f32], tiles: usize, out: &mut [&mut [f32]; 16]) {
 }
 
 /// Values `offset..offset + len` of each of the `N` planes, as one array of slices.
+#[allow(clippy::expect_used, reason = "callers pass N planes")]
 pub(crate) fn slices_at<'a, const N: usize>(
     planes: &'a mut [&mut [f32]],
     offset: usize,
