@@ -249,11 +249,8 @@ fn every_example_task_file_is_valid() {
     for entry in std::fs::read_dir(&tasks).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            inversa::task::Task::<f32>::from_file_with(
-                &path,
-                &inversa_learn::priors::registry::priors(),
-            )
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            inversa::task::Task::<f32>::from_file_with(&path, &inversa_learn::task_extensions())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             count += 1;
         }
     }

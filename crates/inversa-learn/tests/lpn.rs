@@ -169,7 +169,7 @@ fn admm_with_the_bundled_lpn_converges_on_deblurring() {
         &toml,
         std::path::Path::new("."),
         "deblur_lpn",
-        &inversa_learn::priors::registry::priors(),
+        &inversa_learn::task_extensions(),
     )
     .unwrap();
     let mut changes = Vec::new();

@@ -29,7 +29,7 @@ fn psnr(toml: &str) -> f64 {
         toml,
         Path::new("."),
         "pnp-test",
-        &inversa_learn::priors::registry::priors(),
+        &inversa_learn::task_extensions(),
     )
     .unwrap();
     task.run(&mut |_| Control::Continue)
@@ -103,7 +103,7 @@ fn a_bad_denoiser_name_is_a_config_error() {
         &toml,
         Path::new("."),
         "pnp-test",
-        &inversa_learn::priors::registry::priors(),
+        &inversa_learn::task_extensions(),
     )
     .err()
     .expect("unknown denoiser");

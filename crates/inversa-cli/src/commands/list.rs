@@ -50,9 +50,13 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
            cycle_symmetries = false (denoise the k-th prox input under the (k mod 8)-th flip/rotation, as DPIR)
   lpn:     weights = "lpn.safetensors" (default: the bundled grey LPN); no weight: the network is
            the prox of its own learned R, so admm's rho is R's weight
+  diffusion (only with the samplers dps, ddnm, dds, diffpir; 28×28 grey images):
+           model = "fashion" (the bundled Fashion-MNIST UNet) | "weights.safetensors" (from
+           `inversa train diffusion`), class = 0–9 (sample within one class; default unconditional)
 
 [solver]
   kind = "pdhg" | "fista" | "admm" | "hqs" | "red" | "cg" | "fbp"
+         | "dps" | "ddnm" | "dds" | "diffpir" (diffusion samplers: prior.kind = "diffusion")
   iterations = (pdhg 300, others 100), tolerance = 0 (stop when ‖xₖ−xₖ₋₁‖/‖xₖ‖ < tolerance)
   init = "adjoint" (A*y/‖A‖²) | "zeros"
   fista: lipschitz = ‖A‖² estimate, eta = 1.5
@@ -61,10 +65,17 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   pdhg:  step_ratio = 1 (σ/τ)
   red:   lambda = 0.1, prox_step = 1 (the denoiser is the prior's prox at this step),
          scheme = "fixed_point" | "gradient", inner_iterations = 20
+  samplers: steps = 100 (levels = network calls per sample; metrics.json's model_calls)
+  dps:     zeta = 1 (step on ‖y − A x̂₀‖, differentiated through the network)
+  ddnm:    eta = 0.85, pinv_delta = 1e-4 (A† = (A*A + δI)⁻¹A*)
+  dds:     cg_steps = 5, gamma = 0 (the paper: none), eta = 0.15
+  diffpir: lambda = 7, zeta = 0.3 (data weight ρₜ = λσ²/σ̄ₜ², σ the physics' Gaussian noise)
 
 [run]
   seed = 0                     every random choice (masks, matrices, noise)
   precision = "f32" | "f64"    [f32]
+  samples = 1                  posterior samples a sampler draws: their mean is the reconstruction,
+                               their per-pixel standard deviation std.png and std.npy
 "#;
 
 /// The text of `inversa list`.
@@ -80,8 +91,15 @@ pub fn list() -> String {
     {
         text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
     }
+    text.push_str(&format!(
+        "  {:<12} a pretrained diffusion model, sampled by dps, ddnm, dds or diffpir\n",
+        "diffusion"
+    ));
     text.push_str("\nsolvers (solver.kind):\n");
-    for e in solvers::<f64>() {
+    for e in solvers::<f64>()
+        .into_iter()
+        .chain(inversa_learn::solvers::diffusion_sampler::entries::<f64>())
+    {
         text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
     }
     text.push_str("\ninversion methods (inversa invert|edit --method):\n");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// A task file, with the learned priors available next to the core's.
 fn load<T: Real>(file: &TaskFile) -> inversa::Result<Task<T>> {
-    file.build(&inversa_learn::priors::registry::priors())
+    file.build(&inversa_learn::task_extensions())
 }
 
 pub fn run_file(path: &Path, out: Option<PathBuf>) -> Result<(), Failure> {

@@ -13,7 +13,7 @@ use inversa::operators::{random_vector, LinearOperator};
 use inversa::priors::tikhonov::Tikhonov;
 use inversa::priors::tv::TotalVariation;
 use inversa::priors::Prior;
-use inversa::solvers::registry::solvers;
+use inversa::solvers::registry::{solvers, SolverBuild};
 use inversa::solvers::{Problem, Silent, Solver};
 use serde::Serialize;
 use std::path::Path;
@@ -73,13 +73,13 @@ pub(super) fn build_solver(name: &str, iterations: usize) -> Result<Box<dyn Solv
         .into_iter()
         .find(|e| e.name == name)
         .ok_or_else(|| inversa::Error::config("solver", format!("no solver {name}")))?;
+    let SolverBuild::Proximal(build) = entry.build else {
+        let message = format!("{name} is a sampler; the bench times proximal solvers");
+        return Err(inversa::Error::config("solver", message).into());
+    };
     let mut table = toml::Table::new();
     table.insert("iterations".into(), toml::Value::Integer(iterations as i64));
-    Ok((entry.build)(&mut Section::new(
-        &table,
-        "solver",
-        Path::new("."),
-    ))?)
+    Ok(build(&mut Section::new(&table, "solver", Path::new(".")))?)
 }
 
 /// An operator that counts its `A` and `A*` calls (closed-form normal solves count as one of

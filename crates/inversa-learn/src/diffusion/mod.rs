@@ -13,6 +13,8 @@
 //!   rectified flow: `rectified_flow` (Euler) and `rf_solver` (second order) — and
 //!   `inversion::registry`, the one list of methods that `inversa invert`, `inversa edit`, the
 //!   editing experiment and the tests read.
+//! - [`posterior`]: the model as a prior for inverse problems with any core operator — DPS,
+//!   DDNM, DDS, DiffPIR — sampling `p(x₀ | y)`.
 //!
 //! States are tensors of shape `[B, …]` (a batch of samples); every method works in the
 //! tensors' dtype (f32 or f64).
@@ -20,6 +22,7 @@
 pub mod analytic;
 pub mod inversion;
 pub mod model;
+pub mod posterior;
 pub mod schedule;
 
 pub use inversion::{Inverter, Latent};

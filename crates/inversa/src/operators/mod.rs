@@ -5,8 +5,8 @@
 //! width]` arrays stored row-major in a flat slice; operators act on each channel alike. Complex
 //! outputs carry a trailing dimension of 2 (interleaved re/im, see [`crate::real`]).
 
-use crate::error::{Error, Result};
 use crate::real::{dot, norm, Real};
+use crate::{Error, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};

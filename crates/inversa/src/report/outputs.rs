@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 const CONVERGENCE_SIZE: (usize, usize) = (1000, 380);
 
 /// Every file [`write_outputs`] may write into its folder.
-pub const FILES: [&str; 9] = [
+pub const FILES: [&str; 11] = [
     "ground_truth.png",
     "measurement.png",
     "measurement.npy",
@@ -29,6 +29,8 @@ pub const FILES: [&str; 9] = [
     "metrics.json",
     "convergence.png",
     "report.html",
+    "std.png",
+    "std.npy",
 ];
 
 /// The task's inputs (`task` for the files it names) against the outputs written into `dir`
@@ -89,6 +91,18 @@ pub fn write_outputs<T: Real>(
     );
     figures.push(out.image("reconstruction", &recon_caption, shape, &reconstruction)?);
     out.npy("reconstruction.npy", &squeeze(shape), &reconstruction)?;
+    if let Some(spread) = &outcome.info.spread {
+        let spread: Vec<f32> = spread.iter().map(|v| *v as f32).collect();
+        finite::check_array(&spread, "posterior standard deviation")?;
+        let top = spread.iter().copied().fold(0.0f32, f32::max);
+        let scaled: Vec<f32> = spread
+            .iter()
+            .map(|v| if top > 0.0 { v / top } else { 0.0 })
+            .collect();
+        let caption = format!("posterior std (white = {top:.3})");
+        figures.push(out.image("std", &caption, shape, &scaled)?);
+        out.npy("std.npy", &squeeze(shape), &spread)?;
+    }
     out.bytes("metrics.json", text.as_bytes())?;
 
     let plot_png = out.convergence(outcome)?;
@@ -273,6 +287,8 @@ struct Metrics<'a> {
     iterations: usize,
     converged: bool,
     objective: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model_calls: Option<usize>,
     history: HistoryJson<'a>,
 }
 
@@ -314,6 +330,7 @@ impl<'a> Metrics<'a> {
             converged: outcome.info.converged,
             objective: (!(unscored && outcome.info.objective.is_nan()))
                 .then_some(outcome.info.objective),
+            model_calls: outcome.info.model_calls,
             history: HistoryJson {
                 objective: if unscored {
                     &[]
@@ -343,6 +360,9 @@ fn metric_rows<T: Real>(task: &Task<T>, outcome: &Outcome<T>) -> Vec<(String, St
         rows.push(("starting point PSNR".into(), format!("{:.2} dB", q.psnr)));
     }
     rows.push(("iterations".into(), outcome.info.iterations.to_string()));
+    if let Some(calls) = outcome.info.model_calls {
+        rows.push(("network calls".into(), calls.to_string()));
+    }
     rows.push(("solve time".into(), format!("{:.3} s", outcome.seconds)));
     rows.push((
         "final objective".into(),

@@ -161,6 +161,10 @@ pub struct Info {
     pub converged: bool,
     /// Final objective value.
     pub objective: f64,
+    /// Network evaluations, for solvers that use a learned model (`metrics.json`'s `model_calls`).
+    pub model_calls: Option<usize>,
+    /// Per-pixel standard deviation over the posterior samples, for a sampler that drew several.
+    pub spread: Option<Vec<f64>>,
 }
 
 /// A solver as the task runner sees it.

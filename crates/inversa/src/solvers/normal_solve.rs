@@ -92,6 +92,19 @@ pub fn solve_regularized_normal<T: Real>(
     if op.solve_regularized_normal(rhs, rho, x) {
         return;
     }
+    cg_regularized_normal(op, rhs, rho, x, max_iterations);
+}
+
+/// At most `max_iterations` CG steps on `(A*A + ρI) x = rhs` from the `x` passed in, never the
+/// closed form: for methods whose definition is "a few CG steps" (DDS), where zero steps must leave
+/// `x` as it was. Stops early at relative residual `1e-7`.
+pub fn cg_regularized_normal<T: Real>(
+    op: &dyn LinearOperator<T>,
+    rhs: &[T],
+    rho: T,
+    x: &mut [T],
+    max_iterations: usize,
+) {
     let mut normal = NormalOperator::new(op, rho);
     let mut cg = CgRecurrence::new(&mut normal, rhs, x);
     let target = 1e-14 * norm_squared(rhs);

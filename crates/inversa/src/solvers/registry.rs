@@ -3,6 +3,7 @@
 use super::Solver;
 use crate::config::Section;
 use crate::error::Result;
+use crate::operators::physics::BuildContext;
 use crate::real::Real;
 
 /// A registered solver: its task-file name, a one-line summary and its builder.
@@ -11,8 +12,35 @@ pub struct SolverEntry<T: Real> {
     pub name: &'static str,
     /// One line for `inversa list`.
     pub summary: &'static str,
-    /// Builds the solver from the rest of the `[solver]` table.
-    pub build: fn(&mut Section) -> Result<Box<dyn Solver<T>>>,
+    /// How it is built, and what it makes of the `[prior]` table.
+    pub build: SolverBuild<T>,
+}
+
+/// The two kinds of solver a task can name.
+pub enum SolverBuild<T: Real> {
+    /// An optimiser that uses any registered prior through its prox; built from the rest of the
+    /// `[solver]` table.
+    Proximal(fn(&mut Section) -> Result<Box<dyn Solver<T>>>),
+    /// A sampler whose prior is a generative model rather than a prox (the diffusion samplers of
+    /// `inversa-learn`): it reads the `[prior]` table itself, which must say `kind = prior`.
+    Sampler {
+        prior: &'static str,
+        build: SamplerBuilder<T>,
+    },
+}
+
+/// Builds a sampler from its `[solver]` and `[prior]` tables.
+pub type SamplerBuilder<T> =
+    fn(&mut Section, &mut Section, &SamplerContext) -> Result<Box<dyn Solver<T>>>;
+
+/// What a sampler needs from the rest of the task.
+pub struct SamplerContext<'a> {
+    /// The image shape and the run's seed.
+    pub build: &'a BuildContext,
+    /// `σ` of the simulated Gaussian measurement noise (`None`: none simulated, or not Gaussian).
+    pub noise_std: Option<f64>,
+    /// Posterior samples to draw (`run.samples`); their mean is the reconstruction.
+    pub samples: usize,
 }
 
 /// Every solver a task file can name.
@@ -21,37 +49,37 @@ pub fn solvers<T: Real>() -> Vec<SolverEntry<T>> {
         SolverEntry {
             name: "cg",
             summary: "conjugate gradients on the normal equations (priors none | tikhonov)",
-            build: super::cg::from_config,
+            build: SolverBuild::Proximal(super::cg::from_config),
         },
         SolverEntry {
             name: "fista",
             summary: "accelerated proximal gradient with backtracking (Beck & Teboulle 2009)",
-            build: super::fista::from_config,
+            build: SolverBuild::Proximal(super::fista::from_config),
         },
         SolverEntry {
             name: "admm",
             summary: "alternating direction method of multipliers, closed-form or CG data step",
-            build: super::admm::from_config,
+            build: SolverBuild::Proximal(super::admm::from_config),
         },
         SolverEntry {
             name: "pdhg",
             summary: "Chambolle-Pock primal-dual hybrid gradient",
-            build: super::pdhg::from_config,
+            build: SolverBuild::Proximal(super::pdhg::from_config),
         },
         SolverEntry {
             name: "hqs",
             summary: "half-quadratic splitting with a growing coupling weight",
-            build: super::hqs::from_config,
+            build: SolverBuild::Proximal(super::hqs::from_config),
         },
         SolverEntry {
             name: "red",
             summary: "regularisation by denoising, fixed-point or gradient (Romano, Elad, Milanfar 2017); D = the prior's prox",
-            build: super::red::from_config,
+            build: SolverBuild::Proximal(super::red::from_config),
         },
         SolverEntry {
             name: "fbp",
             summary: "filtered back-projection, direct (physics.kind = \"ct\" only)",
-            build: super::fbp::from_config,
+            build: SolverBuild::Proximal(super::fbp::from_config),
         },
     ]
 }

@@ -128,6 +128,8 @@ impl<'o, T: Real> Monitor<'o, T> {
                 iterations: index,
                 converged,
                 objective,
+                model_calls: None,
+                spread: None,
             }));
         }
         Ok(Next::Continue)

@@ -10,7 +10,7 @@ use crate::operators::registry as physics_registry;
 use crate::priors::registry::{self as prior_registry, PriorEntry};
 use crate::priors::Prior;
 use crate::real::{lit, Real};
-use crate::solvers::registry as solver_registry;
+use crate::solvers::registry::{self as solver_registry, SamplerContext, SolverBuild, SolverEntry};
 use crate::solvers::{Control, Info, Iteration, Observer, Problem, Solver};
 use data_section::{check_measurement, load_data};
 use std::path::{Path, PathBuf};
@@ -88,6 +88,22 @@ pub struct Quality {
     pub nmse: f64,
 }
 
+/// What other crates add to the task file's vocabulary: priors (the learned ones of
+/// `inversa-learn`) and solvers (its diffusion samplers).
+pub struct Extensions<T: Real> {
+    pub priors: Vec<PriorEntry<T>>,
+    pub solvers: Vec<SolverEntry<T>>,
+}
+
+impl<T: Real> Default for Extensions<T> {
+    fn default() -> Self {
+        Self {
+            priors: Vec::new(),
+            solvers: Vec::new(),
+        }
+    }
+}
+
 /// A task file read and parsed once: its precision is known before the task is built at it.
 pub struct TaskFile {
     path: PathBuf,
@@ -140,15 +156,15 @@ impl TaskFile {
         )
     }
 
-    /// Builds the task in precision `T`, with priors beyond the core's (the learned ones of
-    /// `inversa-learn`); relative paths are resolved against the file's folder.
-    pub fn build<T: Real>(&self, extra_priors: &[PriorEntry<T>]) -> Result<Task<T>> {
+    /// Builds the task in precision `T`, with the priors and solvers of `extensions` beyond the
+    /// core's; relative paths are resolved against the file's folder.
+    pub fn build<T: Real>(&self, extensions: &Extensions<T>) -> Result<Task<T>> {
         let base = self.path.parent().unwrap_or(Path::new("."));
         let name = self
             .path
             .file_stem()
             .map_or("task".into(), |s| s.to_string_lossy().into_owned());
-        let mut task = Task::from_table(&self.table, &self.text, base, &name, extra_priors)?;
+        let mut task = Task::from_table(&self.table, &self.text, base, &name, extensions)?;
         task.inputs.push(self.path.clone());
         files_named(
             &toml::Value::Table(self.table.clone()),
@@ -181,6 +197,80 @@ fn parse(text: &str, origin: &Path) -> Result<toml::Table> {
         .map_err(|e| Error::format(origin, format!("not a valid TOML task file: {e}")))
 }
 
+/// The `[prior]` of a proximal solver (none when the table is absent), from the core's priors
+/// and those of `extensions`.
+fn proximal_prior<T: Real>(
+    section: Option<Section>,
+    ctx: &BuildContext,
+    extensions: &Extensions<T>,
+) -> Result<(String, Box<dyn Prior<T>>)> {
+    let Some(mut section) = section else {
+        return Ok(("none".to_string(), Box::new(crate::priors::none::NoPrior)));
+    };
+    if let Some(sampler) = section.str_opt("kind")?.and_then(|kind| {
+        let mut samplers = extensions
+            .solvers
+            .iter()
+            .filter(|e| matches!(e.build, SolverBuild::Sampler { prior, .. } if prior == kind));
+        samplers.next().map(|_| kind)
+    }) {
+        return Err(Error::config(
+            "prior.kind",
+            format!("a {sampler} prior is sampled, not used through a prox: pick a sampler as solver.kind (one of {})", sampler_names(extensions).join(", ")),
+        ));
+    }
+    let mut names = prior_registry::names();
+    names.extend(extensions.priors.iter().map(|e| e.name));
+    let kind = section.choice_or("kind", "none", &names)?;
+    let build = match extensions.priors.iter().find(|e| e.name == kind) {
+        Some(entry) => entry.build,
+        None => match prior_registry::find::<T>(&kind) {
+            Some(entry) => entry.build,
+            None => return Err(Error::config("prior.kind", format!("no prior {kind}"))),
+        },
+    };
+    let prior = build(&mut section, ctx)?;
+    section.finish()?;
+    Ok((kind, prior))
+}
+
+/// Builds a sampler with its `[prior]` table, which must exist and name `prior`.
+fn sampler_with_prior<T: Real>(
+    section: Option<Section>,
+    prior: &str,
+    solver: &str,
+    build: impl FnOnce(&mut Section) -> Result<Box<dyn Solver<T>>>,
+) -> Result<Box<dyn Solver<T>>> {
+    let Some(mut section) = section else {
+        return Err(Error::config(
+            "prior",
+            format!(
+                "solver {solver} samples a generative prior: add [prior] with kind = \"{prior}\""
+            ),
+        ));
+    };
+    let kind = section.str_opt("kind")?.unwrap_or("none");
+    if kind != prior {
+        return Err(Error::config(
+            "prior.kind",
+            format!("solver {solver} needs kind = \"{prior}\", found \"{kind}\""),
+        ));
+    }
+    let solver = build(&mut section)?;
+    section.finish()?;
+    Ok(solver)
+}
+
+/// The samplers `extensions` adds, for error messages.
+fn sampler_names<T: Real>(extensions: &Extensions<T>) -> Vec<&'static str> {
+    extensions
+        .solvers
+        .iter()
+        .filter(|e| matches!(e.build, SolverBuild::Sampler { .. }))
+        .map(|e| e.name)
+        .collect()
+}
+
 /// A required sub-table of the task file.
 fn required<'a>(root: &mut Section<'a>, key: &'static str, what: &str) -> Result<Section<'a>> {
     root.table_opt(key)?
@@ -190,28 +280,28 @@ fn required<'a>(root: &mut Section<'a>, key: &'static str, what: &str) -> Result
 impl<T: Real> Task<T> {
     /// Reads and builds the task in the TOML file at `path`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        Self::from_file_with(path, &[])
+        Self::from_file_with(path, &Extensions::default())
     }
 
-    /// [`Task::from_file`] with priors beyond the core's (the learned ones of `inversa-learn`).
-    pub fn from_file_with(path: &Path, extra_priors: &[PriorEntry<T>]) -> Result<Self> {
-        TaskFile::read(path)?.build(extra_priors)
+    /// [`Task::from_file`] with priors and solvers beyond the core's (those of `inversa-learn`).
+    pub fn from_file_with(path: &Path, extensions: &Extensions<T>) -> Result<Self> {
+        TaskFile::read(path)?.build(extensions)
     }
 
     /// Builds a task from TOML `text`; relative paths are resolved against `base_dir`.
     pub fn from_toml(text: &str, base_dir: &Path, name: &str) -> Result<Self> {
-        Self::from_toml_with(text, base_dir, name, &[])
+        Self::from_toml_with(text, base_dir, name, &Extensions::default())
     }
 
-    /// [`Task::from_toml`] with priors beyond the core's.
+    /// [`Task::from_toml`] with priors and solvers beyond the core's.
     pub fn from_toml_with(
         text: &str,
         base_dir: &Path,
         name: &str,
-        extra_priors: &[PriorEntry<T>],
+        extensions: &Extensions<T>,
     ) -> Result<Self> {
         let table = parse(text, Path::new(name))?;
-        Self::from_table(&table, text, base_dir, name, extra_priors)
+        Self::from_table(&table, text, base_dir, name, extensions)
     }
 
     /// Builds a task from its parsed TOML `table` (whose source is `text`).
@@ -224,13 +314,16 @@ impl<T: Real> Task<T> {
         text: &str,
         base_dir: &Path,
         name: &str,
-        extra_priors: &[PriorEntry<T>],
+        extensions: &Extensions<T>,
     ) -> Result<Self> {
         let mut root = Section::new(table, "", base_dir);
         let mut run = root.table_opt("run")?;
-        let seed = match run.as_mut() {
-            Some(r) => r.usize_or("seed", 0)? as u64,
-            None => 0,
+        let (seed, samples) = match run.as_mut() {
+            Some(r) => (
+                r.usize_or("seed", 0)? as u64,
+                r.positive_usize_or("samples", 1)?,
+            ),
+            None => (0, 1),
         };
         if let Some(mut r) = run {
             r.choice_or("precision", "f32", &["f32", "f64"])?;
@@ -261,31 +354,12 @@ impl<T: Real> Task<T> {
         let physics = (entry.build)(&mut physics_section, &ctx)?;
         physics_section.finish()?;
 
-        let (prior_kind, prior) = match root.table_opt("prior")? {
-            Some(mut section) => {
-                let mut names = prior_registry::names();
-                names.extend(extra_priors.iter().map(|e| e.name));
-                let kind = section.choice_or("kind", "none", &names)?;
-                let build = match extra_priors.iter().find(|e| e.name == kind) {
-                    Some(entry) => entry.build,
-                    None => {
-                        prior_registry::find::<T>(&kind)
-                            .expect("choice_or checked the name")
-                            .build
-                    }
-                };
-                let prior = build(&mut section, &ctx)?;
-                section.finish()?;
-                (kind, prior)
-            }
-            None => (
-                "none".to_string(),
-                Box::new(crate::priors::none::NoPrior) as Box<dyn Prior<T>>,
-            ),
-        };
-
         let mut solver_section = required(&mut root, "solver", "kind = \"pdhg\" and its settings")?;
-        let solver_kind = solver_section.choice_or("kind", "pdhg", &solver_registry::names())?;
+        let solver_names: Vec<&str> = solver_registry::names()
+            .into_iter()
+            .chain(extensions.solvers.iter().map(|e| e.name))
+            .collect();
+        let solver_kind = solver_section.choice_or("kind", "pdhg", &solver_names)?;
         let init = match solver_section
             .choice_or("init", "adjoint", &["adjoint", "zeros"])?
             .as_str()
@@ -293,8 +367,43 @@ impl<T: Real> Task<T> {
             "zeros" => Init::Zeros,
             _ => Init::Adjoint,
         };
-        let entry = solver_registry::find::<T>(&solver_kind).expect("choice_or checked the name");
-        let solver = (entry.build)(&mut solver_section)?;
+        let solver_entry = extensions
+            .solvers
+            .iter()
+            .find(|e| e.name == solver_kind)
+            .map(|e| &e.build);
+        let core_entry = solver_registry::find::<T>(&solver_kind);
+        let build = solver_entry
+            .or(core_entry.as_ref().map(|e| &e.build))
+            .expect("choice_or checked the name");
+        let prior_section = root.table_opt("prior")?;
+        let (prior_kind, prior, solver) = match build {
+            SolverBuild::Proximal(build) => {
+                if samples != 1 {
+                    return Err(Error::config(
+                        "run.samples",
+                        format!("{solver_kind} computes one estimate; only a sampler (solver.kind = dps, ddnm, dds, diffpir) draws several"),
+                    ));
+                }
+                let (kind, prior) = proximal_prior(prior_section, &ctx, extensions)?;
+                (kind, prior, build(&mut solver_section)?)
+            }
+            SolverBuild::Sampler { prior, build } => {
+                let sampler = SamplerContext {
+                    build: &ctx,
+                    noise_std: match noise {
+                        Noise::Gaussian { sigma } => Some(sigma),
+                        _ => None,
+                    },
+                    samples,
+                };
+                let solver = sampler_with_prior(prior_section, prior, &solver_kind, |section| {
+                    build(&mut solver_section, section, &sampler)
+                })?;
+                let none = Box::new(crate::priors::none::NoPrior) as Box<dyn Prior<T>>;
+                (prior.to_string(), none, solver)
+            }
+        };
         solver_section.finish()?;
         root.finish()?;
 
