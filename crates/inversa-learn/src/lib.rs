@@ -26,7 +26,7 @@ pub use models::dncnn::DnCnn;
 pub use models::ffdnet::FfdNet;
 
 /// What this crate adds to the task file: the learned priors (`pnp`, `lpn`) and the diffusion
-/// samplers (`dps`, `ddnm`, `dds`, `diffpir` with `prior.kind = "diffusion"`).
+/// samplers (`dps`, `ddnm`, `dds`, `diffpir`, `red-diff` with `prior.kind = "diffusion"`).
 pub fn task_extensions<T: inversa::real::Real>() -> inversa::task::Extensions<T> {
     inversa::task::Extensions {
         priors: priors::registry::priors(),

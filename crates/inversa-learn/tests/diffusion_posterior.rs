@@ -236,6 +236,7 @@ fn every_sampler_moves_the_mean_to_the_exact_gaussian_posterior() {
         Method::Ddnm(Default::default()),
         Method::Dds(Default::default()),
         Method::DiffPir(Default::default()),
+        Method::RedDiff(Default::default()),
     ];
     for method in methods {
         let prior = DiffusionPrior::new(&model, model.schedule().grid(50).unwrap(), Some(0));

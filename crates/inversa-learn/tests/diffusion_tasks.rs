@@ -7,7 +7,7 @@ use inversa::Error;
 use inversa_learn::models::bundled;
 use std::path::{Path, PathBuf};
 
-const SAMPLERS: [&str; 4] = ["dps", "ddnm", "dds", "diffpir"];
+const SAMPLERS: [&str; 5] = ["dps", "ddnm", "dds", "diffpir", "red-diff"];
 
 /// A folder with `garment.png`, the bundled test image `index` (28×28 grey).
 fn folder_with_garment(name: &str, index: usize) -> PathBuf {

@@ -6,7 +6,7 @@
 //! model = "fashion"     # the bundled Fashion-MNIST UNet, or weights from `inversa train diffusion`
 //! class = 3             # optional: sample the posterior within one class (default: unconditional)
 //! [solver]
-//! kind = "dps"          # dps | ddnm | dds | diffpir
+//! kind = "dps"          # dps | ddnm | dds | diffpir | red-diff
 //! steps = 100           # levels of the reverse diffusion = network calls per sample
 //! [run]
 //! samples = 8           # posterior samples: their mean is the reconstruction, their spread std.png
@@ -15,7 +15,7 @@
 //! The model's 32×32 states in [−1, 1] hold the 28×28 image in [0, 1] in their centre
 //! ([`StateMap`]); the measurement noise `σ_n` DiffPIR needs is the task's simulated Gaussian noise.
 
-use crate::diffusion::posterior::{self, ddnm, dds, diffpir, dps};
+use crate::diffusion::posterior::{self, ddnm, dds, diffpir, dps, red_diff};
 use crate::diffusion::posterior::{DiffusionPrior, Likelihood, Method, StateMap};
 use crate::diffusion::{NoisePredictor, Parameterised};
 use crate::models::{bundled, unet::Unet};
@@ -41,6 +41,7 @@ pub fn entries<T: Real>() -> Vec<SolverEntry<T>> {
         sampler("ddnm", "null-space diffusion: x̂₀ ← x̂₀ − A†(Ax̂₀ − y) in DDIM (Wang et al. 2023); prior diffusion"),
         sampler("dds", "decomposed diffusion sampler: a few CG steps from x̂₀ in DDIM (Chung, Lee, Ye 2024); prior diffusion"),
         sampler("diffpir", "diffusion plug-and-play: the exact data prox with weight λσ²/σ̄ₜ² (Zhu et al. 2023); prior diffusion"),
+        sampler("red-diff", "variational: Adam on the posterior mean, the network's residual as regulariser (Mardani et al. 2024); prior diffusion"),
     ]
 }
 
@@ -137,6 +138,13 @@ fn method(kind: &str, s: &mut Section) -> inversa::Result<Method> {
                 zeta: s.f64_in("zeta", d.zeta, 0.0, 1.0, false)?,
             })
         }
+        "red-diff" => {
+            let d = red_diff::Params::default();
+            Method::RedDiff(red_diff::Params {
+                lambda: s.non_negative_or("lambda", d.lambda)?,
+                lr: s.positive_or("lr", d.lr)?,
+            })
+        }
         _ => Method::Dps(dps::Params {
             zeta: s.non_negative_or("zeta", dps::Params::default().zeta)?,
         }),
@@ -175,6 +183,7 @@ impl<T: Real> Solver<T> for DiffusionSampler {
         .map_err(failed)?;
         let images = likelihood.images(&drawn.samples).map_err(failed)?;
         let (mean, spread) = mean_and_spread(&images);
+        let start: Vec<f64> = x.iter().map(|v| v.to_f64().unwrap_or(f64::NAN)).collect();
         x.iter_mut().zip(&mean).for_each(|(xi, m)| *xi = lit(*m));
         if !inversa::real::all_finite(x) {
             return Err(SolverError::NonFinite {
@@ -188,7 +197,7 @@ impl<T: Real> Solver<T> for DiffusionSampler {
             index: self.steps,
             x,
             objective,
-            relative_change: f64::NAN,
+            relative_change: relative_change(&start, &mean),
             residual: f64::NAN,
         });
         Ok(Info {
@@ -221,4 +230,15 @@ fn mean_and_spread<T: Real>(images: &[Vec<T>]) -> (Vec<f64>, Vec<f64>) {
         })
         .collect();
     (mean, spread)
+}
+
+/// `‖x − x_start‖/‖x‖`: how far the samples' mean moved from the starting point.
+fn relative_change(start: &[f64], x: &[f64]) -> f64 {
+    let change = inversa::real::norm(&start.iter().zip(x).map(|(a, b)| a - b).collect::<Vec<_>>());
+    let size = inversa::real::norm(x);
+    if size > 0.0 {
+        change / size
+    } else {
+        change
+    }
 }

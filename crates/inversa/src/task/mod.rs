@@ -382,7 +382,7 @@ impl<T: Real> Task<T> {
                 if samples != 1 {
                     return Err(Error::config(
                         "run.samples",
-                        format!("{solver_kind} computes one estimate; only a sampler (solver.kind = dps, ddnm, dds, diffpir) draws several"),
+                        format!("{solver_kind} computes one estimate; only a sampler (solver.kind = dps, ddnm, dds, diffpir, red-diff) draws several"),
                     ));
                 }
                 let (kind, prior) = proximal_prior(prior_section, &ctx, extensions)?;

@@ -220,6 +220,24 @@ impl<'a, T: Real> Likelihood<'a, T> {
         Ok((self.tensor(gradients, x)?, norms))
     }
 
+    /// Per batch item: `∇_x ½‖A u(x) − y‖² = s · pad₀(A*(A u − y))`.
+    pub fn misfit_gradient(&self, x: &Tensor) -> Result<Tensor> {
+        let mut gradients = Vec::new();
+        for image in self.images(x)? {
+            let mut residual = self.operator.apply_new(&image);
+            residual
+                .iter_mut()
+                .zip(self.measurement)
+                .for_each(|(r, y)| *r = *r - *y);
+            let back = self.operator.adjoint_new(&residual);
+            let mut gradient = vec![0.0; self.map.state_len()];
+            let s = self.map.scale;
+            self.map.write_window(&back, &mut gradient, |v| s * v);
+            gradients.push(gradient);
+        }
+        self.tensor(gradients, x)
+    }
+
     /// `argmin_x ½‖y − A u(x)‖² + (γ/2)‖x − x̂₀‖²` for each state of `x0`, solved as `solve` says.
     pub fn proximal(&self, x0: &Tensor, gamma: f64, solve: NormalSolve) -> Result<Tensor> {
         let s = self.map.scale;

@@ -9,7 +9,9 @@
 //! - [`ddnm`]: the null-space projection `x̂₀ ← x̂₀ − A†(A x̂₀ − y)` (Wang et al., ICLR 2023);
 //! - [`dds`]: a few CG steps on the proximal problem from `x̂₀` (Chung, Lee, Ye, ICLR 2024);
 //! - [`diffpir`]: the exact proximal map with the noise-level-dependent weight `ρ_t` (Zhu et al.,
-//!   CVPRW 2023).
+//!   CVPRW 2023);
+//! - [`red_diff`]: Adam on the mean of a variational posterior, the network's residual as a
+//!   gradient without its Jacobian (Mardani et al., ICLR 2024).
 //!
 //! The measurement side ([`Likelihood`]) maps the model's state to the operator's image
 //! ([`StateMap`]) and applies `A` and `A*` per batch item; only DPS differentiates the network.
@@ -21,6 +23,7 @@ pub mod dds;
 pub mod diffpir;
 pub mod dps;
 mod likelihood;
+pub mod red_diff;
 
 pub use likelihood::{Likelihood, NormalSolve, StateMap};
 
@@ -112,6 +115,7 @@ pub enum Method {
     Ddnm(ddnm::Params),
     Dds(dds::Params),
     DiffPir(diffpir::Params),
+    RedDiff(red_diff::Params),
 }
 
 impl Method {
@@ -122,6 +126,7 @@ impl Method {
             Method::Ddnm(_) => "ddnm",
             Method::Dds(_) => "dds",
             Method::DiffPir(_) => "diffpir",
+            Method::RedDiff(_) => "red-diff",
         }
     }
 
@@ -138,6 +143,7 @@ impl Method {
             Method::Ddnm(p) => ddnm::run(p, prior, likelihood, x_top, rng),
             Method::Dds(p) => dds::run(p, prior, likelihood, x_top, rng),
             Method::DiffPir(p) => diffpir::run(p, prior, likelihood, x_top, rng),
+            Method::RedDiff(p) => red_diff::run(p, prior, likelihood, x_top, rng),
         }
     }
 }
