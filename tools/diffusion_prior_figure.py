@@ -54,7 +54,7 @@ def run(work, name, text):
     task = work / f"{name}.toml"
     task.write_text(text)
     out = work / name
-    subprocess.run([str(BINARY), "run", str(task), "--out", str(out), "--force"], check=True, capture_output=True)
+    subprocess.run([str(BINARY), "run", str(task), "--out", str(out)], check=True, capture_output=True)
     return out, json.loads((out / "metrics.json").read_text())
 
 
@@ -76,7 +76,7 @@ def main():
             if name == "dds":
                 spread = tile(out / "std.png", "dds: std of\n8 samples")
             calls = m.get("model_calls", "–")
-            print(f"| {name} | {m['psnr']:.2f} | {m['ssim']:.3f} | {calls} | {m['seconds']:.2f} |")
+            print(f"| {name} | {m['psnr']:.2f} | {m['ssim']:.3f} | {calls} | {m['seconds']:.3f} |")
         tiles.append(spread)
     width = sum(t.width for t in tiles) + 4 * (len(tiles) - 1)
     figure = Image.new("RGB", (width, max(t.height for t in tiles)), "white")

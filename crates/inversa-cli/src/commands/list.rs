@@ -12,7 +12,8 @@ pub const RUN_HELP: &str = r#"Run a task file: data + physics + prior + solver.
 
 Writes to --out: reconstruction.png (8-bit, clipped to [0,1]), reconstruction.npy (float32, unclipped),
 measurement.png (when the measurement is a picture), measurement.npy, initial.png (the starting
-point), ground_truth.png, metrics.json, convergence.png and report.html.
+point), ground_truth.png, metrics.json, convergence.png and report.html; a sampler drawing several
+posterior samples also writes std.png and std.npy (their per-pixel standard deviation).
 
 TASK FILE KEYS (defaults in brackets; unknown keys are errors)
 
