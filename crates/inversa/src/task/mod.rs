@@ -7,16 +7,18 @@ use crate::error::{Error, Result};
 use crate::noise::Noise;
 use crate::operators::physics::{BuildContext, Physics};
 use crate::operators::registry as physics_registry;
-use crate::priors::registry::{self as prior_registry, PriorEntry};
 use crate::priors::Prior;
 use crate::real::{lit, Real};
-use crate::solvers::registry::{self as solver_registry, SamplerContext, SolverBuild, SolverEntry};
 use crate::solvers::{Control, Info, Iteration, Observer, Problem, Solver};
 use data_section::{check_measurement, load_data};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 mod data_section;
+mod prior_and_solver;
+
+pub use prior_and_solver::Extensions;
+use prior_and_solver::{prior_and_solver, Parts};
 
 /// Floating-point precision a task runs in (`run.precision`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,22 +88,6 @@ pub struct Quality {
     pub psnr: f64,
     pub ssim: f64,
     pub nmse: f64,
-}
-
-/// What other crates add to the task file's vocabulary: priors (the learned ones of
-/// `inversa-learn`) and solvers (its diffusion samplers).
-pub struct Extensions<T: Real> {
-    pub priors: Vec<PriorEntry<T>>,
-    pub solvers: Vec<SolverEntry<T>>,
-}
-
-impl<T: Real> Default for Extensions<T> {
-    fn default() -> Self {
-        Self {
-            priors: Vec::new(),
-            solvers: Vec::new(),
-        }
-    }
 }
 
 /// A task file read and parsed once: its precision is known before the task is built at it.
@@ -197,82 +183,12 @@ fn parse(text: &str, origin: &Path) -> Result<toml::Table> {
         .map_err(|e| Error::format(origin, format!("not a valid TOML task file: {e}")))
 }
 
-/// The `[prior]` of a proximal solver (none when the table is absent), from the core's priors
-/// and those of `extensions`.
-fn proximal_prior<T: Real>(
-    section: Option<Section>,
-    ctx: &BuildContext,
-    extensions: &Extensions<T>,
-) -> Result<(String, Box<dyn Prior<T>>)> {
-    let Some(mut section) = section else {
-        return Ok(("none".to_string(), Box::new(crate::priors::none::NoPrior)));
-    };
-    if let Some(sampler) = section.str_opt("kind")?.and_then(|kind| {
-        let mut samplers = extensions
-            .solvers
-            .iter()
-            .filter(|e| matches!(e.build, SolverBuild::Sampler { prior, .. } if prior == kind));
-        samplers.next().map(|_| kind)
-    }) {
-        return Err(Error::config(
-            "prior.kind",
-            format!("a {sampler} prior is sampled, not used through a prox: pick a sampler as solver.kind (one of {})", sampler_names(extensions).join(", ")),
-        ));
-    }
-    let mut names = prior_registry::names();
-    names.extend(extensions.priors.iter().map(|e| e.name));
-    let kind = section.choice_or("kind", "none", &names)?;
-    let build = match extensions.priors.iter().find(|e| e.name == kind) {
-        Some(entry) => entry.build,
-        None => match prior_registry::find::<T>(&kind) {
-            Some(entry) => entry.build,
-            None => return Err(Error::config("prior.kind", format!("no prior {kind}"))),
-        },
-    };
-    let prior = build(&mut section, ctx)?;
-    section.finish()?;
-    Ok((kind, prior))
-}
-
-/// Builds a sampler with its `[prior]` table, which must exist and name `prior`.
-fn sampler_with_prior<T: Real>(
-    section: Option<Section>,
-    prior: &str,
-    solver: &str,
-    build: impl FnOnce(&mut Section) -> Result<Box<dyn Solver<T>>>,
-) -> Result<Box<dyn Solver<T>>> {
-    let Some(mut section) = section else {
-        return Err(Error::config(
-            "prior",
-            format!(
-                "solver {solver} samples a generative prior: add [prior] with kind = \"{prior}\""
-            ),
-        ));
-    };
-    let kind = section.str_opt("kind")?.unwrap_or("none");
-    if kind != prior {
-        return Err(Error::config(
-            "prior.kind",
-            format!("solver {solver} needs kind = \"{prior}\", found \"{kind}\""),
-        ));
-    }
-    let solver = build(&mut section)?;
-    section.finish()?;
-    Ok(solver)
-}
-
-/// The samplers `extensions` adds, for error messages.
-fn sampler_names<T: Real>(extensions: &Extensions<T>) -> Vec<&'static str> {
-    extensions
-        .solvers
-        .iter()
-        .filter(|e| matches!(e.build, SolverBuild::Sampler { .. }))
-        .map(|e| e.name)
-        .collect()
-}
-
 /// A required sub-table of the task file.
-fn required<'a>(root: &mut Section<'a>, key: &'static str, what: &str) -> Result<Section<'a>> {
+pub(super) fn required<'a>(
+    root: &mut Section<'a>,
+    key: &'static str,
+    what: &str,
+) -> Result<Section<'a>> {
     root.table_opt(key)?
         .ok_or_else(|| Error::config(key, format!("missing [{key}] table ({what})")))
 }
@@ -354,57 +270,13 @@ impl<T: Real> Task<T> {
         let physics = (entry.build)(&mut physics_section, &ctx)?;
         physics_section.finish()?;
 
-        let mut solver_section = required(&mut root, "solver", "kind = \"pdhg\" and its settings")?;
-        let solver_names: Vec<&str> = solver_registry::names()
-            .into_iter()
-            .chain(extensions.solvers.iter().map(|e| e.name))
-            .collect();
-        let solver_kind = solver_section.choice_or("kind", "pdhg", &solver_names)?;
-        let init = match solver_section
-            .choice_or("init", "adjoint", &["adjoint", "zeros"])?
-            .as_str()
-        {
-            "zeros" => Init::Zeros,
-            _ => Init::Adjoint,
-        };
-        let solver_entry = extensions
-            .solvers
-            .iter()
-            .find(|e| e.name == solver_kind)
-            .map(|e| &e.build);
-        let core_entry = solver_registry::find::<T>(&solver_kind);
-        let build = solver_entry
-            .or(core_entry.as_ref().map(|e| &e.build))
-            .expect("choice_or checked the name");
-        let prior_section = root.table_opt("prior")?;
-        let (prior_kind, prior, solver) = match build {
-            SolverBuild::Proximal(build) => {
-                if samples != 1 {
-                    return Err(Error::config(
-                        "run.samples",
-                        format!("{solver_kind} computes one estimate; only a sampler (solver.kind = dps, ddnm, dds, diffpir, red-diff) draws several"),
-                    ));
-                }
-                let (kind, prior) = proximal_prior(prior_section, &ctx, extensions)?;
-                (kind, prior, build(&mut solver_section)?)
-            }
-            SolverBuild::Sampler { prior, build } => {
-                let sampler = SamplerContext {
-                    build: &ctx,
-                    noise_std: match noise {
-                        Noise::Gaussian { sigma } => Some(sigma),
-                        _ => None,
-                    },
-                    samples,
-                };
-                let solver = sampler_with_prior(prior_section, prior, &solver_kind, |section| {
-                    build(&mut solver_section, section, &sampler)
-                })?;
-                let none = Box::new(crate::priors::none::NoPrior) as Box<dyn Prior<T>>;
-                (prior.to_string(), none, solver)
-            }
-        };
-        solver_section.finish()?;
+        let Parts {
+            prior_kind,
+            prior,
+            solver_kind,
+            solver,
+            init,
+        } = prior_and_solver(&mut root, &ctx, noise, samples, extensions)?;
         root.finish()?;
 
         let measurement = match (loaded.measurement, &ground_truth) {
