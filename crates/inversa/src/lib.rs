@@ -2,7 +2,7 @@
 //!
 //! Recovering a hidden image `x` from a measurement `y = A(x) + noise`: forward operators with exact
 //! adjoints ([`operators`]), priors with proximal maps ([`priors`]), iterative solvers ([`solvers`]),
-//! image metrics ([`metrics`]), file formats ([`io`]) and the task runner that ties them to a TOML file
+//! image metrics ([`metrics`]), distances between sample sets ([`sample_distance`]), file formats ([`io`]) and the task runner that ties them to a TOML file
 //! ([`task`]).
 //!
 //! Deblurring in a few lines: blur the built-in cameraman image, then recover it with total
@@ -50,6 +50,7 @@ pub mod phantom;
 pub mod priors;
 pub mod real;
 pub mod report;
+pub mod sample_distance;
 pub mod solvers;
 pub mod task;
 

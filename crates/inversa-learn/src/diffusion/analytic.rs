@@ -189,7 +189,7 @@ impl GaussianMixture {
     }
 
     /// The components of `class`, or all of them.
-    fn members(&self, class: Option<usize>) -> Result<Vec<&Component>> {
+    pub(crate) fn members(&self, class: Option<usize>) -> Result<Vec<&Component>> {
         match class {
             Some(c) if c >= self.classes => {
                 Err(bad("class", format!("{c} is not below {}", self.classes)))

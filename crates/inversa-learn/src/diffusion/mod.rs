@@ -6,6 +6,9 @@
 //!   ε/v parameterisation of a network, and classifier-free guidance.
 //! - [`analytic`]: Gaussian-mixture data, whose exact ε and velocity are closed form; the tests
 //!   use it to show exactness independently of any training.
+//! - [`analytic_posterior`]: the exact posterior of that mixture under a linear Gaussian
+//!   measurement `y = A x₀ + n` (again a Gaussian mixture), its mean and exact samples: the
+//!   reference that diffusion posterior samplers are measured against.
 //! - [`inversion`]: the [`Inverter`] trait (invert with a class, regenerate with the same class
 //!   or another, count model calls), one file per method — diffusion: `ddim` (sampling and DDIM
 //!   inversion, the baseline), `edict`, `bdia` (both exact to round-off), `spdinv` (fixed-point
@@ -20,6 +23,7 @@
 //! tensors' dtype (f32 or f64).
 
 pub mod analytic;
+pub mod analytic_posterior;
 pub mod inversion;
 pub mod model;
 pub mod posterior;
