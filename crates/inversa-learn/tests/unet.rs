@@ -251,6 +251,7 @@ fn loop_config(steps: usize, batch: usize, lr: f64, out: PathBuf) -> TrainConfig
         seed: 4,
         validate_every: 0,
         checkpoint_every: 0,
+        ema_decay: 0.0,
         out,
     }
 }
