@@ -54,6 +54,7 @@ pub struct Settings {
     pub eta: f64,
     pub seed: u64,
     /// Folder of the full Fashion-MNIST; `None`: the Debian package's, if installed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<PathBuf>,
 }
 
