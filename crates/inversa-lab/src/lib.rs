@@ -39,6 +39,7 @@ pub mod matrix_sensing;
 pub mod mfac;
 pub mod model_inversion;
 pub mod outcome;
+pub mod sample_quality;
 pub mod sampling;
 pub mod stale_updates;
 pub mod timing;

@@ -129,7 +129,7 @@ fn checked_model(settings: &Settings) -> Result<FashionModel> {
 }
 
 /// Samples from `noise` down to data with the model's sampler.
-fn draw(model: &FashionModel, noise: &Tensor, settings: &Settings) -> Result<Tensor> {
+pub(crate) fn draw(model: &FashionModel, noise: &Tensor, settings: &Settings) -> Result<Tensor> {
     Ok(match &model.network {
         Network::Diffusion(model) => {
             let guided = Guided {

@@ -31,6 +31,7 @@ fn deep_cd_training_lowers_the_held_out_loss_and_the_weights_load_back() {
         seed: 1,
         validate_every: 0,
         checkpoint_every: 0,
+        ema_decay: 0.0,
         out: dir.join("dcd.safetensors"),
     };
     training.initialise(config.seed).unwrap();

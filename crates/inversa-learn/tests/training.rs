@@ -13,7 +13,7 @@ use inversa_learn::models::drunet::DrunetConfig;
 use inversa_learn::models::lpn::{LearnedProximalNetwork, LpnShape};
 use inversa_learn::nn::weights::read_safetensors;
 use inversa_learn::optim::lr_schedule::{Decay, Schedule};
-use inversa_learn::training::checkpoint::{history_path, plot_path, read_history};
+use inversa_learn::training::checkpoint::{history_path, plot_path, raw_path, read_history};
 use inversa_learn::training::denoiser::{compare, DenoiserTraining};
 use inversa_learn::training::lpn::LpnTraining;
 use inversa_learn::training::{train, History, TrainConfig};
@@ -80,6 +80,7 @@ fn tiny_config(out: PathBuf, steps: usize) -> TrainConfig {
         seed: 7,
         validate_every: 0,
         checkpoint_every: 0,
+        ema_decay: 0.0,
         out,
     }
 }
@@ -136,25 +137,60 @@ fn a_short_run_lowers_the_loss_and_beats_the_noisy_input() {
 
 #[test]
 fn an_interrupted_run_resumed_from_its_checkpoint_equals_the_uninterrupted_one() {
-    let dir = folders("resume");
-    let whole = tiny_config(dir.join("whole.safetensors"), 30);
-    let reference = run(&dir, &whole, false, None).unwrap();
-    let parts = tiny_config(dir.join("parts.safetensors"), 30);
-    let stopped = run(&dir, &parts, false, Some(12)).unwrap();
-    assert_eq!((stopped.step, stopped.loss.len()), (12, 12));
-    assert_eq!(read_history(&parts.out).unwrap().step, 12);
-    let resumed = run(&dir, &parts, true, None).unwrap();
-    assert_eq!(resumed.step, 30);
-    assert_eq!(
-        resumed.loss, reference.loss,
-        "the losses of every step agree"
-    );
-    let bytes = |p: &Path| read_safetensors(&std::fs::read(p).unwrap(), p).unwrap().0;
-    let (a, b) = (bytes(&whole.out), bytes(&parts.out));
+    // Without and with a moving average of the weights: the average (the weights file) and the
+    // raw weights (beside it) both continue exactly.
+    for ema_decay in [0.0, 0.9] {
+        let dir = folders(&format!("resume-{ema_decay}"));
+        let config = |name: &str| TrainConfig {
+            ema_decay,
+            ..tiny_config(dir.join(name), 30)
+        };
+        let whole = config("whole.safetensors");
+        let reference = run(&dir, &whole, false, None).unwrap();
+        let parts = config("parts.safetensors");
+        let stopped = run(&dir, &parts, false, Some(12)).unwrap();
+        assert_eq!((stopped.step, stopped.loss.len()), (12, 12));
+        assert_eq!(read_history(&parts.out).unwrap().step, 12);
+        let resumed = run(&dir, &parts, true, None).unwrap();
+        assert_eq!(resumed.step, 30);
+        assert_eq!(
+            resumed.loss, reference.loss,
+            "the losses of every step agree"
+        );
+        assert_eq!(raw_path(&whole.out).is_file(), ema_decay > 0.0);
+        let mut files = vec![(whole.out.clone(), parts.out.clone())];
+        if ema_decay > 0.0 {
+            files.push((raw_path(&whole.out), raw_path(&parts.out)));
+        }
+        for (a, b) in files {
+            assert_same_weights(&a, &b);
+        }
+        if ema_decay > 0.0 {
+            // The average is not the raw weights.
+            let (average, raw) = (weights(&whole.out), weights(&raw_path(&whole.out)));
+            assert!(average
+                .iter()
+                .any(|(name, t)| max_difference(t, &raw[name]) > 0.0));
+        }
+    }
+}
+
+fn weights(path: &Path) -> std::collections::HashMap<String, Tensor> {
+    read_safetensors(&std::fs::read(path).unwrap(), path)
+        .unwrap()
+        .0
+}
+
+fn max_difference(a: &Tensor, b: &Tensor) -> f32 {
+    let diff = (a - b).unwrap().abs().unwrap();
+    let max = diff.flatten_all().unwrap().max(0).unwrap();
+    max.to_scalar::<f32>().unwrap()
+}
+
+fn assert_same_weights(a: &Path, b: &Path) {
+    let (a, b) = (weights(a), weights(b));
     for (name, tensor) in &a {
-        let diff = (tensor - &b[name]).unwrap().abs().unwrap();
-        let max = diff.flatten_all().unwrap().max(0).unwrap();
-        assert_eq!(max.to_scalar::<f32>().unwrap(), 0.0, "{name} differs");
+        assert_eq!(max_difference(tensor, &b[name]), 0.0, "{name} differs");
     }
 }
 

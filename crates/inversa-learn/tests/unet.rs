@@ -251,6 +251,7 @@ fn loop_config(steps: usize, batch: usize, lr: f64, out: PathBuf) -> TrainConfig
         seed: 4,
         validate_every: 0,
         checkpoint_every: 0,
+        ema_decay: 0.0,
         out,
     }
 }
@@ -540,4 +541,34 @@ fn on_the_bundled_flow_rf_solver_inverts_better_than_euler_at_equal_calls() {
         rf_solver < euler,
         "RF-Solver {rf_solver} against Euler {euler} at 10 calls"
     );
+}
+
+#[test]
+fn a_run_started_from_saved_weights_starts_where_they_are() {
+    let dir = scratch("init");
+    let first = UnetTraining::new(tiny(), bars(60, 3, 5), &bars(16, 3, 6), 16).unwrap();
+    let config = loop_config(6, 4, 3e-3, dir.join("first.safetensors"));
+    train(&first, &config, false, &mut |_| Control::Continue).unwrap();
+    let trained = first.validate().unwrap()[0].1;
+    let path = config.out.clone();
+    let bytes = std::fs::read(&path).unwrap();
+    let (weights, _) = inversa_learn::nn::weights::read_safetensors(&bytes, &path).unwrap();
+    let second = UnetTraining::new(tiny(), bars(60, 3, 5), &bars(16, 3, 6), 16)
+        .unwrap()
+        .starting_from(weights.clone(), &path)
+        .unwrap();
+    second.initialise(99).unwrap();
+    assert_eq!(second.validate().unwrap()[0].1, trained);
+    // Weights of another size are refused naming the file.
+    let wider = UnetConfig {
+        channels: 12,
+        ..tiny()
+    };
+    let other = UnetTraining::new(wider, bars(60, 3, 5), &bars(16, 3, 6), 16).unwrap();
+    let err = other
+        .starting_from(weights, &path)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("first.safetensors"), "{err}");
 }

@@ -5,10 +5,17 @@
 //! sampling ([`inversa_lab::sampling`]). Writes
 //! `DIR/samples.png` (a grid) and `DIR/samples.npy` (`[count, 32, 32]` float32, `(x + 1)/2`, so
 //! the data's range is [0, 1]; values outside it are kept in the `.npy` and clipped in the PNG).
+//!
+//! With `--evaluate` it scores the model instead ([`inversa_lab::sample_quality`]): `--count`
+//! (default 1,000) samples spread evenly over the classes, the fraction the bundled classifier
+//! assigns to their class and the Fréchet distance of its features to the test images, written
+//! to `DIR/metrics.json`, with the samples (clipped to the data's range) in `samples.npy` and ten
+//! per class, a row each, in `samples.png`.
 
 use crate::failure::Failure;
 use crate::outputs::Planned;
 use clap::Args;
+use inversa_lab::sample_quality;
 use inversa_lab::sampling::{self, Settings};
 use std::path::PathBuf;
 
@@ -19,11 +26,11 @@ pub struct SampleArgs {
     #[arg(long, default_value = "unet")]
     model: String,
     /// The class to draw (0–9 for Fashion-MNIST); unconditional without it.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "evaluate")]
     class: Option<usize>,
-    /// Images to draw.
-    #[arg(long, default_value_t = 16)]
-    count: usize,
+    /// Images to draw [16; with --evaluate 1000, spread evenly over the classes].
+    #[arg(long)]
+    count: Option<usize>,
     /// Sampling steps.
     #[arg(long, default_value_t = 50)]
     steps: usize,
@@ -36,7 +43,16 @@ pub struct SampleArgs {
     /// Seed of the starting noise (and of the sampling noise when --eta > 0).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Folder for samples.png and samples.npy (created if missing).
+    /// Score the model: the fraction of samples classified as the class they were drawn for,
+    /// and the Fréchet distance of the classifier's features to the test images (metrics.json).
+    #[arg(long)]
+    evaluate: bool,
+    /// With --evaluate: folder of the full Fashion-MNIST, whose 10,000 test images are compared
+    /// too [/usr/share/datasets/fashion-mnist when installed].
+    #[arg(long, requires = "evaluate")]
+    data: Option<PathBuf>,
+    /// Folder for samples.png and samples.npy (and metrics.json with --evaluate), created if
+    /// missing.
     #[arg(long)]
     out: PathBuf,
 }
@@ -44,7 +60,13 @@ pub struct SampleArgs {
 /// The files written into `--out`.
 pub const FILES: [&str; 2] = ["samples.png", "samples.npy"];
 
+/// The files written into `--out` with `--evaluate`.
+pub const EVALUATION_FILES: [&str; 3] = ["samples.png", "samples.npy", "metrics.json"];
+
 pub fn run(args: SampleArgs) -> Result<(), Failure> {
+    if args.evaluate {
+        return evaluate(args);
+    }
     let planned = Planned::check(
         &args.out,
         &FILES,
@@ -53,7 +75,7 @@ pub fn run(args: SampleArgs) -> Result<(), Failure> {
     let settings = Settings {
         model: args.model,
         class: args.class,
-        count: args.count,
+        count: args.count.unwrap_or(16),
         steps: args.steps,
         guidance: args.guidance,
         eta: args.eta,
@@ -72,6 +94,46 @@ pub fn run(args: SampleArgs) -> Result<(), Failure> {
         report.steps,
         report.guidance,
         report.seconds,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// `--evaluate`: draws and scores the samples, writes metrics.json and the samples.
+fn evaluate(args: SampleArgs) -> Result<(), Failure> {
+    let planned = Planned::check(
+        &args.out,
+        &EVALUATION_FILES,
+        &[
+            ("--model", crate::outputs::model_file(&args.model)),
+            ("--data", args.data.as_deref()),
+        ],
+    )?;
+    let defaults = sample_quality::Settings::default();
+    let settings = sample_quality::Settings {
+        model: args.model,
+        count: args.count.unwrap_or(defaults.count),
+        steps: args.steps,
+        guidance: args.guidance,
+        eta: args.eta,
+        seed: args.seed,
+        data: args.data,
+    };
+    let outcome = sample_quality::run(&settings, &mut |line| say!("{line}"))?;
+    planned.write(&outcome, true)?;
+    let r = &outcome.report;
+    let full = match (r.frechet_full_test, r.frechet_full_test_real_floor) {
+        (Some(d), Some(floor)) => {
+            format!(", {d:.3} to the full test set (real images: {floor:.3})")
+        }
+        _ => String::new(),
+    };
+    say!(
+        "{} samples in {:.0} s: {:.1}% classified as their class; Fréchet distance {:.3} to the 100 bundled test images{full}; {}/metrics.json",
+        settings.count,
+        r.sampling_seconds,
+        100.0 * r.class_fraction,
+        r.frechet_bundled_test,
         args.out.display()
     );
     Ok(())

@@ -123,6 +123,12 @@ impl Classifier {
 
     /// The class logits `[B, classes]` of a `[B, 1, 32, 32]` batch in `[−1, 1]`.
     pub fn logits(&self, x: &Tensor) -> Result<Tensor> {
+        self.logits_of_features(&self.features(x)?)
+    }
+
+    /// The penultimate layer `[B, 128]` (after its ReLU) of a `[B, 1, 32, 32]` batch in
+    /// `[−1, 1]`: the features on which sample quality is scored by a Fréchet distance.
+    pub fn features(&self, x: &Tensor) -> Result<Tensor> {
         let (_, _, h, w) = x.dims4()?;
         if (h, w) != (SIDE, SIDE) {
             candle_core::bail!("the classifier takes {SIDE}×{SIDE} images, not {h}×{w}");
@@ -131,8 +137,17 @@ impl Classifier {
         for conv in &self.convs {
             z = average_pool(&conv.forward(&z)?.relu()?)?;
         }
-        let z = self.fc0.forward(&z.flatten_from(1)?)?.relu()?;
-        self.fc1.forward(&z)
+        self.fc0.forward(&z.flatten_from(1)?)?.relu()
+    }
+
+    /// The class logits of penultimate [`Classifier::features`] `[B, 128]`.
+    pub fn logits_of_features(&self, features: &Tensor) -> Result<Tensor> {
+        self.fc1.forward(features)
+    }
+
+    /// Width of [`Classifier::features`].
+    pub fn feature_width(&self) -> usize {
+        HIDDEN
     }
 
     /// The class probabilities `[B, classes]` (softmax of the logits).

@@ -1,12 +1,15 @@
 //! Training checkpoints: next to the weights file `<out>` (safetensors, with the model's
 //! architecture and the step in its metadata) go `<out>.adam.safetensors` (the optimizer's
 //! moments), `<out>.history.json` (the configuration, step, time, loss and validation history) and
-//! `<out>.plot.png` (the curves). Every file is written to a temporary name and renamed, the history
+//! `<out>.plot.png` (the curves). With a moving average of the weights ([`crate::training::ema`]),
+//! `<out>` holds the average and `<out>.raw.safetensors` the raw weights the optimiser works on.
+//! Every file is written to a temporary name and renamed, the history
 //! last, and each safetensors file records its step, so a checkpoint cut short by a crash is
 //! detected when resuming instead of mixing two steps.
 
 use crate::nn::weights::read_safetensors;
 use crate::optim::adam::Adam;
+use crate::training::ema::Ema;
 use crate::training::{named_vars, plot, History, TrainConfig, Trainable};
 use candle_core::Tensor;
 use candle_nn::VarMap;
@@ -33,16 +36,23 @@ pub fn adam_path(out: &Path) -> PathBuf {
     sibling(out, ".adam.safetensors")
 }
 
+/// The raw weights beside the moving average at `out`.
+pub fn raw_path(out: &Path) -> PathBuf {
+    sibling(out, ".raw.safetensors")
+}
+
 /// The loss/validation plot of the weights at `out`.
 pub fn plot_path(out: &Path) -> PathBuf {
     sibling(out, ".plot.png")
 }
 
-/// Writes the checkpoint of `model` after `history.step` steps.
+/// Writes the checkpoint of `model` (with its moving average `ema`, if any) after
+/// `history.step` steps.
 pub fn write<M: Trainable + ?Sized>(
     out: &Path,
     model: &M,
     adam: &Adam,
+    ema: Option<&Ema>,
     history: &History,
 ) -> Result<(), crate::Error> {
     // Nothing is written when a weight or a recorded number is NaN or infinite.
@@ -50,7 +60,8 @@ pub fn write<M: Trainable + ?Sized>(
         .into_iter()
         .map(|(k, v)| (k, v.as_tensor().clone()))
         .collect();
-    for (name, tensor) in &weights {
+    let averaged = ema.map(|e| e.weights().to_vec());
+    for (name, tensor) in weights.iter().chain(averaged.iter().flatten()) {
         let values = tensor
             .flatten_all()?
             .to_dtype(candle_core::DType::F64)?
@@ -61,7 +72,13 @@ pub fn write<M: Trainable + ?Sized>(
     let step = history.step.to_string();
     let mut metadata = model.metadata();
     metadata.insert("step".into(), step.clone());
-    write_safetensors(out, weights, metadata)?;
+    match averaged {
+        Some(averaged) => {
+            write_safetensors(&raw_path(out), weights, metadata.clone())?;
+            write_safetensors(out, averaged, metadata)?;
+        }
+        None => write_safetensors(out, weights, metadata)?,
+    }
     let adam_metadata = HashMap::from([("step".to_string(), step)]);
     write_safetensors(&adam_path(out), adam.state(), adam_metadata)?;
     plot(history, &plot_path(out))?;
@@ -72,30 +89,56 @@ pub fn write<M: Trainable + ?Sized>(
 }
 
 /// Reloads the checkpoint at `config.out` into `varmap` and `adam`, checking that it was made with
-/// the same `config`; returns its history.
+/// the same `config`; returns its history and, with `config.ema_decay > 0`, the moving average.
 pub fn resume(
     config: &TrainConfig,
     varmap: &VarMap,
     adam: &mut Adam,
-) -> Result<History, crate::Error> {
+) -> Result<(History, Option<Ema>), crate::Error> {
     let out = &config.out;
     let history = read_history(out)?;
     check_same_config(&history.config, config, &history_path(out))?;
-    let (weights, metadata) = read_safetensors(&read(out)?, out)?;
-    check_step(&metadata, history.step, out)?;
-    for (name, var) in named_vars(varmap) {
-        let saved = weights
-            .get(&name)
-            .ok_or_else(|| Error::format(out, format!("no tensor {name:?} in the checkpoint")))?;
-        var.set(saved)
-            .map_err(|e| Error::format(out, format!("tensor {name:?}: {e}")))?;
-    }
+    let ema = if config.ema_decay > 0.0 {
+        load_weights(&raw_path(out), varmap, history.step)?;
+        let averaged = read_weights(out, varmap, history.step)?;
+        Some(Ema::new(config.ema_decay, history.step, averaged)?)
+    } else {
+        load_weights(out, varmap, history.step)?;
+        None
+    };
     let path = adam_path(out);
     let (state, metadata) = read_safetensors(&read(&path)?, &path)?;
     check_step(&metadata, history.step, &path)?;
     adam.restore(&state, history.step)
         .map_err(|e| Error::format(&path, e.to_string()))?;
-    Ok(history)
+    Ok((history, ema))
+}
+
+/// Sets the variables of `varmap` to the weights at `path`, written after `step` steps.
+fn load_weights(path: &Path, varmap: &VarMap, step: usize) -> inversa::Result<()> {
+    let weights = read_weights(path, varmap, step)?;
+    crate::training::ema::set(varmap, &weights).map_err(|e| Error::format(path, e.to_string()))
+}
+
+/// The tensors at `path` (written after `step` steps) of the variables of `varmap`, in their
+/// order.
+fn read_weights(
+    path: &Path,
+    varmap: &VarMap,
+    step: usize,
+) -> inversa::Result<Vec<(String, Tensor)>> {
+    let (weights, metadata) = read_safetensors(&read(path)?, path)?;
+    check_step(&metadata, step, path)?;
+    named_vars(varmap)
+        .into_iter()
+        .map(|(name, _)| match weights.get(&name) {
+            Some(saved) => Ok((name, saved.clone())),
+            None => Err(Error::format(
+                path,
+                format!("no tensor {name:?} in the checkpoint"),
+            )),
+        })
+        .collect()
 }
 
 /// The history of the checkpoint at `out`.

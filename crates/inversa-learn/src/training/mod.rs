@@ -10,10 +10,15 @@
 //! The loop reports through a callback ([`Progress`]) and never prints, so the crate stays free of
 //! terminal code; the CLI draws the progress bar. The callback can stop the run
 //! ([`Control::Stop`]), which then writes a checkpoint to resume from.
+//!
+//! With `ema_decay > 0` the loop also keeps an exponential moving average of the weights
+//! ([`ema`]); the average is validated and written as the weights file, and the raw weights go
+//! into the checkpoint beside it, so a resumed run continues the raw weights exactly.
 
 pub mod checkpoint;
 pub mod config;
 pub mod denoiser;
+pub mod ema;
 pub mod lpn;
 pub mod unet;
 
@@ -21,6 +26,7 @@ use crate::optim::adam::Adam;
 use crate::optim::lr_schedule::{Decay, Schedule};
 use candle_core::{Tensor, Var};
 use candle_nn::VarMap;
+use ema::Ema;
 use inversa::Control;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -76,6 +82,10 @@ pub struct TrainConfig {
     pub validate_every: usize,
     /// Write a checkpoint every this many steps (0: only at the end).
     pub checkpoint_every: usize,
+    /// Decay of the weights' moving average ([`ema`]); 0: none, the raw weights are the output.
+    /// Absent from histories written before it existed, which had none.
+    #[serde(default)]
+    pub ema_decay: f64,
     /// The weights file; the checkpoint's other files are named after it ([`checkpoint`]).
     #[serde(skip)]
     pub out: PathBuf,
@@ -93,6 +103,7 @@ impl Default for TrainConfig {
             seed: 0,
             validate_every: 250,
             checkpoint_every: 250,
+            ema_decay: 0.0,
             out: PathBuf::from("weights.safetensors"),
         }
     }
@@ -155,17 +166,21 @@ pub fn train<M: Trainable + ?Sized>(
     progress: &mut dyn FnMut(&Progress) -> Control,
 ) -> Result<History, crate::Error> {
     let mut adam = Adam::with_beta1(named_vars(model.varmap()), model.adam_beta1())?;
-    let mut history = if resume {
+    let (mut history, mut ema) = if resume {
         checkpoint::resume(config, model.varmap(), &mut adam)?
     } else {
         model.initialise(config.seed)?;
-        History {
+        let ema = (config.ema_decay > 0.0)
+            .then(|| Ema::start(config.ema_decay, model.varmap()))
+            .transpose()?;
+        let history = History {
             config: config.clone(),
             step: 0,
             seconds: 0.0,
             loss: Vec::new(),
             validation: Vec::new(),
-        }
+        };
+        (history, ema)
     };
     let schedule = config.schedule();
     let (start, seconds_before) = (Instant::now(), history.seconds);
@@ -184,11 +199,14 @@ pub fn train<M: Trainable + ?Sized>(
             })?;
         adam.step(&gradients, rate)?;
         model.after_step()?;
+        if let Some(ema) = &mut ema {
+            ema.update(model.varmap())?;
+        }
         history.loss.push(value);
         history.step = step + 1;
         history.seconds = seconds_before + start.elapsed().as_secs_f64();
         if due(history.step, config.validate_every, config.steps) {
-            let metrics = model.validate()?.into_iter().collect();
+            let metrics = validate(model, ema.as_ref())?.into_iter().collect();
             history.validation.push(Validation {
                 step: history.step,
                 metrics,
@@ -196,7 +214,7 @@ pub fn train<M: Trainable + ?Sized>(
         }
         let checkpointed = due(history.step, config.checkpoint_every, config.steps);
         if checkpointed {
-            checkpoint::write(&config.out, model, &adam, &history)?;
+            checkpoint::write(&config.out, model, &adam, ema.as_ref(), &history)?;
         }
         let recent = &history.loss[history.loss.len().saturating_sub(50)..];
         let flow = progress(&Progress {
@@ -210,12 +228,27 @@ pub fn train<M: Trainable + ?Sized>(
         });
         if flow == Control::Stop {
             if !checkpointed {
-                checkpoint::write(&config.out, model, &adam, &history)?;
+                checkpoint::write(&config.out, model, &adam, ema.as_ref(), &history)?;
             }
             break;
         }
     }
     Ok(history)
+}
+
+/// The model's validation with the weights it will be saved with: the average when there is one.
+fn validate<M: Trainable + ?Sized>(
+    model: &M,
+    ema: Option<&Ema>,
+) -> candle_core::Result<Vec<(String, f64)>> {
+    let Some(ema) = ema else {
+        return model.validate();
+    };
+    let raw = ema::current(model.varmap())?;
+    ema::set(model.varmap(), ema.weights())?;
+    let metrics = model.validate();
+    ema::set(model.varmap(), &raw)?;
+    metrics
 }
 
 /// Whether step `done` (1-based) is a multiple of `every`, or the last.

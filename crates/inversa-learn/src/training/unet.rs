@@ -58,6 +58,8 @@ pub struct UnetTraining {
     alpha_bars: Vec<f64>,
     data: LabelledImages,
     held: Option<Held>,
+    /// Weights to start from instead of random ones (`--init`).
+    initial: Option<HashMap<String, Tensor>>,
 }
 
 /// Where each sample of a batch sits on the forward process.
@@ -99,7 +101,35 @@ impl UnetTraining {
             alpha_bars,
             data,
             held,
+            initial: None,
         })
+    }
+
+    /// Starts the run from `weights` (read from `origin`, f32 or f16) instead of random ones;
+    /// every variable must be there with its shape.
+    pub fn starting_from(
+        mut self,
+        weights: HashMap<String, Tensor>,
+        origin: &std::path::Path,
+    ) -> Result<Self> {
+        let mut initial = HashMap::new();
+        for (name, var) in crate::training::named_vars(&self.varmap) {
+            let bad = |m: String| inversa::Error::format(origin, m);
+            let tensor = weights
+                .get(&name)
+                .ok_or_else(|| bad(format!("no tensor {name:?} for this network")))?;
+            if tensor.dims() != var.dims() {
+                let m = format!(
+                    "{name:?} is {:?}, the network needs {:?}",
+                    tensor.dims(),
+                    var.dims()
+                );
+                return Err(bad(m).into());
+            }
+            initial.insert(name, tensor.to_dtype(DType::F32)?);
+        }
+        self.initial = Some(initial);
+        Ok(self)
     }
 
     /// The network being trained.
@@ -212,7 +242,17 @@ impl Trainable for UnetTraining {
 
     /// The default uniform draw, then the usual start of a normalisation (scale 1, shift 0) and a
     /// zero output layer, so the untrained network predicts ε = 0 (loss 1).
+    /// With [`UnetTraining::starting_from`], those weights instead.
     fn initialise(&self, seed: u64) -> candle_core::Result<()> {
+        if let Some(initial) = &self.initial {
+            for (name, var) in crate::training::named_vars(&self.varmap) {
+                match initial.get(&name) {
+                    Some(tensor) => var.set(tensor)?,
+                    None => candle_core::bail!("no initial weights for {name:?}"),
+                }
+            }
+            return Ok(());
+        }
         crate::training::initialise(&self.varmap, seed)?;
         for (name, var) in crate::training::named_vars(&self.varmap) {
             let is_norm = name.contains("norm");

@@ -1,6 +1,7 @@
 //! Numerical methods around inversion that are not image operators: matrix-free inverse-Fisher
-//! products ([`mfac`]), gradient descent on over-parameterised matrix sensing ([`matrix_sensing`])
-//! and the convex training of two-layer ReLU networks ([`convex_relu`]).
+//! products ([`mfac`]), gradient descent on over-parameterised matrix sensing ([`matrix_sensing`]),
+//! the convex training of two-layer ReLU networks ([`convex_relu`]) and the Fréchet distance
+//! between two sets of feature vectors ([`frechet`]).
 //!
 //! This module works in `f64` only: its methods are numerical experiments whose claims (a relative
 //! error of 1e-8, a global optimum) need double precision. Dense linear algebra (Cholesky,
@@ -8,6 +9,7 @@
 //! products of the row-major matrices the files store, are shared by them.
 
 pub mod convex_relu;
+pub mod frechet;
 pub mod matrix_sensing;
 pub mod mfac;
 pub mod mfac_optimizer;

@@ -3,7 +3,7 @@
 
 use crate::nn::weights::read_safetensors;
 use crate::optim::lr_schedule::Decay;
-use crate::training::checkpoint::{adam_path, history_path, read_history};
+use crate::training::checkpoint::{adam_path, history_path, raw_path, read_history};
 use crate::training::TrainConfig;
 use crate::Error;
 use serde::{Deserialize, Serialize};
@@ -68,6 +68,10 @@ pub struct LoopSettings {
     /// Write a checkpoint every this many steps [250; Fashion-MNIST models 500].
     #[cfg_attr(feature = "clap", arg(long))]
     pub checkpoint_every: Option<usize>,
+    /// Decay of the moving average of the weights written as --out, in [0, 1); 0: the raw
+    /// weights [0; diffusion and flow 0.999].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub ema_decay: Option<f64>,
     /// Continue the training checkpointed at --out (same settings; unset ones are taken from it).
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -162,6 +166,15 @@ impl LoopSettings {
             config.learning_rate = lr;
         }
         config.decay = self.decay(config)?;
+        if let Some(decay) = self.ema_decay {
+            if !(0.0..1.0).contains(&decay) {
+                return Err(Error::setting(
+                    "ema_decay",
+                    format!("ema_decay must be in [0, 1), not {decay}"),
+                ));
+            }
+            config.ema_decay = decay;
+        }
         Ok(())
     }
 
@@ -253,7 +266,12 @@ pub(super) fn agree<V: PartialEq + Display>(
 
 /// Fails if `out` or one of its checkpoint files exists.
 fn refuse_to_overwrite(out: &Path) -> Result<(), Error> {
-    for path in [out.to_path_buf(), history_path(out), adam_path(out)] {
+    for path in [
+        out.to_path_buf(),
+        history_path(out),
+        adam_path(out),
+        raw_path(out),
+    ] {
         if path.exists() {
             return Err(Error::setting(
                 "out",

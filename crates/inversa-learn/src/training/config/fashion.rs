@@ -9,7 +9,7 @@ use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 /// The loop's defaults for 32×32 Fashion-MNIST (other settings as for the denoisers).
-fn defaults() -> TrainConfig {
+pub(super) fn defaults() -> TrainConfig {
     TrainConfig {
         batch: 64,
         crop: SIDE,
@@ -23,8 +23,16 @@ fn defaults() -> TrainConfig {
 
 /// The loop configuration of the UNets and the classifier, refusing the image-folder settings.
 pub(super) fn resolve(common: &LoopSettings) -> Result<Resolved, Error> {
+    resolve_over(common, defaults())
+}
+
+/// [`resolve`] over the model's own `defaults`.
+pub(super) fn resolve_over(
+    common: &LoopSettings,
+    defaults: TrainConfig,
+) -> Result<Resolved, Error> {
     common.no_image_folder("the Fashion-MNIST models read --data (whole 32×32 images)")?;
-    common.resolve(defaults())
+    common.resolve(defaults)
 }
 
 /// The training and test parts of the data set in `data` (the Debian package's folder when

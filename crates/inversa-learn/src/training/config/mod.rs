@@ -35,7 +35,7 @@ pub use lpn::LpnSettings;
 pub use unet::UnetSettings;
 
 use crate::data::fashion_mnist::DEFAULT_DIR;
-use crate::training::checkpoint::{adam_path, history_path, plot_path};
+use crate::training::checkpoint::{adam_path, history_path, plot_path, raw_path};
 use inversa::io::overlap::Guard;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -90,12 +90,18 @@ impl TrainSettings {
                 history_path(out),
                 adam_path(out),
                 plot_path(out),
+                raw_path(out),
             ];
             if matches!(self, Self::Gan(_)) {
                 outputs.push(gan_samples::samples_path(out));
             }
         }
+        let init = match self {
+            Self::Diffusion(s) | Self::Flow(s) => s.init.as_deref(),
+            _ => None,
+        };
         Guard::new()
+            .inputs("--init", init)
             .inputs("--images", common.images.as_deref())
             .inputs("--validation", common.validation.as_deref())
             .inputs("--data", data)
@@ -156,16 +162,16 @@ impl TrainSettings {
 
     /// Takes every relative path as relative to `base` (a settings file's folder).
     fn rebase(&mut self, base: &Path) {
-        let (common, data) = match self {
-            Self::Denoiser(s) => (&mut s.common, None),
-            Self::Lpn(s) => (&mut s.common, None),
-            Self::DeepCd(s) => (&mut s.common, None),
-            Self::Diffusion(s) | Self::Flow(s) => (&mut s.common, s.data.as_mut()),
-            Self::Classifier(s) => (&mut s.common, s.data.as_mut()),
-            Self::Gan(s) => (&mut s.common, s.data.as_mut()),
+        let (common, data, init) = match self {
+            Self::Denoiser(s) => (&mut s.common, None, None),
+            Self::Lpn(s) => (&mut s.common, None, None),
+            Self::DeepCd(s) => (&mut s.common, None, None),
+            Self::Diffusion(s) | Self::Flow(s) => (&mut s.common, s.data.as_mut(), s.init.as_mut()),
+            Self::Classifier(s) => (&mut s.common, s.data.as_mut(), None),
+            Self::Gan(s) => (&mut s.common, s.data.as_mut(), None),
         };
         let paths = [&mut common.out, &mut common.images, &mut common.validation];
-        for path in paths.into_iter().flatten().chain(data) {
+        for path in paths.into_iter().flatten().chain(data).chain(init) {
             *path = base.join(&*path);
         }
     }
