@@ -35,12 +35,14 @@ pub mod error;
 pub mod fashion_inversion;
 pub mod gradient_audit;
 pub mod krylov_sequence;
+pub mod last_iterate_sgd;
 pub mod matrix_sensing;
 pub mod mfac;
 pub mod model_inversion;
 pub mod outcome;
 pub mod sample_quality;
 pub mod sampling;
+pub mod self_distillation;
 pub mod stale_updates;
 pub mod timing;
 

@@ -22,6 +22,8 @@ pub enum Artifact {
     Image { shape: Vec<usize>, pixels: Vec<f32> },
     /// A float32 `.npy` array.
     Array { shape: Vec<usize>, data: Vec<f32> },
+    /// A page of text, written as it is (see [`report_page`]).
+    Html(String),
 }
 
 /// A report with its files.
@@ -67,7 +69,7 @@ impl<R: Serialize> Outcome<R> {
                         }
                     }
                 }
-                Artifact::Picture(_) => {}
+                Artifact::Picture(_) | Artifact::Html(_) => {}
                 Artifact::Image { pixels: data, .. } | Artifact::Array { data, .. } => {
                     finite::check_array(data, name)?
                 }
@@ -106,9 +108,41 @@ impl<R: Serialize> Outcome<R> {
                 Artifact::Picture(image) => write_png(&path, image)?,
                 Artifact::Image { shape, pixels } => write_png_u8(&path, shape, pixels)?,
                 Artifact::Array { shape, data } => write_npy_f32(&path, shape, data)?,
+                Artifact::Html(text) => write_atomically(&path, text.as_bytes())?,
             }
             written.push(path);
         }
         Ok(written)
     }
+}
+
+/// `report.html` for an experiment: its title, a few paragraphs (the claim and the verdict), the
+/// figures it writes beside the page (linked by file name, so the page is read from the output
+/// folder) and the report as pretty-printed JSON.
+pub fn report_page<R: Serialize>(
+    title: &str,
+    paragraphs: &[String],
+    figures: &[&str],
+    report: &R,
+) -> Result<Artifact> {
+    use inversa::report::html::escape;
+    let json = serde_json::to_string_pretty(report)
+        .map_err(|e| inversa::Error::format(Path::new("report.html"), e.to_string()))?;
+    let text: String = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>\n", escape(p)))
+        .collect();
+    let images: String = figures
+        .iter()
+        .map(|f| format!("<img src=\"{0}\" alt=\"{0}\">\n", escape(f)))
+        .collect();
+    Ok(Artifact::Html(format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n\
+         <style>body {{ font-family: system-ui, sans-serif; margin: 2em; max-width: 1800px; }} \
+         img {{ max-width: 100%; }} pre {{ background: #f4f4f4; padding: 1em; }}</style>\n\
+         </head><body>\n<h1>{t}</h1>\n{text}{images}<h2>metrics.json</h2>\n<pre>{j}</pre>\n\
+         </body></html>\n",
+        t = escape(title),
+        j = escape(&json)
+    )))
 }

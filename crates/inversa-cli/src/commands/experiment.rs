@@ -7,12 +7,18 @@
 //!   from several seeds, on two interleaved spirals;
 //! * `mfac`: time per inverse-Fisher product against `m` and `d`, and steps to a target loss for
 //!   M-FAC, SGD and Adam over learning-rate grids;
+//! * `last-iterate-sgd`: the last iterate's suboptimality against `T` next to the averaged
+//!   iterate, on Lipschitz, composite, strongly convex and hard problems, over 20 seeds;
+//! * `self-distillation`: iterated self-distillation in kernel ridge regression, its closed forms
+//!   against brute force and the test-error gain;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
 //!   the bundled Fashion-MNIST test images ([`crate::commands::editing_experiment`]).
 
 use crate::failure::Failure;
 use crate::outputs::Planned;
-use inversa_lab::{convex_relu, matrix_sensing, mfac, Outcome};
+use inversa_lab::{
+    convex_relu, last_iterate_sgd, matrix_sensing, mfac, self_distillation, Outcome,
+};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -76,6 +82,40 @@ enum Which {
         /// Step budget of the optimiser comparison.
         #[arg(long, default_value_t = 5000)]
         max_steps: usize,
+    },
+    /// Last-iterate convergence of SGD (Liu & Zhou, ICLR 2024): suboptimality against T.
+    LastIterateSgd {
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Folder for metrics.json, the plots and report.html (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// The small setting of the test (seconds).
+        #[arg(long)]
+        quick: bool,
+        /// Noise streams per curve (quantiles over them); at least 10.
+        #[arg(long)]
+        seeds: Option<usize>,
+        /// Largest horizon T of the random problems.
+        #[arg(long)]
+        max_horizon: Option<usize>,
+    },
+    /// Self-distillation in kernel ridge regression (Borup & Andersen, NeurIPS 2021).
+    SelfDistillation {
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Folder for metrics.json, the plot and report.html (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// The small setting of the test (seconds).
+        #[arg(long)]
+        quick: bool,
+        /// Data sets drawn (medians over them).
+        #[arg(long)]
+        seeds: Option<usize>,
+        /// Distillation steps after the initial fit.
+        #[arg(long)]
+        steps: Option<usize>,
     },
     /// Diffusion and rectified-flow inversion: reconstruct and edit Fashion-MNIST test images with
     /// every method.
@@ -141,6 +181,57 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
                 &[],
             )?;
             write(&out, &planned, mfac::run(&settings, say)?)
+        }
+        Which::LastIterateSgd {
+            seed,
+            out,
+            quick,
+            seeds,
+            max_horizon,
+        } => {
+            let base = if quick {
+                last_iterate_sgd::Settings::quick()
+            } else {
+                last_iterate_sgd::Settings::default()
+            };
+            let settings = last_iterate_sgd::Settings {
+                seed,
+                seeds: seeds.unwrap_or(base.seeds),
+                max_horizon: max_horizon.unwrap_or(base.max_horizon),
+                ..base
+            };
+            let names = [
+                "metrics.json",
+                last_iterate_sgd::FIGURE_BOUNDED,
+                last_iterate_sgd::FIGURE_HEAVY,
+                "report.html",
+            ];
+            // Generated data only: no input to overwrite.
+            let planned = Planned::check(&out, &names, &[])?;
+            write(&out, &planned, last_iterate_sgd::run(&settings, say)?)
+        }
+        Which::SelfDistillation {
+            seed,
+            out,
+            quick,
+            seeds,
+            steps,
+        } => {
+            let base = if quick {
+                self_distillation::Settings::quick()
+            } else {
+                self_distillation::Settings::default()
+            };
+            let settings = self_distillation::Settings {
+                seed,
+                seeds: seeds.unwrap_or(base.seeds),
+                steps: steps.unwrap_or(base.steps),
+                ..base
+            };
+            let names = ["metrics.json", self_distillation::FIGURE, "report.html"];
+            // Generated data only: no input to overwrite.
+            let planned = Planned::check(&out, &names, &[])?;
+            write(&out, &planned, self_distillation::run(&settings, say)?)
         }
         Which::Editing(args) => crate::commands::editing_experiment::run(args),
     }
