@@ -108,6 +108,20 @@ const CASES: &[Case] = &[
         integers: &["--samples", "--patterns", "--seeds", "--steps"],
     },
     Case {
+        command: &["experiment", "last-iterate-sgd"],
+        overlap: None,
+        tiny: &["--quick", "--out", "out"],
+        floats: &[],
+        integers: &["--seeds", "--max-horizon"],
+    },
+    Case {
+        command: &["experiment", "self-distillation"],
+        overlap: None,
+        tiny: &["--quick", "--out", "out"],
+        floats: &[],
+        integers: &["--seeds", "--steps"],
+    },
+    Case {
         command: &["experiment", "mfac"],
         overlap: None,
         tiny: &["--max-d", "1000", "--max-steps", "5", "--out", "out"],
