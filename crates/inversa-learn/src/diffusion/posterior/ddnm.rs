@@ -14,8 +14,7 @@
 //! where the paper uses the SVD (DDNM+ adds noise-aware scaling, which this file does not).
 //! It is the zero-shot baseline of IDM.
 
-use super::{check_eta, ddim_step, tweedie, DiffusionPrior, Likelihood, NormalSolve};
-use crate::diffusion::bad;
+use super::{check_range, ddim_step, tweedie, DiffusionPrior, Likelihood, NormalSolve};
 use crate::Result;
 use candle_core::Tensor;
 use inversa::real::Real;
@@ -47,11 +46,14 @@ pub fn run<T: Real>(
     x_top: &Tensor,
     rng: &mut ChaCha8Rng,
 ) -> Result<Tensor> {
-    check_eta("solver.eta", params.eta)?;
-    if !(params.pinv_delta > 0.0 && params.pinv_delta.is_finite()) {
-        let message = format!("must be finite and > 0, got {}", params.pinv_delta);
-        return Err(bad("solver.pinv_delta", message));
-    }
+    check_range("solver.eta", params.eta, 0.0, false, 1.0)?;
+    check_range(
+        "solver.pinv_delta",
+        params.pinv_delta,
+        0.0,
+        true,
+        f64::INFINITY,
+    )?;
     let mut x = x_top.clone();
     for k in (1..=prior.grid.steps()).rev() {
         let eps = prior.eps(&x, k)?;

@@ -13,8 +13,7 @@
 //! With `M = 0` it is exactly DDIM; the closed form is never used, since the method is defined by
 //! its few CG steps.
 
-use super::{check_eta, ddim_step, tweedie, DiffusionPrior, Likelihood, NormalSolve};
-use crate::diffusion::bad;
+use super::{check_range, ddim_step, tweedie, DiffusionPrior, Likelihood, NormalSolve};
 use crate::Result;
 use candle_core::Tensor;
 use inversa::real::Real;
@@ -51,11 +50,8 @@ pub fn run<T: Real>(
     x_top: &Tensor,
     rng: &mut ChaCha8Rng,
 ) -> Result<Tensor> {
-    check_eta("solver.eta", params.eta)?;
-    if !(params.gamma >= 0.0 && params.gamma.is_finite()) {
-        let message = format!("must be finite and ≥ 0, got {}", params.gamma);
-        return Err(bad("solver.gamma", message));
-    }
+    check_range("solver.eta", params.eta, 0.0, false, 1.0)?;
+    check_range("solver.gamma", params.gamma, 0.0, false, f64::INFINITY)?;
     let mut x = x_top.clone();
     for k in (1..=prior.grid.steps()).rev() {
         let eps = prior.eps(&x, k)?;

@@ -15,8 +15,8 @@
 //! FFT-diagonal blur) and CG to convergence otherwise. With a noise-free measurement (`σ_n = 0`)
 //! `ρ_k` is floored at `10⁻⁶`, so the data step is the projection onto `A x = y` in the limit.
 
-use super::{tweedie, DiffusionPrior, Likelihood, NormalSolve};
-use crate::diffusion::{bad, combine, standard_normal};
+use super::{check_range, tweedie, DiffusionPrior, Likelihood, NormalSolve};
+use crate::diffusion::{combine, standard_normal};
 use crate::Result;
 use candle_core::Tensor;
 use inversa::real::Real;
@@ -89,13 +89,6 @@ pub fn data_step<T: Real>(
 }
 
 fn check(params: &Params) -> Result<()> {
-    if !(params.lambda > 0.0 && params.lambda.is_finite()) {
-        let message = format!("must be finite and > 0, got {}", params.lambda);
-        return Err(bad("solver.lambda", message));
-    }
-    if !(0.0..=1.0).contains(&params.zeta) {
-        let message = format!("must be in [0, 1], got {}", params.zeta);
-        return Err(bad("solver.zeta", message));
-    }
-    Ok(())
+    check_range("solver.lambda", params.lambda, 0.0, true, f64::INFINITY)?;
+    check_range("solver.zeta", params.zeta, 0.0, false, 1.0)
 }

@@ -15,8 +15,8 @@
 //! `∇_{x_k}` is `J_{x̂₀}(x_k)ᵀ A*(A x̂₀ − y)/‖A x̂₀ − y‖`: the operator's part by its adjoint,
 //! the network's by candle's backward pass — one forward and one backward per level.
 
-use super::{ddim_step, tweedie, DiffusionPrior, Likelihood};
-use crate::diffusion::{bad, combine};
+use super::{check_range, ddim_step, tweedie, DiffusionPrior, Likelihood};
+use crate::diffusion::combine;
 use crate::Result;
 use candle_core::{Tensor, Var};
 use inversa::real::Real;
@@ -43,12 +43,7 @@ pub fn run<T: Real>(
     x_top: &Tensor,
     rng: &mut ChaCha8Rng,
 ) -> Result<Tensor> {
-    if !(params.zeta >= 0.0 && params.zeta.is_finite()) {
-        return Err(bad(
-            "solver.zeta",
-            format!("must be finite and ≥ 0, got {}", params.zeta),
-        ));
-    }
+    check_range("solver.zeta", params.zeta, 0.0, false, f64::INFINITY)?;
     let mut x = x_top.clone();
     for k in (1..=prior.grid.steps()).rev() {
         let (gradient, x0, eps) = guidance(prior, likelihood, &x, k)?;

@@ -99,13 +99,30 @@ pub fn ddim_step(
     Ok(combine(1.0, &mean, sigma, &xi)?)
 }
 
-/// Checks that `eta` (DDIM's stochasticity) is in `[0, 1]`, naming `key`.
-pub(crate) fn check_eta(key: &str, eta: f64) -> Result<()> {
-    if (0.0..=1.0).contains(&eta) {
-        Ok(())
+/// Checks that a method's `value` of `key` lies in `[least, most]` (`strict`: `> least`), finite.
+pub(crate) fn check_range(
+    key: &str,
+    value: f64,
+    least: f64,
+    strict: bool,
+    most: f64,
+) -> Result<()> {
+    let above = if strict {
+        value > least
     } else {
-        Err(bad(key, format!("must be in [0, 1], got {eta}")))
+        value >= least
+    };
+    if above && value <= most && value.is_finite() {
+        return Ok(());
     }
+    let (open, close) = (
+        if strict { "(" } else { "[" },
+        if most.is_finite() { "]" } else { ")" },
+    );
+    Err(bad(
+        key,
+        format!("must be finite and in {open}{least}, {most}{close}, got {value}"),
+    ))
 }
 
 /// A posterior sampler with its parameters.

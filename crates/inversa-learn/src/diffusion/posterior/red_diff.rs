@@ -14,8 +14,8 @@
 //! samples differ only through the `ε` they drew. A noise-free measurement (`σ_n = 0`) uses
 //! `σ_n = 10⁻³` so the data weight stays finite.
 
-use super::{DiffusionPrior, Likelihood, NormalSolve};
-use crate::diffusion::{bad, combine, standard_normal};
+use super::{check_range, DiffusionPrior, Likelihood, NormalSolve};
+use crate::diffusion::{combine, standard_normal};
 use crate::Result;
 use candle_core::Tensor;
 use inversa::real::Real;
@@ -74,17 +74,8 @@ pub fn run<T: Real>(
 }
 
 fn check(params: &Params) -> Result<()> {
-    if !(params.lambda >= 0.0 && params.lambda.is_finite()) {
-        let message = format!("must be finite and ≥ 0, got {}", params.lambda);
-        return Err(bad("solver.lambda", message));
-    }
-    if !(params.lr > 0.0 && params.lr.is_finite()) {
-        return Err(bad(
-            "solver.lr",
-            format!("must be finite and > 0, got {}", params.lr),
-        ));
-    }
-    Ok(())
+    check_range("solver.lambda", params.lambda, 0.0, false, f64::INFINITY)?;
+    check_range("solver.lr", params.lr, 0.0, true, f64::INFINITY)
 }
 
 /// Adam (Kingma, Ba, ICLR 2015) on one tensor, with bias correction.
