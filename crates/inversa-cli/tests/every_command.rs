@@ -122,6 +122,13 @@ const CASES: &[Case] = &[
         integers: &["--seeds", "--steps"],
     },
     Case {
+        command: &["experiment", "posterior"],
+        overlap: None,
+        tiny: &["--quick", "--samples", "30", "--side", "3", "--out", "out"],
+        floats: &[],
+        integers: &["--samples", "--side"],
+    },
+    Case {
         command: &["experiment", "mfac"],
         overlap: None,
         tiny: &["--max-d", "1000", "--max-steps", "5", "--out", "out"],

@@ -40,6 +40,7 @@ pub mod matrix_sensing;
 pub mod mfac;
 pub mod model_inversion;
 pub mod outcome;
+pub mod posterior_vs_exact;
 pub mod sample_quality;
 pub mod sampling;
 pub mod self_distillation;

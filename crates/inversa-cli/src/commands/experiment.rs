@@ -11,13 +11,16 @@
 //!   iterate, on Lipschitz, composite, strongly convex and hard problems, over 20 seeds;
 //! * `self-distillation`: iterated self-distillation in kernel ridge regression, its closed forms
 //!   against brute force and the test-error gain;
+//! * `posterior`: every diffusion posterior sampler against exact posterior samples of a
+//!   Gaussian-mixture prior (sliced W₂, energy distance, mean error, spread) against network calls;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
 //!   the bundled Fashion-MNIST test images ([`crate::commands::editing_experiment`]).
 
 use crate::failure::Failure;
 use crate::outputs::Planned;
 use inversa_lab::{
-    convex_relu, last_iterate_sgd, matrix_sensing, mfac, self_distillation, Outcome,
+    convex_relu, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact, self_distillation,
+    Outcome,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -116,6 +119,24 @@ enum Which {
         /// Distillation steps after the initial fit.
         #[arg(long)]
         steps: Option<usize>,
+    },
+    /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
+    /// tier 1): which samplers sample the posterior and which only estimate its mean.
+    Posterior {
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Folder for metrics.json, the plot and report.html (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// The small setting of the test (seconds).
+        #[arg(long)]
+        quick: bool,
+        /// Samples per sampler and budget (and exact samples to compare with).
+        #[arg(long)]
+        samples: Option<usize>,
+        /// Image side: the prior lives in side² dimensions (2–16).
+        #[arg(long)]
+        side: Option<usize>,
     },
     /// Diffusion and rectified-flow inversion: reconstruct and edit Fashion-MNIST test images with
     /// every method.
@@ -232,6 +253,29 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             // Generated data only: no input to overwrite.
             let planned = Planned::check(&out, &names, &[])?;
             write(&out, &planned, self_distillation::run(&settings, say)?)
+        }
+        Which::Posterior {
+            seed,
+            out,
+            quick,
+            samples,
+            side,
+        } => {
+            let base = if quick {
+                posterior_vs_exact::Settings::quick()
+            } else {
+                posterior_vs_exact::Settings::default()
+            };
+            let settings = posterior_vs_exact::Settings {
+                seed,
+                samples: samples.unwrap_or(base.samples),
+                side: side.unwrap_or(base.side),
+                ..base
+            };
+            let names = ["metrics.json", posterior_vs_exact::FIGURE, "report.html"];
+            // Generated data only: no input to overwrite.
+            let planned = Planned::check(&out, &names, &[])?;
+            write(&out, &planned, posterior_vs_exact::run(&settings, say)?)
         }
         Which::Editing(args) => crate::commands::editing_experiment::run(args),
     }

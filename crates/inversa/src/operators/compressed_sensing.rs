@@ -39,6 +39,10 @@ pub const MAX_GAUSSIAN_ENTRIES: usize = 50_000_000;
 /// Columns of `x` one rayon task accumulates in the dense adjoint.
 const ADJOINT_BLOCK: usize = 256;
 
+/// Matrix entries below which a product runs on the calling thread: waking rayon's workers costs
+/// more than a product of this size (samplers apply small matrices to thousands of states).
+const PARALLEL_ENTRIES: usize = 1 << 16;
+
 enum Sensing<T: Real> {
     /// Row-major `m × n` matrix.
     Gaussian(Vec<T>),
@@ -134,31 +138,41 @@ impl<T: Real> CompressedSensing<T> {
 /// `y = A x` for a row-major `m × n` matrix, one row per rayon task.
 fn dense_apply<T: Real>(matrix: &[T], x: &[T], y: &mut [T]) {
     let n = x.len();
-    y.par_iter_mut().enumerate().for_each(|(i, yi)| {
+    let row_dot = |(i, yi): (usize, &mut T)| {
         let row = &matrix[i * n..(i + 1) * n];
         *yi = row
             .iter()
             .zip(x)
             .fold(T::zero(), |acc, (a, v)| acc + *a * *v);
-    });
+    };
+    if matrix.len() < PARALLEL_ENTRIES {
+        y.iter_mut().enumerate().for_each(row_dot);
+    } else {
+        y.par_iter_mut().enumerate().for_each(row_dot);
+    }
 }
 
 /// `x = Aᵀ y`, each rayon task owning a block of `x` and sweeping the rows (fixed summation order).
 fn dense_adjoint<T: Real>(matrix: &[T], y: &[T], x: &mut [T]) {
     let n = x.len();
-    x.par_chunks_mut(ADJOINT_BLOCK)
-        .enumerate()
-        .for_each(|(b, block)| {
-            block.iter_mut().for_each(|v| *v = T::zero());
-            let j0 = b * ADJOINT_BLOCK;
-            for (i, yi) in y.iter().enumerate() {
-                let row = &matrix[i * n + j0..i * n + j0 + block.len()];
-                block
-                    .iter_mut()
-                    .zip(row)
-                    .for_each(|(v, a)| *v = *v + *a * *yi);
-            }
-        });
+    let accumulate = |(b, block): (usize, &mut [T])| {
+        block.iter_mut().for_each(|v| *v = T::zero());
+        let j0 = b * ADJOINT_BLOCK;
+        for (i, yi) in y.iter().enumerate() {
+            let row = &matrix[i * n + j0..i * n + j0 + block.len()];
+            block
+                .iter_mut()
+                .zip(row)
+                .for_each(|(v, a)| *v = *v + *a * *yi);
+        }
+    };
+    if matrix.len() < PARALLEL_ENTRIES {
+        x.chunks_mut(ADJOINT_BLOCK).enumerate().for_each(accumulate);
+    } else {
+        x.par_chunks_mut(ADJOINT_BLOCK)
+            .enumerate()
+            .for_each(accumulate);
+    }
 }
 
 impl<T: Real> LinearOperator<T> for CompressedSensing<T> {
