@@ -1,7 +1,9 @@
 //! Harvey, Liaw, Plan, Randhawa (COLT 2019, §3.1): the instance on which the last iterate of
 //! gradient descent with step 1/√t is Ω(log T/√T) from the optimum.
 
-use super::*;
+use super::problems::{dot, log_slope};
+use super::HardInstance;
+use rayon::prelude::*;
 
 /// Subgradient descent on Harvey et al.'s function in `R^T` for each horizon `T`.
 pub(super) fn hard_instance(horizons: &[usize]) -> HardInstance {

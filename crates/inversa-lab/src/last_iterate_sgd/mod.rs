@@ -36,21 +36,13 @@
 use crate::error::check_memory;
 use crate::outcome::{report_page, Artifact, Outcome};
 use crate::{Error, Result};
-use faer::linalg::solvers::Solve;
-use faer::{ColMut, MatRef, Side};
-use inversa::numerics::{gaussian, matmul_tn};
 use inversa::report::plot::{Panel, Series};
-use inversa::solvers::SolverError;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use rand_distr::StudentT;
-use rayon::prelude::*;
 use serde::Serialize;
 
 mod problems;
-use problems::*;
+use problems::{problem_curves, Noise, Problem};
 mod hard_instance;
-use hard_instance::*;
+use hard_instance::hard_instance;
 
 /// The experiment's settings.
 #[derive(Clone, Debug, Serialize)]

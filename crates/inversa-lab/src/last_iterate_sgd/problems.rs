@@ -1,7 +1,16 @@
 //! The test problems, their noisy oracles, SGD with its step-size schedules, and the curves
 //! summarised over seeds.
 
-use super::*;
+use super::{Curve, Settings};
+use crate::{Error, Result};
+use faer::linalg::solvers::Solve;
+use faer::{ColMut, MatRef, Side};
+use inversa::numerics::{gaussian, matmul_tn};
+use inversa::solvers::SolverError;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StudentT;
+use rayon::prelude::*;
 
 /// The oracle noise added to each coordinate of the (sub)gradient.
 #[derive(Clone, Copy, Debug)]

@@ -1,4 +1,8 @@
+use super::hard_instance::hard_run;
+use super::problems::{dot, quantile, Kind};
 use super::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 #[test]
 fn quantile_matches_order_statistics() {

@@ -1,7 +1,14 @@
 //! Kernel ridge regression, its self-distillation steps and the closed forms they are checked
 //! against (brute-force refits, the constant-weight series, the grid over the weight).
 
-use super::*;
+use super::Settings;
+use crate::{Error, Result};
+use faer::linalg::solvers::{Llt, Solve};
+use faer::{ColMut, Mat, MatRef, Side};
+use inversa::numerics::{gaussian, matmul};
+use inversa::solvers::SolverError;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// The truth `f*(x) = sin(2πx) + ½ sin(6πx)` on `[0, 1]`.
 pub(super) fn truth(x: f64) -> f64 {

@@ -30,18 +30,12 @@
 use crate::error::check_memory;
 use crate::outcome::{report_page, Artifact, Outcome};
 use crate::{Error, Result};
-use faer::linalg::solvers::{Llt, Solve};
-use faer::{ColMut, Mat, MatRef, Side};
-use inversa::numerics::{gaussian, matmul};
 use inversa::report::plot::{Panel, Series};
-use inversa::solvers::SolverError;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 
 mod krr;
-use krr::*;
+use krr::{run_seed, SeedResult, WEIGHTINGS};
 
 /// The experiment's settings.
 #[derive(Clone, Debug, Serialize)]

@@ -1,4 +1,8 @@
+use super::krr::{optimal_weight, squared_error};
 use super::*;
+use inversa::numerics::gaussian;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 #[test]
 fn closed_forms_match_brute_force_iteration() {
