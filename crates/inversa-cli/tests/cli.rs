@@ -1485,3 +1485,47 @@ fn attack_model_writes_its_files_and_names_bad_flags() {
         assert_rejected(&args, &dir, flag);
     }
 }
+
+/// `inversa sample --evaluate`: a tiny evaluation writes its scores.
+#[test]
+fn a_tiny_sample_evaluation_writes_its_scores() {
+    let dir = scratch("evaluate-tiny");
+    let args = [
+        "sample",
+        "--evaluate",
+        "--count",
+        "20",
+        "--steps",
+        "2",
+        "--out",
+        "o",
+    ];
+    let output = inversa(&args, &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(dir.join("o/metrics.json")).unwrap();
+    let metrics: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let fraction = metrics["class_fraction"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&fraction), "{fraction}");
+    assert!(metrics["frechet_bundled_test"].as_f64().unwrap() > 0.0);
+    assert!(dir.join("o/samples.png").is_file() && dir.join("o/samples.npy").is_file());
+}
+
+/// Bad `sample --evaluate` combinations are bad input naming the flag.
+#[test]
+fn bad_sample_evaluations_are_refused_naming_the_flag() {
+    let dir = scratch("evaluate-bad");
+    for (args, flag) in [
+        (&["--evaluate", "--class", "3"][..], "--class"),
+        (&["--evaluate", "--count", "5"][..], "count"),
+        (&["--data", "."][..], "--data"),
+        (
+            &["--evaluate", "--data", "missing", "--count", "20"][..],
+            "data",
+        ),
+    ] {
+        let mut all = vec!["sample"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--steps", "1", "--out", "o"]);
+        assert_rejected(&all, &dir, flag);
+    }
+}
