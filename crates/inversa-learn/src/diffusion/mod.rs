@@ -24,6 +24,7 @@
 
 pub mod analytic;
 pub mod analytic_posterior;
+pub mod denoiser_diffusion;
 pub mod inversion;
 pub mod model;
 pub mod posterior;

@@ -14,9 +14,16 @@
 //!
 //! The model's 32×32 states in [−1, 1] hold the 28×28 image in [0, 1] in their centre
 //! ([`StateMap`]); the measurement noise `σ_n` DiffPIR needs is the task's simulated Gaussian noise.
+//!
+//! On natural images of any size, `denoiser = "ffdnet"` (or `"dncnn"`, or DnCNN/DRUNet weights)
+//! replaces the model: the denoiser read as a diffusion model over its noise levels up to
+//! `max_sigma` ([`DenoiserDiffusion`]), sampled from a noised Wiener reconstruction
+//! (`(A*A + σ_n² I)⁻¹ A*y` in state units) with the samplers that need no network gradient.
 
+use crate::diffusion::denoiser_diffusion::DenoiserDiffusion;
 use crate::diffusion::posterior::{self, ddnm, dds, diffpir, dps, red_diff};
-use crate::diffusion::posterior::{DiffusionPrior, Likelihood, Method, StateMap};
+use crate::diffusion::posterior::{DiffusionPrior, Likelihood, Method, NormalSolve, StateMap};
+use crate::diffusion::schedule::Grid;
 use crate::diffusion::{NoisePredictor, Parameterised};
 use crate::models::{bundled, unet::Unet};
 use candle_core::DType;
@@ -48,10 +55,32 @@ pub fn entries<T: Real>() -> Vec<SolverEntry<T>> {
 /// The bundled model's state: one channel, 32×32, the 28×28 image centred in it.
 const STATE: [usize; 3] = [1, 32, 32];
 
+/// The prior's network: the Fashion-MNIST UNet, or a denoiser over its noise levels.
+enum Model {
+    Unet(Box<Parameterised<Unet>>),
+    Denoiser(DenoiserDiffusion),
+}
+
+impl Model {
+    fn grid(&self, steps: usize) -> crate::Result<Grid> {
+        match self {
+            Model::Unet(unet) => unet.schedule.grid(steps),
+            Model::Denoiser(denoiser) => denoiser.grid(steps),
+        }
+    }
+
+    fn predictor(&self) -> &dyn NoisePredictor {
+        match self {
+            Model::Unet(unet) => unet.as_ref(),
+            Model::Denoiser(denoiser) => denoiser,
+        }
+    }
+}
+
 /// A posterior sampler with its model, built from the `[solver]` and `[prior]` tables.
 pub struct DiffusionSampler {
     method: Method,
-    model: Parameterised<Unet>,
+    model: Model,
     steps: usize,
     class: Option<usize>,
     map: StateMap,
@@ -65,6 +94,9 @@ fn from_config<T: Real>(
     prior: &mut Section,
     ctx: &SamplerContext,
 ) -> inversa::Result<Box<dyn Solver<T>>> {
+    if prior.has("denoiser") {
+        return denoiser_sampler(solver, prior, ctx);
+    }
     let model = load_model(prior)?;
     let classes = model.network.config().classes;
     let class = match prior.usize_opt("class")? {
@@ -90,10 +122,54 @@ fn from_config<T: Real>(
     let kind = solver.str_opt("kind")?.unwrap_or("dps");
     Ok(Box::new(DiffusionSampler {
         method: method(kind, solver)?,
-        model,
+        model: Model::Unet(Box::new(model)),
         steps,
         class,
         map,
+        samples: ctx.samples,
+        seed: ctx.build.seed,
+        noise_std: ctx.noise_std.unwrap_or(0.0),
+    }))
+}
+
+/// `denoiser = "ffdnet" | "dncnn" | weights` with `max_sigma`, on the task's own image shape.
+fn denoiser_sampler<T: Real>(
+    solver: &mut Section,
+    prior: &mut Section,
+    ctx: &SamplerContext,
+) -> inversa::Result<Box<dyn Solver<T>>> {
+    for key in ["model", "class"] {
+        if prior.has(key) {
+            let message =
+                "applies to the diffusion UNet, not to a denoiser prior (`denoiser` is set)";
+            return Err(Error::config(prior.key(key), message));
+        }
+    }
+    let kind = solver.str_opt("kind")?.unwrap_or("dps");
+    if kind == "dps" {
+        let message = "dps differentiates the network, which a denoiser prior does not offer; use diffpir, red-diff, dds or ddnm";
+        return Err(Error::config(solver.key("kind"), message));
+    }
+    let at = |key: String| move |e: crate::Error| Error::config(key.clone(), e.to_string());
+    let name = prior.str_opt("denoiser")?.unwrap_or("ffdnet");
+    let denoiser = bundled::denoiser(name, prior.base_dir()).map_err(at(prior.key("denoiser")))?;
+    let max_sigma = prior.positive_or("max_sigma", 50.0 / 255.0)?;
+    if max_sigma > 1.0 {
+        let message =
+            format!("must be at most 1 (a noise level on [0, 1] intensities), got {max_sigma}");
+        return Err(Error::config(prior.key("max_sigma"), message));
+    }
+    let shape = &ctx.build.image_shape;
+    let model =
+        DenoiserDiffusion::new(denoiser, shape, max_sigma).map_err(at(prior.key("denoiser")))?;
+    let steps = solver.positive_usize_or("steps", 20)?;
+    model.grid(steps).map_err(at(solver.key("steps")))?;
+    Ok(Box::new(DiffusionSampler {
+        method: method(kind, solver)?,
+        model: Model::Denoiser(model),
+        steps,
+        class: None,
+        map: StateMap::new(shape, shape, 0.5, 0.5).map_err(at("data.image".into()))?,
         samples: ctx.samples,
         seed: ctx.build.seed,
         noise_std: ctx.noise_std.unwrap_or(0.0),
@@ -169,18 +245,9 @@ impl<T: Real> Solver<T> for DiffusionSampler {
             self.map.clone(),
         )
         .map_err(failed)?;
-        let grid = self.model.schedule.grid(self.steps).map_err(failed)?;
-        let model: &dyn NoisePredictor = &self.model;
-        let prior = DiffusionPrior::new(model, grid, self.class);
-        let drawn = posterior::sample(
-            &self.method,
-            &prior,
-            &likelihood,
-            self.samples,
-            DType::F32,
-            self.seed,
-        )
-        .map_err(failed)?;
+        let grid = self.model.grid(self.steps).map_err(failed)?;
+        let prior = DiffusionPrior::new(self.model.predictor(), grid, self.class);
+        let drawn = self.draw(&prior, &likelihood).map_err(failed)?;
         let images = likelihood.images(&drawn.samples).map_err(failed)?;
         let (mean, spread) = mean_and_spread(&images);
         let start: Vec<f64> = x.iter().map(|v| v.to_f64().unwrap_or(f64::NAN)).collect();
@@ -207,6 +274,32 @@ impl<T: Real> Solver<T> for DiffusionSampler {
             model_calls: Some(drawn.model_calls),
             spread: (self.samples > 1).then_some(spread),
         })
+    }
+}
+
+impl DiffusionSampler {
+    /// The posterior samples: from pure noise with the UNet, from a noised Wiener reconstruction
+    /// with a denoiser (which knows only the lower noise levels).
+    fn draw<T: Real>(
+        &self,
+        prior: &DiffusionPrior,
+        likelihood: &Likelihood<T>,
+    ) -> crate::Result<posterior::Posterior> {
+        let (method, count, seed) = (&self.method, self.samples, self.seed);
+        match self.model {
+            Model::Unet(_) => posterior::sample(method, prior, likelihood, count, DType::F32, seed),
+            Model::Denoiser(_) => {
+                let zero = candle_core::Tensor::zeros(
+                    &likelihood.map.state[..],
+                    DType::F32,
+                    &candle_core::Device::Cpu,
+                )?
+                .unsqueeze(0)?;
+                let gamma = self.noise_std.max(1e-3).powi(2);
+                let wiener = likelihood.proximal(&zero, gamma, NormalSolve::Exact(200))?;
+                posterior::sample_from(method, prior, likelihood, &wiener, count, seed)
+            }
+        }
     }
 }
 

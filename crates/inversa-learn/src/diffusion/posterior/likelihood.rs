@@ -63,7 +63,8 @@ impl StateMap {
         self.image.iter().product()
     }
 
-    fn state_len(&self) -> usize {
+    /// Values in one state.
+    pub fn state_len(&self) -> usize {
         self.state.iter().product()
     }
 

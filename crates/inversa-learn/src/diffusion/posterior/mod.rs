@@ -183,16 +183,66 @@ pub fn sample<T: Real>(
     dtype: DType,
     seed: u64,
 ) -> Result<Posterior> {
+    let shape = batch_shape(likelihood, count)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let x_top = standard_normal(&mut rng, &shape, dtype)?;
+    run_counted(method, prior, likelihood, &x_top, &mut rng)
+}
+
+/// `count` posterior samples started at the grid's top level `S` from the noised state
+/// `√ᾱ_S start + √(1−ᾱ_S) ξ`: a partial reverse run from an initial reconstruction (SDEdit's
+/// start; a denoiser prior covers only the lower noise levels, [`super::denoiser_diffusion`]).
+/// `start` is one state (without the batch axis).
+pub fn sample_from<T: Real>(
+    method: &Method,
+    prior: &DiffusionPrior,
+    likelihood: &Likelihood<T>,
+    start: &Tensor,
+    count: usize,
+    seed: u64,
+) -> Result<Posterior> {
+    let shape = batch_shape(likelihood, count)?;
+    if start.elem_count() != likelihood.map.state_len() {
+        return Err(bad(
+            "start",
+            format!(
+                "{:?} is not one state {:?}",
+                start.dims(),
+                likelihood.map.state
+            ),
+        ));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let top = prior.grid.alpha_bar(prior.grid.steps());
+    let xi = standard_normal(&mut rng, &shape, start.dtype())?;
+    let start = start
+        .reshape(&shape[1..])?
+        .unsqueeze(0)?
+        .broadcast_as(&shape[..])?;
+    let x_top = combine(top.sqrt(), &start, (1.0 - top).sqrt(), &xi)?;
+    run_counted(method, prior, likelihood, &x_top, &mut rng)
+}
+
+/// `[count, ...state]`, checked against the memory it implies.
+fn batch_shape<T: Real>(likelihood: &Likelihood<T>, count: usize) -> Result<Vec<usize>> {
     if count == 0 {
         return Err(bad("run.samples", "must be at least 1"));
     }
     let mut shape = vec![count];
     shape.extend_from_slice(&likelihood.map.state);
     inversa::memory::check_array("run.samples", &shape, 8, 8)?;
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let x_top = standard_normal(&mut rng, &shape, dtype)?;
+    Ok(shape)
+}
+
+fn run_counted<T: Real>(
+    method: &Method,
+    prior: &DiffusionPrior,
+    likelihood: &Likelihood<T>,
+    x_top: &Tensor,
+    rng: &mut ChaCha8Rng,
+) -> Result<Posterior> {
     let before = prior.calls();
-    let samples = method.run(prior, likelihood, &x_top, &mut rng)?;
+    let samples = method.run(prior, likelihood, x_top, rng)?;
     Ok(Posterior {
         samples,
         model_calls: prior.calls() - before,
