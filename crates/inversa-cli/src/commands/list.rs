@@ -54,6 +54,9 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   diffusion (only with the samplers dps, ddnm, dds, diffpir, red-diff; 28×28 grey images):
            model = "fashion" (the bundled Fashion-MNIST UNet) | "weights.safetensors" (from
            `inversa train diffusion`), class = 0–9 (sample within one class; default unconditional)
+           | denoiser = "ffdnet" | "dncnn" | "weights.safetensors" (any image size: the denoiser read
+           as a diffusion model up to max_sigma = 50/255, sampled from a noised Wiener
+           reconstruction; not with dps; steps default 20)
 
 [solver]
   kind = "pdhg" | "fista" | "admm" | "hqs" | "red" | "cg" | "fbp"
@@ -94,7 +97,7 @@ pub fn list() -> String {
         text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
     }
     text.push_str(&format!(
-        "  {:<12} a pretrained diffusion model, sampled by dps, ddnm, dds, diffpir or red-diff\n",
+        "  {:<12} a pretrained diffusion model (or a denoiser over its noise levels), sampled by dps, ddnm, dds, diffpir or red-diff\n",
         "diffusion"
     ));
     text.push_str("\nsolvers (solver.kind):\n");
