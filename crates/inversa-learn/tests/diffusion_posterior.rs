@@ -120,7 +120,9 @@ fn stsl_surrogate_gradient_matches_finite_differences_through_both_calls_and_ope
     let loss = |x: &Tensor| -> f64 {
         let eps = prior.eps(x, k).unwrap();
         let x0 = posterior::tweedie(x, &eps, prior.grid.alpha_bar(k)).unwrap();
-        let shifted = prior.eps(&(x + probe.affine(h, 0.0).unwrap()).unwrap(), k).unwrap();
+        let shifted = prior
+            .eps(&(x + probe.affine(h, 0.0).unwrap()).unwrap(), k)
+            .unwrap();
         let (eps, shifted, xi) = (rows(&eps), rows(&shifted), rows(&probe));
         rows(&x0)
             .iter()
@@ -399,7 +401,11 @@ fn brute_force_traces(prior: &DiffusionPrior, x: &Tensor, k: usize) -> Vec<f64> 
                     r
                 })
                 .collect();
-            rows(&prior.eps(&Tensor::new(moved, &Device::Cpu).unwrap(), k).unwrap())
+            rows(
+                &prior
+                    .eps(&Tensor::new(moved, &Device::Cpu).unwrap(), k)
+                    .unwrap(),
+            )
         };
         let (up, down) = (shifted(h), shifted(-h));
         for (b, trace) in traces.iter_mut().enumerate() {

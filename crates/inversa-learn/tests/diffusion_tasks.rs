@@ -147,7 +147,9 @@ fn inconsistent_sampler_tasks_are_refused_by_key() {
             "solver.steps",
         ),
         (
-            format!("{base}[prior]\nkind = \"diffusion\"\n[solver]\nkind = \"stsl\"\naveraging = 0\n"),
+            format!(
+                "{base}[prior]\nkind = \"diffusion\"\n[solver]\nkind = \"stsl\"\naveraging = 0\n"
+            ),
             "solver.averaging",
         ),
         (

@@ -93,7 +93,14 @@ pub fn run<T: Real>(
             x = combine(1.0, &x, -1.0, &step.gradient)?;
             step = surrogate_gradient(params, prior, likelihood, &x, k, &probe(rng, &x)?)?;
         }
-        let next = ddim_step(&prior.grid, k, &step.x0, &step.eps, 0.0, rng)?;
+        let next = ddim_step(
+            &prior.grid,
+            k,
+            &step.x0,
+            &step.eps,
+            tune("STSL_DDIM_ETA", 0.0),
+            rng,
+        )?;
         x = combine(1.0, &next, -1.0, &step.gradient)?;
     }
     Ok(x)
@@ -155,7 +162,9 @@ pub fn hutchinson(
     probe: &Tensor,
     k: usize,
 ) -> Result<Tensor> {
-    let h = (1.0 - prior.grid.alpha_bar(k)).sqrt();
+    let h = (1.0 - prior.grid.alpha_bar(k))
+        .sqrt()
+        .max(tune("STSL_PROBE_FLOOR", 0.0));
     if h <= 0.0 {
         return Err(bad(
             "solver.steps",
@@ -180,4 +189,12 @@ fn check(params: &Params) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+// TUNING ONLY (remove before commit).
+fn tune(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
