@@ -108,14 +108,15 @@ fn stsl_surrogate_gradient_matches_finite_differences_through_both_calls_and_ope
     // A trace weight large enough for the second-order term to dominate the gradient.
     let params = stsl::Params {
         lambda: 0.7,
-        eta: 40.0,
+        eta: 200.0,
         averaging: 1,
     };
     let x = states(2, 6).affine(0.5, 0.0).unwrap();
     let probe = states(2, 8);
     let k = 6;
     let step = stsl::surrogate_gradient(&params, &prior, &likelihood, &x, k, &probe).unwrap();
-    // L(x) = Σ_b λ‖y − A x̂₀(x_b)‖ − (η/d) ⟨ξ_b, ε(x_b + hξ_b) − ε(x_b)⟩/h, with no autograd.
+    // L(x) = Σ_b λ‖y − A x̂₀(x_b)‖ − (η σ²/d) ⟨ξ_b, ε(x_b + hξ_b) − ε(x_b)⟩/h, h = σ, with no
+    // autograd.
     let h = (1.0 - prior.grid.alpha_bar(k)).sqrt();
     let loss = |x: &Tensor| -> f64 {
         let eps = prior.eps(x, k).unwrap();
@@ -133,7 +134,7 @@ fn stsl_surrogate_gradient_matches_finite_differences_through_both_calls_and_ope
                 let trace: f64 = (0..16)
                     .map(|i| xi[b][i] * (shifted[b][i] - eps[b][i]) / h)
                     .sum();
-                params.lambda * misfit - params.eta / 16.0 * trace
+                params.lambda * misfit - params.eta * h * h / 16.0 * trace
             })
             .sum()
     };
