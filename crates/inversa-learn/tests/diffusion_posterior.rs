@@ -1,7 +1,9 @@
 //! The diffusion posterior samplers on the exact Gaussian-mixture model, where every quantity has
 //! an independent closed form: DPS's gradient against finite differences, DDS with no CG step
-//! against DDIM, DiffPIR's data step against the per-pixel proximal map, and the samplers' means
-//! against the exact posterior of a Gaussian prior under inpainting.
+//! against DDIM, DiffPIR's data step against the per-pixel proximal map, STSL's Hutchinson trace
+//! against the closed-form trace of a Gaussian's noise predictor and against brute-force traces of
+//! a mixture's, and the samplers' means against the exact posterior of a Gaussian prior under
+//! inpainting.
 
 use candle_core::{DType, Device, Tensor};
 use inversa::operators::compressed_sensing::CompressedSensing;
@@ -10,7 +12,7 @@ use inversa::operators::LinearOperator;
 use inversa_learn::diffusion::analytic::{Component, GaussianMixture};
 use inversa_learn::diffusion::inversion::ddim;
 use inversa_learn::diffusion::posterior::{
-    self, dds, diffpir, dps, DiffusionPrior, Likelihood, Method, StateMap,
+    self, dds, diffpir, dps, stsl, DiffusionPrior, Likelihood, Method, StateMap,
 };
 use inversa_learn::diffusion::NoiseSchedule;
 use rand::SeedableRng;
@@ -91,6 +93,75 @@ fn dps_guidance_matches_finite_differences_through_network_and_operator() {
         assert!(
             error < 1e-5 * (1.0 + numeric.abs()),
             "∂f/∂x[{b}][{i}]: autograd {} vs finite differences {numeric}",
+            analytic[b][i]
+        );
+    }
+}
+
+#[test]
+fn stsl_surrogate_gradient_matches_finite_differences_through_both_calls_and_operator() {
+    let model = mixture();
+    let prior = DiffusionPrior::new(&model, model.schedule().grid(20).unwrap(), Some(0));
+    let cs = CompressedSensing::<f64>::gaussian(&[1, 4, 4], 8, 3).unwrap();
+    let y: Vec<f64> = (0..8).map(|i| (i as f64).sin()).collect();
+    let likelihood = Likelihood::new(&cs, &y, 0.05, identity_map()).unwrap();
+    // A trace weight large enough for the second-order term to dominate the gradient.
+    let params = stsl::Params {
+        lambda: 0.7,
+        eta: 200.0,
+        averaging: 1,
+    };
+    let x = states(2, 6).affine(0.5, 0.0).unwrap();
+    let probe = states(2, 8);
+    let k = 6;
+    let step = stsl::surrogate_gradient(&params, &prior, &likelihood, &x, k, &probe).unwrap();
+    // L(x) = Σ_b λ‖y − A x̂₀(x_b)‖ − (η σ²/d) ⟨ξ_b, ε(x_b + hξ_b) − ε(x_b)⟩/h, h = σ, with no
+    // autograd.
+    let h = (1.0 - prior.grid.alpha_bar(k)).sqrt();
+    let loss = |x: &Tensor| -> f64 {
+        let eps = prior.eps(x, k).unwrap();
+        let x0 = posterior::tweedie(x, &eps, prior.grid.alpha_bar(k)).unwrap();
+        let shifted = prior
+            .eps(&(x + probe.affine(h, 0.0).unwrap()).unwrap(), k)
+            .unwrap();
+        let (eps, shifted, xi) = (rows(&eps), rows(&shifted), rows(&probe));
+        rows(&x0)
+            .iter()
+            .enumerate()
+            .map(|(b, u)| {
+                let r: Vec<f64> = cs.apply_new(u).iter().zip(&y).map(|(a, c)| a - c).collect();
+                let misfit = r.iter().map(|v| v * v).sum::<f64>().sqrt();
+                let trace: f64 = (0..16)
+                    .map(|i| xi[b][i] * (shifted[b][i] - eps[b][i]) / h)
+                    .sum();
+                params.lambda * misfit - params.eta * h * h / 16.0 * trace
+            })
+            .sum()
+    };
+    let (base, analytic) = (rows(&x), rows(&step.gradient));
+    let trace_only = stsl::Params {
+        lambda: 0.0,
+        ..params.clone()
+    };
+    let second_order = stsl::surrogate_gradient(&trace_only, &prior, &likelihood, &x, k, &probe)
+        .unwrap()
+        .gradient;
+    assert!(
+        inversa_learn::diffusion::norm(&second_order).unwrap() > 0.1,
+        "the trace term has no gradient here: the check would not see it"
+    );
+    let delta = 1e-6;
+    for (b, i) in [(0, 1), (0, 9), (1, 4), (1, 14)] {
+        let shifted = |d: f64| {
+            let mut v = base.clone();
+            v[b][i] += d;
+            Tensor::new(v, &Device::Cpu).unwrap()
+        };
+        let numeric = (loss(&shifted(delta)) - loss(&shifted(-delta))) / (2.0 * delta);
+        let error = (numeric - analytic[b][i]).abs();
+        assert!(
+            error < 1e-5 * (1.0 + numeric.abs()),
+            "∂L/∂x[{b}][{i}]: autograd {} vs finite differences {numeric}",
             analytic[b][i]
         );
     }
@@ -237,9 +308,12 @@ fn every_sampler_moves_the_mean_to_the_exact_gaussian_posterior() {
         Method::Dds(Default::default()),
         Method::DiffPir(Default::default()),
         Method::RedDiff(Default::default()),
+        Method::Stsl(Default::default()),
     ];
     for method in methods {
-        let prior = DiffusionPrior::new(&model, model.schedule().grid(50).unwrap(), Some(0));
+        // A budget of 50 network calls each.
+        let levels = 50 / method.calls_per_level();
+        let prior = DiffusionPrior::new(&model, model.schedule().grid(levels).unwrap(), Some(0));
         let drawn = posterior::sample(&method, &prior, &likelihood, 400, DType::F64, 11).unwrap();
         assert_eq!(drawn.model_calls, 50, "{}", method.name());
         let samples = rows(&drawn.samples);
@@ -257,6 +331,113 @@ fn every_sampler_moves_the_mean_to_the_exact_gaussian_posterior() {
             gap < 0.15 * prior_gap,
             "{}: mean {gap:.4} from the exact posterior mean (prior mean: {prior_gap:.4})",
             method.name()
+        );
+    }
+}
+
+/// `n` copies of one state `[16]` (one row of `states`), to probe the same point many times.
+fn copies(n: usize, seed: u64) -> Tensor {
+    let row = states(1, seed).affine(0.8, 0.0).unwrap();
+    row.broadcast_as((n, 16)).unwrap().contiguous().unwrap()
+}
+
+/// Mean and standard error of a sample.
+fn mean_and_error(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (variance / n).sqrt())
+}
+
+/// Per row, STSL's Hutchinson estimate of `tr J_ε(x)` with a fresh probe.
+fn probes(prior: &DiffusionPrior, x: &Tensor, k: usize, seed: u64) -> Vec<f64> {
+    let eps = prior.eps(x, k).unwrap();
+    let probe = states(x.dims()[0], seed);
+    stsl::hutchinson(prior, x, &eps, &probe, k)
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap()
+}
+
+#[test]
+fn stsl_trace_estimate_matches_the_closed_form_trace_of_a_gaussian() {
+    // N(μ, s²I) at (a, σ): ε(x) = σ(x − aμ)/(a²s² + σ²), so tr J_ε = dσ/(a²s² + σ²) everywhere.
+    let mean: Vec<f64> = (0..16).map(|i| (i as f64 * 0.3).sin()).collect();
+    let s = 0.4;
+    let component = Component {
+        class: 0,
+        weight: 1.0,
+        mean,
+        std: s,
+    };
+    let model =
+        GaussianMixture::new(vec![component], NoiseSchedule::linear(1000).unwrap()).unwrap();
+    let prior = DiffusionPrior::new(&model, model.schedule().grid(20).unwrap(), None);
+    for k in [1, 6, 13, 20] {
+        let alpha_bar = prior.grid.alpha_bar(k);
+        let (a2, sigma) = (alpha_bar, (1.0 - alpha_bar).sqrt());
+        let exact = 16.0 * sigma / (a2 * s * s + sigma * sigma);
+        let (mean, error) = mean_and_error(&probes(&prior, &copies(4000, k as u64), k, 99));
+        assert!(
+            (mean - exact).abs() < 4.0 * error,
+            "level {k}: {mean:.5} ± {error:.5} from 4000 probes, exact trace {exact:.5}"
+        );
+        // Not trivially right: the standard error is a few per cent of the trace.
+        assert!(error > 1e-3 * exact, "level {k}: error {error}");
+    }
+}
+
+/// `tr J_ε(x)` of `model` at each row of `x` by central differences, coordinate by coordinate.
+fn brute_force_traces(prior: &DiffusionPrior, x: &Tensor, k: usize) -> Vec<f64> {
+    let points = rows(x);
+    let h = 1e-5;
+    let mut traces = vec![0.0; points.len()];
+    for i in 0..16 {
+        let shifted = |delta: f64| {
+            let moved: Vec<Vec<f64>> = points
+                .iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    r[i] += delta;
+                    r
+                })
+                .collect();
+            rows(
+                &prior
+                    .eps(&Tensor::new(moved, &Device::Cpu).unwrap(), k)
+                    .unwrap(),
+            )
+        };
+        let (up, down) = (shifted(h), shifted(-h));
+        for (b, trace) in traces.iter_mut().enumerate() {
+            *trace += (up[b][i] - down[b][i]) / (2.0 * h);
+        }
+    }
+    traces
+}
+
+#[test]
+fn stsl_trace_estimate_is_the_trace_averaged_over_the_probe_ball_of_a_mixture() {
+    // For a mixture ε is not affine: by Stein's identity the probe's mean is E_z tr J_ε(z),
+    // z ~ N(x, h²I), h = σ_k. Compare it with brute-force traces at independent draws of z.
+    let model = mixture();
+    let prior = DiffusionPrior::new(&model, model.schedule().grid(20).unwrap(), Some(0));
+    for k in [4, 5, 7] {
+        let h = (1.0 - prior.grid.alpha_bar(k)).sqrt();
+        let centre = copies(3000, 40 + k as u64);
+        let (estimate, estimate_error) = mean_and_error(&probes(&prior, &centre, k, 7 + k as u64));
+        let around = (&centre + states(3000, 500 + k as u64).affine(h, 0.0).unwrap()).unwrap();
+        let (averaged, averaged_error) = mean_and_error(&brute_force_traces(&prior, &around, k));
+        let error = (estimate_error.powi(2) + averaged_error.powi(2)).sqrt();
+        assert!(
+            (estimate - averaged).abs() < 4.0 * error,
+            "level {k}: probes {estimate:.4} vs brute force {averaged:.4} (± {error:.4})"
+        );
+        // Here the point trace differs from the averaged one: the check sees the smoothing.
+        let point = brute_force_traces(&prior, &centre.narrow(0, 0, 1).unwrap(), k)[0];
+        assert!(
+            (point - averaged).abs() > 4.0 * error,
+            "level {k}: point trace {point:.4} is indistinguishable from {averaged:.4}"
         );
     }
 }

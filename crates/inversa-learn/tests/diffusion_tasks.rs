@@ -7,7 +7,13 @@ use inversa::Error;
 use inversa_learn::models::bundled;
 use std::path::{Path, PathBuf};
 
-const SAMPLERS: [&str; 5] = ["dps", "ddnm", "dds", "diffpir", "red-diff"];
+/// Every registered diffusion sampler (a new one is covered by being registered).
+fn samplers() -> Vec<&'static str> {
+    inversa_learn::solvers::diffusion_sampler::entries::<f32>()
+        .iter()
+        .map(|e| e.name)
+        .collect()
+}
 
 /// A folder with `garment.png`, the bundled test image `index` (28×28 grey).
 fn folder_with_garment(name: &str, index: usize) -> PathBuf {
@@ -44,13 +50,14 @@ fn every_sampler_runs_on_every_registered_physics() {
             "downsample" => "kind = \"downsample\"\nfactor = 2".to_string(),
             _ => format!("kind = \"{physics}\""),
         };
-        for solver in SAMPLERS {
-            let built = task(&dir, &line, solver, "steps = 3\n[run]\nsamples = 2\n");
+        for solver in samplers() {
+            // A budget of 4 network calls: 4 levels, or 2 of STSL's 2-call levels.
+            let built = task(&dir, &line, solver, "steps = 4\n[run]\nsamples = 2\n");
             let task = built.unwrap_or_else(|e| panic!("{solver} on {physics}: {e}"));
             let outcome = task
                 .run(&mut quiet())
                 .unwrap_or_else(|e| panic!("{solver} on {physics}: {e}"));
-            assert_eq!(outcome.info.model_calls, Some(3), "{solver} on {physics}");
+            assert_eq!(outcome.info.model_calls, Some(4), "{solver} on {physics}");
             let spread = outcome
                 .info
                 .spread
@@ -71,7 +78,7 @@ fn every_sampler_runs_on_every_registered_physics() {
 fn samplers_improve_on_the_starting_point_of_a_noisy_inpainting() {
     let dir = folder_with_garment("quality", 3);
     let physics = "kind = \"inpaint\"\nmissing = 0.5";
-    for solver in SAMPLERS {
+    for solver in samplers() {
         let task = task(&dir, physics, solver, "steps = 25\n").unwrap();
         let outcome = task.run(&mut quiet()).unwrap();
         let (after, before) = (
@@ -133,6 +140,21 @@ fn inconsistent_sampler_tasks_are_refused_by_key() {
         (
             format!("{base}[prior]\nkind = \"diffusion\"\n[solver]\nkind = \"dps\"\nlambda = 2\n"),
             "solver.lambda",
+        ),
+        // STSL makes two calls a level: a budget of one is too small.
+        (
+            format!("{base}[prior]\nkind = \"diffusion\"\n[solver]\nkind = \"stsl\"\nsteps = 1\n"),
+            "solver.steps",
+        ),
+        (
+            format!(
+                "{base}[prior]\nkind = \"diffusion\"\n[solver]\nkind = \"stsl\"\naveraging = 0\n"
+            ),
+            "solver.averaging",
+        ),
+        (
+            format!("{base}[prior]\nkind = \"diffusion\"\n[solver]\nkind = \"stsl\"\neta = -1\n"),
+            "solver.eta",
         ),
     ];
     for (text, key) in cases {

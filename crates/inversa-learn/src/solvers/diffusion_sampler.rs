@@ -6,8 +6,9 @@
 //! model = "fashion"     # the bundled Fashion-MNIST UNet, or weights from `inversa train diffusion`
 //! class = 3             # optional: sample the posterior within one class (default: unconditional)
 //! [solver]
-//! kind = "dps"          # dps | ddnm | dds | diffpir | red-diff
-//! steps = 100           # levels of the reverse diffusion = network calls per sample
+//! kind = "dps"          # dps | ddnm | dds | diffpir | red-diff | stsl
+//! steps = 100           # network calls per sample: the levels of the reverse diffusion, or for
+//!                       # stsl (2K calls a level) ⌊steps/2K⌋ levels
 //! [run]
 //! samples = 8           # posterior samples: their mean is the reconstruction, their spread std.png
 //! ```
@@ -21,7 +22,7 @@
 //! (`(A*A + σ_n² I)⁻¹ A*y` in state units) with the samplers that need no network gradient.
 
 use crate::diffusion::denoiser_diffusion::DenoiserDiffusion;
-use crate::diffusion::posterior::{self, ddnm, dds, diffpir, dps, red_diff};
+use crate::diffusion::posterior::{self, ddnm, dds, diffpir, dps, red_diff, stsl};
 use crate::diffusion::posterior::{DiffusionPrior, Likelihood, Method, NormalSolve, StateMap};
 use crate::diffusion::schedule::Grid;
 use crate::diffusion::{NoisePredictor, Parameterised};
@@ -49,6 +50,7 @@ pub fn entries<T: Real>() -> Vec<SolverEntry<T>> {
         sampler("dds", "decomposed diffusion sampler: a few CG steps from x̂₀ in DDIM (Chung, Lee, Ye 2024); prior diffusion"),
         sampler("diffpir", "diffusion plug-and-play: the exact data prox with weight λσ²/σ̄ₜ² (Zhu et al. 2023); prior diffusion"),
         sampler("red-diff", "variational: Adam on the posterior mean, the network's residual as regulariser (Mardani et al. 2024); prior diffusion"),
+        sampler("stsl", "second-order Tweedie: DPS's step plus a Hutchinson trace of the network's Jacobian, 2 calls a level (Rout et al. 2024); prior diffusion"),
     ]
 }
 
@@ -81,7 +83,8 @@ impl Model {
 pub struct DiffusionSampler {
     method: Method,
     model: Model,
-    steps: usize,
+    /// Levels of the grid: the call budget over the method's calls per level.
+    levels: usize,
     class: Option<usize>,
     map: StateMap,
     samples: usize,
@@ -106,12 +109,6 @@ fn from_config<T: Real>(
         }
         class => class,
     };
-    let steps = solver.positive_usize_or("steps", 100)?;
-    let timesteps = model.schedule.len();
-    if steps > timesteps {
-        let message = format!("must be at most the model's {timesteps} timesteps, got {steps}");
-        return Err(Error::config(solver.key("steps"), message));
-    }
     let map = StateMap::new(&STATE, &ctx.build.image_shape, 0.5, 0.5).map_err(|_| {
         let shape = &ctx.build.image_shape;
         Error::config(
@@ -120,10 +117,12 @@ fn from_config<T: Real>(
         )
     })?;
     let kind = solver.str_opt("kind")?.unwrap_or("dps");
+    let method = method(kind, solver)?;
+    let levels = levels(solver, &method, 100, model.schedule.len())?;
     Ok(Box::new(DiffusionSampler {
-        method: method(kind, solver)?,
+        method,
         model: Model::Unet(Box::new(model)),
-        steps,
+        levels,
         class,
         map,
         samples: ctx.samples,
@@ -146,8 +145,8 @@ fn denoiser_sampler<T: Real>(
         }
     }
     let kind = solver.str_opt("kind")?.unwrap_or("dps");
-    if kind == "dps" {
-        let message = "dps differentiates the network, which a denoiser prior does not offer; use diffpir, red-diff, dds or ddnm";
+    if kind == "dps" || kind == "stsl" {
+        let message = format!("{kind} differentiates the network, which a denoiser prior does not offer; use diffpir, red-diff, dds or ddnm");
         return Err(Error::config(solver.key("kind"), message));
     }
     let at = |key: String| move |e: crate::Error| Error::config(key.clone(), e.to_string());
@@ -162,12 +161,13 @@ fn denoiser_sampler<T: Real>(
     let shape = &ctx.build.image_shape;
     let model =
         DenoiserDiffusion::new(denoiser, shape, max_sigma).map_err(at(prior.key("denoiser")))?;
-    let steps = solver.positive_usize_or("steps", 20)?;
-    model.grid(steps).map_err(at(solver.key("steps")))?;
+    let method = method(kind, solver)?;
+    let levels = levels(solver, &method, 20, usize::MAX)?;
+    model.grid(levels).map_err(at(solver.key("steps")))?;
     Ok(Box::new(DiffusionSampler {
-        method: method(kind, solver)?,
+        method,
         model: Model::Denoiser(model),
-        steps,
+        levels,
         class: None,
         map: StateMap::new(shape, shape, 0.5, 0.5).map_err(at("data.image".into()))?,
         samples: ctx.samples,
@@ -221,10 +221,51 @@ fn method(kind: &str, s: &mut Section) -> inversa::Result<Method> {
                 lr: s.positive_or("lr", d.lr)?,
             })
         }
+        "stsl" => {
+            let d = stsl::Params::default();
+            Method::Stsl(stsl::Params {
+                lambda: s.non_negative_or("lambda", d.lambda)?,
+                eta: s.non_negative_or("eta", d.eta)?,
+                averaging: averaging(s, d.averaging)?,
+            })
+        }
         _ => Method::Dps(dps::Params {
             zeta: s.non_negative_or("zeta", dps::Params::default().zeta)?,
         }),
     })
+}
+
+/// The grid's levels for a budget of `steps` network calls (default `default`): `steps / calls
+/// per level`, at least one and at most the model's `timesteps`.
+fn levels(
+    solver: &mut Section,
+    method: &Method,
+    default: usize,
+    timesteps: usize,
+) -> inversa::Result<usize> {
+    let steps = solver.positive_usize_or("steps", default)?;
+    let per_level = method.calls_per_level();
+    let levels = steps / per_level;
+    let name = method.name();
+    let message = if levels == 0 {
+        format!("is the budget of network calls; {name} makes {per_level} a level, got {steps}")
+    } else if levels > timesteps {
+        format!("must give at most the model's {timesteps} levels ({name} makes {per_level} calls a level), got {steps}")
+    } else {
+        return Ok(levels);
+    };
+    Err(Error::config(solver.key("steps"), message))
+}
+
+/// STSL's `averaging` (the paper's `K`): surrogate steps per level.
+fn averaging(s: &mut Section, default: usize) -> inversa::Result<usize> {
+    let k = s.positive_usize_or("averaging", default)?;
+    if k > stsl::MOST_AVERAGING {
+        let most = stsl::MOST_AVERAGING;
+        let message = format!("must be at most {most} surrogate steps per level, got {k}");
+        return Err(Error::config(s.key("averaging"), message));
+    }
+    Ok(k)
 }
 
 impl<T: Real> Solver<T> for DiffusionSampler {
@@ -245,7 +286,7 @@ impl<T: Real> Solver<T> for DiffusionSampler {
             self.map.clone(),
         )
         .map_err(failed)?;
-        let grid = self.model.grid(self.steps).map_err(failed)?;
+        let grid = self.model.grid(self.levels).map_err(failed)?;
         let prior = DiffusionPrior::new(self.model.predictor(), grid, self.class);
         let drawn = self.draw(&prior, &likelihood).map_err(failed)?;
         let images = likelihood.images(&drawn.samples).map_err(failed)?;
@@ -255,20 +296,20 @@ impl<T: Real> Solver<T> for DiffusionSampler {
         if !inversa::real::all_finite(x) {
             return Err(SolverError::NonFinite {
                 solver: self.method.name(),
-                iteration: self.steps,
+                iteration: self.levels,
             });
         }
         let objective = problem.objective(x);
         // One report for the whole run: the levels are not iterates of the reconstruction.
         observer.observe(&Iteration {
-            index: self.steps,
+            index: self.levels,
             x,
             objective,
             relative_change: relative_change(&start, &mean),
             residual: f64::NAN,
         });
         Ok(Info {
-            iterations: self.steps,
+            iterations: self.levels,
             converged: false,
             objective,
             model_calls: Some(drawn.model_calls),

@@ -11,12 +11,15 @@
 //! - [`diffpir`]: the exact proximal map with the noise-level-dependent weight `ρ_t` (Zhu et al.,
 //!   CVPRW 2023);
 //! - [`red_diff`]: Adam on the mean of a variational posterior, the network's residual as a
-//!   gradient without its Jacobian (Mardani et al., ICLR 2024).
+//!   gradient without its Jacobian (Mardani et al., ICLR 2024);
+//! - [`stsl`]: DPS's gradient plus the second-order Tweedie correction, a Hutchinson estimate of
+//!   the trace of the network's Jacobian from one extra call (Rout et al., CVPR 2024).
 //!
 //! The measurement side ([`Likelihood`]) maps the model's state to the operator's image
-//! ([`StateMap`]) and applies `A` and `A*` per batch item; only DPS differentiates the network.
-//! A batch of `B` states draws `B` posterior samples at once; [`Posterior::model_calls`] counts
-//! batched network evaluations (DPS's backward pass included in its call, as the papers count).
+//! ([`StateMap`]) and applies `A` and `A*` per batch item; only DPS and STSL differentiate the
+//! network. A batch of `B` states draws `B` posterior samples at once; [`Posterior::model_calls`]
+//! counts batched network evaluations (a backward pass included in its call, as the papers count).
+//! Most methods call the network once per level; STSL calls it [`Method::calls_per_level`] times.
 
 pub mod ddnm;
 pub mod dds;
@@ -24,6 +27,7 @@ pub mod diffpir;
 pub mod dps;
 mod likelihood;
 pub mod red_diff;
+pub mod stsl;
 
 pub use likelihood::{Likelihood, NormalSolve, StateMap};
 
@@ -133,6 +137,7 @@ pub enum Method {
     Dds(dds::Params),
     DiffPir(diffpir::Params),
     RedDiff(red_diff::Params),
+    Stsl(stsl::Params),
 }
 
 impl Method {
@@ -144,6 +149,15 @@ impl Method {
             Method::Dds(_) => "dds",
             Method::DiffPir(_) => "diffpir",
             Method::RedDiff(_) => "red-diff",
+            Method::Stsl(_) => "stsl",
+        }
+    }
+
+    /// Network calls per level of the grid: a budget of `n` calls runs `n / calls_per_level` levels.
+    pub fn calls_per_level(&self) -> usize {
+        match self {
+            Method::Stsl(p) => p.calls_per_level(),
+            _ => 1,
         }
     }
 
@@ -161,6 +175,7 @@ impl Method {
             Method::Dds(p) => dds::run(p, prior, likelihood, x_top, rng),
             Method::DiffPir(p) => diffpir::run(p, prior, likelihood, x_top, rng),
             Method::RedDiff(p) => red_diff::run(p, prior, likelihood, x_top, rng),
+            Method::Stsl(p) => stsl::run(p, prior, likelihood, x_top, rng),
         }
     }
 }
