@@ -26,7 +26,8 @@ use inversa::solvers::registry::{SamplerContext, SolverBuild, SolverEntry};
 use inversa::solvers::{Info, Iteration, Observer, Problem, Solver, SolverError};
 use inversa::Error;
 
-/// The solvers this module registers, each needing `prior.kind = "diffusion"`.
+/// The solvers this module registers, and IDM's ([`super::idm`]), each needing
+/// `prior.kind = "diffusion"`.
 pub fn entries<T: Real>() -> Vec<SolverEntry<T>> {
     let sampler = |name, summary| SolverEntry {
         name,
@@ -42,6 +43,7 @@ pub fn entries<T: Real>() -> Vec<SolverEntry<T>> {
         sampler("dds", "decomposed diffusion sampler: a few CG steps from x̂₀ in DDIM (Chung, Lee, Ye 2024); prior diffusion"),
         sampler("diffpir", "diffusion plug-and-play: the exact data prox with weight λσ²/σ̄ₜ² (Zhu et al. 2023); prior diffusion"),
         sampler("red-diff", "variational: Adam on the posterior mean, the network's residual as regulariser (Mardani et al. 2024); prior diffusion"),
+        super::idm::entry(),
     ]
 }
 
