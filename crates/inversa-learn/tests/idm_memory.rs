@@ -97,6 +97,8 @@ fn invertible_training_memory_stays_flat_in_the_steps_while_backpropagations_gro
     for peaks in [chain, full] {
         assert!((peaks[3] as f64) < 1.2 * peaks[0] as f64, "{peaks:?}");
     }
-    // Inverting the blocks too keeps less than recomputing whole steps.
-    assert!(full[3] < chain[3], "{full:?} {chain:?}");
+    // Inverting the blocks too keeps less than recomputing whole steps, and at eight steps a
+    // tenth of what backpropagation keeps.
+    assert!(2 * full[3] < chain[3], "{full:?} {chain:?}");
+    assert!(10 * full[3] < plain[3], "{full:?} {plain:?}");
 }

@@ -17,7 +17,7 @@
 //! its graph (memory flat in `S`); `Full` also runs the network inside each step reversibly
 //! ([`IdmNet::eps_light`]), IDM's two levels.
 
-use super::coupling::{autograd_vjp, Body, Pair, Sequence, Vjp};
+use super::coupling::{autograd_vjp, backward, Body, Pair, Sequence, Vjp};
 use super::network::{sequence, IdmNet};
 use super::sensing::Measured;
 use crate::diffusion::schedule::Grid;
@@ -118,7 +118,7 @@ impl Body for Step<'_> {
         // The update is cheap and explicit: differentiate it in x and ε̂ directly.
         let (xv, ev) = (Var::from_tensor(&x.detach())?, Var::from_tensor(&eps)?);
         let value = self.update(xv.as_tensor(), ev.as_tensor())?;
-        let mut grads = (&value * g.detach())?.sum_all()?.backward()?;
+        let mut grads = backward(&(&value * g.detach())?.sum_all()?)?;
         let zeros = || x.zeros_like();
         let direct = grads.remove(xv.as_tensor()).map_or_else(zeros, Ok)?;
         let through = grads.remove(ev.as_tensor()).map_or_else(zeros, Ok)?;
@@ -202,7 +202,7 @@ impl Chain {
     ) -> Result<(Tensor, GradStore)> {
         if mode == Backprop::Plain {
             let value = loss(&self.forward(measured)?)?;
-            let grads = value.backward()?;
+            let grads = backward(&value)?;
             return Ok((value.detach(), grads));
         }
         let light = mode == Backprop::Full;

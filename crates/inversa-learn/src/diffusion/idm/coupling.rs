@@ -25,7 +25,8 @@
 //! initialised at 0.5).
 
 use candle_core::backprop::GradStore;
-use candle_core::{Result, Tensor, Var};
+use candle_core::{Result, Tensor, TensorId, Var};
+use std::collections::HashSet;
 
 /// What a body returns to the backward pass: `F(x)`, `(∂F/∂x)ᵀ g` and the gradients `gᵀ ∂F/∂θ`
 /// of its parameters.
@@ -60,7 +61,7 @@ pub(crate) fn autograd_vjp(
 ) -> Result<Vjp> {
     let input = Var::from_tensor(&x.detach())?;
     let value = f(input.as_tensor())?;
-    let mut grads = (&value * g.detach())?.sum_all()?.backward()?;
+    let mut grads = backward(&(&value * g.detach())?.sum_all()?)?;
     let input_grad = match grads.remove(input.as_tensor()) {
         Some(grad) => grad,
         None => x.zeros_like()?,
@@ -70,6 +71,31 @@ pub(crate) fn autograd_vjp(
         input_grad,
         grads,
     })
+}
+
+/// The gradients of the variables under the scalar `loss`, each cut from its graph.
+///
+/// Autograd's store also holds gradients of the constants the graph read (the measurement, the
+/// upstream gradient of a vector–Jacobian product), and it may hand back gradients that still carry
+/// the operations that made them (a convolution's input gradient is built from differentiable
+/// operations on its kernel, a variable). Kept, either would make memory grow with every step of
+/// a recomputing backward pass: the first by a fresh entry per call, the second by keeping the
+/// activations of the pass that made it.
+pub(crate) fn backward(loss: &Tensor) -> Result<GradStore> {
+    let variables: HashSet<TensorId> = loss
+        .sorted_nodes()
+        .iter()
+        .filter(|node| node.is_variable())
+        .map(|node| node.id())
+        .collect();
+    let grads = loss.backward()?;
+    let mut out = GradStore::default();
+    for id in variables {
+        if let Some(grad) = grads.get_id(id) {
+            out.insert_id(id, grad.detach());
+        }
+    }
+    Ok(out)
 }
 
 /// Adds `grad` to the gradient of `var` in `store`.

@@ -187,6 +187,18 @@ impl Idm {
         Ok(idm)
     }
 
+    /// Writes the weights (in `dtype`: f16 halves the file) with the settings in the metadata.
+    pub fn save(&self, path: &Path, dtype: DType) -> Result<()> {
+        let mut tensors = Vec::new();
+        for (name, var) in crate::training::named_vars(&self.varmap) {
+            tensors.push((name, var.as_tensor().to_dtype(dtype)?));
+        }
+        tensors.sort_by(|a, b| a.0.cmp(&b.0));
+        let bytes = safetensors::tensor::serialize(tensors, Some(self.config.metadata()))
+            .map_err(|e| inversa::Error::format(path, format!("cannot encode safetensors: {e}")))?;
+        Ok(inversa::io::write_atomically(path, &bytes)?)
+    }
+
     /// Reads a weights file.
     pub fn load(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| inversa::Error::io(path, e))?;
