@@ -210,7 +210,7 @@ impl Trainable for IdmTraining {
         let mut metrics = Vec::new();
         for held in &self.held {
             let measured = held.operator.measure(&held.measurements).map_err(wrap)?;
-            let states = self.idm.chain.reconstruct(&measured)?;
+            let states = self.idm.chain.reconstruct(&measured)?.to_dtype(DType::F32)?;
             let images = truth_of(&states)?.clamp(0.0, 1.0)?;
             let psnr = mean_psnr(&images, &held.truth)?;
             metrics.push((format!("psnr cs{:.2}", held.ratio), psnr));

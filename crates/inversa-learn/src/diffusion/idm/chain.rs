@@ -8,9 +8,15 @@
 //! F_k(x) = √ᾱ_{k−1} x̂₀ + √(1−ᾱ_{k−1}) ε̂,
 //! ```
 //!
-//! wrapped in the coupling `(x¹, x²) ↦ ((1 − v_k) F_k(x¹) + v_k x², x¹)`; the chain starts from
-//! `x_S = √ᾱ_S · x_y` (the state of `A†y`, no noise: IDM is deterministic) entered as
-//! `(x_S, s·x_S)`, and its output is `x¹ + m·x²`.
+//! wrapped in the coupling `(x¹, x²) ↦ (a_k F_k(x¹) + b_k x¹ + v_k x², x¹)` ([`super::coupling`]);
+//! the chain starts from `x_S = √ᾱ_S · x_y` (the state of `A†y`, no noise: IDM is deterministic)
+//! entered as `(x_S, s·x_S)`, and its output is `x¹ + m·x²`. At the start of fine-tuning
+//! (`a = 1`, `b = −v`, `s = 1`, `m = 0`) a step is the DDIM step plus the momentum
+//! `v·(x_{k+1} − x_k)`; `v` starts small ([`super::weights::CHAIN_V`]) so the chain starts near the
+//! zero-shot sampler. Its inverse divides by `v` at each step, so the two streams are kept in f64
+//! (the network and the update run in f32 on the f64 state rounded, which the backward pass
+//! recomputes bit for bit): the start is rebuilt to f64 round-off.
+//!
 //!
 //! [`Backprop`] chooses how a training step gets its gradient: `Plain` keeps every step's graph
 //! (memory grows with `S`); `Chain` keeps only the last pair and recomputes one step at a time with
@@ -23,7 +29,7 @@ use super::sensing::Measured;
 use crate::diffusion::schedule::Grid;
 use crate::diffusion::combine;
 use candle_core::backprop::GradStore;
-use candle_core::{Result, Tensor, Var};
+use candle_core::{DType, Result, Tensor, Var};
 use candle_nn::VarBuilder;
 
 /// How the gradient of a training step is computed.
@@ -90,23 +96,26 @@ impl Step<'_> {
 }
 
 impl Body for Step<'_> {
+    /// The chain's stream is f64 (see [`Chain`]); the network and the update run in f32.
     fn apply(&self, x: &Tensor) -> Result<Tensor> {
+        let x = x.to_dtype(DType::F32)?;
         let eps = self
             .chain
             .net
-            .eps(x, self.index(), self.timestep(), self.measured)?;
-        self.update(x, &eps)
+            .eps(&x, self.index(), self.timestep(), self.measured)?;
+        self.update(&x, &eps)?.to_dtype(DType::F64)
     }
 
     fn apply_light(&self, x: &Tensor) -> Result<Tensor> {
         if !self.light {
             return Ok(self.apply(x)?.detach());
         }
+        let x = x.to_dtype(DType::F32)?.detach();
         let (eps, _) = self
             .chain
             .net
-            .eps_light(x, self.index(), self.timestep(), self.measured)?;
-        Ok(self.update(x, &eps)?.detach())
+            .eps_light(&x, self.index(), self.timestep(), self.measured)?;
+        self.update(&x, &eps)?.to_dtype(DType::F64)
     }
 
     fn vjp(&self, x: &Tensor, g: &Tensor) -> Result<Vjp> {
@@ -114,11 +123,13 @@ impl Body for Step<'_> {
             return autograd_vjp(|x| self.apply(x), x, g);
         }
         let (k, t) = (self.index(), self.timestep());
-        let (eps, tape) = self.chain.net.eps_light(x, k, t, self.measured)?;
+        let x = x.to_dtype(DType::F32)?.detach();
+        let (eps, tape) = self.chain.net.eps_light(&x, k, t, self.measured)?;
         // The update is cheap and explicit: differentiate it in x and ε̂ directly.
-        let (xv, ev) = (Var::from_tensor(&x.detach())?, Var::from_tensor(&eps)?);
+        let (xv, ev) = (Var::from_tensor(&x)?, Var::from_tensor(&eps)?);
         let value = self.update(xv.as_tensor(), ev.as_tensor())?;
-        let mut grads = backward(&(&value * g.detach())?.sum_all()?)?;
+        let g = g.to_dtype(DType::F32)?.detach();
+        let mut grads = backward(&(&value * g)?.sum_all()?)?;
         let zeros = || x.zeros_like();
         let direct = grads.remove(xv.as_tensor()).map_or_else(zeros, Ok)?;
         let through = grads.remove(ev.as_tensor()).map_or_else(zeros, Ok)?;
@@ -127,8 +138,8 @@ impl Body for Step<'_> {
             .net
             .eps_backward(&tape, &through, k, t, self.measured)?;
         Ok(Vjp {
-            value: value.detach(),
-            input_grad: (direct + net_grad)?,
+            value: value.detach().to_dtype(DType::F64)?,
+            input_grad: (direct + net_grad)?.to_dtype(DType::F64)?,
             grads: store,
         })
     }
@@ -161,10 +172,14 @@ impl Chain {
             .collect()
     }
 
-    /// `x_S = √ᾱ_S · x_y`.
+    /// `x_S = √ᾱ_S · x_y` (f64), plus `√(1−ᾱ_S) ξ` when the measurements carry a start noise `ξ`.
     pub fn start(&self, measured: &Measured) -> Result<Tensor> {
         let top = self.grid.alpha_bar(self.grid.steps());
-        measured.back_projection.affine(top.sqrt(), 0.0)
+        let x_y = measured.back_projection.to_dtype(DType::F64)?;
+        match &measured.start_noise {
+            Some(xi) => combine(top.sqrt(), &x_y, (1.0 - top).sqrt(), &xi.to_dtype(DType::F64)?),
+            None => x_y.affine(top.sqrt(), 0.0),
+        }
     }
 
     /// The reconstructed states, the whole graph kept (plain backpropagation).
@@ -181,7 +196,7 @@ impl Chain {
         self.outer.forward_light(&self.start(measured)?, &bodies)
     }
 
-    /// The reconstructed states without a graph.
+    /// The reconstructed states (f64) without a graph.
     pub fn reconstruct(&self, measured: &Measured) -> Result<Tensor> {
         self.outer.merge(&self.forward_light(measured, true)?)
     }
@@ -200,6 +215,7 @@ impl Chain {
         mode: Backprop,
         loss: impl Fn(&Tensor) -> Result<Tensor>,
     ) -> Result<(Tensor, GradStore)> {
+        let loss = |out: &Tensor| loss(&out.to_dtype(DType::F32)?);
         if mode == Backprop::Plain {
             let value = loss(&self.forward(measured)?)?;
             let grads = backward(&value)?;
@@ -208,7 +224,8 @@ impl Chain {
         let light = mode == Backprop::Full;
         let last = self.forward_light(measured, light)?;
         let output = self.outer.merge(&last)?;
-        let head = autograd_vjp(|out| loss(out), &output, &Tensor::ones((), output.dtype(), output.device())?)?;
+        let one = Tensor::ones((), DType::F32, output.device())?;
+        let head = autograd_vjp(loss, &output, &one)?;
         let steps = self.steps(measured, light);
         let bodies: Vec<&dyn Body> = steps.iter().map(|s| s as &dyn Body).collect();
         let (_, _, mut grads) = self.outer.backward(&last, &head.input_grad, &bodies)?;

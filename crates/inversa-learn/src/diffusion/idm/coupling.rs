@@ -1,19 +1,23 @@
 //! IDM's reversible coupling and the backward pass that recomputes instead of storing.
 //!
 //! A sequence runs on a pair `(x¹, x²)`, entered as `(x, s·x)` and left as `x¹ + m·x²`; each layer
-//! with body `F` and weight `v` maps
+//! with body `F` and learnable scalars `a, b, v` maps
 //!
 //! ```text
-//! y¹ = (1 − v)·F(x¹) + v·x²,   y² = x¹,
+//! y¹ = a·F(x¹) + b·x¹ + v·x²,   y² = x¹,
 //! ```
 //!
-//! which is invertible whatever `F` is: `x¹ = y²`, `x² = (y¹ − (1 − v)·F(y²)) / v`. So the
-//! backward pass needs only the last pair: walking the layers backwards it rebuilds each layer's
-//! input from its output, recomputes `F` there with its graph, and drops that graph before the next
-//! layer. With upstream gradients `(g¹, g²)` on `(y¹, y²)`:
+//! which is invertible whatever `F` is (for `v ≠ 0`): `x¹ = y²`, `x² = (y¹ − a·F(y²) − b·y²)/v`.
+//! The paper's layer is `a = 1 − v`, `b = 0`; starting instead from `a = 1`, `b = −v` makes a
+//! layer entered with `x² = x¹` compute exactly `F(x¹)`, so that the fine-tuning starts from the
+//! pretrained network and sampler (see [`super`]). So the backward pass needs only the last pair:
+//! walking the layers backwards it rebuilds each layer's input from its output, recomputes `F`
+//! there with its graph, and drops that graph before the next layer. With upstream gradients
+//! `(g¹, g²)` on `(y¹, y²)`:
 //!
 //! ```text
-//! g_{x¹} = (1 − v)·(∂F/∂x¹)ᵀ g¹ + g²,   g_{x²} = v·g¹,   g_v = ⟨x² − F(x¹), g¹⟩,
+//! g_{x¹} = a·(∂F/∂x¹)ᵀ g¹ + b·g¹ + g²,   g_{x²} = v·g¹,
+//! g_a = ⟨F(x¹), g¹⟩,   g_b = ⟨x¹, g¹⟩,   g_v = ⟨x², g¹⟩,
 //! ```
 //!
 //! and at the ends `g_x = g¹ + s·g²`, `g_s = ⟨x, g²⟩` (entry), `g_m = ⟨x², g⟩` (exit). A body may
@@ -22,7 +26,7 @@
 //!
 //! Chen, Zhang, Li, Zhao, Yu, Zhao, Chen, Zhang, "Invertible Diffusion Models for Compressed
 //! Sensing", IEEE TPAMI 2025, arXiv:2403.17006, §3.2 (the wrapper of eq. 9 with its learnable `v`,
-//! initialised at 0.5).
+//! initialised at 0.5; reference code `backprop.py`).
 
 use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, TensorId, Var};
@@ -108,9 +112,12 @@ pub(crate) fn accumulate(store: &mut GradStore, var: &Tensor, grad: Tensor) -> R
     Ok(())
 }
 
-/// `⟨a, b⟩` as a tensor of `like`'s shape (a learnable scalar's gradient).
+/// `⟨a, b⟩` as a tensor of `like`'s shape and dtype (a learnable scalar's gradient).
 fn inner(a: &Tensor, b: &Tensor, like: &Tensor) -> Result<Tensor> {
-    (a * b)?.sum_all()?.reshape(like.shape())
+    (a * b)?
+        .sum_all()?
+        .reshape(like.shape())?
+        .to_dtype(like.dtype())
 }
 
 /// The pair a sequence ends in: all the backward pass keeps of it.
@@ -130,21 +137,46 @@ pub(crate) fn scalar(t: &Tensor) -> Result<f64> {
         .ok_or_else(|| candle_core::Error::Msg("an empty scalar".into()))
 }
 
-/// The learnable scalars of one reversible sequence: the entry's `s`, the exit's `m` and one `v`
-/// per layer, each a `[1]` variable.
+/// One layer's learnable `[1]` scalars: `y¹ = a·F(x¹) + b·x¹ + v·x²`.
+pub(crate) struct Mix {
+    pub a: Tensor,
+    pub b: Tensor,
+    pub v: Tensor,
+}
+
+/// The values of a [`Mix`].
+#[derive(Clone, Copy)]
+struct Weights {
+    a: f64,
+    b: f64,
+    v: f64,
+}
+
+impl Mix {
+    fn values(&self) -> Result<Weights> {
+        Ok(Weights {
+            a: scalar(&self.a)?,
+            b: scalar(&self.b)?,
+            v: scalar(&self.v)?,
+        })
+    }
+}
+
+/// The learnable scalars of one reversible sequence: the entry's `s`, the exit's `m` and one
+/// [`Mix`] per layer.
 pub(crate) struct Sequence {
     pub entry: Tensor,
     pub exit: Tensor,
-    pub weights: Vec<Tensor>,
+    pub layers: Vec<Mix>,
 }
 
 impl Sequence {
     /// Checks that there is one body per layer.
     fn check(&self, bodies: &[&dyn Body]) -> Result<()> {
-        if bodies.len() != self.weights.len() {
+        if bodies.len() != self.layers.len() {
             candle_core::bail!(
                 "a sequence of {} layers got {} bodies",
-                self.weights.len(),
+                self.layers.len(),
                 bodies.len()
             );
         }
@@ -154,13 +186,16 @@ impl Sequence {
     /// The output with the whole graph kept, the scalars in it (plain backpropagation).
     pub fn forward(&self, x: &Tensor, bodies: &[&dyn Body]) -> Result<Tensor> {
         self.check(bodies)?;
-        let (mut first, mut second) = (x.clone(), x.broadcast_mul(&self.entry)?);
-        for (v, body) in self.weights.iter().zip(bodies) {
+        // The scalars in the stream's dtype (the chain's stream is f64), differentiably.
+        let cast = |t: &Tensor| t.to_dtype(x.dtype());
+        let (mut first, mut second) = (x.clone(), x.broadcast_mul(&cast(&self.entry)?)?);
+        for (mix, body) in self.layers.iter().zip(bodies) {
             let f = body.apply(&first)?;
-            let mixed = (f.broadcast_mul(&v.affine(-1.0, 1.0)?)? + second.broadcast_mul(v)?)?;
+            let mixed = ((f.broadcast_mul(&cast(&mix.a)?)? + first.broadcast_mul(&cast(&mix.b)?)?)?
+                + second.broadcast_mul(&cast(&mix.v)?)?)?;
             second = std::mem::replace(&mut first, mixed);
         }
-        first + second.broadcast_mul(&self.exit)?
+        first + second.broadcast_mul(&cast(&self.exit)?)?
     }
 
     /// `x¹ + m·x²` without a graph.
@@ -176,10 +211,11 @@ impl Sequence {
             second: x.affine(scalar(&self.entry)?, 0.0)?,
             first: x,
         };
-        for (v, body) in self.weights.iter().zip(bodies) {
-            let v = scalar(v)?;
+        for (mix, body) in self.layers.iter().zip(bodies) {
+            let w = mix.values()?;
             let f = body.apply_light(&pair.first)?;
-            let first = (f.affine(1.0 - v, 0.0)? + pair.second.affine(v, 0.0)?)?;
+            let first = ((f.affine(w.a, 0.0)? + pair.first.affine(w.b, 0.0)?)?
+                + pair.second.affine(w.v, 0.0)?)?;
             pair = Pair {
                 second: pair.first,
                 first,
@@ -192,9 +228,9 @@ impl Sequence {
     pub fn inverse(&self, last: &Pair, bodies: &[&dyn Body]) -> Result<Tensor> {
         self.check(bodies)?;
         let mut pair = last.clone();
-        for (v, body) in self.weights.iter().zip(bodies).rev() {
+        for (mix, body) in self.layers.iter().zip(bodies).rev() {
             let f = body.apply_light(&pair.second)?;
-            pair = undo(&pair, scalar(v)?, &f)?;
+            pair = undo(&pair, mix.values()?, &f)?;
         }
         Ok(pair.first)
     }
@@ -216,16 +252,17 @@ impl Sequence {
             first: g,
         };
         let mut pair = last.clone();
-        for (weight, body) in self.weights.iter().zip(bodies).rev() {
-            let v = scalar(weight)?;
-            let vjp = body.vjp(&pair.second, &grad.first.affine(1.0 - v, 0.0)?)?;
+        for (mix, body) in self.layers.iter().zip(bodies).rev() {
+            let w = mix.values()?;
+            let vjp = body.vjp(&pair.second, &grad.first.affine(w.a, 0.0)?)?;
             store.extend(vjp.grads)?;
-            let input = undo(&pair, v, &vjp.value)?;
-            let gv = inner(&(&input.second - &vjp.value)?, &grad.first, weight)?;
-            accumulate(&mut store, weight, gv)?;
+            let input = undo(&pair, w, &vjp.value)?;
+            for (var, factor) in [(&mix.a, &vjp.value), (&mix.b, &input.first), (&mix.v, &input.second)] {
+                accumulate(&mut store, var, inner(factor, &grad.first, var)?)?;
+            }
             grad = Pair {
-                first: (vjp.input_grad.detach() + &grad.second)?,
-                second: grad.first.affine(v, 0.0)?,
+                first: ((vjp.input_grad.detach() + grad.first.affine(w.b, 0.0)?)? + &grad.second)?,
+                second: grad.first.affine(w.v, 0.0)?,
             };
             pair = input;
         }
@@ -236,11 +273,11 @@ impl Sequence {
     }
 }
 
-/// The layer's input `(y², (y¹ − (1 − v)·f)/v)` from its output `pair` and `f = F(y²)`.
-fn undo(pair: &Pair, v: f64, f: &Tensor) -> Result<Pair> {
-    let second = (&pair.first - f.affine(1.0 - v, 0.0)?)?.affine(1.0 / v, 0.0)?;
+/// The layer's input `(y², (y¹ − a·f − b·y²)/v)` from its output `pair` and `f = F(y²)`.
+fn undo(pair: &Pair, w: Weights, f: &Tensor) -> Result<Pair> {
+    let rest = ((&pair.first - f.affine(w.a, 0.0)?)? - pair.second.affine(w.b, 0.0)?)?;
     Ok(Pair {
         first: pair.second.clone(),
-        second,
+        second: rest.affine(1.0 / w.v, 0.0)?,
     })
 }

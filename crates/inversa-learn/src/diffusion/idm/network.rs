@@ -16,7 +16,7 @@
 //! layers by inversion and the non-reversible parts (head, resampling, tail) by recomputation from
 //! those pairs.
 
-use super::coupling::{autograd_vjp, Body, Pair, Sequence};
+use super::coupling::{autograd_vjp, Body, Mix, Pair, Sequence};
 use super::sensing::Measured;
 use crate::models::ffdnet::{pixel_shuffle, pixel_unshuffle};
 use crate::models::unet::{ResBlock, Unet, UnetConfig};
@@ -113,13 +113,20 @@ pub struct IdmNet {
     up: Vec<Sequence>,
 }
 
-/// The `[1]` scalars of a sequence of `layers` under `vb`.
+/// The `[1]` scalars of a sequence of `layers` under `vb` (`entry`, `exit`, `a{j}`, `b{j}`,
+/// `v{j}`).
 pub(crate) fn sequence(layers: usize, vb: &VarBuilder) -> Result<Sequence> {
     Ok(Sequence {
         entry: vb.get(1, "entry")?,
         exit: vb.get(1, "exit")?,
-        weights: (0..layers)
-            .map(|j| vb.get(1, &format!("v{j}")))
+        layers: (0..layers)
+            .map(|j| {
+                Ok(Mix {
+                    a: vb.get(1, &format!("a{j}"))?,
+                    b: vb.get(1, &format!("b{j}"))?,
+                    v: vb.get(1, &format!("v{j}"))?,
+                })
+            })
             .collect::<Result<_>>()?,
     })
 }

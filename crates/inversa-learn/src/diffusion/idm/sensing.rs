@@ -158,6 +158,7 @@ impl Operator {
             operator: self,
             back_projection: g.pad(&window, -1.0)?,
             q,
+            start_noise: None,
         })
     }
 }
@@ -169,9 +170,18 @@ pub struct Measured<'a> {
     q: Tensor,
     /// The state of the image `A†y`, `[B, 1, side, side]`.
     pub back_projection: Tensor,
+    /// The noise `ξ` a chain with a noisy start adds to it (`[B, 1, side, side]`).
+    pub start_noise: Option<Tensor>,
 }
 
 impl Measured<'_> {
+    /// The same measurements with the start's noise `ξ` drawn from `rng`.
+    pub fn with_start_noise(mut self, rng: &mut impl rand::Rng) -> Result<Self> {
+        let dims = self.back_projection.dims().to_vec();
+        self.start_noise = Some(crate::diffusion::standard_normal(rng, &dims, DType::F32)?);
+        Ok(self)
+    }
+
     /// The range–null-space correction of states `x` (`[B, 1, side, side]`), differentiable.
     pub fn project(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let g = self.operator.geometry;
@@ -179,7 +189,7 @@ impl Measured<'_> {
         let projected = w.matmul(&self.operator.projector)?;
         let constant = self
             .q
-            .broadcast_sub(&self.operator.projected_ones.affine(g.offset / g.scale, 0.0)?)?
+            .broadcast_sub(&self.operator.projected_ones.affine(g.offset, 0.0)?)?
             .affine(1.0 / g.scale, 0.0)?;
         // x − pad(Π w + (o/s) Π1 − q/s): the margin's correction is zero.
         let correction = (projected - constant)?;

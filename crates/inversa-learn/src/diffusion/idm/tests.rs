@@ -31,12 +31,19 @@ fn random_idm(steps: usize, seed: u64) -> Idm {
     crate::training::initialise(idm.varmap(), seed).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
     for (name, var) in crate::training::named_vars(idm.varmap()) {
+        if !(name.starts_with("couple.") || name.starts_with("chain.")) {
+            continue;
+        }
         let value: f32 = if name.ends_with(".entry") {
             rng.gen_range(0.8..1.2)
         } else if name.ends_with(".exit") {
             rng.gen_range(0.1..0.3)
         } else if name.rsplit('.').next().is_some_and(|l| l.starts_with('v')) {
             rng.gen_range(0.4..0.6)
+        } else if name.rsplit('.').next().is_some_and(|l| l.starts_with('a')) {
+            rng.gen_range(0.7..1.1)
+        } else if name.rsplit('.').next().is_some_and(|l| l.starts_with('b')) {
+            rng.gen_range(-0.3..0.3)
         } else {
             continue;
         };
@@ -84,8 +91,9 @@ fn the_chain_run_backwards_rebuilds_its_start() {
     let start = idm.chain.start(&measured).unwrap();
     let rebuilt = idm.chain.inverse(&last, &measured).unwrap();
     let error = relative(&rebuilt, &start);
-    // f32 round-off (6e-8) through four couplings that each divide by v ≈ 0.5.
-    assert!(error < 1e-5, "relative error {error:e}");
+    // f64 round-off (1e-16) through four couplings that each divide by v ≈ 0.5: the network's f32
+    // values are recomputed bit for bit.
+    assert!(error < 1e-13, "relative error {error:e}");
     // The lean forward pass computes what the graph-keeping one does.
     let plain = idm.chain.forward(&measured).unwrap();
     let lean = idm.chain.reconstruct(&measured).unwrap();
@@ -144,4 +152,53 @@ fn recomputing_backward_passes_give_plain_backpropagations_gradients() {
             assert!(error < 1e-3, "{mode:?} {name}: relative error {error:e}");
         }
     }
+}
+
+#[test]
+fn fine_tuning_starts_from_the_pretrained_network_exactly() {
+    use crate::diffusion::model::DiffusionNetwork;
+    // "Pretrained" weights: a random UNet of the same architecture.
+    let varmap = candle_nn::VarMap::new();
+    let vb = candle_nn::VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let unet = crate::models::unet::Unet::new(vb, tiny()).unwrap();
+    crate::training::initialise(&varmap, 21).unwrap();
+    let pretrained = crate::training::named_vars(&varmap)
+        .into_iter()
+        .map(|(name, var)| (name, var.as_tensor().clone()))
+        .collect();
+    let idm = Idm::new(IdmConfig::new(tiny(), 2, 60).unwrap()).unwrap();
+    idm.initialise(&pretrained, 4).unwrap();
+    let (operator, y, _) = problem(2, 17);
+    let measured = operator.measure(&y).unwrap();
+    let x = Tensor::randn(0f32, 1.0, (2, 1, 32, 32), &Device::Cpu).unwrap();
+    for (k, t) in [(0, 60), (1, 30)] {
+        let eps = idm.chain.net.eps(&x, k, t, &measured).unwrap();
+        let reference = unet.forward(&x, t, None).unwrap();
+        let error = relative(&eps, &reference);
+        assert!(error < 1e-6, "step {k}: relative error {error:e}");
+    }
+}
+
+#[test]
+fn the_range_null_space_step_makes_states_consistent_with_the_measurement() {
+    let op = CompressedSensing::<f64>::structured_dct(&[1, 28, 28], 78, 23).unwrap();
+    let operator = Operator::from_operator(&op, Geometry::FASHION, 1e-6).unwrap();
+    let truth: Vec<f64> = (0..784).map(|i| ((i * 37) % 101) as f64 / 100.0).collect();
+    let y = op.apply_new(&truth);
+    let measured = operator
+        .measure(&Tensor::from_vec(y.clone(), (1, 78), &Device::Cpu).unwrap())
+        .unwrap();
+    let x = Tensor::randn(0f32, 1.0, (1, 1, 32, 32), &Device::Cpu).unwrap();
+    let corrected = measured.project(&x).unwrap();
+    let g = Geometry::FASHION;
+    let image: Vec<f64> = g.crop(&corrected).unwrap().affine(g.scale, g.offset).unwrap()
+        .to_dtype(DType::F64).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    let residual: f64 = op.apply_new(&image).iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum();
+    let size: f64 = y.iter().map(|v| v * v).sum();
+    assert!((residual / size).sqrt() < 1e-5, "{}", (residual / size).sqrt());
+    // The null-space part and the margin are the state's own.
+    let margin = |t: &Tensor| t.narrow(2, 0, 2).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    assert_eq!(margin(&corrected), margin(&x));
+    let twice = measured.project(&corrected).unwrap();
+    assert!(relative(&twice, &corrected) < 1e-5);
 }

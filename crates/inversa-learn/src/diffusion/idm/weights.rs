@@ -22,8 +22,13 @@ use std::path::Path;
 /// The safetensors metadata value of `architecture` in IDM weights.
 pub const ARCHITECTURE: &str = "idm";
 
-/// The coupling weight `v` every layer starts from (the paper's 0.5).
-const INITIAL_V: f32 = 0.5;
+/// The weight `v` of the second stream every block layer starts from (the paper's 0.5).
+const BLOCK_V: f32 = 0.5;
+
+/// The chain's starting `v`: the momentum `v·(x_{k+1} − x_k)` each step adds to the DDIM step
+/// at the start of fine-tuning (the first step has none). Small, so that fine-tuning starts near
+/// the pretrained sampler; its inverse divides by it, which costs `log₁₀(1/v)` digits per step.
+pub const CHAIN_V: f32 = 0.01;
 
 /// What an IDM model is: its UNet, the number of sampling steps and the top timestep.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -112,7 +117,9 @@ impl Idm {
 
     /// The start of fine-tuning: the UNet from `pretrained` (its weights file's tensors), the
     /// injectors' input convolutions uniform in `±1/√fan-in` from `seed` and their output ones
-    /// zero, every coupling `s = 1`, `m = 0`, `v = 0.5`.
+    /// zero, every coupling `s = 1`, `m = 0`, `a = 1`, `b = −v` with `v = 0.5` in the network and
+    /// [`CHAIN_V`] in the chain: the network computes the pretrained `ε̂` exactly, and the chain's
+    /// first step is exactly the DDIM step with the range–null-space correction.
     pub fn initialise(&self, pretrained: &HashMap<String, Tensor>, seed: u64) -> Result<()> {
         let mut vars = crate::training::named_vars(&self.varmap);
         vars.sort_by(|a, b| a.0.cmp(&b.0));
@@ -141,8 +148,21 @@ impl Idm {
                     .map(|_| rng.gen_range(-bound..bound))
                     .collect();
                 Tensor::from_vec(values, &shape, &Device::Cpu)?
+            } else if name.starts_with("couple.") || name.starts_with("chain.") {
+                let v = if name.starts_with("chain.") {
+                    CHAIN_V
+                } else {
+                    BLOCK_V
+                };
+                let last = name.rsplit('.').next().unwrap_or("");
+                let value = match last.chars().next() {
+                    Some('a') => 1.0,
+                    Some('b') => -v,
+                    _ => v,
+                };
+                Tensor::full(value, &shape, &Device::Cpu)?
             } else {
-                Tensor::full(INITIAL_V, &shape, &Device::Cpu)?
+                return Err(bad("model", format!("no starting value for {name:?}")));
             };
             var.set(&value)?;
         }
