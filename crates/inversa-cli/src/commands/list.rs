@@ -51,13 +51,14 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
            cycle_symmetries = false (denoise the k-th prox input under the (k mod 8)-th flip/rotation, as DPIR)
   lpn:     weights = "lpn.safetensors" (default: the bundled grey LPN); no weight: the network is
            the prox of its own learned R, so admm's rho is R's weight
-  diffusion (only with the samplers dps, ddnm, dds, diffpir, red-diff; 28×28 grey images):
+  diffusion (only with the samplers dps, ddnm, dds, diffpir, red-diff, idm; 28×28 grey images):
            model = "fashion" (the bundled Fashion-MNIST UNet) | "weights.safetensors" (from
-           `inversa train diffusion`), class = 0–9 (sample within one class; default unconditional)
+           `inversa train diffusion`; for idm, from `inversa train idm`), class = 0–9 (sample
+           within one class; default unconditional)
 
 [solver]
   kind = "pdhg" | "fista" | "admm" | "hqs" | "red" | "cg" | "fbp"
-         | "dps" | "ddnm" | "dds" | "diffpir" | "red-diff" (diffusion samplers: prior.kind = "diffusion")
+         | "dps" | "ddnm" | "dds" | "diffpir" | "red-diff" | "idm" (diffusion: prior.kind = "diffusion")
   iterations = (pdhg 300, others 100), tolerance = 0 (stop when ‖xₖ−xₖ₋₁‖/‖xₖ‖ < tolerance)
   init = "adjoint" (A*y/‖A‖²) | "zeros"
   fista: lipschitz = ‖A‖² estimate, eta = 1.5
@@ -72,6 +73,7 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   dds:     cg_steps = 5, gamma = 0 (the paper: none), eta = 0.15
   diffpir: lambda = 7, zeta = 0.3 (data weight ρₜ = λσ²/σ̄ₜ², σ the physics' Gaussian noise)
   red-diff: lambda = 0.25, lr = 0.1 (Adam on the posterior mean; a point estimate)
+  idm:     no keys: the fine-tuned chain's steps are in its weights (deterministic, one sample)
 
 [run]
   seed = 0                     every random choice (masks, matrices, noise)
@@ -94,7 +96,7 @@ pub fn list() -> String {
         text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
     }
     text.push_str(&format!(
-        "  {:<12} a pretrained diffusion model, sampled by dps, ddnm, dds, diffpir or red-diff\n",
+        "  {:<12} a pretrained diffusion model, sampled by dps, ddnm, dds, diffpir, red-diff or idm\n",
         "diffusion"
     ));
     text.push_str("\nsolvers (solver.kind):\n");

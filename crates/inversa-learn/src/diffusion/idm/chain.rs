@@ -172,14 +172,15 @@ impl Chain {
             .collect()
     }
 
-    /// `x_S = √ᾱ_S · x_y` (f64), plus `√(1−ᾱ_S) ξ` when the measurements carry a start noise `ξ`.
+    /// `x_S = √ᾱ_S · x_y`, in f64. (With noise added, `√(1−ᾱ_S) ξ`, the untrained chain
+    /// reconstructed worse here: 13.4 against 16.7 dB on 20 test images at ratio 0.25, three
+    /// steps from timestep 600.)
     pub fn start(&self, measured: &Measured) -> Result<Tensor> {
         let top = self.grid.alpha_bar(self.grid.steps());
-        let x_y = measured.back_projection.to_dtype(DType::F64)?;
-        match &measured.start_noise {
-            Some(xi) => combine(top.sqrt(), &x_y, (1.0 - top).sqrt(), &xi.to_dtype(DType::F64)?),
-            None => x_y.affine(top.sqrt(), 0.0),
-        }
+        measured
+            .back_projection
+            .to_dtype(DType::F64)?
+            .affine(top.sqrt(), 0.0)
     }
 
     /// The reconstructed states, the whole graph kept (plain backpropagation).

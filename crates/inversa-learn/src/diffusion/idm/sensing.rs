@@ -19,6 +19,8 @@ use crate::diffusion::bad;
 use crate::Result;
 use candle_core::{DType, Device, Tensor};
 use inversa::operators::LinearOperator;
+use faer::linalg::solvers::{Llt, Solve};
+use faer::{Mat, MatRef, Side};
 use inversa::real::Real;
 
 /// The state's geometry: side, margin of the image inside it, and `u = scale·x + offset`.
@@ -79,8 +81,9 @@ pub struct Operator {
 }
 
 impl Operator {
-    /// From a row-major `m × n` matrix `a` (f64); `delta` regularises `AAᵀ` relative to its mean
-    /// diagonal.
+    /// From a row-major `m × n` matrix `a` (f64); `delta` regularises the Gram matrix relative to
+    /// its mean diagonal. `A† = Aᵀ(AAᵀ + δI)⁻¹ = (AᵀA + δI)⁻¹Aᵀ`, through the smaller of the two
+    /// Gram matrices (Cholesky, faer).
     pub fn from_matrix(a: &[f64], m: usize, geometry: Geometry, delta: f64) -> Result<Self> {
         let n = geometry.image_side().pow(2);
         if m == 0 || a.len() != m * n {
@@ -89,26 +92,29 @@ impl Operator {
                 format!("a {} value matrix is not m × {n}", a.len()),
             ));
         }
-        let at = Tensor::from_vec(a.to_vec(), (m, n), &Device::Cpu)?;
-        let gram = at.matmul(&at.t()?)?.to_vec2::<f64>()?;
-        let mean_diagonal = (0..m).map(|i| gram[i][i]).sum::<f64>() / m as f64;
-        let factor = cholesky(&gram, delta * mean_diagonal.max(f64::MIN_POSITIVE))
-            .ok_or_else(|| bad("physics", "A Aᵀ + δI is not positive definite"))?;
-        // W = (AAᵀ + δI)⁻¹ A, column by column; A† = Wᵀ.
-        let mut w = vec![0.0; m * n];
-        let mut column = vec![0.0; m];
-        for j in 0..n {
-            column.iter_mut().enumerate().for_each(|(i, c)| *c = a[i * n + j]);
-            solve(&factor, &mut column);
-            column.iter().enumerate().for_each(|(i, c)| w[i * n + j] = *c);
-        }
-        let w = Tensor::from_vec(w, (m, n), &Device::Cpu)?;
-        let projector = at.t()?.matmul(&w)?;
+        inversa::memory::check_array("physics", &[m.min(n), m.min(n)], 8, 2)?;
+        let matrix = MatRef::from_row_major_slice(a, m, n);
+        // `pinv` holds `A†ᵀ` (`m × n`): `(AAᵀ + δI)⁻¹ A` or `A (AᵀA + δI)⁻¹`.
+        let pinv: Mat<f64> = if m <= n {
+            let factor = regularised_cholesky(matrix * matrix.transpose(), delta)?;
+            factor.solve(matrix)
+        } else {
+            let factor = regularised_cholesky(matrix.transpose() * matrix, delta)?;
+            factor.solve(matrix.transpose()).transpose().to_owned()
+        };
+        let projector: Mat<f64> = pinv.transpose() * matrix;
+        let to_tensor = |mat: &Mat<f64>| -> Result<Tensor> {
+            let values: Vec<f32> = (0..mat.nrows())
+                .flat_map(|i| (0..mat.ncols()).map(move |j| mat[(i, j)] as f32))
+                .collect();
+            Ok(Tensor::from_vec(values, (mat.nrows(), mat.ncols()), &Device::Cpu)?)
+        };
+        let projector = to_tensor(&projector)?;
         let projected_ones = projector.sum(1)?.reshape((1, n))?;
         Ok(Self {
-            pinv: w.to_dtype(DType::F32)?,
-            projector: projector.to_dtype(DType::F32)?,
-            projected_ones: projected_ones.to_dtype(DType::F32)?,
+            pinv: to_tensor(&pinv)?,
+            projector,
+            projected_ones,
             geometry,
         })
     }
@@ -132,7 +138,7 @@ impl Operator {
             ));
         }
         let m = op.output_len();
-        inversa::memory::check_array("physics", &[m, n], 8, 8)?;
+        inversa::memory::check_array("physics", &[m, n], 8, 4)?;
         let mut a = vec![0.0; m * n];
         let mut unit = vec![T::zero(); m];
         for i in 0..m {
@@ -158,7 +164,6 @@ impl Operator {
             operator: self,
             back_projection: g.pad(&window, -1.0)?,
             q,
-            start_noise: None,
         })
     }
 }
@@ -170,18 +175,9 @@ pub struct Measured<'a> {
     q: Tensor,
     /// The state of the image `A†y`, `[B, 1, side, side]`.
     pub back_projection: Tensor,
-    /// The noise `ξ` a chain with a noisy start adds to it (`[B, 1, side, side]`).
-    pub start_noise: Option<Tensor>,
 }
 
 impl Measured<'_> {
-    /// The same measurements with the start's noise `ξ` drawn from `rng`.
-    pub fn with_start_noise(mut self, rng: &mut impl rand::Rng) -> Result<Self> {
-        let dims = self.back_projection.dims().to_vec();
-        self.start_noise = Some(crate::diffusion::standard_normal(rng, &dims, DType::F32)?);
-        Ok(self)
-    }
-
     /// The range–null-space correction of states `x` (`[B, 1, side, side]`), differentiable.
     pub fn project(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let g = self.operator.geometry;
@@ -208,36 +204,14 @@ impl Measured<'_> {
     }
 }
 
-/// The lower Cholesky factor of `a + shift·I` (row-major rows), or `None` if not positive definite.
-fn cholesky(a: &[Vec<f64>], shift: f64) -> Option<Vec<Vec<f64>>> {
-    let m = a.len();
-    let mut l = vec![vec![0.0; m]; m];
-    for i in 0..m {
-        for j in 0..=i {
-            let dot: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
-            let value = a[i][j] + if i == j { shift } else { 0.0 } - dot;
-            if i == j {
-                if value <= 0.0 || !value.is_finite() {
-                    return None;
-                }
-                l[i][i] = value.sqrt();
-            } else {
-                l[i][j] = value / l[j][j];
-            }
-        }
+/// The Cholesky factor of `gram + δ·(mean diagonal)·I`.
+fn regularised_cholesky(mut gram: Mat<f64>, delta: f64) -> Result<Llt<f64>> {
+    let size = gram.nrows();
+    let mean = (0..size).map(|i| gram[(i, i)]).sum::<f64>() / size.max(1) as f64;
+    let shift = delta * mean.max(f64::MIN_POSITIVE);
+    for i in 0..size {
+        gram[(i, i)] += shift;
     }
-    Some(l)
-}
-
-/// Solves `L Lᵀ z = b` in place.
-fn solve(l: &[Vec<f64>], b: &mut [f64]) {
-    let m = b.len();
-    for i in 0..m {
-        let dot: f64 = (0..i).map(|k| l[i][k] * b[k]).sum();
-        b[i] = (b[i] - dot) / l[i][i];
-    }
-    for i in (0..m).rev() {
-        let dot: f64 = (i + 1..m).map(|k| l[k][i] * b[k]).sum();
-        b[i] = (b[i] - dot) / l[i][i];
-    }
+    gram.llt(Side::Lower)
+        .map_err(|_| bad("physics", "the operator's Gram matrix is not positive definite"))
 }
