@@ -53,7 +53,11 @@ type Failure = Box<dyn std::error::Error>;
 fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let number = |i: usize, default: usize| -> Result<usize, Failure> {
-        Ok(args.get(i).map(|a| a.parse()).transpose()?.unwrap_or(default))
+        Ok(args
+            .get(i)
+            .map(|a| a.parse())
+            .transpose()?
+            .unwrap_or(default))
     };
     match args.first().map(String::as_str) {
         Some("memory") => memory(number(1, 4)?),
@@ -61,18 +65,26 @@ fn main() -> Result<(), Failure> {
             let weights = args.get(1).ok_or("compare needs the IDM weights file")?;
             compare_all(Path::new(weights), number(2, 100)?, number(3, 100)?)
         }
-        _ => Err("usage: idm_measure memory [BATCH] | compare WEIGHTS [IMAGES] [DDNM_STEPS]".into()),
+        _ => {
+            Err("usage: idm_measure memory [BATCH] | compare WEIGHTS [IMAGES] [DDNM_STEPS]".into())
+        }
     }
 }
 
 fn memory(batch: usize) -> Result<(), Failure> {
     let (tensors, metadata) = bundled::diffusion_unet_tensors()?;
-    let unet = inversa_learn::models::unet::UnetConfig::from_metadata(&metadata, Path::new("unet"))?;
+    let unet =
+        inversa_learn::models::unet::UnetConfig::from_metadata(&metadata, Path::new("unet"))?;
     let op = cs_operator(0.1, 1)?;
     let operator = Operator::from_operator(&op, Geometry::FASHION, 1e-4)?;
     let test = bundled::test_images()?;
     let truth: Vec<f64> = (0..batch)
-        .flat_map(|i| test.pixels(i).iter().map(|&p| f64::from(p) / 255.0).collect::<Vec<_>>())
+        .flat_map(|i| {
+            test.pixels(i)
+                .iter()
+                .map(|&p| f64::from(p) / 255.0)
+                .collect::<Vec<_>>()
+        })
         .collect();
     let y: Vec<f64> = truth.chunks(784).flat_map(|u| op.apply_new(u)).collect();
     let y = Tensor::from_vec(y, (batch, op.output_len()), &Device::Cpu)?;
@@ -108,7 +120,12 @@ fn compare_all(weights: &Path, images: usize, ddnm_steps: usize) -> Result<(), F
     let model = bundled::diffusion_unet()?.into_noise_predictor()?;
     let test = LabelledImages::read_fashion_mnist(Path::new(DEFAULT_DIR), Split::Test)?;
     let truths: Vec<Vec<f64>> = (0..images.min(test.len()))
-        .map(|i| test.pixels(i).iter().map(|&p| f64::from(p) / 255.0).collect())
+        .map(|i| {
+            test.pixels(i)
+                .iter()
+                .map(|&p| f64::from(p) / 255.0)
+                .collect()
+        })
         .collect();
     let mut results = Vec::new();
     for ratio in [0.1, 0.25] {

@@ -27,15 +27,25 @@ fn a_short_fine_tune_beats_ddnm_on_held_out_measurements() {
     let all = bundled::test_images().unwrap();
     let training_images = subset(&all, 0..80);
     let held: Vec<Vec<f64>> = (80..100)
-        .map(|i| all.pixels(i).iter().map(|&p| f64::from(p) / 255.0).collect())
+        .map(|i| {
+            all.pixels(i)
+                .iter()
+                .map(|&p| f64::from(p) / 255.0)
+                .collect()
+        })
         .collect();
     let (tensors, metadata) = bundled::diffusion_unet_tensors().unwrap();
     let unet = UnetConfig::from_metadata(&metadata, Path::new("bundled")).unwrap();
     let idm = Idm::new(IdmConfig::new(unet, 3, 450).unwrap()).unwrap();
     let settings = (vec![0.25], 0.0, Backprop::Full, 0);
-    let training =
-        IdmTraining::new(idm, tensors, training_images.clone(), &training_images, settings)
-            .unwrap();
+    let training = IdmTraining::new(
+        idm,
+        tensors,
+        training_images.clone(),
+        &training_images,
+        settings,
+    )
+    .unwrap();
     let dir = std::env::temp_dir().join(format!("inversa-idm-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("idm.safetensors");
@@ -52,11 +62,20 @@ fn a_short_fine_tune_beats_ddnm_on_held_out_measurements() {
         ema_decay: 0.0,
         out: out.clone(),
     };
-    let history = train(&training, &config, false, &mut |_| inversa::Control::Continue).unwrap();
-    let (first, last) = (history.loss[..5].iter().sum::<f32>(), history.loss[STEPS - 5..].iter().sum::<f32>());
+    let history = train(&training, &config, false, &mut |_| {
+        inversa::Control::Continue
+    })
+    .unwrap();
+    let (first, last) = (
+        history.loss[..5].iter().sum::<f32>(),
+        history.loss[STEPS - 5..].iter().sum::<f32>(),
+    );
     assert!(last < first, "the loss did not fall: {:?}", history.loss);
 
-    let model = bundled::diffusion_unet().unwrap().into_noise_predictor().unwrap();
+    let model = bundled::diffusion_unet()
+        .unwrap()
+        .into_noise_predictor()
+        .unwrap();
     let op = cs_operator(0.25, 0).unwrap();
     let grid = model.schedule.grid(50).unwrap();
     let row = compare(training.idm(), &model, grid, &op, 0.25, &held, 0).unwrap();
@@ -74,7 +93,11 @@ fn a_short_fine_tune_beats_ddnm_on_held_out_measurements() {
     let y = op.apply_new(&held[0]);
     let a = training.idm().reconstruct(&op, &[&y]).unwrap();
     let b = loaded.reconstruct(&op, &[&y]).unwrap();
-    let gap = a[0].iter().zip(&b[0]).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+    let gap = a[0]
+        .iter()
+        .zip(&b[0])
+        .map(|(p, q)| (p - q).abs())
+        .fold(0.0, f64::max);
     assert!(gap < 1e-6, "{gap}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -70,7 +70,12 @@ fn peak(steps: usize, mode: Backprop) -> usize {
     let loss = |out: &Tensor| out.abs()?.mean_all();
     peak_during(|| {
         let (value, grads) = idm.chain.gradients(&measured, mode, loss).unwrap();
-        assert!(value.to_dtype(DType::F64).unwrap().to_scalar::<f64>().unwrap().is_finite());
+        assert!(value
+            .to_dtype(DType::F64)
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap()
+            .is_finite());
         drop(grads);
     })
 }

@@ -40,10 +40,7 @@ pub fn diffusion_unet_tensors() -> inversa::Result<(
     std::collections::HashMap<String, candle_core::Tensor>,
     std::collections::HashMap<String, String>,
 )> {
-    crate::nn::weights::read_safetensors(
-        UNET,
-        Path::new("the bundled fashion_unet.safetensors"),
-    )
+    crate::nn::weights::read_safetensors(UNET, Path::new("the bundled fashion_unet.safetensors"))
 }
 
 /// The class-conditional rectified-flow UNet (`inversa train flow`).

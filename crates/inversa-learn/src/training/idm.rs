@@ -62,7 +62,11 @@ pub fn cs_operator(ratio: f64, seed: u64) -> Result<CompressedSensing<f64>> {
             format!("a CS ratio must be in (0, 1] and give at least one measurement, got {ratio}"),
         ));
     }
-    Ok(CompressedSensing::structured_dct(&[1, IMAGE, IMAGE], m, seed)?)
+    Ok(CompressedSensing::structured_dct(
+        &[1, IMAGE, IMAGE],
+        m,
+        seed,
+    )?)
 }
 
 /// The 28×28 images in [0, 1] of a `[B, 1, 32, 32]` batch in [−1, 1], as `[B, 784]`.
@@ -210,7 +214,11 @@ impl Trainable for IdmTraining {
         let mut metrics = Vec::new();
         for held in &self.held {
             let measured = held.operator.measure(&held.measurements).map_err(wrap)?;
-            let states = self.idm.chain.reconstruct(&measured)?.to_dtype(DType::F32)?;
+            let states = self
+                .idm
+                .chain
+                .reconstruct(&measured)?
+                .to_dtype(DType::F32)?;
             let images = truth_of(&states)?.clamp(0.0, 1.0)?;
             let psnr = mean_psnr(&images, &held.truth)?;
             metrics.push((format!("psnr cs{:.2}", held.ratio), psnr));

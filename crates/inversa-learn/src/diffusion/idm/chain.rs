@@ -26,8 +26,8 @@
 use super::coupling::{autograd_vjp, backward, Body, Pair, Sequence, Vjp};
 use super::network::{sequence, IdmNet};
 use super::sensing::Measured;
-use crate::diffusion::schedule::Grid;
 use crate::diffusion::combine;
+use crate::diffusion::schedule::Grid;
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Result, Tensor, Var};
 use candle_nn::VarBuilder;
@@ -111,10 +111,10 @@ impl Body for Step<'_> {
             return Ok(self.apply(x)?.detach());
         }
         let x = x.to_dtype(DType::F32)?.detach();
-        let (eps, _) = self
-            .chain
-            .net
-            .eps_light(&x, self.index(), self.timestep(), self.measured)?;
+        let (eps, _) =
+            self.chain
+                .net
+                .eps_light(&x, self.index(), self.timestep(), self.measured)?;
         self.update(&x, &eps)?.to_dtype(DType::F64)
     }
 
@@ -133,10 +133,10 @@ impl Body for Step<'_> {
         let zeros = || x.zeros_like();
         let direct = grads.remove(xv.as_tensor()).map_or_else(zeros, Ok)?;
         let through = grads.remove(ev.as_tensor()).map_or_else(zeros, Ok)?;
-        let (net_grad, store) = self
-            .chain
-            .net
-            .eps_backward(&tape, &through, k, t, self.measured)?;
+        let (net_grad, store) =
+            self.chain
+                .net
+                .eps_backward(&tape, &through, k, t, self.measured)?;
         Ok(Vjp {
             value: value.detach().to_dtype(DType::F64)?,
             input_grad: (direct + net_grad)?.to_dtype(DType::F64)?,

@@ -191,7 +191,8 @@ impl Sequence {
         let (mut first, mut second) = (x.clone(), x.broadcast_mul(&cast(&self.entry)?)?);
         for (mix, body) in self.layers.iter().zip(bodies) {
             let f = body.apply(&first)?;
-            let mixed = ((f.broadcast_mul(&cast(&mix.a)?)? + first.broadcast_mul(&cast(&mix.b)?)?)?
+            let mixed = ((f.broadcast_mul(&cast(&mix.a)?)?
+                + first.broadcast_mul(&cast(&mix.b)?)?)?
                 + second.broadcast_mul(&cast(&mix.v)?)?)?;
             second = std::mem::replace(&mut first, mixed);
         }
@@ -257,7 +258,11 @@ impl Sequence {
             let vjp = body.vjp(&pair.second, &grad.first.affine(w.a, 0.0)?)?;
             store.extend(vjp.grads)?;
             let input = undo(&pair, w, &vjp.value)?;
-            for (var, factor) in [(&mix.a, &vjp.value), (&mix.b, &input.first), (&mix.v, &input.second)] {
+            for (var, factor) in [
+                (&mix.a, &vjp.value),
+                (&mix.b, &input.first),
+                (&mix.v, &input.second),
+            ] {
                 accumulate(&mut store, var, inner(factor, &grad.first, var)?)?;
             }
             grad = Pair {
@@ -267,7 +272,11 @@ impl Sequence {
             pair = input;
         }
         let x = pair.first;
-        accumulate(&mut store, &self.entry, inner(&x, &grad.second, &self.entry)?)?;
+        accumulate(
+            &mut store,
+            &self.entry,
+            inner(&x, &grad.second, &self.entry)?,
+        )?;
         let input_grad = (&grad.first + grad.second.affine(scalar(&self.entry)?, 0.0)?)?;
         Ok((x, input_grad, store))
     }

@@ -386,7 +386,12 @@ impl IdmNet {
         let mut errors = Vec::new();
         for (name, path, l) in paths {
             let side = 32 >> l;
-            let x = Tensor::randn(0f32, 1.0, (batch, config.channels << l, side, side), &candle_core::Device::Cpu)?;
+            let x = Tensor::randn(
+                0f32,
+                1.0,
+                (batch, config.channels << l, side, side),
+                &candle_core::Device::Cpu,
+            )?;
             let owned = self.bodies(path, k, measured, &emb);
             let bodies: Vec<&dyn Body> = owned.iter().map(|b| b.as_ref()).collect();
             let sequence = self.sequence_at(path);

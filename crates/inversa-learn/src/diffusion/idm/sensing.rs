@@ -18,9 +18,9 @@
 use crate::diffusion::bad;
 use crate::Result;
 use candle_core::{DType, Device, Tensor};
-use inversa::operators::LinearOperator;
 use faer::linalg::solvers::{Llt, Solve};
 use faer::{Mat, MatRef, Side};
+use inversa::operators::LinearOperator;
 use inversa::real::Real;
 
 /// The state's geometry: side, margin of the image inside it, and `u = scale·x + offset`.
@@ -107,7 +107,11 @@ impl Operator {
             let values: Vec<f32> = (0..mat.nrows())
                 .flat_map(|i| (0..mat.ncols()).map(move |j| mat[(i, j)] as f32))
                 .collect();
-            Ok(Tensor::from_vec(values, (mat.nrows(), mat.ncols()), &Device::Cpu)?)
+            Ok(Tensor::from_vec(
+                values,
+                (mat.nrows(), mat.ncols()),
+                &Device::Cpu,
+            )?)
         };
         let projector = to_tensor(&projector)?;
         let projected_ones = projector.sum(1)?.reshape((1, n))?;
@@ -212,6 +216,10 @@ fn regularised_cholesky(mut gram: Mat<f64>, delta: f64) -> Result<Llt<f64>> {
     for i in 0..size {
         gram[(i, i)] += shift;
     }
-    gram.llt(Side::Lower)
-        .map_err(|_| bad("physics", "the operator's Gram matrix is not positive definite"))
+    gram.llt(Side::Lower).map_err(|_| {
+        bad(
+            "physics",
+            "the operator's Gram matrix is not positive definite",
+        )
+    })
 }

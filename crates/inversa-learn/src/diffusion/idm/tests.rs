@@ -105,7 +105,11 @@ fn every_block_sequence_run_backwards_rebuilds_its_input() {
     let idm = random_idm(2, 7);
     let (operator, y, _) = problem(2, 9);
     let measured = operator.measure(&y).unwrap();
-    let errors = idm.chain.net.round_trip_errors(2, 0, 30, &measured).unwrap();
+    let errors = idm
+        .chain
+        .net
+        .round_trip_errors(2, 0, 30, &measured)
+        .unwrap();
     assert_eq!(errors.len(), 2 * tiny().levels + 1);
     for (path, error) in errors {
         assert!(error < 1e-5, "{path}: relative error {error:e}");
@@ -191,13 +195,38 @@ fn the_range_null_space_step_makes_states_consistent_with_the_measurement() {
     let x = Tensor::randn(0f32, 1.0, (1, 1, 32, 32), &Device::Cpu).unwrap();
     let corrected = measured.project(&x).unwrap();
     let g = Geometry::FASHION;
-    let image: Vec<f64> = g.crop(&corrected).unwrap().affine(g.scale, g.offset).unwrap()
-        .to_dtype(DType::F64).unwrap().flatten_all().unwrap().to_vec1().unwrap();
-    let residual: f64 = op.apply_new(&image).iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum();
+    let image: Vec<f64> = g
+        .crop(&corrected)
+        .unwrap()
+        .affine(g.scale, g.offset)
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let residual: f64 = op
+        .apply_new(&image)
+        .iter()
+        .zip(&y)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum();
     let size: f64 = y.iter().map(|v| v * v).sum();
-    assert!((residual / size).sqrt() < 1e-5, "{}", (residual / size).sqrt());
+    assert!(
+        (residual / size).sqrt() < 1e-5,
+        "{}",
+        (residual / size).sqrt()
+    );
     // The null-space part and the margin are the state's own.
-    let margin = |t: &Tensor| t.narrow(2, 0, 2).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let margin = |t: &Tensor| {
+        t.narrow(2, 0, 2)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()
+    };
     assert_eq!(margin(&corrected), margin(&x));
     let twice = measured.project(&corrected).unwrap();
     assert!(relative(&twice, &corrected) < 1e-5);

@@ -127,9 +127,9 @@ impl Idm {
         for (name, var) in vars {
             let shape = var.shape().clone();
             let value = if let Some(key) = name.strip_prefix("unet.") {
-                let tensor = pretrained.get(key).ok_or_else(|| {
-                    bad("prior.model", format!("the UNet weights lack {key:?}"))
-                })?;
+                let tensor = pretrained
+                    .get(key)
+                    .ok_or_else(|| bad("prior.model", format!("the UNet weights lack {key:?}")))?;
                 tensor.to_dtype(DType::F32)?.reshape(&shape)?
             } else if name.contains(".i2f.") || name.ends_with(".exit") {
                 Tensor::zeros(&shape, DType::F32, &Device::Cpu)?

@@ -10,8 +10,8 @@ use crate::models::ffdnet::FfdNet;
 use crate::models::gan::GanTraining;
 use crate::models::unet::Objective;
 use crate::solvers::deep_cd::training::DeepCdTraining;
-use crate::training::idm::IdmTraining;
 use crate::training::denoiser::{compare, Comparison, DenoiserTraining, VALIDATION_LEVELS};
+use crate::training::idm::IdmTraining;
 use crate::training::lpn::LpnTraining;
 use crate::training::unet::UnetTraining;
 use crate::training::{train, History, Progress, TrainConfig, Trainable};
@@ -128,9 +128,7 @@ impl Job {
             Model::Gan(training) => Outcome::Gan {
                 samples: super::gan_samples::write_samples(training, &out)?,
             },
-            Model::Lpn(_) | Model::Unet(_) | Model::DeepCd(_) | Model::Idm(_) => {
-                Outcome::Trained
-            }
+            Model::Lpn(_) | Model::Unet(_) | Model::DeepCd(_) | Model::Idm(_) => Outcome::Trained,
         };
         Ok(Trained {
             name: self.name,
