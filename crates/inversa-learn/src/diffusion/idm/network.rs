@@ -322,38 +322,33 @@ impl IdmNet {
             store.extend(grads)?;
             Ok(grad)
         };
-        let levels = self.up.len();
         let mut pending = Vec::new();
         // Up path, from the tail back to the middle: each level's input was h + skip.
         let tail_input = self.up[0].merge(&tape.up[0])?;
         let mut vjp = autograd_vjp(|h| self.tail(h), &tail_input, g)?;
         let mut grads = vec![std::mem::take(&mut vjp.grads)];
         let mut grad = vjp.input_grad;
-        let mut skip_grads = vec![None; levels];
-        for l in 0..levels {
+        let mut skip_grads = Vec::with_capacity(tape.up.len());
+        for (l, (sequence, pair)) in self.up.iter().zip(&tape.up).enumerate() {
             if l > 0 {
-                let input = self.up[l].merge(&tape.up[l])?;
+                let input = sequence.merge(pair)?;
                 let vjp = autograd_vjp(|h| self.up_resample(l, h), &input, &grad)?;
                 grads.push(vjp.grads);
                 grad = vjp.input_grad;
             }
-            grad = back(Path::Up(l), &tape.up[l], &grad)?;
-            skip_grads[l] = Some(grad.clone());
+            grad = back(Path::Up(l), pair, &grad)?;
+            skip_grads.push(grad.clone());
         }
         grad = back(Path::Middle, &tape.middle, &grad)?;
         // Down path: the gradient on a level's output is the next level's plus its skip's.
-        for l in (0..levels).rev() {
-            if let Some(skip) = &skip_grads[l] {
-                grad = (grad + skip)?;
-            }
-            grad = back(Path::Down(l), &tape.down[l], &grad)?;
-            let input = match l {
-                0 => tape.input.clone(),
-                _ => self.down[l - 1].merge(&tape.down[l - 1])?,
-            };
+        for (l, skip) in skip_grads.iter().enumerate().rev() {
+            grad = back(Path::Down(l), &tape.down[l], &(grad + skip)?)?;
             let vjp = match l {
-                0 => autograd_vjp(|x| self.unet.head.forward(x), &input, &grad)?,
-                _ => autograd_vjp(|h| self.down_resample(l - 1, h), &input, &grad)?,
+                0 => autograd_vjp(|x| self.unet.head.forward(x), &tape.input, &grad)?,
+                _ => {
+                    let input = self.down[l - 1].merge(&tape.down[l - 1])?;
+                    autograd_vjp(|h| self.down_resample(l - 1, h), &input, &grad)?
+                }
             };
             pending.push(vjp.grads);
             grad = vjp.input_grad;
