@@ -8,6 +8,8 @@
 //! comparison is `cargo run --release -p inversa-learn --example idm_measure -- compare`.
 
 use inversa::operators::LinearOperator;
+use inversa::task::Task;
+use inversa::Error;
 use inversa_learn::data::fashion_mnist::LabelledImages;
 use inversa_learn::diffusion::idm::compare::{compare, psnr};
 use inversa_learn::diffusion::idm::{Backprop, Idm, IdmConfig};
@@ -121,3 +123,62 @@ fn a_short_fine_tune_beats_ddnm_at_equal_calls_on_held_out_measurements() {
 
 /// Training steps of the fine-tune.
 const STEPS: usize = 12;
+
+/// A folder with `garment.png` (bundled test image 0) and `idm.safetensors`: IDM of two steps at
+/// the start of fine-tuning (the bundled UNet, zero injectors).
+fn folder_with_idm(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("inversa-idm-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let images = bundled::test_images().unwrap();
+    let pixels: Vec<f32> = images
+        .pixels(0)
+        .iter()
+        .map(|&p| f32::from(p) / 255.0)
+        .collect();
+    inversa::io::write_png_u8(&dir.join("garment.png"), &[1, 28, 28], &pixels).unwrap();
+    let (tensors, metadata) = bundled::diffusion_unet_tensors().unwrap();
+    let unet = UnetConfig::from_metadata(&metadata, Path::new("bundled")).unwrap();
+    let idm = Idm::new(IdmConfig::new(unet, 2, 450).unwrap()).unwrap();
+    idm.initialise(&tensors, 0).unwrap();
+    idm.save(&dir.join("idm.safetensors"), candle_core::DType::F16)
+        .unwrap();
+    dir
+}
+
+fn idm_task(dir: &Path, physics: &str, model: &str) -> inversa::Result<Task<f32>> {
+    let text = format!(
+        "[data]\nimage = \"garment.png\"\n[physics]\n{physics}\n\
+         [prior]\nkind = \"diffusion\"\nmodel = \"{model}\"\n[solver]\nkind = \"idm\"\n"
+    );
+    Task::from_toml_with(&text, dir, "idm", &inversa_learn::task_extensions())
+}
+
+#[test]
+fn the_idm_solver_runs_on_every_registered_physics_from_its_weights_file() {
+    let dir = folder_with_idm("every");
+    for physics in inversa::operators::registry::names() {
+        let line = match physics {
+            "downsample" => "kind = \"downsample\"\nfactor = 2".to_string(),
+            _ => format!("kind = \"{physics}\""),
+        };
+        let task = idm_task(&dir, &line, "idm.safetensors")
+            .unwrap_or_else(|e| panic!("idm on {physics}: {e}"));
+        let outcome = task
+            .run(&mut |_| inversa::Control::Continue)
+            .unwrap_or_else(|e| panic!("idm on {physics}: {e}"));
+        assert_eq!(outcome.info.model_calls, Some(2), "{physics}");
+        assert_eq!(outcome.reconstruction.len(), 28 * 28);
+        assert!(outcome
+            .reconstruction
+            .iter()
+            .all(|v| v.is_finite() && (0.0..=1.0).contains(v)));
+    }
+    // The bundled UNet is no IDM, and a task naming it says which key to change.
+    let refused = idm_task(&dir, "kind = \"cs\"", "fashion")
+        .and_then(|t| t.run(&mut |_| inversa::Control::Continue).map(|_| ()));
+    match refused {
+        Err(Error::Config { key, .. }) => assert_eq!(key, "prior.model"),
+        other => panic!("not refused by key: {other:?}"),
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
