@@ -238,6 +238,24 @@ const CASES: &[Case] = &[
         integers: &[],
     },
     Case {
+        command: &["train", "idm"],
+        overlap: Some(Overlap {
+            args: &[
+                "train",
+                "idm",
+                "--data",
+                "fashion",
+                "--out",
+                "fashion/train-images-idx3-ubyte",
+                "--force",
+            ],
+            protected: "fashion/train-images-idx3-ubyte",
+        }),
+        tiny: &[],
+        floats: &[],
+        integers: &[],
+    },
+    Case {
         command: &["train", "flow"],
         overlap: Some(Overlap {
             args: &["train", "flow", "--data", "fashion", "--out", "fashion"],

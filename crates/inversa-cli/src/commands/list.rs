@@ -51,16 +51,17 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
            cycle_symmetries = false (denoise the k-th prox input under the (k mod 8)-th flip/rotation, as DPIR)
   lpn:     weights = "lpn.safetensors" (default: the bundled grey LPN); no weight: the network is
            the prox of its own learned R, so admm's rho is R's weight
-  diffusion (only with the samplers dps, ddnm, dds, diffpir, red-diff, stsl; 28×28 grey images):
+  diffusion (only with the samplers dps, ddnm, dds, diffpir, red-diff, stsl, idm; 28×28 grey images):
            model = "fashion" (the bundled Fashion-MNIST UNet) | "weights.safetensors" (from
-           `inversa train diffusion`), class = 0–9 (sample within one class; default unconditional)
+           `inversa train diffusion`; for idm, from `inversa train idm`), class = 0–9 (sample
+           within one class; default unconditional)
            | denoiser = "ffdnet" | "dncnn" | "weights.safetensors" (any image size: the denoiser read
            as a diffusion model up to max_sigma = 50/255, sampled from a noised Wiener
            reconstruction; not with dps or stsl; steps default 20)
 
 [solver]
   kind = "pdhg" | "fista" | "admm" | "hqs" | "red" | "cg" | "fbp"
-         | "dps" | "ddnm" | "dds" | "diffpir" | "red-diff" | "stsl" (diffusion samplers: prior.kind = "diffusion")
+         | "dps" | "ddnm" | "dds" | "diffpir" | "red-diff" | "stsl" | "idm" (diffusion samplers: prior.kind = "diffusion")
   iterations = (pdhg 300, others 100), tolerance = 0 (stop when ‖xₖ−xₖ₋₁‖/‖xₖ‖ < tolerance)
   init = "adjoint" (A*y/‖A‖²) | "zeros"
   fista: lipschitz = ‖A‖² estimate, eta = 1.5
@@ -77,6 +78,7 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   red-diff: lambda = 0.25, lr = 0.1 (Adam on the posterior mean; a point estimate)
   stsl:    lambda = 1 (step on ‖y − A x̂₀‖, as dps's zeta), eta = 0.02 (weight of the Hutchinson trace
            of the network's Jacobian, per pixel), averaging = 1 (K: surrogate steps a level, 2 calls each)
+  idm:     no keys: the fine-tuned chain's steps are in its weights (deterministic, one sample)
 
 [run]
   seed = 0                     every random choice (masks, matrices, noise)
@@ -99,7 +101,7 @@ pub fn list() -> String {
         text.push_str(&format!("  {:<12} {}\n", e.name, e.summary));
     }
     text.push_str(&format!(
-        "  {:<12} a pretrained diffusion model (or a denoiser over its noise levels), sampled by dps, ddnm, dds, diffpir, red-diff or stsl\n",
+        "  {:<12} a pretrained diffusion model (or a denoiser over its noise levels), sampled by dps, ddnm, dds, diffpir, red-diff, stsl or idm\n",
         "diffusion"
     ));
     text.push_str("\nsolvers (solver.kind):\n");

@@ -18,6 +18,8 @@
 //!   editing experiment and the tests read.
 //! - [`posterior`]: the model as a prior for inverse problems with any core operator — DPS,
 //!   DDNM, DDS, DiffPIR — sampling `p(x₀ | y)`.
+//! - [`idm`]: Invertible Diffusion Models — a few DDIM steps fine-tuned end to end for compressed
+//!   sensing, the chain and the network reversible so training memory stays flat in the steps.
 //!
 //! States are tensors of shape `[B, …]` (a batch of samples); every method works in the
 //! tensors' dtype (f32 or f64).
@@ -25,6 +27,7 @@
 pub mod analytic;
 pub mod analytic_posterior;
 pub mod denoiser_diffusion;
+pub mod idm;
 pub mod inversion;
 pub mod model;
 pub mod posterior;

@@ -35,6 +35,14 @@ pub fn diffusion_unet() -> inversa::Result<Unet> {
     Unet::from_safetensors(UNET, Path::new("the bundled fashion_unet.safetensors"))
 }
 
+/// The tensors and metadata of the bundled diffusion UNet (the start of IDM's fine-tuning).
+pub fn diffusion_unet_tensors() -> inversa::Result<(
+    std::collections::HashMap<String, candle_core::Tensor>,
+    std::collections::HashMap<String, String>,
+)> {
+    crate::nn::weights::read_safetensors(UNET, Path::new("the bundled fashion_unet.safetensors"))
+}
+
 /// The class-conditional rectified-flow UNet (`inversa train flow`).
 pub fn flow_unet() -> inversa::Result<Unet> {
     Unet::from_safetensors(FLOW, Path::new("the bundled fashion_flow.safetensors"))

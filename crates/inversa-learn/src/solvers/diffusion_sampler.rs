@@ -34,7 +34,8 @@ use inversa::solvers::registry::{SamplerContext, SolverBuild, SolverEntry};
 use inversa::solvers::{Info, Iteration, Observer, Problem, Solver, SolverError};
 use inversa::Error;
 
-/// The solvers this module registers, each needing `prior.kind = "diffusion"`.
+/// The solvers this module registers, and IDM's ([`super::idm`]), each needing
+/// `prior.kind = "diffusion"`.
 pub fn entries<T: Real>() -> Vec<SolverEntry<T>> {
     let sampler = |name, summary| SolverEntry {
         name,
@@ -51,6 +52,7 @@ pub fn entries<T: Real>() -> Vec<SolverEntry<T>> {
         sampler("diffpir", "diffusion plug-and-play: the exact data prox with weight λσ²/σ̄ₜ² (Zhu et al. 2023); prior diffusion"),
         sampler("red-diff", "variational: Adam on the posterior mean, the network's residual as regulariser (Mardani et al. 2024); prior diffusion"),
         sampler("stsl", "second-order Tweedie: DPS's step plus a Hutchinson trace of the network's Jacobian, 2 calls a level (Rout et al. 2024); prior diffusion"),
+        super::idm::entry(),
     ]
 }
 

@@ -1,5 +1,6 @@
 //! Learned solvers: deep conjugate directions ([`deep_cd`]) and the diffusion posterior samplers
-//! as task-file solvers ([`diffusion_sampler`]).
+//! as task-file solvers ([`diffusion_sampler`]), with IDM's fine-tuned chain ([`idm`]).
 
 pub mod deep_cd;
 pub mod diffusion_sampler;
+pub mod idm;

@@ -19,11 +19,13 @@ pub mod checkpoint;
 pub mod config;
 pub mod denoiser;
 pub mod ema;
+pub mod idm;
 pub mod lpn;
 pub mod unet;
 
 use crate::optim::adam::Adam;
 use crate::optim::lr_schedule::{Decay, Schedule};
+use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
 use candle_nn::VarMap;
 use ema::Ema;
@@ -54,6 +56,20 @@ pub trait Trainable {
         batch: usize,
         crop: usize,
     ) -> candle_core::Result<Tensor>;
+    /// The loss on a fresh batch (as [`Trainable::loss`]) and the gradient of every trained
+    /// variable. By default autograd's backward pass on [`Trainable::loss`]; a model whose backward
+    /// pass recomputes instead of storing (IDM) brings its own.
+    fn gradients(
+        &self,
+        step: usize,
+        rng: &mut ChaCha8Rng,
+        batch: usize,
+        crop: usize,
+    ) -> candle_core::Result<(Tensor, GradStore)> {
+        let loss = self.loss(step, rng, batch, crop)?;
+        let grads = loss.backward()?;
+        Ok((loss, grads))
+    }
     /// Adam's first-moment decay β₁ (default 0.9).
     fn adam_beta1(&self) -> f64 {
         0.9
@@ -190,12 +206,13 @@ pub fn train<M: Trainable + ?Sized>(
         rng.set_stream(step as u64);
         let (value, gradients) =
             crate::nn::conv2d::fast_convolutions(|| -> Result<_, crate::Error> {
-                let loss = model.loss(step, &mut rng, config.batch, config.crop)?;
+                let (loss, gradients) =
+                    model.gradients(step, &mut rng, config.batch, config.crop)?;
                 let value = loss.to_scalar::<f32>()?;
                 if !value.is_finite() {
                     return Err(crate::Error::Diverged { step, loss: value });
                 }
-                Ok((value, loss.backward()?))
+                Ok((value, gradients))
             })?;
         adam.step(&gradients, rate)?;
         model.after_step()?;

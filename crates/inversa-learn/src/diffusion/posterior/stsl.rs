@@ -101,14 +101,8 @@ pub fn run<T: Real>(
             x = combine(1.0, &x, -1.0, &step.gradient)?;
             step = surrogate_gradient(params, prior, likelihood, &x, k, &probe(rng, &x)?)?;
         }
-        let next = ddim_step(
-            &prior.grid,
-            k,
-            &step.x0,
-            &step.eps,
-            tune("STSL_DDIM_ETA", 1.0),
-            rng,
-        )?;
+        // η = 1: DDPM's ancestral step (see the module doc).
+        let next = ddim_step(&prior.grid, k, &step.x0, &step.eps, 1.0, rng)?;
         x = combine(1.0, &next, -1.0, &step.gradient)?;
     }
     Ok(x)
@@ -172,9 +166,7 @@ pub fn hutchinson(
     probe: &Tensor,
     k: usize,
 ) -> Result<Tensor> {
-    let h = (1.0 - prior.grid.alpha_bar(k))
-        .sqrt()
-        .max(tune("STSL_PROBE_FLOOR", 0.0));
+    let h = (1.0 - prior.grid.alpha_bar(k)).sqrt();
     if h <= 0.0 {
         return Err(bad(
             "solver.steps",
@@ -199,12 +191,4 @@ fn check(params: &Params) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-// TUNING ONLY (remove before commit).
-fn tune(name: &str, default: f64) -> f64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }

@@ -36,7 +36,7 @@ use candle_nn::{Embedding, GroupNorm, Linear, VarBuilder};
 use std::path::Path;
 
 /// A residual block told the embedding.
-struct ResBlock {
+pub(crate) struct ResBlock {
     norm1: GroupNorm,
     conv1: Conv2d,
     emb: Linear,
@@ -57,7 +57,7 @@ impl ResBlock {
     }
 
     /// `x` plus the residual; `emb` is `SiLU(e)`, `[B, E]`.
-    fn forward(&self, x: &Tensor, emb: &Tensor) -> Result<Tensor> {
+    pub(crate) fn forward(&self, x: &Tensor, emb: &Tensor) -> Result<Tensor> {
         let h = self.conv1.forward(&self.norm1.forward(x)?.silu()?)?;
         let shift = self.emb.forward(emb)?.unsqueeze(2)?.unsqueeze(3)?;
         let h = h.broadcast_add(&shift)?;
@@ -68,23 +68,26 @@ impl ResBlock {
 
 /// The residual blocks of one level on one path, and the resampling that leaves (down) or enters
 /// (up) it.
-struct Level {
-    blocks: Vec<ResBlock>,
-    resample: Option<Conv2d>,
+pub(crate) struct Level {
+    pub(crate) blocks: Vec<ResBlock>,
+    pub(crate) resample: Option<Conv2d>,
 }
 
 /// The class-conditional noise-prediction UNet.
+///
+/// Its parts are open to the crate so that IDM ([`crate::diffusion::idm`]) can run them one by one
+/// with its measurement injectors and reversible couplings.
 pub struct Unet {
     config: UnetConfig,
     time_fc1: Linear,
     time_fc2: Linear,
     class_embedding: Embedding,
-    head: Conv2d,
-    down: Vec<Level>,
-    middle: ResBlock,
-    up: Vec<Level>,
-    out_norm: GroupNorm,
-    tail: Conv2d,
+    pub(crate) head: Conv2d,
+    pub(crate) down: Vec<Level>,
+    pub(crate) middle: ResBlock,
+    pub(crate) up: Vec<Level>,
+    pub(crate) out_norm: GroupNorm,
+    pub(crate) tail: Conv2d,
 }
 
 impl Unet {
@@ -271,7 +274,7 @@ impl Unet {
     }
 
     /// `MLP(sinusoid(t))`, `[B, 4·channels]`, in f32.
-    fn time_embedding(&self, timesteps: &[f64]) -> Result<Tensor> {
+    pub(crate) fn time_embedding(&self, timesteps: &[f64]) -> Result<Tensor> {
         let half = self.config.channels / 2;
         let mut values = Vec::with_capacity(timesteps.len() * 2 * half);
         for &t in timesteps {

@@ -11,6 +11,7 @@ use crate::models::gan::GanTraining;
 use crate::models::unet::Objective;
 use crate::solvers::deep_cd::training::DeepCdTraining;
 use crate::training::denoiser::{compare, Comparison, DenoiserTraining, VALIDATION_LEVELS};
+use crate::training::idm::IdmTraining;
 use crate::training::lpn::LpnTraining;
 use crate::training::unet::UnetTraining;
 use crate::training::{train, History, Progress, TrainConfig, Trainable};
@@ -28,6 +29,8 @@ pub(super) enum Model {
     Classifier(ClassifierTraining),
     Gan(GanTraining),
     DeepCd(DeepCdTraining),
+    /// Boxed: it holds its validation batches and the pretrained weights.
+    Idm(Box<IdmTraining>),
 }
 
 /// A training run ready to start.
@@ -41,7 +44,7 @@ pub struct Job {
 /// What a run ends with beyond its files, by model.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
-    /// Nothing more (LPN, UNets, deep-CD).
+    /// Nothing more (LPN, UNets, deep-CD, IDM).
     Trained,
     /// The denoiser against the noisy input, the pretrained FFDNet and TV on the `images`
     /// held-out images at each of [`VALIDATION_LEVELS`]; no rows without validation images.
@@ -79,6 +82,7 @@ pub fn prepare(settings: &TrainSettings) -> Result<Job, Error> {
         TrainSettings::Classifier(s) => s.prepare(),
         TrainSettings::Gan(s) => s.prepare(),
         TrainSettings::DeepCd(s) => s.prepare(),
+        TrainSettings::Idm(s) => s.prepare(),
     }?;
     job.resume = settings.common().resume;
     Ok(job)
@@ -124,7 +128,7 @@ impl Job {
             Model::Gan(training) => Outcome::Gan {
                 samples: super::gan_samples::write_samples(training, &out)?,
             },
-            Model::Lpn(_) | Model::Unet(_) | Model::DeepCd(_) => Outcome::Trained,
+            Model::Lpn(_) | Model::Unet(_) | Model::DeepCd(_) | Model::Idm(_) => Outcome::Trained,
         };
         Ok(Trained {
             name: self.name,
@@ -142,6 +146,7 @@ impl Job {
             Model::Classifier(training) => training,
             Model::Gan(training) => training,
             Model::DeepCd(training) => training,
+            Model::Idm(training) => training.as_ref(),
         }
     }
 }
