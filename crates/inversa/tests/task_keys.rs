@@ -86,20 +86,20 @@ fn a_shape_without_a_measurement_or_image_is_refused_by_key() {
 #[test]
 fn an_image_in_memory_gives_the_task_of_the_same_image_from_a_file() {
     let dir = folder_with_measurement("memory");
-    let pixels: Vec<f64> = (0..64).map(|p| f64::from((p * 37) % 11) / 10.0).collect();
-    let values: Vec<f32> = pixels.iter().map(|&v| v as f32).collect();
-    inversa::io::npy::write_npy_f32(&dir.join("x.npy"), &[1, 8, 8], &values).unwrap();
+    // 12×12: the task scores SSIM, whose window needs 11×11.
+    let values: Vec<f32> = (0..144).map(|p| ((p * 37) % 11) as f32 / 10.0).collect();
+    inversa::io::npy::write_npy_f32(&dir.join("x.npy"), &[1, 12, 12], &values).unwrap();
     let rest = "[physics]\nkind = \"inpaint\"\nmissing = 0.3\nnoise = { kind = \"gaussian\", sigma = 0.1 }\n\
                 [prior]\nkind = \"tv\"\n[solver]\nkind = \"pdhg\"\niterations = 20\n";
     let from_file =
         Task::<f64>::from_toml(&format!("[data]\nimage = \"x.npy\"\n{rest}"), &dir, "f").unwrap();
     // f32 round trip of the file: compare with the same rounded values.
     let rounded: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
-    let image = inversa::io::Array::new(vec![8, 8], rounded).unwrap();
+    let image = inversa::io::Array::new(vec![12, 12], rounded).unwrap();
     let in_memory =
         Task::<f64>::from_toml_with_image(rest, image.clone(), &dir, "m", &Default::default())
             .unwrap();
-    assert_eq!(in_memory.image_shape, vec![1, 8, 8]);
+    assert_eq!(in_memory.image_shape, vec![1, 12, 12]);
     assert_eq!(in_memory.ground_truth, from_file.ground_truth);
     assert_eq!(in_memory.measurement, from_file.measurement);
     let run = |task: &Task<f64>| task.run(&mut |_| inversa::Control::Continue).unwrap();

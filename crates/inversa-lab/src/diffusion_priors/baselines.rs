@@ -20,7 +20,7 @@ const TV_WEIGHTS: [f64; 11] = [
 ];
 
 /// PnP strengths `λ` tried.
-const PNP_LAMBDAS: [f64; 7] = [0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0];
+const PNP_LAMBDAS: [f64; 9] = [0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0];
 
 /// PDHG iterations of TV.
 const TV_ITERATIONS: usize = 300;
