@@ -287,40 +287,19 @@ pub fn run(settings: &Settings, say: &mut dyn FnMut(&str)) -> Result<Outcome<Rep
     let sets = images::load(settings)?;
     let judge = scores::Judge::new(&sets.reference)?;
     let frechet_truth = judge.frechet(&sets.test.images)?;
+    let context = Context {
+        settings,
+        methods: &methods,
+        sampler: &sampler,
+        sets: &sets,
+        judge: &judge,
+    };
     let mut rows = Vec::new();
     let mut summaries = Vec::new();
     let mut figure_rows = Vec::new();
     for spec in physics_list {
-        let mut bench = physics::Bench::new(spec, settings.seed, &sets)?;
-        let mut summary = bench.summary();
-        let mut figure_row = vec![sets.test.images[0].clone()];
-        for &method in &methods {
-            let result = match method {
-                "adjoint" => bench.back_projections()?,
-                "tv" | "pnp" => {
-                    let tuned = baselines::tune(method, &bench, settings, say)?;
-                    match method {
-                        "tv" => summary.tv_weight = Some(tuned.value),
-                        _ => summary.pnp_lambda = Some(tuned.value),
-                    }
-                    baselines::run(&tuned, &bench)?
-                }
-                sampler_name => sampler.run(sampler_name, &bench)?,
-            };
-            let row = judge.row(spec.name, method, &sets.test.images, &result)?;
-            say(&format!(
-                "{:<15} {:<9} PSNR {:6.2} ± {:4.2} dB  SSIM {:.3}  FD {:7.2}  {:.3} s/image",
-                spec.name,
-                method,
-                row.psnr_mean,
-                row.psnr_std,
-                row.ssim_mean,
-                row.frechet,
-                row.seconds_per_image
-            ));
-            figure_row.push(scores::clipped(&result.images[0]));
-            rows.push(row);
-        }
+        let (physics_rows, summary, figure_row) = run_physics(spec, &context, say)?;
+        rows.extend(physics_rows);
         summaries.push(summary);
         figure_rows.push(figure_row);
     }
@@ -345,6 +324,62 @@ pub fn run(settings: &Settings, say: &mut dyn FnMut(&str)) -> Result<Outcome<Rep
     Ok(Outcome::new(report)
         .with(FIGURE, crate::editing::grid(&figure_rows))
         .with("report.html", page))
+}
+
+/// What every physics of a run shares.
+struct Context<'a> {
+    settings: &'a Settings,
+    methods: &'a [&'static str],
+    sampler: &'a samplers::Samplers,
+    sets: &'a images::Sets,
+    judge: &'a scores::Judge,
+}
+
+/// Every method on one physics: the rows, the physics' summary and its figure row (the truth,
+/// then each method's reconstruction of the first test image).
+fn run_physics(
+    spec: &'static physics::Spec,
+    context: &Context,
+    say: &mut dyn FnMut(&str),
+) -> Result<(Vec<Row>, PhysicsSummary, Vec<Vec<f64>>)> {
+    let Context {
+        settings,
+        sets,
+        judge,
+        ..
+    } = *context;
+    let mut bench = physics::Bench::new(spec, settings.seed, sets)?;
+    let mut summary = bench.summary();
+    let mut figure_row = vec![sets.test.images[0].clone()];
+    let mut rows = Vec::new();
+    for &method in context.methods {
+        let result = match method {
+            "adjoint" => bench.back_projections()?,
+            "tv" | "pnp" => {
+                let tuned = baselines::tune(method, &bench, settings, say)?;
+                match method {
+                    "tv" => summary.tv_weight = Some(tuned.value),
+                    _ => summary.pnp_lambda = Some(tuned.value),
+                }
+                baselines::run(&tuned, &bench)?
+            }
+            sampler => context.sampler.run(sampler, &bench)?,
+        };
+        let row = judge.row(spec.name, method, &sets.test.images, &result)?;
+        say(&format!(
+            "{:<15} {:<9} PSNR {:6.2} ± {:4.2} dB  SSIM {:.3}  FD {:7.2}  {:.3} s/image",
+            spec.name,
+            method,
+            row.psnr_mean,
+            row.psnr_std,
+            row.ssim_mean,
+            row.frechet,
+            row.seconds_per_image
+        ));
+        figure_row.push(scores::clipped(&result.images[0]));
+        rows.push(row);
+    }
+    Ok((rows, summary, figure_row))
 }
 
 /// The table of `rows`, its header first: physics, method, calls, PSNR, SSIM, FD, seconds.
