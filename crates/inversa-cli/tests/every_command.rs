@@ -154,6 +154,36 @@ const CASES: &[Case] = &[
         integers: &["--images", "--steps", "--figure-images"],
     },
     Case {
+        command: &["experiment", "diffusion-priors"],
+        overlap: Some(Overlap {
+            args: &[
+                "experiment",
+                "diffusion-priors",
+                "--quick",
+                "--data",
+                "imgs",
+                "--out",
+                "imgs",
+            ],
+            protected: "imgs/camera.png",
+        }),
+        tiny: &[
+            "--quick",
+            "--physics",
+            "inpaint-random",
+            "--methods",
+            "tv,dds",
+            "--steps",
+            "dds=2",
+            "--tune-images",
+            "1",
+            "--out",
+            "out",
+        ],
+        floats: &[],
+        integers: &["--images", "--batch", "--tune-images", "--seed"],
+    },
+    Case {
         command: &["train", "denoiser"],
         overlap: Some(Overlap {
             args: &[

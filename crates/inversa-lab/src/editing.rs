@@ -227,7 +227,7 @@ fn run_method(
 }
 
 /// Rows of 28×28 cells (an empty cell is left white) with white gaps.
-fn grid(rows: &[Vec<Vec<f64>>]) -> Artifact {
+pub(crate) fn grid(rows: &[Vec<Vec<f64>>]) -> Artifact {
     let cell = IMAGE * ZOOM;
     let gap = 2 * ZOOM;
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);

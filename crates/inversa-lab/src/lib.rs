@@ -30,6 +30,7 @@
 
 pub mod bench;
 pub mod convex_relu;
+pub mod diffusion_priors;
 pub mod editing;
 pub mod error;
 pub mod fashion_inversion;

@@ -125,7 +125,33 @@ pub fn report_page<R: Serialize>(
     figures: &[&str],
     report: &R,
 ) -> Result<Artifact> {
+    report_page_with_table(title, paragraphs, &[], figures, report)
+}
+
+/// [`report_page`] with a table after the paragraphs: its first row is the header.
+pub fn report_page_with_table<R: Serialize>(
+    title: &str,
+    paragraphs: &[String],
+    table: &[Vec<String>],
+    figures: &[&str],
+    report: &R,
+) -> Result<Artifact> {
     use inversa::report::html::escape;
+    let cells = |row: &Vec<String>, tag: &str| -> String {
+        let inner: String = row
+            .iter()
+            .map(|c| format!("<{tag}>{}</{tag}>", escape(c)))
+            .collect();
+        format!("<tr>{inner}</tr>\n")
+    };
+    let table = match table.split_first() {
+        Some((header, rows)) => format!(
+            "<table>\n{}{}</table>\n",
+            cells(header, "th"),
+            rows.iter().map(|r| cells(r, "td")).collect::<String>()
+        ),
+        None => String::new(),
+    };
     let json = serde_json::to_string_pretty(report)
         .map_err(|e| inversa::Error::format(Path::new("report.html"), e.to_string()))?;
     let text: String = paragraphs
@@ -139,8 +165,9 @@ pub fn report_page<R: Serialize>(
     Ok(Artifact::Html(format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\n\
          <style>body {{ font-family: system-ui, sans-serif; margin: 2em; max-width: 1800px; }} \
-         img {{ max-width: 100%; }} pre {{ background: #f4f4f4; padding: 1em; }}</style>\n\
-         </head><body>\n<h1>{t}</h1>\n{text}{images}<h2>metrics.json</h2>\n<pre>{j}</pre>\n\
+         img {{ max-width: 100%; }} pre {{ background: #f4f4f4; padding: 1em; }} \
+         td, th {{ padding: 0.2em 0.6em; text-align: right; }}</style>\n\
+         </head><body>\n<h1>{t}</h1>\n{text}{table}{images}<h2>metrics.json</h2>\n<pre>{j}</pre>\n\
          </body></html>\n",
         t = escape(title),
         j = escape(&json)

@@ -12,7 +12,7 @@ use inversa::operators::LinearOperator;
 use inversa_learn::diffusion::analytic::{Component, GaussianMixture};
 use inversa_learn::diffusion::inversion::ddim;
 use inversa_learn::diffusion::posterior::{
-    self, dds, diffpir, dps, stsl, DiffusionPrior, Likelihood, Method, StateMap,
+    self, dds, diffpir, dps, stsl, DiffusionPrior, Likelihood, Method, NormalSolve, StateMap,
 };
 use inversa_learn::diffusion::NoiseSchedule;
 use rand::SeedableRng;
@@ -244,6 +244,46 @@ fn diffpir_data_step_is_the_closed_form_proximal_map_in_state_coordinates() {
             );
         }
     }
+}
+
+#[test]
+fn per_item_measurements_give_each_state_what_its_own_measurement_gives_it() {
+    let model = mixture();
+    let prior = DiffusionPrior::new(&model, model.schedule().grid(20).unwrap(), Some(0));
+    let cs = CompressedSensing::<f64>::gaussian(&[1, 4, 4], 8, 3).unwrap();
+    let ys: Vec<Vec<f64>> = (0..3)
+        .map(|b| (0..8).map(|i| (i as f64 + b as f64).cos()).collect())
+        .collect();
+    let flat: Vec<f64> = ys.concat();
+    let batched = Likelihood::per_item(&cs, &flat, 0.05, identity_map()).unwrap();
+    assert_eq!(batched.items(), 3);
+    let x = states(3, 8).affine(0.5, 0.0).unwrap();
+    let (gradient, _, _) = dps::guidance(&prior, &batched, &x, 7).unwrap();
+    let prox = batched.proximal(&x, 0.3, NormalSolve::Exact(100)).unwrap();
+    let misfit = batched.misfit_gradient(&x).unwrap();
+    for (b, y) in ys.iter().enumerate() {
+        let alone = Likelihood::new(&cs, y, 0.05, identity_map()).unwrap();
+        let row = x.narrow(0, b, 1).unwrap();
+        let (g, _, _) = dps::guidance(&prior, &alone, &row, 7).unwrap();
+        let p = alone.proximal(&row, 0.3, NormalSolve::Exact(100)).unwrap();
+        let m = alone.misfit_gradient(&row).unwrap();
+        for (ours, reference) in [(&gradient, g), (&prox, p), (&misfit, m)] {
+            let ours = rows(&ours.narrow(0, b, 1).unwrap());
+            let reference = rows(&reference);
+            for (a, r) in ours[0].iter().zip(&reference[0]) {
+                assert!(
+                    (a - r).abs() < 1e-9 * (1.0 + r.abs()),
+                    "item {b}: {a} vs {r}"
+                );
+            }
+        }
+    }
+    // Two measurements for a batch of three states, or a partial measurement, are refused.
+    let two = &flat[..16];
+    let pair = Likelihood::per_item(&cs, two, 0.05, identity_map()).unwrap();
+    assert!(pair.proximal(&x, 0.3, NormalSolve::Exact(10)).is_err());
+    assert!(Likelihood::per_item(&cs, &flat[..12], 0.05, identity_map()).is_err());
+    assert!(Likelihood::new(&cs, &flat, 0.05, identity_map()).is_err());
 }
 
 /// The exact posterior of `N(μ, s² I)` under inpainting with noise σ_n: observed pixels

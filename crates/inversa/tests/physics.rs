@@ -176,6 +176,50 @@ fn inpaint_api_checks_its_arguments() {
 }
 
 #[test]
+fn inpaint_box_erases_exactly_the_centred_rectangle_in_every_channel() {
+    // 7×6 image, 3×2 box: margins (7−3)/2 = 2 rows on top, (6−2)/2 = 2 columns on the left.
+    let physics = build("inpaint", "box = [3, 2]", &[2, 7, 6]).unwrap();
+    let y = physics.operator.apply_new(&vec![1.0; 2 * 42]);
+    for channel in y.chunks(42) {
+        for (p, v) in channel.iter().enumerate() {
+            let (row, column) = (p / 6, p % 6);
+            let inside = (2..5).contains(&row) && (2..4).contains(&column);
+            assert_eq!(
+                *v,
+                if inside { 0.0 } else { 1.0 },
+                "pixel ({row}, {column})"
+            );
+        }
+    }
+    // Odd margins put the extra row and column after the box: 4×4 in 5×5 starts at (0, 0).
+    let odd = Inpaint::<f64>::centred_box(&[1, 5, 5], 4, 4).unwrap();
+    assert_eq!(odd.mask()[0], 0.0);
+    assert_eq!(odd.mask()[24], 1.0);
+}
+
+#[test]
+fn inpaint_box_refuses_boxes_that_do_not_fit_and_other_masks_beside_it() {
+    let shape = [1, 6, 5];
+    for (text, mentions) in [
+        ("box = [7, 2]", &["[7, 2]", "6×5"][..]),
+        ("box = [6, 5]", &["observed"][..]),
+        ("box = [2]", &["[height, width]"][..]),
+    ] {
+        assert_config_error(
+            build_error("inpaint", text, &shape),
+            "physics.box",
+            mentions,
+        );
+    }
+    assert_config_error(
+        build_error("inpaint", "box = [2, 2]\nmissing = 0.3", &shape),
+        "physics.missing",
+        &["box"],
+    );
+    assert!(Inpaint::<f64>::centred_box(&shape, 0, 2).is_err());
+}
+
+#[test]
 fn inpaint_reads_grey_and_full_mask_files() {
     let dir = scratch_dir("masks");
     let (c, h, w) = (2, 6, 5);

@@ -76,3 +76,44 @@ fn keys_of_another_kind_are_refused_as_unknown() {
     );
     assert_eq!(refused_key(&text, Path::new(".")), "prior.family");
 }
+
+#[test]
+fn a_shape_without_a_measurement_or_image_is_refused_by_key() {
+    let text = format!("[data]\nshape = [8, 8]\n[physics]\nkind = \"denoise\"\n{SOLVER}");
+    assert_eq!(refused_key(&text, Path::new(".")), "data.shape");
+}
+
+#[test]
+fn an_image_in_memory_gives_the_task_of_the_same_image_from_a_file() {
+    let dir = folder_with_measurement("memory");
+    // 12×12: the task scores SSIM, whose window needs 11×11.
+    let values: Vec<f32> = (0..144).map(|p| ((p * 37) % 11) as f32 / 10.0).collect();
+    inversa::io::npy::write_npy_f32(&dir.join("x.npy"), &[1, 12, 12], &values).unwrap();
+    let rest = "[physics]\nkind = \"inpaint\"\nmissing = 0.3\nnoise = { kind = \"gaussian\", sigma = 0.1 }\n\
+                [prior]\nkind = \"tv\"\n[solver]\nkind = \"pdhg\"\niterations = 20\n";
+    let from_file =
+        Task::<f64>::from_toml(&format!("[data]\nimage = \"x.npy\"\n{rest}"), &dir, "f").unwrap();
+    // f32 round trip of the file: compare with the same rounded values.
+    let rounded: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
+    let image = inversa::io::Array::new(vec![12, 12], rounded).unwrap();
+    let in_memory =
+        Task::<f64>::from_toml_with_image(rest, image.clone(), &dir, "m", &Default::default())
+            .unwrap();
+    assert_eq!(in_memory.image_shape, vec![1, 12, 12]);
+    assert_eq!(in_memory.ground_truth, from_file.ground_truth);
+    assert_eq!(in_memory.measurement, from_file.measurement);
+    let run = |task: &Task<f64>| task.run(&mut |_| inversa::Control::Continue).unwrap();
+    assert_eq!(
+        run(&in_memory).reconstruction,
+        run(&from_file).reconstruction
+    );
+    // A [data] table beside the image in memory is refused, as is a non-finite image.
+    let both = format!("[data]\nimage = \"x.npy\"\n{rest}");
+    match Task::<f64>::from_toml_with_image(&both, image, &dir, "m", &Default::default()) {
+        Err(Error::Config { key, .. }) => assert_eq!(key, "data"),
+        other => panic!("expected a data error, got {:?}", other.err()),
+    }
+    let bad = inversa::io::Array::new(vec![1, 2], vec![0.0, f64::NAN]).unwrap();
+    assert!(Task::<f64>::from_toml_with_image(rest, bad, &dir, "m", &Default::default()).is_err());
+    std::fs::remove_dir_all(dir).unwrap();
+}

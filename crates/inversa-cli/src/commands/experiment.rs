@@ -14,7 +14,10 @@
 //! * `posterior`: every diffusion posterior sampler against exact posterior samples of a
 //!   Gaussian-mixture prior (sliced W₂, energy distance, mean error, spread) against network calls;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
-//!   the bundled Fashion-MNIST test images ([`crate::commands::editing_experiment`]).
+//!   the bundled Fashion-MNIST test images ([`crate::commands::editing_experiment`]);
+//! * `diffusion-priors`: the diffusion posterior samplers against TV and PnP on every core physics
+//!   on held-out Fashion-MNIST test images, and the papers' budget claims
+//!   ([`crate::commands::diffusion_priors_experiment`]).
 
 use crate::failure::Failure;
 use crate::outputs::Planned;
@@ -141,6 +144,9 @@ enum Which {
     /// Diffusion and rectified-flow inversion: reconstruct and edit Fashion-MNIST test images with
     /// every method.
     Editing(crate::commands::editing_experiment::EditingArgs),
+    /// Diffusion models as priors: DPS, DDNM, DDS, DiffPIR and RED-Diff against TV and PnP on
+    /// every core physics, on held-out Fashion-MNIST test images.
+    DiffusionPriors(crate::commands::diffusion_priors_experiment::DiffusionPriorsArgs),
 }
 
 pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
@@ -278,6 +284,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             write(&out, &planned, posterior_vs_exact::run(&settings, say)?)
         }
         Which::Editing(args) => crate::commands::editing_experiment::run(args),
+        Which::DiffusionPriors(args) => crate::commands::diffusion_priors_experiment::run(args),
     }
 }
 

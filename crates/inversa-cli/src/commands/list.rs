@@ -31,7 +31,8 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   blur:       kernel = { kind = "gaussian", sigma = 2.0 } | { kind = "box", size = 5 }
                      | { kind = "motion", length = 9.0, angle = 0.0 } | { kind = "file", path = "k.npy" }
               (circular convolution: periodic boundary)
-  inpaint:    missing = 0.5 (fraction of random pixels removed) | mask = "mask.png" (1 = observed)
+  inpaint:    missing = 0.5 (fraction of random pixels removed) | box = [h, w] (centred, removed)
+              | mask = "mask.png" (1 = observed)
   downsample: factor = 2, sigma = factor/2 (gaussian anti-alias filter)
   cs:         ratio = 0.25, matrix = "dct" | "gaussian"
   mri:        acceleration = 4, center_fraction = 0.08, mask = "random" | "equispaced" | "variable_density",

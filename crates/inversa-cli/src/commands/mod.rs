@@ -5,6 +5,7 @@ pub mod attack;
 pub mod attack_model;
 pub mod bench;
 pub mod demo;
+pub mod diffusion_priors_experiment;
 pub mod edit;
 pub mod editing_experiment;
 pub mod experiment;

@@ -2,8 +2,9 @@
 //! the image's shape, so `A = A* = A*A = diag(M)` and `(A*A + ρI)⁻¹ r = r / (M + ρ)` entrywise.
 //!
 //! The mask is either random, with exactly `round(missing · H · W)` pixels missing in every channel
-//! (the same pixels, chosen uniformly without replacement), or read from a file where 1 marks an
-//! observed pixel. This is the measurement model of the inpainting experiments in e.g. Venkatakrishnan,
+//! (the same pixels, chosen uniformly without replacement), a centred box of missing pixels (the
+//! box inpainting of Chung et al., "Diffusion Posterior Sampling for General Noisy Inverse
+//! Problems", ICLR 2023), or read from a file where 1 marks an observed pixel. This is the measurement model of the inpainting experiments in e.g. Venkatakrishnan,
 //! Bouman, Wohlberg, "Plug-and-play priors for model based reconstruction", GlobalSIP 2013.
 //!
 //! ```
@@ -77,6 +78,29 @@ impl<T: Real> Inpaint<T> {
         Self::new(image_shape, &observed)
     }
 
+    /// A mask missing the `height × width` box in the centre of every channel (rounded up and
+    /// left when the margins are odd); the box must leave at least one pixel observed.
+    pub fn centred_box(image_shape: &[usize], height: usize, width: usize) -> Result<Self> {
+        let (_, h, w) = checked_image_dims(image_shape)?;
+        if height == 0 || width == 0 || height > h || width > w || height * width == h * w {
+            return Err(Error::config(
+                "box",
+                format!(
+                    "expected [height, width] of at least 1 pixel within the {h}×{w} image, \
+                     leaving some pixel observed, found [{height}, {width}]"
+                ),
+            ));
+        }
+        let (top, left) = ((h - height) / 2, (w - width) / 2);
+        let observed: Vec<bool> = (0..h * w)
+            .map(|p| {
+                let (row, column) = (p / w, p % w);
+                !((top..top + height).contains(&row) && (left..left + width).contains(&column))
+            })
+            .collect();
+        Self::new(image_shape, &observed)
+    }
+
     /// The mask, 1 where a pixel is observed, shaped like the image.
     pub fn mask(&self) -> &[T] {
         &self.mask
@@ -142,22 +166,43 @@ pub fn read_mask(path: &Path, image_shape: &[usize]) -> Result<Vec<bool>> {
     Ok(observed)
 }
 
-/// Builds the inpainting of `physics.kind = "inpaint"` from `missing` (fraction in [0, 1), default
-/// 0.5) or `mask` (a file); giving both is an error.
+/// Builds the inpainting of `physics.kind = "inpaint"` from one of `missing` (fraction in [0, 1),
+/// the default 0.5), `box` (`[height, width]` of a centred missing box) or `mask` (a file).
 pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result<Physics<T>> {
     let mask_file = section.path_opt("mask")?;
-    let operator = match mask_file {
-        Some(path) => {
-            if section.f64_opt("missing")?.is_some() {
+    let centred = section.usize_list_opt("box")?;
+    let given: Vec<&str> = [
+        ("missing", section.has("missing")),
+        ("box", centred.is_some()),
+        ("mask", mask_file.is_some()),
+    ]
+    .iter()
+    .filter_map(|&(key, present)| present.then_some(key))
+    .collect();
+    if let [first, _, ..] = given[..] {
+        return Err(Error::config(
+            section.key(first),
+            format!(
+                "give one of `missing`, `box` or `mask`, not {}",
+                given.join(" and ")
+            ),
+        ));
+    }
+    let operator = match (mask_file, centred) {
+        (Some(path), _) => Inpaint::new(&ctx.image_shape, &read_mask(&path, &ctx.image_shape)?)?,
+        (None, Some(size)) => {
+            let [height, width] = size[..] else {
                 return Err(Error::config(
-                    section.key("missing"),
-                    format!("give either `missing` or `mask`, not both (mask = {path:?})"),
+                    section.key("box"),
+                    format!("expected [height, width], found {size:?}"),
                 ));
-            }
-            let observed = read_mask(&path, &ctx.image_shape)?;
-            Inpaint::new(&ctx.image_shape, &observed)?
+            };
+            Inpaint::centred_box(&ctx.image_shape, height, width).map_err(|e| match e {
+                Error::Config { message, .. } => Error::config(section.key("box"), message),
+                other => other,
+            })?
         }
-        None => {
+        (None, None) => {
             let missing = section.f64_in("missing", 0.5, 0.0, 1.0, true)?;
             Inpaint::random(&ctx.image_shape, missing, ctx.seed)?
         }

@@ -82,12 +82,29 @@ pub(super) fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result
             ))
         }
     };
+    if ground_truth.is_none() && measurement.is_none() {
+        return Err(Error::config(
+            data.key("shape"),
+            "describes the unknown of a measurement, and this task has none: add measurement = \"y.npy\" (or image = \"...\" instead)",
+        ));
+    }
     // A solver keeps several arrays of the image's size (iterate, extrapolation, duals, gradient).
     crate::memory::check_array(&data.key("shape"), &image_shape, 8, 8)?;
     Ok(LoadedData {
         image_shape,
         ground_truth,
         measurement,
+    })
+}
+
+/// A ground-truth image given in memory, checked as a file's would be.
+pub(super) fn in_memory(image: Array) -> Result<LoadedData> {
+    let image = as_image(image, Path::new("the image given in memory"))?;
+    crate::memory::check_array("data.shape", &image.shape, 8, 8)?;
+    Ok(LoadedData {
+        image_shape: image.shape.clone(),
+        ground_truth: Some(image),
+        measurement: None,
     })
 }
 

@@ -4,13 +4,14 @@
 
 use crate::config::Section;
 use crate::error::{Error, Result};
+use crate::io::Array;
 use crate::noise::Noise;
 use crate::operators::physics::{BuildContext, Physics};
 use crate::operators::registry as physics_registry;
 use crate::priors::Prior;
 use crate::real::{lit, Real};
 use crate::solvers::{Control, Info, Iteration, Observer, Problem, Solver};
-use data_section::{check_measurement, load_data};
+use data_section::{check_measurement, load_data, LoadedData};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -150,7 +151,7 @@ impl TaskFile {
             .path
             .file_stem()
             .map_or("task".into(), |s| s.to_string_lossy().into_owned());
-        let mut task = Task::from_table(&self.table, &self.text, base, &name, extensions)?;
+        let mut task = Task::from_table(&self.table, &self.text, base, &name, None, extensions)?;
         task.inputs.push(self.path.clone());
         files_named(
             &toml::Value::Table(self.table.clone()),
@@ -181,6 +182,25 @@ fn files_named(value: &toml::Value, base: &Path, found: &mut Vec<PathBuf>) {
 fn parse(text: &str, origin: &Path) -> Result<toml::Table> {
     text.parse::<toml::Table>()
         .map_err(|e| Error::format(origin, format!("not a valid TOML task file: {e}")))
+}
+
+/// The `[data]` table, or the image given in memory (then there must be no `[data]`).
+fn data_table(
+    root: &mut Section,
+    image: Option<Array>,
+    inputs: &mut Vec<PathBuf>,
+) -> Result<LoadedData> {
+    if let Some(image) = image {
+        if root.has("data") {
+            let message = "the image is given in memory; remove the [data] table";
+            return Err(Error::config("data", message));
+        }
+        return data_section::in_memory(image);
+    }
+    let mut data = required(root, "data", "image = \"...\" or measurement = \"...\"")?;
+    let loaded = load_data(&mut data, inputs)?;
+    data.finish()?;
+    Ok(loaded)
 }
 
 /// A required sub-table of the task file.
@@ -217,10 +237,25 @@ impl<T: Real> Task<T> {
         extensions: &Extensions<T>,
     ) -> Result<Self> {
         let table = parse(text, Path::new(name))?;
-        Self::from_table(&table, text, base_dir, name, extensions)
+        Self::from_table(&table, text, base_dir, name, None, extensions)
     }
 
-    /// Builds a task from its parsed TOML `table` (whose source is `text`).
+    /// A task on an image held in memory (`[C, H, W]` or `[H, W]`, finite): `text` is a task file
+    /// without its `[data]` table, and `image` is the ground truth the measurement is simulated
+    /// from, as `data.image` would be. Experiments run many images through one task text this way.
+    pub fn from_toml_with_image(
+        text: &str,
+        image: Array,
+        base_dir: &Path,
+        name: &str,
+        extensions: &Extensions<T>,
+    ) -> Result<Self> {
+        let table = parse(text, Path::new(name))?;
+        Self::from_table(&table, text, base_dir, name, Some(image), extensions)
+    }
+
+    /// Builds a task from its parsed TOML `table` (whose source is `text`), on `image` when given
+    /// (then the table has no `[data]`).
     #[allow(
         clippy::expect_used,
         reason = "choice_or accepted only registered names"
@@ -230,6 +265,7 @@ impl<T: Real> Task<T> {
         text: &str,
         base_dir: &Path,
         name: &str,
+        image: Option<Array>,
         extensions: &Extensions<T>,
     ) -> Result<Self> {
         let mut root = Section::new(table, "", base_dir);
@@ -246,13 +282,7 @@ impl<T: Real> Task<T> {
             r.finish()?;
         }
         let mut inputs = Vec::new();
-        let mut data = required(
-            &mut root,
-            "data",
-            "image = \"...\" or measurement = \"...\"",
-        )?;
-        let loaded = load_data(&mut data, &mut inputs)?;
-        data.finish()?;
+        let loaded = data_table(&mut root, image, &mut inputs)?;
         let ground_truth: Option<Vec<T>> = loaded
             .ground_truth
             .map(|a| a.data.iter().map(|v| lit(*v)).collect());

@@ -12,13 +12,16 @@
 //!   `(A*A + (γ/s²) I) u = A*y + (γ/s²) u₀` on the window (`u₀` the image of `x̂₀`).
 //!
 //! The operator runs per batch item on host vectors (as the operator bridge does); the network's
-//! part of each gradient goes through candle's autograd, the operator's part through `A*`.
+//! part of each gradient goes through candle's autograd, the operator's part through `A*`. One
+//! measurement is shared by every state of the batch (several posterior samples of one image), or
+//! each state has its own ([`Likelihood::per_item`]: many images through one batched network call).
 
 use crate::{Error, Result};
 use candle_core::{DType, Device, Tensor};
 use inversa::operators::LinearOperator;
 use inversa::real::{lit, Real};
 use inversa::solvers::normal_solve::{cg_regularized_normal, solve_regularized_normal};
+use rayon::prelude::*;
 
 /// The affine map `u = scale · crop(x) + offset` from a model state `x` (per sample `[C, Hs, Ws]`,
 /// or any shape with as many elements as the image) to the operator's image `[C, H, W]`.
@@ -126,6 +129,13 @@ fn centred_margin(state: &[usize], (c, h, w): (usize, usize, usize)) -> Result<u
     Ok((state[state.len() - 2] - h) / 2)
 }
 
+fn shape_error(values: usize, per_measurement: usize) -> Error {
+    inversa::Error::Shape(format!(
+        "the measurement has {values} values, the physics produces {per_measurement}"
+    ))
+    .into()
+}
+
 fn bad(message: String) -> Error {
     inversa::Error::config("data.image", message).into()
 }
@@ -133,10 +143,13 @@ fn bad(message: String) -> Error {
 /// `y = A u + n` with the map from states to `u`.
 pub struct Likelihood<'a, T: Real> {
     pub operator: &'a dyn LinearOperator<T>,
+    /// `y`, or one measurement per batch item laid end to end ([`Likelihood::per_item`]).
     pub measurement: &'a [T],
     /// `σ_n`, the measurement noise's standard deviation (in the image's units).
     pub noise_std: f64,
     pub map: StateMap,
+    /// Measurements in `measurement`: 1 (shared by every state) or the batch size.
+    items: usize,
 }
 
 /// How to solve the proximal step's normal equations.
@@ -149,10 +162,26 @@ pub enum NormalSolve {
 }
 
 impl<'a, T: Real> Likelihood<'a, T> {
-    /// Checks that `operator` measures images of `map.image` and `measurement` is its output.
+    /// Checks that `operator` measures images of `map.image` and `measurement` is its output;
+    /// every state of a batch is a sample given this one measurement.
     pub fn new(
         operator: &'a dyn LinearOperator<T>,
         measurement: &'a [T],
+        noise_std: f64,
+        map: StateMap,
+    ) -> Result<Self> {
+        let likelihood = Self::per_item(operator, measurement, noise_std, map)?;
+        if likelihood.items != 1 {
+            return Err(shape_error(measurement.len(), operator.output_len()));
+        }
+        Ok(likelihood)
+    }
+
+    /// One measurement per batch item, laid end to end in `measurements`: state `b` of every
+    /// batch is measured by the `b`-th (so batches must have as many states as measurements).
+    pub fn per_item(
+        operator: &'a dyn LinearOperator<T>,
+        measurements: &'a [T],
         noise_std: f64,
         map: StateMap,
     ) -> Result<Self> {
@@ -163,13 +192,9 @@ impl<'a, T: Real> Likelihood<'a, T> {
                 map.image
             )));
         }
-        if measurement.len() != operator.output_len() {
-            return Err(inversa::Error::Shape(format!(
-                "the measurement has {} values, the physics produces {}",
-                measurement.len(),
-                operator.output_len()
-            ))
-            .into());
+        let m = operator.output_len();
+        if m == 0 || measurements.is_empty() || measurements.len() % m != 0 {
+            return Err(shape_error(measurements.len(), m));
         }
         if !(noise_std >= 0.0 && noise_std.is_finite()) {
             return Err(inversa::Error::config(
@@ -180,10 +205,35 @@ impl<'a, T: Real> Likelihood<'a, T> {
         }
         Ok(Self {
             operator,
-            measurement,
+            measurement: measurements,
             noise_std,
             map,
+            items: measurements.len() / m,
         })
+    }
+
+    /// Measurements held: 1 (shared by every state) or one per batch item.
+    pub fn items(&self) -> usize {
+        self.items
+    }
+
+    /// The measurement of batch item `b`.
+    fn measured(&self, b: usize) -> &'a [T] {
+        if self.items == 1 {
+            return self.measurement;
+        }
+        let m = self.operator.output_len();
+        &self.measurement[b * m..(b + 1) * m]
+    }
+
+    /// `A u − y_b` for the image `u` of batch item `b`.
+    fn residual(&self, b: usize, image: &[T]) -> Vec<T> {
+        let mut residual = self.operator.apply_new(image);
+        residual
+            .iter_mut()
+            .zip(self.measured(b))
+            .for_each(|(r, y)| *r = *r - *y);
+        residual
     }
 
     /// The images `u` of every state of the batch `x`.
@@ -197,55 +247,59 @@ impl<'a, T: Real> Likelihood<'a, T> {
 
     /// Per batch item: `∇_x ‖A u − y‖` (the norm, not squared, as DPS uses it) and `‖A u − y‖`.
     pub fn norm_gradient(&self, x: &Tensor) -> Result<(Tensor, Vec<f64>)> {
-        let mut norms = Vec::new();
-        let mut gradients = Vec::new();
-        for image in self.images(x)? {
-            let mut residual = self.operator.apply_new(&image);
-            residual
-                .iter_mut()
-                .zip(self.measurement)
-                .for_each(|(r, y)| *r = *r - *y);
-            let norm = inversa::real::norm(&residual);
-            let back = self.operator.adjoint_new(&residual);
-            // ∇‖r‖ = A*r/‖r‖, zero where the state already explains y exactly.
-            let factor = if norm > 0.0 {
-                self.map.scale / norm
-            } else {
-                0.0
-            };
-            let mut gradient = vec![0.0; self.map.state_len()];
-            self.map.write_window(&back, &mut gradient, |v| factor * v);
-            norms.push(norm);
-            gradients.push(gradient);
-        }
+        let per_item: Vec<(Vec<f64>, f64)> = self
+            .images(x)?
+            .par_iter()
+            .enumerate()
+            .map(|(b, image)| {
+                let residual = self.residual(b, image);
+                let norm = inversa::real::norm(&residual);
+                let back = self.operator.adjoint_new(&residual);
+                // ∇‖r‖ = A*r/‖r‖, zero where the state already explains y exactly.
+                let factor = if norm > 0.0 {
+                    self.map.scale / norm
+                } else {
+                    0.0
+                };
+                let mut gradient = vec![0.0; self.map.state_len()];
+                self.map.write_window(&back, &mut gradient, |v| factor * v);
+                (gradient, norm)
+            })
+            .collect();
+        let (gradients, norms) = per_item.into_iter().unzip();
         Ok((self.tensor(gradients, x)?, norms))
     }
 
     /// Per batch item: `∇_x ½‖A u(x) − y‖² = s · pad₀(A*(A u − y))`.
     pub fn misfit_gradient(&self, x: &Tensor) -> Result<Tensor> {
-        let mut gradients = Vec::new();
-        for image in self.images(x)? {
-            let mut residual = self.operator.apply_new(&image);
-            residual
-                .iter_mut()
-                .zip(self.measurement)
-                .for_each(|(r, y)| *r = *r - *y);
-            let back = self.operator.adjoint_new(&residual);
-            let mut gradient = vec![0.0; self.map.state_len()];
-            let s = self.map.scale;
-            self.map.write_window(&back, &mut gradient, |v| s * v);
-            gradients.push(gradient);
-        }
+        let gradients = self
+            .images(x)?
+            .par_iter()
+            .enumerate()
+            .map(|(b, image)| {
+                let back = self.operator.adjoint_new(&self.residual(b, image));
+                let mut gradient = vec![0.0; self.map.state_len()];
+                let s = self.map.scale;
+                self.map.write_window(&back, &mut gradient, |v| s * v);
+                gradient
+            })
+            .collect();
         self.tensor(gradients, x)
     }
 
     /// `argmin_x ½‖y − A u(x)‖² + (γ/2)‖x − x̂₀‖²` for each state of `x0`, solved as `solve` says.
+    /// The items are independent, so they are solved in parallel (the physics of a small image
+    /// runs its own loops faster than it can split them).
     pub fn proximal(&self, x0: &Tensor, gamma: f64, solve: NormalSolve) -> Result<Tensor> {
         let s = self.map.scale;
         let rho: T = lit(gamma / (s * s));
-        let aty = self.operator.adjoint_new(self.measurement);
+        let shared = (self.items == 1).then(|| self.operator.adjoint_new(self.measurement));
         let mut states = self.rows(x0)?;
-        for state in &mut states {
+        states.par_iter_mut().enumerate().for_each(|(b, state)| {
+            let aty = match &shared {
+                Some(aty) => aty.clone(),
+                None => self.operator.adjoint_new(self.measured(b)),
+            };
             let mut u: Vec<T> = self.map.image_of(state);
             let rhs: Vec<T> = aty.iter().zip(&u).map(|(a, u0)| *a + rho * *u0).collect();
             match solve {
@@ -258,13 +312,20 @@ impl<'a, T: Real> Likelihood<'a, T> {
             }
             let offset = self.map.offset;
             self.map.write_window(&u, state, |v| (v - offset) / s);
-        }
+        });
         self.tensor(states, x0)
     }
 
     /// The batch's states as f64 rows.
     fn rows(&self, x: &Tensor) -> Result<Vec<Vec<f64>>> {
         let batch = x.dims().first().copied().unwrap_or(0);
+        if self.items > 1 && batch != self.items {
+            return Err(inversa::Error::Shape(format!(
+                "a batch of {batch} states for {} measurements (one per state)",
+                self.items
+            ))
+            .into());
+        }
         if batch == 0 || x.elem_count() != batch * self.map.state_len() {
             return Err(inversa::Error::Shape(format!(
                 "a batch of states {:?} does not match the model's state {:?}",
