@@ -19,12 +19,12 @@ pub struct DiffusionPriorsArgs {
     /// mri-4x, ct-sparse].
     #[arg(long, value_delimiter = ',')]
     physics: Vec<String>,
-    /// Methods, comma-separated [all: tv, pnp, dps, ddnm, dds, diffpir, red-diff]; the
+    /// Methods, comma-separated [all: tv, pnp, dps, ddnm, dds, diffpir, red-diff, stsl]; the
     /// back-projection always runs.
     #[arg(long, value_delimiter = ',')]
     methods: Vec<String>,
     /// Network calls per image of a sampler, e.g. `dps=1000,dds=50` [dps=1000, ddnm=100, dds=50,
-    /// diffpir=100, red-diff=1000].
+    /// diffpir=100, red-diff=1000, stsl=250].
     #[arg(long, value_delimiter = ',')]
     steps: Vec<String>,
     /// Images per network call.

@@ -144,7 +144,7 @@ enum Which {
     /// Diffusion and rectified-flow inversion: reconstruct and edit Fashion-MNIST test images with
     /// every method.
     Editing(crate::commands::editing_experiment::EditingArgs),
-    /// Diffusion models as priors: DPS, DDNM, DDS, DiffPIR and RED-Diff against TV and PnP on
+    /// Diffusion models as priors: DPS, DDNM, DDS, DiffPIR, RED-Diff and STSL against TV and PnP on
     /// every core physics, on held-out Fashion-MNIST test images.
     DiffusionPriors(crate::commands::diffusion_priors_experiment::DiffusionPriorsArgs),
 }

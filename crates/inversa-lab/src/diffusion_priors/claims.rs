@@ -4,7 +4,8 @@
 //! - DiffPIR (Zhu et al., CVPRW 2023): at 100 calls at least as good as DPS at 1000;
 //! - DDS (Chung, Lee, Ye, ICLR 2024): at ≤ 50 calls within 0.5 dB of DPS at 1000 on MRI and CT,
 //!   and at least 10× faster in wall time;
-//! - RED-Diff (Mardani et al., ICLR 2024): at least DPS's PSNR at equal calls.
+//! - RED-Diff (Mardani et al., ICLR 2024): at least DPS's PSNR at equal calls;
+//! - STSL (Rout et al., CVPR 2024): at a quarter of DPS's calls, a higher PSNR than DPS.
 //!
 //! Each comparison is made on the same measurements, so the PSNR gap comes with the standard
 //! error of the mean of the per-image differences; a claim is marked as measured at the papers'
@@ -59,6 +60,11 @@ pub fn judge(rows: &[Row], budgets: &Budgets) -> Vec<Claim> {
             let paper = budgets.red_diff == budgets.dps;
             let text = "RED-Diff at least DPS's PSNR at equal calls";
             claims.push(compare(text, red_diff, dps, paper, |gap, _| gap >= 0.0));
+        }
+        if let Some(stsl) = find("stsl") {
+            let paper = 4 * budgets.stsl <= budgets.dps;
+            let text = "STSL at a quarter of DPS's calls better than DPS (PSNR)";
+            claims.push(compare(text, stsl, dps, paper, |gap, _| gap > 0.0));
         }
     }
     claims

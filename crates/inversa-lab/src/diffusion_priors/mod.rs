@@ -1,6 +1,6 @@
 //! Diffusion models as priors on every core physics (`inversa experiment diffusion-priors`,
 //! issue 18, tier 2): held-out Fashion-MNIST test images measured by each registered physics with
-//! Gaussian noise σ = 0.05, reconstructed by the five posterior samplers of
+//! Gaussian noise σ = 0.05, reconstructed by the six posterior samplers of
 //! [`inversa_learn::diffusion::posterior`] with the bundled UNet as the (unconditional) prior, and
 //! by two classical baselines on the same measurements:
 //!
@@ -26,7 +26,8 @@
 //! The papers' claims at different budgets are read off the same table ([`claims`]): DiffPIR at
 //! 100 calls at least as good as DPS at 1000 (Zhu et al., CVPRW 2023), DDS at ≤ 50 calls within
 //! 0.5 dB of DPS at 1000 on MRI and CT and ≥ 10× faster (Chung, Lee, Ye, ICLR 2024), RED-Diff at
-//! least DPS's PSNR at equal calls (Mardani et al., ICLR 2024).
+//! least DPS's PSNR at equal calls (Mardani et al., ICLR 2024), STSL at a quarter of DPS's calls
+//! better than DPS (Rout et al., CVPR 2024).
 
 mod baselines;
 pub mod claims;
@@ -50,15 +51,15 @@ use std::path::PathBuf;
 pub const NOISE: f64 = 0.05;
 
 /// Every method, in table order: the back-projection `A*y/‖A‖²` (the tasks' starting point), the
-/// two baselines and the five samplers.
-pub const METHODS: [&str; 8] = [
-    "adjoint", "tv", "pnp", "dps", "ddnm", "dds", "diffpir", "red-diff",
+/// two baselines and the six samplers.
+pub const METHODS: [&str; 9] = [
+    "adjoint", "tv", "pnp", "dps", "ddnm", "dds", "diffpir", "red-diff", "stsl",
 ];
 
 /// The figure of one image per physics.
 pub const FIGURE: &str = "diffusion_priors.png";
 
-/// Network calls per image of each sampler (its levels).
+/// Network calls per image of each sampler (its levels; STSL's are half its calls).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Budgets {
     pub dps: usize,
@@ -66,6 +67,7 @@ pub struct Budgets {
     pub dds: usize,
     pub diffpir: usize,
     pub red_diff: usize,
+    pub stsl: usize,
 }
 
 impl Budgets {
@@ -77,6 +79,7 @@ impl Budgets {
             "dds" => Some(self.dds),
             "diffpir" => Some(self.diffpir),
             "red-diff" => Some(self.red_diff),
+            "stsl" => Some(self.stsl),
             _ => None,
         }
     }
@@ -89,9 +92,11 @@ impl Budgets {
             "dds" => &mut self.dds,
             "diffpir" => &mut self.diffpir,
             "red-diff" => &mut self.red_diff,
+            "stsl" => &mut self.stsl,
             other => {
-                let message =
-                    format!("names a sampler (dps, ddnm, dds, diffpir, red-diff), not {other:?}");
+                let message = format!(
+                    "names a sampler (dps, ddnm, dds, diffpir, red-diff, stsl), not {other:?}"
+                );
                 return Err(Error::setting("steps", message));
             }
         };
@@ -133,6 +138,7 @@ impl Default for Settings {
                 dds: 50,
                 diffpir: 100,
                 red_diff: 1000,
+                stsl: 250,
             },
             batch: 50,
             tune_images: 8,
@@ -155,6 +161,7 @@ impl Settings {
                 dds: 5,
                 diffpir: 10,
                 red_diff: 10,
+                stsl: 20,
             },
             batch: 2,
             tune_images: 2,

@@ -1,4 +1,4 @@
-//! The five posterior samplers on a bench's test measurements: the bundled UNet as the
+//! The six posterior samplers on a bench's test measurements: the bundled UNet as the
 //! unconditional prior, each sampler at its paper's settings ([`method`]), one posterior sample per
 //! image, `batch` images per network call (each with its own measurement,
 //! [`Likelihood::per_item`]).
@@ -7,7 +7,7 @@ use super::physics::Bench;
 use super::{Budgets, Reconstructions, Settings, NOISE};
 use crate::{Error, Result};
 use candle_core::DType;
-use inversa_learn::diffusion::posterior::{self, ddnm, dds, diffpir, dps, red_diff};
+use inversa_learn::diffusion::posterior::{self, ddnm, dds, diffpir, dps, red_diff, stsl};
 use inversa_learn::diffusion::posterior::{DiffusionPrior, Likelihood, Method, StateMap};
 use inversa_learn::diffusion::{NoisePredictor, Parameterised};
 use inversa_learn::models::{bundled, unet::Unet};
@@ -32,6 +32,7 @@ pub fn method(name: &str) -> Result<Method> {
         "dds" => Method::Dds(dds::Params::default()),
         "diffpir" => Method::DiffPir(diffpir::Params::default()),
         "red-diff" => Method::RedDiff(red_diff::Params::default()),
+        "stsl" => Method::Stsl(stsl::Params::default()),
         other => {
             return Err(Error::setting(
                 "methods",
@@ -45,9 +46,13 @@ impl Samplers {
     pub fn new(settings: &Settings) -> Result<Self> {
         let model = bundled::diffusion_unet()?.into_noise_predictor()?;
         let timesteps = model.schedule.len();
-        for name in ["dps", "ddnm", "dds", "diffpir", "red-diff"] {
-            if settings.steps.of(name).is_some_and(|s| s > timesteps) {
-                let message = format!("{name} asks for more levels than the model's {timesteps}");
+        for name in ["dps", "ddnm", "dds", "diffpir", "red-diff", "stsl"] {
+            let per_level = method(name)?.calls_per_level();
+            let calls = settings.steps.of(name).unwrap_or(0);
+            if calls / per_level > timesteps || calls < per_level {
+                let message = format!(
+                    "{name} makes {per_level} calls a level: its calls must give 1 to the model's {timesteps} levels, got {calls}"
+                );
                 return Err(Error::setting("steps", message));
             }
         }
@@ -62,8 +67,8 @@ impl Samplers {
     /// Sampler `name` on every test measurement of `bench`.
     pub fn run(&self, name: &str, bench: &Bench) -> Result<Reconstructions> {
         let method = method(name)?;
-        let steps = self.budgets.of(name).unwrap_or(0);
-        let grid = self.model.schedule.grid(steps)?;
+        let levels = self.budgets.of(name).unwrap_or(0) / method.calls_per_level();
+        let grid = self.model.schedule.grid(levels)?;
         let map = StateMap::new(&STATE, &[1, 28, 28], 0.5, 0.5)?;
         let operator = bench.task.physics.operator.as_ref();
         let model: &dyn NoisePredictor = &self.model;

@@ -33,13 +33,13 @@ fn the_quick_run_covers_every_physics_and_method_with_finite_scores() {
         }
     }
     assert_eq!(report.rows.len(), 2 * METHODS.len());
-    // DiffPIR and RED-Diff against DPS on both physics, DDS on CT only.
-    assert_eq!(report.claims.len(), 5);
+    // DiffPIR, RED-Diff and STSL against DPS on both physics, DDS on CT only.
+    assert_eq!(report.claims.len(), 7);
     // The quick budgets are none of the papers' (RED-Diff's would be DPS's).
     assert!(report.claims.iter().all(|c| !c.at_paper_budgets));
     let names: Vec<&str> = outcome.file_names().collect();
     assert_eq!(names, [FIGURE, "report.html"]);
-    // The figure: one row per physics, the truth then the 8 methods (back-projection first).
+    // The figure: one row per physics, the truth then the 9 methods (back-projection first).
     let Some((_, Artifact::Image { shape, .. })) = outcome.files.first() else {
         panic!("the figure is an image");
     };
@@ -48,7 +48,7 @@ fn the_quick_run_covers_every_physics_and_method_with_finite_scores() {
         2 * 56 + 4,
         "two rows of 28×28 cells at zoom 2 with a gap"
     );
-    assert_eq!(shape[2], 9 * 56 + 8 * 4);
+    assert_eq!(shape[2], 10 * 56 + 9 * 4);
 }
 
 #[test]
