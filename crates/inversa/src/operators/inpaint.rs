@@ -4,8 +4,9 @@
 //! The mask is either random, with exactly `round(missing · H · W)` pixels missing in every channel
 //! (the same pixels, chosen uniformly without replacement), a centred box of missing pixels (the
 //! box inpainting of Chung et al., "Diffusion Posterior Sampling for General Noisy Inverse
-//! Problems", ICLR 2023), or read from a file where 1 marks an observed pixel. This is the measurement model of the inpainting experiments in e.g. Venkatakrishnan,
-//! Bouman, Wohlberg, "Plug-and-play priors for model based reconstruction", GlobalSIP 2013.
+//! Problems", ICLR 2023), or read from a file where 1 marks an observed pixel. This is the
+//! measurement model of the inpainting experiments in e.g. Venkatakrishnan, Bouman, Wohlberg,
+//! "Plug-and-play priors for model based reconstruction", GlobalSIP 2013.
 //!
 //! ```
 //! use inversa::operators::{inpaint::Inpaint, LinearOperator};
