@@ -30,7 +30,7 @@ use inversa::sample_distance::{energy_distance, sliced_wasserstein2};
 use inversa_learn::diffusion::analytic::GaussianMixture;
 use inversa_learn::diffusion::analytic_posterior::ExactPosterior;
 use inversa_learn::diffusion::posterior::{
-    self, ddnm, dds, diffpir, dps, red_diff, DiffusionPrior, Likelihood, Method, StateMap,
+    self, ddnm, dds, diffpir, dps, red_diff, stsl, DiffusionPrior, Likelihood, Method, StateMap,
 };
 use problems::Problem;
 use serde::Serialize;
@@ -44,7 +44,7 @@ pub struct Settings {
     pub side: usize,
     /// Samples per sampler and budget, and exact samples they are compared with.
     pub samples: usize,
-    /// Network-call budgets (levels of the reverse diffusion), each at most 1000.
+    /// Network-call budgets (levels of the reverse diffusion; half as many for STSL), each at most 1000.
     pub budgets: Vec<usize>,
     /// Fraction of pixels the inpainting mask removes.
     pub missing: f64,
@@ -191,6 +191,7 @@ pub fn samplers() -> Vec<Method> {
         Method::Dds(dds::Params::default()),
         Method::DiffPir(diffpir::Params::default()),
         Method::RedDiff(red_diff::Params::default()),
+        Method::Stsl(stsl::Params::default()),
     ]
 }
 
@@ -246,7 +247,8 @@ fn run_problem(
     for method in samplers() {
         let mut points = Vec::new();
         for &budget in &settings.budgets {
-            let grid = prior.schedule().grid(budget)?;
+            // STSL makes two calls a level: its budget buys half the levels.
+            let grid = prior.schedule().grid(budget / method.calls_per_level())?;
             let diffusion = DiffusionPrior::new(prior, grid, None);
             let start = Instant::now();
             let drawn = posterior::sample(&method, &diffusion, &likelihood, n, DType::F64, {
