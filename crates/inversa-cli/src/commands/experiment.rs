@@ -165,9 +165,9 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
                 rank,
                 iterations,
             };
-            // Generated data only: no input to overwrite.
-            let planned = Planned::check(&out, &["metrics.json", "matrix_sensing.png"], &[])?;
-            write(&out, &planned, matrix_sensing::run(&settings, say)?)
+            generated(&out, &["metrics.json", "matrix_sensing.png"], || {
+                matrix_sensing::run(&settings, say)
+            })
         }
         Which::ConvexRelu {
             seed,
@@ -186,9 +186,9 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
                 seeds,
                 steps,
             };
-            // Generated data only: no input to overwrite.
-            let planned = Planned::check(&out, &["metrics.json", "convex_relu.png"], &[])?;
-            write(&out, &planned, convex_relu::run(&settings, say)?)
+            generated(&out, &["metrics.json", "convex_relu.png"], || {
+                convex_relu::run(&settings, say)
+            })
         }
         Which::Mfac {
             seed,
@@ -201,13 +201,8 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
                 max_d,
                 max_steps,
             };
-            // Generated data only: no input to overwrite.
-            let planned = Planned::check(
-                &out,
-                &["metrics.json", "mfac_timing.png", "mfac_optimiser.png"],
-                &[],
-            )?;
-            write(&out, &planned, mfac::run(&settings, say)?)
+            let names = ["metrics.json", "mfac_timing.png", "mfac_optimiser.png"];
+            generated(&out, &names, || mfac::run(&settings, say))
         }
         Which::LastIterateSgd {
             seed,
@@ -216,11 +211,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             seeds,
             max_horizon,
         } => {
-            let base = if quick {
-                last_iterate_sgd::Settings::quick()
-            } else {
-                last_iterate_sgd::Settings::default()
-            };
+            let base = base(quick, last_iterate_sgd::Settings::quick);
             let settings = last_iterate_sgd::Settings {
                 seed,
                 seeds: seeds.unwrap_or(base.seeds),
@@ -233,9 +224,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
                 last_iterate_sgd::FIGURE_HEAVY,
                 "report.html",
             ];
-            // Generated data only: no input to overwrite.
-            let planned = Planned::check(&out, &names, &[])?;
-            write(&out, &planned, last_iterate_sgd::run(&settings, say)?)
+            generated(&out, &names, || last_iterate_sgd::run(&settings, say))
         }
         Which::SelfDistillation {
             seed,
@@ -244,11 +233,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             seeds,
             steps,
         } => {
-            let base = if quick {
-                self_distillation::Settings::quick()
-            } else {
-                self_distillation::Settings::default()
-            };
+            let base = base(quick, self_distillation::Settings::quick);
             let settings = self_distillation::Settings {
                 seed,
                 seeds: seeds.unwrap_or(base.seeds),
@@ -256,9 +241,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
                 ..base
             };
             let names = ["metrics.json", self_distillation::FIGURE, "report.html"];
-            // Generated data only: no input to overwrite.
-            let planned = Planned::check(&out, &names, &[])?;
-            write(&out, &planned, self_distillation::run(&settings, say)?)
+            generated(&out, &names, || self_distillation::run(&settings, say))
         }
         Which::Posterior {
             seed,
@@ -267,11 +250,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             samples,
             side,
         } => {
-            let base = if quick {
-                posterior_vs_exact::Settings::quick()
-            } else {
-                posterior_vs_exact::Settings::default()
-            };
+            let base = base(quick, posterior_vs_exact::Settings::quick);
             let settings = posterior_vs_exact::Settings {
                 seed,
                 samples: samples.unwrap_or(base.samples),
@@ -279,16 +258,31 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
                 ..base
             };
             let names = ["metrics.json", posterior_vs_exact::FIGURE, "report.html"];
-            // Generated data only: no input to overwrite.
-            let planned = Planned::check(&out, &names, &[])?;
-            write(&out, &planned, posterior_vs_exact::run(&settings, say)?)
+            generated(&out, &names, || posterior_vs_exact::run(&settings, say))
         }
         Which::Editing(args) => crate::commands::editing_experiment::run(args),
         Which::DiffusionPriors(args) => crate::commands::diffusion_priors_experiment::run(args),
     }
 }
 
-fn write<R: Serialize>(out: &Path, planned: &Planned, outcome: Outcome<R>) -> Result<(), Failure> {
+/// The small setting of the tests (`--quick`), or the experiment's default.
+fn base<S: Default>(quick: bool, small: fn() -> S) -> S {
+    if quick {
+        small()
+    } else {
+        S::default()
+    }
+}
+
+/// Runs an experiment on generated data (so no input to overwrite) once its outputs `names` in
+/// `out` are known to be writable, and writes them.
+fn generated<R: Serialize>(
+    out: &Path,
+    names: &[&str],
+    run: impl FnOnce() -> inversa_lab::Result<Outcome<R>>,
+) -> Result<(), Failure> {
+    let planned = Planned::check(out, names, &[])?;
+    let outcome = run()?;
     let written = planned.write(&outcome, true)?;
     say!(
         "wrote metrics.json and {} plot(s) to {}/",
