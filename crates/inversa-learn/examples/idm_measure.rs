@@ -18,35 +18,13 @@ use inversa_learn::data::fashion_mnist::{LabelledImages, Split, DEFAULT_DIR};
 use inversa_learn::diffusion::idm::compare::compare;
 use inversa_learn::diffusion::idm::{Backprop, Geometry, Idm, IdmConfig, Operator};
 use inversa_learn::models::bundled;
+use inversa_learn::nn::heap_peak::{peak_during, HeapCounter};
 use inversa_learn::training::idm::cs_operator;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc(layout);
-        if !ptr.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static HEAP: HeapCounter = HeapCounter;
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -94,16 +72,15 @@ fn memory(batch: usize) -> Result<(), Failure> {
         let idm = Idm::new(IdmConfig::new(unet, steps, 450)?)?;
         idm.initialise(&tensors, 0)?;
         for mode in [Backprop::Plain, Backprop::Chain, Backprop::Full] {
-            let before = LIVE.load(Ordering::Relaxed);
-            PEAK.store(before, Ordering::Relaxed);
             let clock = Instant::now();
-            let (loss, grads) = inversa_learn::nn::conv2d::fast_convolutions(|| {
-                idm.chain
-                    .gradients(&measured, mode, |out| out.abs()?.mean_all())
-            })?;
+            let (gradients, peak) = peak_during(|| {
+                inversa_learn::nn::conv2d::fast_convolutions(|| {
+                    idm.chain
+                        .gradients(&measured, mode, |out| out.abs()?.mean_all())
+                })
+            });
             let seconds = clock.elapsed().as_secs_f64();
-            drop((loss, grads));
-            let peak = PEAK.load(Ordering::Relaxed) - before;
+            drop(gradients?);
             rows.push(serde_json::json!({
                 "steps": steps, "mode": mode.name(), "batch": batch,
                 "peak_mib": peak as f64 / (1 << 20) as f64, "seconds": seconds,

@@ -11,40 +11,10 @@ use inversa::operators::compressed_sensing::CompressedSensing;
 use inversa::operators::LinearOperator;
 use inversa_learn::diffusion::idm::{Backprop, Geometry, Idm, IdmConfig, Operator};
 use inversa_learn::models::unet::UnetConfig;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc(layout);
-        if !ptr.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
+use inversa_learn::nn::heap_peak::{peak_during, HeapCounter};
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// The peak of live bytes above those live before `f`, while `f` runs.
-fn peak_during(f: impl FnOnce()) -> usize {
-    let before = LIVE.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
-    f();
-    PEAK.load(Ordering::Relaxed) - before
-}
+static HEAP: HeapCounter = HeapCounter;
 
 /// A UNet of 16 channels and two levels: activations, not weights, dominate as in the real one.
 fn config() -> UnetConfig {
@@ -68,7 +38,7 @@ fn peak(steps: usize, mode: Backprop) -> usize {
     let y = Tensor::from_vec(y, (batch, 78), &Device::Cpu).unwrap();
     let measured = operator.measure(&y).unwrap();
     let loss = |out: &Tensor| out.abs()?.mean_all();
-    peak_during(|| {
+    let ((), peak) = peak_during(|| {
         let (value, grads) = idm.chain.gradients(&measured, mode, loss).unwrap();
         assert!(value
             .to_dtype(DType::F64)
@@ -77,7 +47,8 @@ fn peak(steps: usize, mode: Backprop) -> usize {
             .unwrap()
             .is_finite());
         drop(grads);
-    })
+    });
+    peak
 }
 
 #[test]

@@ -63,21 +63,7 @@ pub fn run(args: DiffusionPriorsArgs) -> Result<(), Failure> {
         }
     }
     for claim in &outcome.report.claims {
-        say!(
-            "{} — {}: {} vs {}: {:+.2} ± {:.2} dB, {:.1}× faster: {}",
-            claim.claim,
-            claim.physics,
-            claim.challenger,
-            claim.reference,
-            claim.psnr_gap,
-            claim.psnr_gap_stderr,
-            claim.speedup,
-            if claim.holds {
-                "holds"
-            } else {
-                "does not hold"
-            }
-        );
+        say!("{}", claim.verdict());
     }
     say!(
         "wrote metrics.json, {FIGURE} and report.html to {}/",

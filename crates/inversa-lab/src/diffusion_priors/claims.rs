@@ -124,27 +124,34 @@ pub fn paragraphs(report: &Report) -> Vec<String> {
          method in the table's order."
             .to_string(),
     ];
-    for claim in &report.claims {
-        text.push(format!(
-            "{} — {}: {} vs {}: {:+.2} ± {:.2} dB, {:.1}× the speed: {}{}.",
-            claim.claim,
-            claim.physics,
-            claim.challenger,
-            claim.reference,
-            claim.psnr_gap,
-            claim.psnr_gap_stderr,
-            claim.speedup,
-            if claim.holds {
-                "holds"
-            } else {
-                "does not hold"
-            },
-            if claim.at_paper_budgets {
+    text.extend(
+        report
+            .claims
+            .iter()
+            .map(|claim| format!("{}.", claim.verdict())),
+    );
+    text
+}
+
+impl Claim {
+    /// One line: the claim, where, the gap with its standard error, the speed-up and whether it
+    /// holds.
+    pub fn verdict(&self) -> String {
+        format!(
+            "{} — {}: {} vs {}: {:+.2} ± {:.2} dB, {:.1}× the speed: {}{}",
+            self.claim,
+            self.physics,
+            self.challenger,
+            self.reference,
+            self.psnr_gap,
+            self.psnr_gap_stderr,
+            self.speedup,
+            if self.holds { "holds" } else { "does not hold" },
+            if self.at_paper_budgets {
                 ""
             } else {
                 " (not at the papers' budgets)"
             }
-        ));
+        )
     }
-    text
 }
