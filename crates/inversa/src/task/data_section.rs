@@ -82,14 +82,14 @@ pub(super) fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result
             ))
         }
     };
+    // A solver keeps several arrays of the image's size (iterate, extrapolation, duals, gradient).
+    crate::memory::check_array(&data.key("shape"), &image_shape, 8, 8)?;
     if ground_truth.is_none() && measurement.is_none() {
         return Err(Error::config(
             data.key("shape"),
             "describes the unknown of a measurement, and this task has none: add measurement = \"y.npy\" (or image = \"...\" instead)",
         ));
     }
-    // A solver keeps several arrays of the image's size (iterate, extrapolation, duals, gradient).
-    crate::memory::check_array(&data.key("shape"), &image_shape, 8, 8)?;
     Ok(LoadedData {
         image_shape,
         ground_truth,
