@@ -41,6 +41,14 @@ pub fn guard<T: Real>(task: &Task<T>, dir: &Path) -> Guard {
         .outputs_in("--out", dir, &FILES)
 }
 
+/// The text of `metrics.json` (written to `path`, named in errors); an error when a metric is not
+/// finite. The Python package returns the same metrics as a dict.
+pub fn metrics_json<T: Real>(task: &Task<T>, outcome: &Outcome<T>, path: &Path) -> Result<String> {
+    let metrics = Metrics::new(task, outcome);
+    finite::check(&metrics, "metrics.json")?;
+    serde_json::to_string_pretty(&metrics).map_err(|e| Error::format(path, e.to_string()))
+}
+
 /// Writes the outputs of `outcome` into `dir` (created if needed) and returns the files written;
 /// nothing is written when an output would replace an input or a result is not finite.
 pub fn write_outputs<T: Real>(
@@ -55,10 +63,7 @@ pub fn write_outputs<T: Real>(
     finite::check_array(&reconstruction, "reconstruction")?;
     finite::check_array(&initial, "starting point")?;
     finite::check_array(&measurement, "measurement")?;
-    let metrics = Metrics::new(task, outcome);
-    finite::check(&metrics, "metrics.json")?;
-    let text = serde_json::to_string_pretty(&metrics)
-        .map_err(|e| Error::format(dir.join("metrics.json"), e.to_string()))?;
+    let text = metrics_json(task, outcome, &dir.join("metrics.json"))?;
 
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut out = Writer {
