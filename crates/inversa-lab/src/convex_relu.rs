@@ -9,11 +9,13 @@ use crate::outcome::{Artifact, Outcome};
 use crate::{Error, Result};
 use inversa::numerics::convex_relu::{self, AdmmParams, ConvexSolution, Dataset, Network};
 use inversa::report::plot::{Panel, Series};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-/// The experiment's settings.
-#[derive(Clone, Debug, Serialize)]
+/// The experiment's settings (read from Python's keywords, where a missing one keeps its default
+/// and an unknown one is an error).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub seed: u64,
     /// Training points (two spirals); the test set has [`TEST_SAMPLES`].

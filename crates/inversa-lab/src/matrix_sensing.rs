@@ -9,10 +9,12 @@ use crate::outcome::{Artifact, Outcome};
 use crate::{Error, Result};
 use inversa::numerics::matrix_sensing::{self, Factorisation, Problem};
 use inversa::report::plot::{Panel, Series};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// The experiment's settings.
-#[derive(Clone, Debug, Serialize)]
+/// The experiment's settings (read from Python's keywords, where a missing one keeps its default
+/// and an unknown one is an error).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub seed: u64,
     /// Matrix side `n`.

@@ -12,10 +12,12 @@ use inversa::numerics::mfac::{SlidingFisher, StaticFisher};
 use inversa::numerics::mfac_optimizer::{steps_to_target, Logistic, Optimiser};
 use inversa::numerics::seeded_gaussian;
 use inversa::report::plot::{Panel, Series};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// The experiment's settings.
-#[derive(Clone, Debug, Serialize)]
+/// The experiment's settings (read from Python's keywords, where a missing one keeps its default
+/// and an unknown one is an error).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub seed: u64,
     /// Largest dimension `d` of the timing table (quadrupling from 1000).

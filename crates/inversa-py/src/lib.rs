@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 mod arrays;
 mod convert;
 mod errors;
+mod experiment;
 mod learned;
 mod operator;
 mod solve;
@@ -27,6 +28,9 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(learned::invert, module)?)?;
     module.add_function(wrap_pyfunction!(learned::builtin_image, module)?)?;
     module.add_function(wrap_pyfunction!(learned::fashion_test_images, module)?)?;
+    module.add_function(wrap_pyfunction!(experiment::experiment, module)?)?;
+    module.add_function(wrap_pyfunction!(experiment::attack, module)?)?;
+    module.add("EXPERIMENTS", experiment::EXPERIMENTS.to_vec())?;
     module.add("KEY_REFERENCE", inversa::task::KEY_REFERENCE)?;
     Ok(())
 }

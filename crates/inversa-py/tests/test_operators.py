@@ -143,3 +143,7 @@ def test_help_shows_the_keys():
     assert "acceleration = 4" in physics.MRI.__doc__
     assert "kernel = {" in physics.Blur.__doc__
     assert "angles = 60" in physics.CT.__doc__
+    # Only its own entry, and the keys every physics shares.
+    assert "acceleration" not in physics.Blur.__doc__ and "noise = {" in physics.Blur.__doc__
+    assert 'model = "fashion"' in inversa.priors.Diffusion.__doc__
+    assert "prox_iterations = 20" in inversa.priors.TV.__doc__

@@ -34,6 +34,7 @@ use inversa_learn::attacks::Step;
 use inversa_learn::attacks::{idlg, Observation, Reconstruction};
 use inversa_learn::models::victims::lenet::{dropout_mask, Activation};
 use inversa_learn::models::victims::ExplicitGradient;
+use serde::Deserialize;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -42,7 +43,8 @@ use std::time::Instant;
 const CLASSES: usize = 10;
 
 /// The client's model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Model {
     /// DLG's LeNet (5×5 convolutions), random weights from the seed; sides divisible by 4.
     Lenet,
@@ -67,7 +69,8 @@ impl Model {
 }
 
 /// The bundled data set the client's batch is drawn from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Dataset {
     /// The first 100 Fashion-MNIST test images.
     FashionMnist,
@@ -76,7 +79,8 @@ pub enum Dataset {
 }
 
 /// The audit's settings; the defaults are the CLI's.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// The attack's name in [`registry::attacks`].
     pub method: String,

@@ -37,15 +37,17 @@ use crate::error::check_memory;
 use crate::outcome::{report_page, Artifact, Outcome};
 use crate::{Error, Result};
 use inversa::report::plot::{Panel, Series};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 mod problems;
 use problems::{problem_curves, Noise, Problem};
 mod hard_instance;
 use hard_instance::hard_instance;
 
-/// The experiment's settings.
-#[derive(Clone, Debug, Serialize)]
+/// The experiment's settings (read from Python's keywords, where a missing one keeps its default
+/// and an unknown one is an error).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub seed: u64,
     /// Independent noise streams per curve (the quantiles are taken over them).

@@ -33,11 +33,13 @@ use inversa_learn::diffusion::posterior::{
     self, ddnm, dds, diffpir, dps, red_diff, stsl, DiffusionPrior, Likelihood, Method, StateMap,
 };
 use problems::Problem;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-/// The experiment's settings.
-#[derive(Clone, Debug, Serialize)]
+/// The experiment's settings (read from Python's keywords, where a missing one keeps its default
+/// and an unknown one is an error).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub seed: u64,
     /// Image side: the prior lives in `side²` dimensions.

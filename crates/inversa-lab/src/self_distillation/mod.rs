@@ -32,13 +32,15 @@ use crate::outcome::{report_page, Artifact, Outcome};
 use crate::{Error, Result};
 use inversa::report::plot::{Panel, Series};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 mod krr;
 use krr::{run_seed, SeedResult, WEIGHTINGS};
 
-/// The experiment's settings.
-#[derive(Clone, Debug, Serialize)]
+/// The experiment's settings (read from Python's keywords, where a missing one keeps its default
+/// and an unknown one is an error).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub seed: u64,
     /// Data sets drawn (medians are over them).

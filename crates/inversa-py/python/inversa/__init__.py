@@ -13,15 +13,16 @@ Every call that computes releases the GIL; errors are ``ValueError`` (a bad valu
 computation), with the CLI's messages.
 """
 
+import json
 import os
 
 import numpy as np
 
 from . import _native, deepinv, physics, priors
-from ._native import KEY_REFERENCE
+from ._native import EXPERIMENTS, KEY_REFERENCE
 
 __all__ = ["physics", "priors", "solve", "solvers", "run_task", "denoise", "invert", "builtin_image",
-           "fashion_test_images",            "KEY_REFERENCE"]
+           "fashion_test_images", "experiment", "attack", "EXPERIMENTS",            "KEY_REFERENCE"]
 __version__ = "0.1.0"
 
 
@@ -138,3 +139,25 @@ def fashion_test_images():
     float32 ``(100, 28, 28)`` in [0, 1], and their labels (0–9)."""
     images, labels = _native.fashion_test_images()
     return images, np.asarray(labels)
+
+
+def experiment(name, out=None, **settings):
+    """Runs paper experiment ``name`` (one of ``inversa.EXPERIMENTS``: matrix-sensing,
+    convex-relu, mfac, last-iterate-sgd, self-distillation, posterior) with the settings of its
+    ``inversa experiment NAME`` flags as keywords (snake_case; a missing one keeps the CLI's
+    default). With ``out``, also writes its metrics.json and plots there. Returns
+    ``{"metrics": {...}, "arrays": {...}}``."""
+    out = None if out is None else os.fspath(out)
+    return _native.experiment(name, json.dumps(settings), out)
+
+
+def attack(method="ig", out=None, **settings):
+    """The gradient-inversion audit of ``inversa attack``: ``method`` (dlg, idlg, ig, dia, ...) on
+    a client update of ``model`` (lenet, convnet, resnet, digit-recognizer) over a batch of
+    ``batch`` images from ``data`` (fashion-mnist, mnist); the other keywords are its flags
+    (activation, dropout, image, label, local_steps, local_lr, iterations, seed). With ``out``,
+    also writes its outputs. Returns ``{"metrics": {...}, "arrays": {"reconstruction.png": ...}}``."""
+    out = None if out is None else os.fspath(out)
+    if "image" in settings and settings["image"] is not None:
+        settings["image"] = os.fspath(settings["image"])
+    return _native.attack(json.dumps(dict(settings, method=method)), out)

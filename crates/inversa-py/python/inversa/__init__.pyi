@@ -12,6 +12,9 @@ from . import priors as priors
 
 __version__: str
 
+EXPERIMENTS: list[str]
+"""The experiments :func:`experiment` runs."""
+
 KEY_REFERENCE: str
 """Every task-file key with its default: the text of ``inversa run --help``."""
 
@@ -69,3 +72,10 @@ def builtin_image(name: str) -> np.ndarray:
 
 def fashion_test_images() -> tuple[np.ndarray, np.ndarray]:
     """The 100 bundled Fashion-MNIST test images, float32 ``(100, 28, 28)``, and their labels."""
+
+def experiment(name: str, out: Union[str, PathLike[str], None] = None, **settings: Any) -> dict[str, Any]:
+    """Runs a paper experiment (``EXPERIMENTS``) with its CLI flags as keywords; returns its metrics
+    and arrays, and writes its outputs to ``out`` when given."""
+
+def attack(method: str = "ig", out: Union[str, PathLike[str], None] = None, **settings: Any) -> dict[str, Any]:
+    """The gradient-inversion audit of ``inversa attack``; returns its metrics and reconstruction."""

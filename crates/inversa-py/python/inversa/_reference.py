@@ -19,26 +19,27 @@ def _table(name):
 
 
 def keys(table, kind):
-    """The reference's lines for ``kind`` in ``[table]``: the entry that starts with ``kind:`` and
-    its continuation lines, plus the lines every kind shares (those before the first entry)."""
-    block = _table(table)
-    shared = []
-    own = []
-    inside = False
-    for line in block:
-        stripped = line.strip()
-        head = stripped.split(":", 1)[0]
-        is_entry = ":" in stripped and line.startswith("  ") and not line.startswith("   ") \
-            and " " not in head and "=" not in head
-        if is_entry:
-            inside = head == kind
-            if inside:
-                own.append(line)
+    """The reference's lines for ``kind`` in ``[table]`` (the entry ``  kind: ...`` or
+    ``  kind (...): ...`` and its indented continuation lines), then the lines every kind shares
+    (the table's other top-level lines, such as ``weight`` or ``noise``)."""
+    own, shared, current = [], [], None
+    for line in _table(table):
+        if not line.strip():
             continue
-        if inside and line.startswith("   "):
+        if line.startswith("  ") and not line.startswith("   "):
+            head = line.strip().split(":", 1)[0].split(" (", 1)[0]
+            is_entry = ":" in line and " " not in head and "=" not in head
+            current = head if is_entry else ""
+        if current == kind:
             own.append(line)
-        elif not own and not inside and not is_entry and stripped:
+        elif current == "":
             shared.append(line)
-        else:
-            inside = False
     return "\n".join(own + shared)
+
+
+def documented_class(base, kind, name, summary, table, usage=""):
+    """A subclass of ``base`` for registered ``kind`` whose docstring is its summary, ``usage`` and
+    its keys in the ``[table]`` of the reference (what ``help()`` shows)."""
+    doc = (f"{summary}\n\n{usage}The keys, as in a task file's ``[{table}]`` table (defaults in "
+           f"brackets):\n\n{keys(table, kind)}\n")
+    return type(name, (base,), {"kind": kind, "__doc__": doc, "__module__": base.__module__})

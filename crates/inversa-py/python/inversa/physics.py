@@ -17,7 +17,7 @@ anything else is converted first.
 import numpy as np
 
 from . import _native
-from ._reference import keys
+from ._reference import documented_class
 
 __all__ = ["LinearOperator", "Denoise", "Blur", "Inpaint", "Downsample", "CS", "MRI", "CT", "kinds"]
 
@@ -110,10 +110,8 @@ class LinearOperator:
 
 
 def _physics(kind, name, summary):
-    doc = (f"{summary}\n\n``inversa.physics.{name}(shape, *, dtype='float32', seed=0, **keys)``; "
-           f"the keys, as in a task file's ``[physics]`` table (defaults in brackets):\n\n"
-           f"{keys('physics', kind)}\n")
-    return type(name, (LinearOperator,), {"kind": kind, "__doc__": doc, "__module__": __name__})
+    usage = f"``inversa.physics.{name}(shape, *, dtype='float32', seed=0, **keys)``. "
+    return documented_class(LinearOperator, kind, name, summary, "physics", usage)
 
 
 _SUMMARIES = kinds()

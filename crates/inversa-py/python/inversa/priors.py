@@ -6,7 +6,7 @@
 """
 
 from . import _native
-from ._reference import keys
+from ._reference import documented_class
 
 __all__ = ["Prior", "NoPrior", "Tikhonov", "TV", "Wavelet", "PnP", "LPN", "Diffusion", "kinds"]
 
@@ -40,9 +40,7 @@ class Prior:
 
 
 def _prior(kind, name, summary):
-    doc = (f"{summary}\n\nThe keys, as in a task file's ``[prior]`` table (defaults in brackets):\n\n"
-           f"{keys('prior', kind)}\n")
-    return type(name, (Prior,), {"kind": kind, "__doc__": doc, "__module__": __name__})
+    return documented_class(Prior, kind, name, summary, "prior")
 
 
 _SUMMARIES = kinds()

@@ -41,7 +41,8 @@ pub struct LeNet {
 }
 
 /// The nonlinearity after every convolution.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// DLG's choice: smooth, so the gradient carries the most information.
     Sigmoid,

@@ -1,0 +1,124 @@
+//! The paper experiments and the gradient-inversion audit of `inversa-lab`, one call each, with
+//! the same settings as their CLI flags (given as Python keywords, read through serde: a missing
+//! one keeps the CLI's default, an unknown one is a `KeyError`).
+
+use crate::errors;
+use crate::learned::outcome_dict;
+use inversa::Control;
+use inversa_lab::{
+    convex_relu, gradient_audit, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact,
+    self_distillation, Outcome,
+};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// The experiments [`experiment`] runs, by their `inversa experiment` names.
+pub const EXPERIMENTS: [&str; 6] = [
+    "matrix-sensing",
+    "convex-relu",
+    "mfac",
+    "last-iterate-sgd",
+    "self-distillation",
+    "posterior",
+];
+
+/// Runs experiment `name` with `settings` (a JSON object of its settings); with `out`, also writes
+/// its `metrics.json` and plots there. Returns `{"metrics": ..., "arrays": {...}}`.
+#[pyfunction]
+#[pyo3(signature = (name, settings, out = None))]
+pub fn experiment<'py>(
+    py: Python<'py>,
+    name: &str,
+    settings: &str,
+    out: Option<PathBuf>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let say = &mut |_: &str| {};
+    match name {
+        "matrix-sensing" => finish(
+            py,
+            run(py, name, settings, |s| matrix_sensing::run(s, say))?,
+            out,
+        ),
+        "convex-relu" => finish(
+            py,
+            run(py, name, settings, |s| convex_relu::run(s, say))?,
+            out,
+        ),
+        "mfac" => finish(py, run(py, name, settings, |s| mfac::run(s, say))?, out),
+        "last-iterate-sgd" => finish(
+            py,
+            run(py, name, settings, |s| last_iterate_sgd::run(s, say))?,
+            out,
+        ),
+        "self-distillation" => finish(
+            py,
+            run(py, name, settings, |s| self_distillation::run(s, say))?,
+            out,
+        ),
+        "posterior" => finish(
+            py,
+            run(py, name, settings, |s| posterior_vs_exact::run(s, say))?,
+            out,
+        ),
+        other => Err(errors::value(
+            "name",
+            format!(
+                "expected one of {}, found \"{other}\"",
+                EXPERIMENTS.join(", ")
+            ),
+        )),
+    }
+}
+
+/// Runs the gradient-inversion audit (`inversa attack`) with `settings` (a JSON object: method,
+/// model, activation, dropout, image, label, data, batch, local_steps, local_lr, iterations,
+/// seed); with `out`, also writes its outputs there.
+#[pyfunction]
+#[pyo3(signature = (settings, out = None))]
+pub fn attack<'py>(
+    py: Python<'py>,
+    settings: &str,
+    out: Option<PathBuf>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let outcome = run(py, "attack", settings, |s: &gradient_audit::Settings| {
+        gradient_audit::run(s, &mut |_| Control::Continue)
+    })?;
+    finish(py, outcome, out)
+}
+
+/// Reads `S` from the JSON `settings` and runs `work` on it with the GIL released.
+fn run<S, R>(
+    py: Python<'_>,
+    name: &str,
+    settings: &str,
+    work: impl FnOnce(&S) -> inversa_lab::Result<Outcome<R>> + Send,
+) -> PyResult<Outcome<R>>
+where
+    S: DeserializeOwned + Sync,
+    R: Send,
+{
+    let settings: S = serde_json::from_str(settings).map_err(|e| {
+        let message = format!("{name}: {e}");
+        if message.contains("unknown field") {
+            pyo3::exceptions::PyKeyError::new_err(message)
+        } else {
+            errors::value("settings", message)
+        }
+    })?;
+    py.detach(|| work(&settings)).map_err(errors::lab)
+}
+
+/// The outcome as a dict, written to `out` first when given.
+fn finish<R: Serialize + Sync>(
+    py: Python<'_>,
+    outcome: Outcome<R>,
+    out: Option<PathBuf>,
+) -> PyResult<Bound<'_, PyDict>> {
+    if let Some(dir) = out {
+        py.detach(|| outcome.write(&dir)).map_err(errors::lab)?;
+    }
+    outcome_dict(py, outcome)
+}
