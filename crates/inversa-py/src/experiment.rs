@@ -37,32 +37,12 @@ pub fn experiment<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let say = &mut |_: &str| {};
     match name {
-        "matrix-sensing" => finish(
-            py,
-            run(py, name, settings, |s| matrix_sensing::run(s, say))?,
-            out,
-        ),
-        "convex-relu" => finish(
-            py,
-            run(py, name, settings, |s| convex_relu::run(s, say))?,
-            out,
-        ),
-        "mfac" => finish(py, run(py, name, settings, |s| mfac::run(s, say))?, out),
-        "last-iterate-sgd" => finish(
-            py,
-            run(py, name, settings, |s| last_iterate_sgd::run(s, say))?,
-            out,
-        ),
-        "self-distillation" => finish(
-            py,
-            run(py, name, settings, |s| self_distillation::run(s, say))?,
-            out,
-        ),
-        "posterior" => finish(
-            py,
-            run(py, name, settings, |s| posterior_vs_exact::run(s, say))?,
-            out,
-        ),
+        "matrix-sensing" => go(py, name, settings, out, |s| matrix_sensing::run(s, say)),
+        "convex-relu" => go(py, name, settings, out, |s| convex_relu::run(s, say)),
+        "mfac" => go(py, name, settings, out, |s| mfac::run(s, say)),
+        "last-iterate-sgd" => go(py, name, settings, out, |s| last_iterate_sgd::run(s, say)),
+        "self-distillation" => go(py, name, settings, out, |s| self_distillation::run(s, say)),
+        "posterior" => go(py, name, settings, out, |s| posterior_vs_exact::run(s, say)),
         other => Err(errors::value(
             "name",
             format!(
@@ -83,22 +63,27 @@ pub fn attack<'py>(
     settings: &str,
     out: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let outcome = run(py, "attack", settings, |s: &gradient_audit::Settings| {
-        gradient_audit::run(s, &mut |_| Control::Continue)
-    })?;
-    finish(py, outcome, out)
+    go(
+        py,
+        "attack",
+        settings,
+        out,
+        |s: &gradient_audit::Settings| gradient_audit::run(s, &mut |_| Control::Continue),
+    )
 }
 
-/// Reads `S` from the JSON `settings` and runs `work` on it with the GIL released.
-fn run<S, R>(
-    py: Python<'_>,
+/// Reads `S` from the JSON `settings`, runs `work` on it with the GIL released, writes the
+/// outcome to `out` when given and returns it as a dict.
+fn go<'py, S, R>(
+    py: Python<'py>,
     name: &str,
     settings: &str,
+    out: Option<PathBuf>,
     work: impl FnOnce(&S) -> inversa_lab::Result<Outcome<R>> + Send,
-) -> PyResult<Outcome<R>>
+) -> PyResult<Bound<'py, PyDict>>
 where
     S: DeserializeOwned + Sync,
-    R: Send,
+    R: Serialize + Send + Sync,
 {
     let settings: S = serde_json::from_str(settings).map_err(|e| {
         let message = format!("{name}: {e}");
@@ -108,15 +93,7 @@ where
             errors::value("settings", message)
         }
     })?;
-    py.detach(|| work(&settings)).map_err(errors::lab)
-}
-
-/// The outcome as a dict, written to `out` first when given.
-fn finish<R: Serialize + Sync>(
-    py: Python<'_>,
-    outcome: Outcome<R>,
-    out: Option<PathBuf>,
-) -> PyResult<Bound<'_, PyDict>> {
+    let outcome = py.detach(|| work(&settings)).map_err(errors::lab)?;
     if let Some(dir) = out {
         py.detach(|| outcome.write(&dir)).map_err(errors::lab)?;
     }
