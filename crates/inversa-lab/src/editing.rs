@@ -40,7 +40,8 @@ pub const TARGET: [usize; 10] = [6, 3, 4, 1, 2, 7, 0, 9, 2, 7];
 const ZOOM: usize = 2;
 
 /// The experiment's settings; the defaults are the CLI's.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Bundled test images to edit (the first N of the 100).
     pub images: usize,

@@ -33,7 +33,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 /// The attack.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// GMI: search the generator's latent space.
     Gmi,
@@ -52,7 +53,8 @@ impl Method {
 }
 
 /// The protocol's settings; the defaults are the CLI's (the bundled models, every class).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub method: Method,
     /// The private class to rebuild; `None`: every class of the target.

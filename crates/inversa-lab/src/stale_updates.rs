@@ -33,7 +33,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 /// How the server aggregates the slow clients' updates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Rule {
     /// No staleness: the slow clients' updates arrive in their own round (reference).
     Fedavg,
@@ -61,13 +62,25 @@ impl Rule {
 }
 
 /// Where the training and test images come from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(from = "String")]
 pub enum Data {
     /// The Fashion-MNIST folder (Debian package dataset-fashion-mnist).
     Folder(PathBuf),
     /// The 100 test images compiled into inversa, the first 4 of each class for training, the
     /// rest for testing (for a quick check only).
     Bundled,
+}
+
+/// `bundled`, else the Fashion-MNIST folder at that path (as the CLI's `--data` reads it).
+impl From<String> for Data {
+    fn from(text: String) -> Self {
+        if text == "bundled" {
+            Data::Bundled
+        } else {
+            Data::Folder(text.into())
+        }
+    }
 }
 
 impl std::fmt::Display for Data {
@@ -80,7 +93,8 @@ impl std::fmt::Display for Data {
 }
 
 /// The experiment's settings; the defaults are the CLI's.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// The rules run, each on the same seed.
     pub rules: Vec<Rule>,

@@ -2,7 +2,7 @@
 //! run in seconds: inverting and editing one garment, the editing experiment, and sampling. Each
 //! returns the report and files the CLI writes, and names the setting it refuses.
 
-use inversa_lab::fashion_inversion::{self, edit, invert};
+use inversa_lab::fashion_inversion::{self, edit, invert, Picture};
 use inversa_lab::{editing, sampling, Artifact, Error};
 
 /// The key of a refused setting.
@@ -88,7 +88,18 @@ fn invert_refuses_bad_settings_by_name() {
     });
     assert_eq!(flow_steps, "steps");
     assert_eq!(with(&|s| s.common.guidance = f64::NAN), "guidance");
-    assert_eq!(with(&|s| s.common.test_image = Some(100)), "test_image");
+    assert_eq!(
+        with(&|s| s.common.image = Picture::Bundled(100)),
+        "test_image"
+    );
+    assert_eq!(
+        with(&|s| s.common.image = Picture::Pixels(vec![0.5; 27 * 28])),
+        "image"
+    );
+    assert_eq!(
+        with(&|s| s.common.image = Picture::Pixels(vec![f64::NAN; 28 * 28])),
+        "image"
+    );
     assert_eq!(with(&|s| s.class = Some(12)), "class");
     assert_eq!(
         with(&|s| s.common.model = "nowhere.safetensors".into()),

@@ -6,8 +6,8 @@ use crate::errors;
 use crate::learned::outcome_dict;
 use inversa::Control;
 use inversa_lab::{
-    convex_relu, gradient_audit, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact,
-    self_distillation, Outcome,
+    convex_relu, diffusion_priors, editing, gradient_audit, last_iterate_sgd, matrix_sensing, mfac,
+    model_inversion, posterior_vs_exact, self_distillation, stale_updates, Outcome,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -16,14 +16,19 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// The experiments [`experiment`] runs, by their `inversa experiment` names.
-pub const EXPERIMENTS: [&str; 6] = [
+pub const EXPERIMENTS: [&str; 8] = [
     "matrix-sensing",
     "convex-relu",
     "mfac",
     "last-iterate-sgd",
     "self-distillation",
     "posterior",
+    "editing",
+    "diffusion-priors",
 ];
+
+/// The attacks [`attack`] runs, by their CLI commands.
+pub const ATTACKS: [&str; 3] = ["gradient", "model", "fl"];
 
 /// Runs experiment `name` with `settings` (a JSON object of its settings); with `out`, also writes
 /// its `metrics.json` and plots there. Returns `{"metrics": ..., "arrays": {...}}`.
@@ -43,6 +48,8 @@ pub fn experiment<'py>(
         "last-iterate-sgd" => go(py, name, settings, out, |s| last_iterate_sgd::run(s, say)),
         "self-distillation" => go(py, name, settings, out, |s| self_distillation::run(s, say)),
         "posterior" => go(py, name, settings, out, |s| posterior_vs_exact::run(s, say)),
+        "editing" => go(py, name, settings, out, |s| editing::run(s, say)),
+        "diffusion-priors" => go(py, name, settings, out, |s| diffusion_priors::run(s, say)),
         other => Err(errors::value(
             "name",
             format!(
@@ -53,23 +60,33 @@ pub fn experiment<'py>(
     }
 }
 
-/// Runs the gradient-inversion audit (`inversa attack`) with `settings` (a JSON object: method,
-/// model, activation, dropout, image, label, data, batch, local_steps, local_lr, iterations,
-/// seed); with `out`, also writes its outputs there.
+/// Runs attack `kind` with `settings` (a JSON object of its CLI flags): `gradient` (`inversa
+/// attack`: gradient inversion of a client update), `model` (`inversa attack-model`: GMI and
+/// IF-GMI against a classifier) or `fl` (`inversa fl`: federated learning with stale updates
+/// converted by gradient inversion); with `out`, also writes its outputs there.
 #[pyfunction]
-#[pyo3(signature = (settings, out = None))]
+#[pyo3(signature = (kind, settings, out = None))]
 pub fn attack<'py>(
     py: Python<'py>,
+    kind: &str,
     settings: &str,
     out: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    go(
-        py,
-        "attack",
-        settings,
-        out,
-        |s: &gradient_audit::Settings| gradient_audit::run(s, &mut |_| Control::Continue),
-    )
+    match kind {
+        "gradient" => go(py, kind, settings, out, |s: &gradient_audit::Settings| {
+            gradient_audit::run(s, &mut |_| Control::Continue)
+        }),
+        "model" => go(py, kind, settings, out, |s: &model_inversion::Settings| {
+            model_inversion::run(s, &mut |_| Control::Continue)
+        }),
+        "fl" => go(py, kind, settings, out, |s: &stale_updates::Settings| {
+            stale_updates::run(s, &mut |_| Control::Continue)
+        }),
+        other => Err(errors::value(
+            "kind",
+            format!("expected one of {}, found \"{other}\"", ATTACKS.join(", ")),
+        )),
+    }
 }
 
 /// Reads `S` from the JSON `settings`, runs `work` on it with the GIL released, writes the

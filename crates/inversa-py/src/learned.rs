@@ -1,9 +1,10 @@
 //! The learned components as one call each: the pretrained denoisers, and diffusion inversion of a
-//! Fashion-MNIST image (EDICT, BDIA, SPDInv, ... as `inversa invert` runs them).
+//! Fashion-MNIST image (EDICT, BDIA, SPDInv, ... as `inversa invert` runs them) and editing it
+//! into another class (`inversa edit`).
 
 use crate::{arrays, errors};
 use candle_core::DType;
-use inversa_lab::fashion_inversion::{self, invert as inversion};
+use inversa_lab::fashion_inversion::{self, Picture};
 use inversa_lab::outcome::{Artifact, Outcome};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -46,17 +47,17 @@ pub fn denoise(
     arrays::owned(py, &shape, out)
 }
 
-/// Inverts a 28×28 grey garment (a PNG at `image`, or bundled test image `test_image`) to the
-/// diffusion noise that regenerates it, with `method` on the bundled `model`, and regenerates it.
-/// Returns `{"metrics": ..., "arrays": {"reconstruction.png": ..., "latent.npy": ...}}`.
+/// Inverts a 28×28 grey garment to the diffusion noise that regenerates it, with `method` on the
+/// bundled `model`, and regenerates it (`inversa invert`). `image`: a bundled test image's index,
+/// the path of a PNG, or float64 pixels in [0, 1] (784 of them, C-contiguous). Returns
+/// `{"metrics": ..., "arrays": {"reconstruction.png": ..., "latent.npy": ...}}`.
 #[pyfunction]
-#[pyo3(signature = (method = None, image = None, test_image = None, class_ = None, steps = 50, guidance = 3.0, model = "unet", dtype = "float32", seed = 0))]
+#[pyo3(signature = (image, method = None, class_ = None, steps = 50, guidance = 3.0, model = "unet", dtype = "float32", seed = 0))]
 #[allow(clippy::too_many_arguments, reason = "the Python signature's keywords")]
 pub fn invert<'py>(
     py: Python<'py>,
+    image: &Bound<'py, PyAny>,
     method: Option<String>,
-    image: Option<PathBuf>,
-    test_image: Option<usize>,
     class_: Option<usize>,
     steps: usize,
     guidance: f64,
@@ -64,6 +65,55 @@ pub fn invert<'py>(
     dtype: &str,
     seed: u64,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let settings = fashion_inversion::invert::Settings {
+        common: common_settings(image, method, steps, guidance, model, dtype, seed)?,
+        class: class_,
+    };
+    let outcome = py
+        .detach(|| fashion_inversion::invert::run(&settings, &mut |_| {}))
+        .map_err(errors::lab)?;
+    outcome_dict(py, outcome)
+}
+
+/// Inverts a garment with its class `source_class` and regenerates it as class `target_class`
+/// (`inversa edit`); `image` and the rest as for [`invert`]. Returns `{"metrics": ..., "arrays":
+/// {"edit.png": ...}}`.
+#[pyfunction]
+#[pyo3(signature = (image, target_class, method = None, source_class = None, steps = 50, guidance = 3.0, model = "unet", dtype = "float32", seed = 0))]
+#[allow(clippy::too_many_arguments, reason = "the Python signature's keywords")]
+pub fn edit<'py>(
+    py: Python<'py>,
+    image: &Bound<'py, PyAny>,
+    target_class: usize,
+    method: Option<String>,
+    source_class: Option<usize>,
+    steps: usize,
+    guidance: f64,
+    model: &str,
+    dtype: &str,
+    seed: u64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let settings = fashion_inversion::edit::Settings {
+        common: common_settings(image, method, steps, guidance, model, dtype, seed)?,
+        source_class,
+        target_class,
+    };
+    let outcome = py
+        .detach(|| fashion_inversion::edit::run(&settings, &mut |_| {}))
+        .map_err(errors::lab)?;
+    outcome_dict(py, outcome)
+}
+
+/// The settings `invert` and `edit` share, as `inversa invert|edit` reads them from its flags.
+fn common_settings(
+    image: &Bound<'_, PyAny>,
+    method: Option<String>,
+    steps: usize,
+    guidance: f64,
+    model: &str,
+    dtype: &str,
+    seed: u64,
+) -> PyResult<fashion_inversion::Settings> {
     let dtype = match dtype {
         "float32" => DType::F32,
         "float64" => DType::F64,
@@ -74,23 +124,27 @@ pub fn invert<'py>(
             ))
         }
     };
-    let settings = inversion::Settings {
-        common: fashion_inversion::Settings {
-            model: model.to_string(),
-            method,
-            image,
-            test_image,
-            steps,
-            guidance,
-            dtype,
-            seed,
-        },
-        class: class_,
-    };
-    let outcome = py
-        .detach(|| inversion::run(&settings, &mut |_| {}))
-        .map_err(errors::lab)?;
-    outcome_dict(py, outcome)
+    Ok(fashion_inversion::Settings {
+        model: model.to_string(),
+        method,
+        image: picture(image)?,
+        steps,
+        guidance,
+        dtype,
+        seed,
+    })
+}
+
+/// A bundled test image's index, a PNG's path, or the pixels themselves.
+fn picture(image: &Bound<'_, PyAny>) -> PyResult<Picture> {
+    if let Ok(index) = image.extract::<usize>() {
+        return Ok(Picture::Bundled(index));
+    }
+    if let Ok(path) = image.extract::<PathBuf>() {
+        return Ok(Picture::Png(path));
+    }
+    let array = arrays::borrow::<f64>(image, "image")?;
+    Ok(Picture::Pixels(arrays::slice(&array, "image")?.to_vec()))
 }
 
 /// An experiment's outcome as `{"metrics": dict, "arrays": {file name: array}}`; an error when a

@@ -26,11 +26,13 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(task::run_task_table, module)?)?;
     module.add_function(wrap_pyfunction!(learned::denoise, module)?)?;
     module.add_function(wrap_pyfunction!(learned::invert, module)?)?;
+    module.add_function(wrap_pyfunction!(learned::edit, module)?)?;
     module.add_function(wrap_pyfunction!(learned::builtin_image, module)?)?;
     module.add_function(wrap_pyfunction!(learned::fashion_test_images, module)?)?;
     module.add_function(wrap_pyfunction!(experiment::experiment, module)?)?;
     module.add_function(wrap_pyfunction!(experiment::attack, module)?)?;
     module.add("EXPERIMENTS", experiment::EXPERIMENTS.to_vec())?;
+    module.add("ATTACKS", experiment::ATTACKS.to_vec())?;
     module.add("KEY_REFERENCE", inversa::task::KEY_REFERENCE)?;
     Ok(())
 }

@@ -6,9 +6,9 @@ use crate::operator::{Operator, Precision};
 use crate::{arrays, convert, errors};
 use inversa::operators::physics::BuildContext;
 use inversa::operators::LinearOperator;
-use inversa::real::{lit, Real};
+use inversa::real::Real;
 use inversa::solvers::{Control, Iteration, Observer, Problem};
-use inversa::task::{prior_and_solver_from_tables, Init, PriorAndSolver};
+use inversa::task::{prior_and_solver_from_tables, PriorAndSolver};
 use numpy::Element;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -123,7 +123,7 @@ fn solve_in<'py, T: Real + Element>(
     .map_err(errors::core)?;
     let mut x = match request.x0 {
         Some(x0) => starting_point(op, x0)?,
-        None => py.detach(|| initial(op, y, init)),
+        None => py.detach(|| init.start(op, y)),
     };
     let problem = Problem {
         operator: op,
@@ -182,18 +182,6 @@ fn starting_point<T: Real + Element>(
         ));
     }
     Ok(data.to_vec())
-}
-
-/// The task runner's starting points: zeros, or `A*y / ‖A‖²`.
-fn initial<T: Real>(op: &dyn LinearOperator<T>, y: &[T], init: Init) -> Vec<T> {
-    match init {
-        Init::Zeros => vec![T::zero(); op.input_len()],
-        Init::Adjoint => {
-            let norm = op.norm_estimate(20, 0);
-            let scale = lit::<T>(if norm > 0.0 { 1.0 / (norm * norm) } else { 0.0 });
-            op.adjoint_new(y).into_iter().map(|v| v * scale).collect()
-        }
-    }
 }
 
 /// Records each iteration and hands it to the Python callback, taking the GIL only for that.

@@ -32,3 +32,47 @@ def test_idlg_recovers_the_label_and_the_image_from_a_single_gradient():
 def test_a_bad_attack_setting_names_it():
     with pytest.raises(ValueError, match="unknown variant `lenett`"):
         inversa.attack(model="lenett")
+
+
+def test_model_inversion_runs_the_settings_it_was_given(tmp_path):
+    attack = {"gmi": {"restarts": 2, "iterations": 6}, "stages": [{"iterations": 2, "radius": 100.0}]}
+    result = inversa.attack("model", out=tmp_path, method="if-gmi", class_=1, attack=attack)
+    metrics = result["metrics"]
+    assert [row["class"] for row in metrics["classes"]] == [1]
+    assert metrics["stages"] == attack["stages"]
+    assert 0.0 <= metrics["attack_accuracy"] <= 1.0
+    assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
+    with pytest.raises(KeyError, match="unknown field `step`"):
+        inversa.attack("model", attack={"gmi": {"step": 1}})
+
+
+def test_federated_averaging_learns_from_the_bundled_images():
+    # The bundled set trains on the first 4 images of each class and tests on the other 60.
+    result = inversa.attack("fl", data="bundled", rules=["fedavg"], rounds=15, staleness=2,
+                            samples=4, hidden=16, seed=0)
+    (run,) = result["metrics"]["runs"]
+    assert run["aggregation"] == "fedavg"
+    assert run["final_accuracy"] > 0.3, "ten classes: chance is 0.1"
+    with pytest.raises(ValueError, match="unknown variant `fedsgd`"):
+        inversa.attack("fl", rules=["fedsgd"])
+
+
+def test_the_editing_experiment_scores_every_method_it_was_given():
+    result = inversa.experiment("editing", images=1, steps=4, methods=["ddcm", "edict"])
+    rows = result["metrics"]["methods"]
+    assert [row["method"] for row in rows] == ["ddcm", "edict"]
+    assert result["metrics"]["images"] == 1
+
+
+def test_ddnm_beats_the_back_projection_in_the_diffusion_priors_experiment():
+    result = inversa.experiment("diffusion-priors", images=2, physics=["inpaint-random"],
+                                methods=["ddnm"], steps={"ddnm": 20}, tune_images=1, batch=2)
+    metrics = result["metrics"]
+    assert metrics["settings"]["steps"]["ddnm"] == 20 and metrics["settings"]["steps"]["dps"] == 1000
+    rows = {row["method"]: row for row in metrics["rows"]}
+    assert rows["ddnm"]["psnr_mean"] > rows["adjoint"]["psnr_mean"] + 3.0
+
+
+def test_an_unknown_attack_is_named():
+    with pytest.raises(ValueError, match="kind: expected one of gradient, model, fl"):
+        inversa.attack("membership")

@@ -25,6 +25,34 @@ def test_edict_inverts_a_garment_exactly():
     assert result["reconstruction"].shape == (28, 28)
 
 
+def test_an_array_inverts_as_the_bundled_image_it_holds():
+    images, labels = inversa.fashion_test_images()
+    given = inversa.invert(images[3], method="edict", label=labels[3], steps=10)
+    bundled = inversa.invert(method="edict", test_image=3, steps=10)
+    assert given["metrics"]["image"] == "the given image"
+    assert given["metrics"]["reconstruction_psnr"] > 40.0
+    # The same pixels (to float32's rounding of k/255): the same exactness of the round trip.
+    assert abs(given["metrics"]["reconstruction_psnr"] - bundled["metrics"]["reconstruction_psnr"]) < 1.0
+    assert psnr(given["reconstruction"], images[3]) > 40.0
+
+
+def test_a_bad_image_array_is_named():
+    with pytest.raises(ValueError, match=r"image: expected 28×28 pixels"):
+        inversa.invert(np.zeros((32, 32)), label=0)
+    with pytest.raises(ValueError, match=r"image pixels are values in \[0, 1\]; found 2"):
+        inversa.invert(np.full((28, 28), 2.0), label=0, steps=2)
+    with pytest.raises(ValueError, match="image pixels are values in"):
+        inversa.invert(np.full((28, 28), np.nan), label=0, steps=2)
+
+
+def test_an_edit_reports_the_classifier_view_of_the_class_it_aimed_at():
+    result = inversa.edit(test_image=0, target_class=7, method="ddcm", steps=10)
+    metrics = result["metrics"]
+    assert (metrics["source_class"], metrics["target_class"]) == (9, 7)
+    assert result["edit"].shape == (28, 28)
+    assert metrics["class_probabilities"][7] == metrics["target_class_probability"]
+
+
 def test_an_unknown_inversion_method_is_a_value_error():
     with pytest.raises(ValueError, match="method"):
         inversa.invert(method="edictt", test_image=0, steps=2)

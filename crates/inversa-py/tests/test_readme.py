@@ -17,5 +17,7 @@ def test_the_readme_example_runs(monkeypatch):
     exec(compile(code, "README.md", "exec"), scope)
     assert scope["info"]["iterations"] == 300
     assert scope["estimate"].shape == (512, 512) and np.isfinite(scope["estimate"]).all()
-    assert scope["garment"]["metrics"]["reconstruction_psnr"] > 40
+    assert scope["found"]["metrics"]["reconstruction_psnr"] > 40
+    assert scope["sneaker"]["metrics"]["target_class"] == 7 and scope["sneaker"]["edit"].shape == (28, 28)
+    assert scope["audit"]["metrics"]["label_accuracy"] == 1.0
     assert scope["result"]["metrics"]["psnr"] > scope["result"]["metrics"]["initial"]["psnr"]

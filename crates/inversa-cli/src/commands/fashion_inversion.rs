@@ -5,7 +5,7 @@
 use crate::failure::{bad, Failure};
 use candle_core::DType;
 use clap::Args;
-use inversa_lab::fashion_inversion::Settings;
+use inversa_lab::fashion_inversion::{Picture, Settings};
 use std::path::PathBuf;
 
 /// The flags of `invert` and `edit` that pick the model, the image and the method.
@@ -64,8 +64,10 @@ impl InversionFlags {
         Ok(Settings {
             model: self.model.clone(),
             method: self.method.clone(),
-            image: self.image.clone(),
-            test_image: self.test_image,
+            image: match &self.image {
+                Some(path) => Picture::Png(path.clone()),
+                None => Picture::Bundled(self.test_image.unwrap_or(0)),
+            },
             steps: self.steps,
             guidance: self.guidance,
             dtype: if self.dtype == "f64" {

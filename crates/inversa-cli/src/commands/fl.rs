@@ -126,10 +126,7 @@ fn settings(args: &FlArgs) -> Settings {
         Aggregation::Conversion => vec![Rule::Conversion],
         Aggregation::All => Rule::ALL.to_vec(),
     };
-    let data = match args.data.as_str() {
-        "bundled" => Data::Bundled,
-        folder => Data::Folder(folder.into()),
-    };
+    let data = Data::from(args.data.clone());
     Settings {
         rules,
         staleness: args.staleness,

@@ -60,7 +60,8 @@ pub const METHODS: [&str; 9] = [
 pub const FIGURE: &str = "diffusion_priors.png";
 
 /// Network calls per image of each sampler (its levels; STSL's are half its calls).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Budgets {
     pub dps: usize,
     pub ddnm: usize,
@@ -68,6 +69,20 @@ pub struct Budgets {
     pub diffpir: usize,
     pub red_diff: usize,
     pub stsl: usize,
+}
+
+/// The papers' budgets.
+impl Default for Budgets {
+    fn default() -> Self {
+        Self {
+            dps: 1000,
+            ddnm: 100,
+            dds: 50,
+            diffpir: 100,
+            red_diff: 1000,
+            stsl: 250,
+        }
+    }
 }
 
 impl Budgets {
@@ -106,7 +121,8 @@ impl Budgets {
 }
 
 /// The experiment's settings; the defaults are the papers' budgets.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Test images (the first of the test split).
     pub images: usize,
@@ -132,14 +148,7 @@ impl Default for Settings {
             images: 200,
             physics: Vec::new(),
             methods: Vec::new(),
-            steps: Budgets {
-                dps: 1000,
-                ddnm: 100,
-                dds: 50,
-                diffpir: 100,
-                red_diff: 1000,
-                stsl: 250,
-            },
+            steps: Budgets::default(),
             batch: 50,
             tune_images: 8,
             seed: 0,

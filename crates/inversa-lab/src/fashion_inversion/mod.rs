@@ -37,10 +37,8 @@ pub struct Settings {
     pub model: String,
     /// A registered inversion method; `None`: ddim on a diffusion model, rf-solver on a flow.
     pub method: Option<String>,
-    /// A 28×28 PNG (colour is averaged to grey); `None`: the bundled test image `test_image`.
-    pub image: Option<PathBuf>,
-    /// One of the 100 bundled test images [0].
-    pub test_image: Option<usize>,
+    /// The image to invert.
+    pub image: Picture,
     /// Sampling steps (flow: solver steps).
     pub steps: usize,
     /// Classifier-free guidance scale.
@@ -56,8 +54,7 @@ impl Default for Settings {
         Self {
             model: "unet".into(),
             method: None,
-            image: None,
-            test_image: None,
+            image: Picture::Bundled(0),
             steps: 50,
             guidance: 3.0,
             dtype: DType::F32,
@@ -89,7 +86,7 @@ pub(crate) fn choose(settings: &Settings) -> Result<Chosen> {
     let method = model.method(settings.method.as_deref())?;
     Ok(Chosen {
         model,
-        source: Source::choose(settings.image.as_deref(), settings.test_image)?,
+        source: Source::choose(&settings.image)?,
         method,
         settings: inversion::Settings {
             steps: settings.steps,
@@ -232,6 +229,17 @@ fn english_list(names: &[&str]) -> String {
     }
 }
 
+/// Where the image to invert comes from.
+#[derive(Clone, Debug)]
+pub enum Picture {
+    /// One of the 100 bundled test images, by index.
+    Bundled(usize),
+    /// A 28×28 PNG (colour is averaged to grey).
+    Png(PathBuf),
+    /// 28×28 grey pixels in [0, 1], row-major (the Python package's arrays).
+    Pixels(Vec<f64>),
+}
+
 /// The image to invert, its pixels in [0, 1] (28×28, row-major).
 pub struct Source {
     pub pixels: Vec<f64>,
@@ -242,12 +250,34 @@ pub struct Source {
 }
 
 impl Source {
-    /// The PNG at `image`, else the bundled test image `test_image` (0 when `None`).
-    pub fn choose(image: Option<&Path>, test_image: Option<usize>) -> Result<Self> {
-        match image {
-            Some(path) => Self::read(path),
-            None => Self::bundled(test_image.unwrap_or(0)),
+    /// The pixels of `picture`, checked.
+    pub fn choose(picture: &Picture) -> Result<Self> {
+        match picture {
+            Picture::Bundled(index) => Self::bundled(*index),
+            Picture::Png(path) => Self::read(path),
+            Picture::Pixels(pixels) => Self::given(pixels),
         }
+    }
+
+    /// Pixels handed over in memory: 28×28 of them, each finite and in [0, 1].
+    fn given(pixels: &[f64]) -> Result<Self> {
+        if pixels.len() != IMAGE * IMAGE {
+            let message = format!(
+                "expected {IMAGE}×{IMAGE} = {} pixels (a Fashion-MNIST image), found {}",
+                IMAGE * IMAGE,
+                pixels.len()
+            );
+            return Err(Error::setting("image", message));
+        }
+        if let Some(bad) = pixels.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+            let message = format!("pixels are values in [0, 1]; found {bad}");
+            return Err(Error::setting("image", message));
+        }
+        Ok(Self {
+            pixels: pixels.to_vec(),
+            name: "the given image".into(),
+            label: None,
+        })
     }
 
     /// The bundled test image `index`.

@@ -24,7 +24,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// The attack's settings.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Random starts, optimised as one batch.
     pub restarts: usize,

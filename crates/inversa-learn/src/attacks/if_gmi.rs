@@ -24,7 +24,8 @@ use candle_core::{Result, Tensor};
 use inversa::Control;
 
 /// One intermediate stage.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Stage {
     /// Adam steps.
     pub iterations: usize,
@@ -34,7 +35,8 @@ pub struct Stage {
 
 /// The attack's settings: the GMI stage, then the intermediate ones, on the features after
 /// blocks 0, 1, … of the generator.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub gmi: gmi::Settings,
     pub stages: Vec<Stage>,

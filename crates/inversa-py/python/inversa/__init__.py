@@ -19,10 +19,11 @@ import os
 import numpy as np
 
 from . import _native, deepinv, physics, priors
-from ._native import EXPERIMENTS, KEY_REFERENCE
+from ._native import ATTACKS, EXPERIMENTS, KEY_REFERENCE
 
-__all__ = ["physics", "priors", "solve", "solvers", "run_task", "denoise", "invert", "builtin_image",
-           "fashion_test_images", "experiment", "attack", "EXPERIMENTS",            "KEY_REFERENCE"]
+__all__ = ["physics", "priors", "solve", "solvers", "run_task", "denoise", "invert", "edit", "builtin_image",
+           "fashion_test_images", "experiment", "attack", "ATTACKS", "EXPERIMENTS",
+           "KEY_REFERENCE"]
 __version__ = "0.1.0"
 
 
@@ -111,20 +112,47 @@ def denoise(x, sigma, model="ffdnet"):
     return _native.denoise(x, float(sigma), model).reshape(shape)
 
 
-def invert(method="edict", image=None, test_image=None, label=None, steps=50, guidance=3.0,
+def invert(image=None, method="edict", *, test_image=None, label=None, steps=50, guidance=3.0,
            model="unet", dtype="float32", seed=0):
-    """Inverts a 28×28 grey garment (a PNG at ``image``, or bundled test image ``test_image``) to
-    the diffusion noise that regenerates it, as ``inversa invert`` does: ``method`` is one of ddim,
-    edict, bdia, null-text, spdinv, ddcm (``model="unet"``) or rf-solver, euler (``model="rf"``);
-    ``label`` the garment's class (default: the test image's). Returns ``{"metrics": {...},
-    "reconstruction": array, "latent": array}``."""
-    image = None if image is None else os.fspath(image)
-    result = _native.invert(method=method, image=image, test_image=test_image, class_=label,
+    """Inverts a 28×28 grey garment to the diffusion noise that regenerates it, as ``inversa
+    invert`` does. ``image``: an array of 28×28 pixels in [0, 1] (``(28, 28)`` or ``(1, 28, 28)``),
+    the path of a PNG, or None for bundled test image ``test_image`` (default 0). ``method`` is one
+    of ddim, edict, bdia, null-text, spdinv, ddcm (``model="unet"``) or rf-solver, euler
+    (``model="rf"``); ``label`` the garment's class (needed for an array or a PNG; default: the
+    test image's). Returns ``{"metrics": {...}, "reconstruction": array, "latent": array}``."""
+    result = _native.invert(_picture(image, test_image), method=method, class_=label,
                             steps=int(steps), guidance=float(guidance), model=model,
                             dtype=np.dtype(dtype).name, seed=int(seed))
     arrays = result["arrays"]
     return {"metrics": result["metrics"], "reconstruction": arrays["reconstruction.png"][0],
             "latent": arrays["latent.npy"]}
+
+
+def edit(image=None, target_class=7, method="ddcm", *, test_image=None, label=None, steps=50,
+         guidance=3.0, model="unet", dtype="float32", seed=0):
+    """Inverts a garment with its class ``label`` and regenerates it as ``target_class``, as
+    ``inversa edit`` does (``image``, ``test_image`` and the rest as for :func:`invert`). Returns
+    ``{"metrics": {...}, "edit": array}``; the metrics score the edit with the bundled classifier
+    (``target_class_probability``) and against the source (``psnr_to_source``)."""
+    result = _native.edit(_picture(image, test_image), int(target_class), method=method,
+                          source_class=label, steps=int(steps), guidance=float(guidance),
+                          model=model, dtype=np.dtype(dtype).name, seed=int(seed))
+    return {"metrics": result["metrics"], "edit": result["arrays"]["edit.png"][0]}
+
+
+def _picture(image, test_image):
+    """What the native half takes for a garment: a test image's index, a path, or 784 float64s."""
+    if image is None:
+        return 0 if test_image is None else int(test_image)
+    if test_image is not None:
+        raise ValueError("test_image: give either an image or a bundled test image, not both")
+    if isinstance(image, (str, os.PathLike)):
+        return os.fspath(image)
+    pixels = np.asarray(image)
+    if pixels.shape not in ((28, 28), (1, 28, 28)):
+        raise ValueError(f"image: expected 28×28 pixels, shape (28, 28) or (1, 28, 28), found "
+                         f"{pixels.shape}")
+    return np.ascontiguousarray(pixels, dtype=np.float64)
 
 
 def builtin_image(name):
@@ -143,7 +171,8 @@ def fashion_test_images():
 
 def experiment(name, out=None, **settings):
     """Runs paper experiment ``name`` (one of ``inversa.EXPERIMENTS``: matrix-sensing,
-    convex-relu, mfac, last-iterate-sgd, self-distillation, posterior) with the settings of its
+    convex-relu, mfac, last-iterate-sgd, self-distillation, posterior, editing, diffusion-priors)
+    with the settings of its
     ``inversa experiment NAME`` flags as keywords (snake_case; a missing one keeps the CLI's
     default). With ``out``, also writes its metrics.json and plots there. Returns
     ``{"metrics": {...}, "arrays": {...}}``."""
@@ -151,13 +180,30 @@ def experiment(name, out=None, **settings):
     return _native.experiment(name, json.dumps(settings), out)
 
 
-def attack(method="ig", out=None, **settings):
-    """The gradient-inversion audit of ``inversa attack``: ``method`` (dlg, idlg, ig, dia, ...) on
-    a client update of ``model`` (lenet, convnet, resnet, digit-recognizer) over a batch of
-    ``batch`` images from ``data`` (fashion-mnist, mnist); the other keywords are its flags
-    (activation, dropout, image, label, local_steps, local_lr, iterations, seed). With ``out``,
-    also writes its outputs. Returns ``{"metrics": {...}, "arrays": {"reconstruction.png": ...}}``."""
+def attack(kind="gradient", out=None, **settings):
+    """An attack (one of ``inversa.ATTACKS``) with the settings of its CLI flags as keywords
+    (snake_case; a missing one keeps the CLI's default, an unknown one is a ``KeyError``):
+
+    - ``"gradient"`` (``inversa attack``): gradient inversion of a client update; ``method`` (dlg,
+      idlg, ig, dia, ...), ``model`` (lenet, convnet, resnet, digit-recognizer), ``data``
+      (fashion-mnist, mnist), ``batch``, ``image``, ``label``, ``activation``, ``dropout``,
+      ``local_steps``, ``local_lr``, ``iterations``, ``seed``.
+    - ``"model"`` (``inversa attack-model``): model inversion of a classifier with a GAN prior;
+      ``method`` (gmi, if-gmi), ``class_`` (the class to rebuild; default every one), ``seed``, ``attack={"gmi": {"restarts", "iterations",
+      "learning_rate", "prior_weight"}, "stages": [{"iterations", "radius"}, ...]}``, and weights
+      files ``gan``, ``target``, ``evaluation`` (default: the bundled ones).
+    - ``"fl"`` (``inversa fl``): federated learning whose slow clients' stale updates are
+      aggregated by ``rules`` (fedavg, direct, weighted, conversion), with ``staleness``,
+      ``rounds``, ``clients``, ``slow_classes``, ``samples``, ``hidden``, ``local_steps``,
+      ``local_lr``, ``exponent``, ``dummies``, ``inversion_steps``, ``inversion_lr``, ``data``
+      (a Fashion-MNIST folder, or ``"bundled"``), ``seed``.
+
+    With ``out``, also writes the CLI's outputs there. Returns ``{"metrics": {...}, "arrays":
+    {...}}``."""
     out = None if out is None else os.fspath(out)
-    if "image" in settings and settings["image"] is not None:
-        settings["image"] = os.fspath(settings["image"])
-    return _native.attack(json.dumps(dict(settings, method=method)), out)
+    for key in ("image", "gan", "target", "evaluation", "data"):
+        if isinstance(settings.get(key), os.PathLike):
+            settings[key] = os.fspath(settings[key])
+    if "class_" in settings:
+        settings["class"] = settings.pop("class_")
+    return _native.attack(kind, json.dumps(settings), out)

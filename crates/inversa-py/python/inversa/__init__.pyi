@@ -15,6 +15,9 @@ __version__: str
 EXPERIMENTS: list[str]
 """The experiments :func:`experiment` runs."""
 
+ATTACKS: list[str]
+"""The attacks :func:`attack` runs: gradient, model, fl."""
+
 KEY_REFERENCE: str
 """Every task-file key with its default: the text of ``inversa run --help``."""
 
@@ -54,8 +57,9 @@ def denoise(x: npt.ArrayLike, sigma: float, model: str = "ffdnet") -> np.ndarray
     or a weights file from ``inversa train denoiser``."""
 
 def invert(
+    image: Union[npt.ArrayLike, str, PathLike[str], None] = None,
     method: str = "edict",
-    image: Union[str, PathLike[str], None] = None,
+    *,
     test_image: Optional[int] = None,
     label: Optional[int] = None,
     steps: int = 50,
@@ -64,8 +68,25 @@ def invert(
     dtype: Literal["float32", "float64"] = "float32",
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Inverts a 28×28 garment to the diffusion noise that regenerates it (``inversa invert``);
-    returns ``{"metrics", "reconstruction", "latent"}``."""
+    """Inverts a 28×28 garment (an array in [0, 1], a PNG, or bundled test image ``test_image``) to
+    the diffusion noise that regenerates it (``inversa invert``); returns ``{"metrics",
+    "reconstruction", "latent"}``."""
+
+def edit(
+    image: Union[npt.ArrayLike, str, PathLike[str], None] = None,
+    target_class: int = 7,
+    method: str = "ddcm",
+    *,
+    test_image: Optional[int] = None,
+    label: Optional[int] = None,
+    steps: int = 50,
+    guidance: float = 3.0,
+    model: str = "unet",
+    dtype: Literal["float32", "float64"] = "float32",
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Inverts a garment with its class and regenerates it as ``target_class`` (``inversa edit``);
+    returns ``{"metrics", "edit"}``."""
 
 def builtin_image(name: str) -> np.ndarray:
     """The built-in image ``name`` (camera, chelsea, brick, phantom), float32 in [0, 1]."""
@@ -77,5 +98,7 @@ def experiment(name: str, out: Union[str, PathLike[str], None] = None, **setting
     """Runs a paper experiment (``EXPERIMENTS``) with its CLI flags as keywords; returns its metrics
     and arrays, and writes its outputs to ``out`` when given."""
 
-def attack(method: str = "ig", out: Union[str, PathLike[str], None] = None, **settings: Any) -> dict[str, Any]:
-    """The gradient-inversion audit of ``inversa attack``; returns its metrics and reconstruction."""
+def attack(kind: str = "gradient", out: Union[str, PathLike[str], None] = None, **settings: Any) -> dict[str, Any]:
+    """An attack of ``ATTACKS`` (``gradient``: ``inversa attack``; ``model``: ``inversa
+    attack-model``; ``fl``: ``inversa fl``) with its CLI flags as keywords; returns its metrics
+    and arrays."""

@@ -8,6 +8,7 @@ use crate::io::Array;
 use crate::noise::Noise;
 use crate::operators::physics::{BuildContext, Physics};
 use crate::operators::registry as physics_registry;
+use crate::operators::LinearOperator;
 use crate::priors::Prior;
 use crate::real::{lit, Real};
 use crate::solvers::{Control, Info, Iteration, Observer, Problem, Solver};
@@ -37,6 +38,20 @@ pub enum Init {
     Zeros,
     /// `A*y / ‖A‖²`: the back-projected measurement, scaled to the image's range.
     Adjoint,
+}
+
+impl Init {
+    /// The starting point for measurement `y` of `op`.
+    pub fn start<T: Real>(self, op: &dyn LinearOperator<T>, y: &[T]) -> Vec<T> {
+        match self {
+            Init::Zeros => vec![T::zero(); op.input_len()],
+            Init::Adjoint => {
+                let norm = op.norm_estimate(20, 0);
+                let scale = lit::<T>(if norm > 0.0 { 1.0 / (norm * norm) } else { 0.0 });
+                op.adjoint_new(y).into_iter().map(|v| v * scale).collect()
+            }
+        }
+    }
 }
 
 /// A task ready to run: every file read, every piece built, the measurement simulated or loaded.
@@ -353,18 +368,8 @@ impl<T: Real> Task<T> {
 
     /// The solver's starting point.
     pub fn initial_guess(&self) -> Vec<T> {
-        let op = self.physics.operator.as_ref();
-        match self.init {
-            Init::Zeros => vec![T::zero(); op.input_len()],
-            Init::Adjoint => {
-                let norm = op.norm_estimate(20, 0);
-                let scale = lit::<T>(if norm > 0.0 { 1.0 / (norm * norm) } else { 0.0 });
-                op.adjoint_new(&self.measurement)
-                    .into_iter()
-                    .map(|v| v * scale)
-                    .collect()
-            }
-        }
+        self.init
+            .start(self.physics.operator.as_ref(), &self.measurement)
     }
 
     /// Runs the solver, calling `progress` after every iteration with the iteration and its PSNR
