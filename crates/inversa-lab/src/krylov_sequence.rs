@@ -18,7 +18,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The experiment's settings; the names are those of `inversa solve-sequence`'s flags.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// darcy | poisson | helmholtz | convection-diffusion.
     pub problem: String,

@@ -29,7 +29,8 @@ use serde::Serialize;
 const GAP: usize = 2;
 
 /// What to draw; the defaults are the CLI's.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// `unet`, `rf` or a weights file of `inversa train diffusion|flow`.
     pub model: String,

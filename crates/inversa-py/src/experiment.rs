@@ -6,8 +6,9 @@ use crate::errors;
 use crate::learned::outcome_dict;
 use inversa::Control;
 use inversa_lab::{
-    convex_relu, diffusion_priors, editing, gradient_audit, last_iterate_sgd, matrix_sensing, mfac,
-    model_inversion, posterior_vs_exact, self_distillation, stale_updates, Outcome,
+    convex_relu, diffusion_priors, editing, gradient_audit, krylov_sequence, last_iterate_sgd,
+    matrix_sensing, mfac, model_inversion, posterior_vs_exact, sample_quality, sampling,
+    self_distillation, stale_updates, Outcome,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -16,7 +17,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// The experiments [`experiment`] runs, by their `inversa experiment` names.
-pub const EXPERIMENTS: [&str; 8] = [
+pub const EXPERIMENTS: [&str; 11] = [
     "matrix-sensing",
     "convex-relu",
     "mfac",
@@ -25,6 +26,9 @@ pub const EXPERIMENTS: [&str; 8] = [
     "posterior",
     "editing",
     "diffusion-priors",
+    "solve-sequence",
+    "sample",
+    "sample-quality",
 ];
 
 /// The attacks [`attack`] runs, by their CLI commands.
@@ -50,6 +54,9 @@ pub fn experiment<'py>(
         "posterior" => go(py, name, settings, out, |s| posterior_vs_exact::run(s, say)),
         "editing" => go(py, name, settings, out, |s| editing::run(s, say)),
         "diffusion-priors" => go(py, name, settings, out, |s| diffusion_priors::run(s, say)),
+        "solve-sequence" => go(py, name, settings, out, krylov_sequence::run),
+        "sample" => go(py, name, settings, out, |s| sampling::run(s, say)),
+        "sample-quality" => go(py, name, settings, out, |s| sample_quality::run(s, say)),
         other => Err(errors::value(
             "name",
             format!(

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 import inversa
@@ -76,3 +77,21 @@ def test_ddnm_beats_the_back_projection_in_the_diffusion_priors_experiment():
 def test_an_unknown_attack_is_named():
     with pytest.raises(ValueError, match="kind: expected one of gradient, model, fl"):
         inversa.attack("membership")
+
+
+def test_recycling_cuts_the_iterations_of_a_sequence_of_systems():
+    common = dict(problem="darcy", grid=24, systems=6, tol=1e-8, seed=0)
+    cg = inversa.experiment("solve-sequence", method="cg", **common)["metrics"]
+    recycled = inversa.experiment("solve-sequence", method="deflated-cg", recycle=10, **common)["metrics"]
+    for run in (cg, recycled):
+        assert run["max_relative_residual"] <= 1e-8
+    assert recycled["total_iterations"] < cg["total_iterations"]
+
+
+def test_samples_come_back_as_arrays_of_the_requested_class():
+    result = inversa.experiment("sample", class_=3, count=2, steps=4, seed=1)
+    assert result["metrics"]["class"] == 3 and result["metrics"]["count"] == 2
+    samples = result["arrays"]["samples.npy"]
+    # The model's 32×32 state: the 28×28 garment padded with 2 pixels of black on each side.
+    assert samples.shape[0] == 2 and samples.shape[-2:] == (32, 32)
+    assert np.isfinite(samples).all()

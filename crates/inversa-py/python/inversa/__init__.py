@@ -170,13 +170,27 @@ def fashion_test_images():
 
 
 def experiment(name, out=None, **settings):
-    """Runs paper experiment ``name`` (one of ``inversa.EXPERIMENTS``: matrix-sensing,
-    convex-relu, mfac, last-iterate-sgd, self-distillation, posterior, editing, diffusion-priors)
-    with the settings of its
-    ``inversa experiment NAME`` flags as keywords (snake_case; a missing one keeps the CLI's
-    default). With ``out``, also writes its metrics.json and plots there. Returns
-    ``{"metrics": {...}, "arrays": {...}}``."""
+    """Runs experiment ``name`` (one of ``inversa.EXPERIMENTS``) with the settings of its CLI
+    command's flags as keywords (snake_case; a missing one keeps the CLI's default, an unknown one
+    is a ``KeyError``):
+
+    - the papers' experiments of ``inversa experiment NAME``: matrix-sensing, convex-relu, mfac,
+      last-iterate-sgd, self-distillation, posterior, editing, diffusion-priors;
+    - ``solve-sequence`` (``inversa solve-sequence``): a sequence of PDE linear systems solved with
+      Krylov recycling (``problem``, ``grid``, ``systems``, ``method``, ``preconditioner``, ...);
+    - ``sample`` (``inversa sample``): images drawn from a generative model (``model``, ``class_``,
+      ``count``, ``steps``, ``guidance``, ``eta``, ``seed``);
+    - ``sample-quality`` (``inversa sample --evaluate``): those samples scored by the bundled
+      classifier and their Fréchet distance to the test set.
+
+    With ``out``, also writes the CLI's files there. Returns ``{"metrics": {...}, "arrays": {file
+    name: array}}``."""
     out = None if out is None else os.fspath(out)
+    if "class_" in settings:
+        settings["class"] = settings.pop("class_")
+    for key in ("weights", "data"):
+        if isinstance(settings.get(key), os.PathLike):
+            settings[key] = os.fspath(settings[key])
     return _native.experiment(name, json.dumps(settings), out)
 
 
