@@ -1,5 +1,5 @@
 """Peer numbers for Inversa's CT (`crates/inversa/src/operators/ct.rs`): scikit-image's `radon` and
-`iradon` on the same modified Shepp-Logan phantom, measured the way `crates/inversa/tests/ct.rs`
+`iradon` on the same modified Shepp-Logan phantom, measured the way `crates/inversa/tests/suite/ct.rs`
 measures Inversa, so the two can be compared side by side.
 
 - Projector error: relative L2 distance between `radon` of the 256x256 phantom (8x8 supersampled)

@@ -1,4 +1,4 @@
-"""Reference values for crates/inversa/tests/physics.rs (downsample_matches_scipy).
+"""Reference values for crates/inversa/tests/suite/physics.rs (downsample_matches_scipy).
 
 Periodic Gaussian blur with scipy.ndimage.gaussian_filter (mode="wrap", truncate=3, so the kernel
 radius is int(3*sigma + 0.5), equal to Inversa's ceil(3*sigma) for the sigmas used here), then every

@@ -1,4 +1,4 @@
-"""Reference coefficients for `crates/inversa/tests/wavelet.rs`, from PyWavelets.
+"""Reference coefficients for `crates/inversa/tests/suite/wavelet.rs`, from PyWavelets.
 
     pip install PyWavelets
     python3 tools/wavelet_reference.py

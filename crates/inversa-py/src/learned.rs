@@ -7,7 +7,7 @@ use candle_core::DType;
 use inversa_lab::fashion_inversion::{self, Picture};
 use inversa_lab::outcome::{Artifact, Outcome};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBool, PyDict};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -137,11 +137,21 @@ fn common_settings(
 
 /// A bundled test image's index, a PNG's path, or the pixels themselves.
 fn picture(image: &Bound<'_, PyAny>) -> PyResult<Picture> {
-    if let Ok(index) = image.extract::<usize>() {
-        return Ok(Picture::Bundled(index));
+    // A bool is an int to Python; `True` must not quietly mean test image 1.
+    if !image.is_instance_of::<PyBool>() {
+        if let Ok(index) = image.extract::<usize>() {
+            return Ok(Picture::Bundled(index));
+        }
+        if let Ok(path) = image.extract::<PathBuf>() {
+            return Ok(Picture::Png(path));
+        }
     }
-    if let Ok(path) = image.extract::<PathBuf>() {
-        return Ok(Picture::Png(path));
+    if !image.hasattr("dtype")? {
+        let found = image.get_type().name()?;
+        return Err(errors::value(
+            "image",
+            format!("expected a bundled test image's index, a PNG's path or a NumPy array of pixels, found {found}"),
+        ));
     }
     let array = arrays::borrow::<f64>(image, "image")?;
     Ok(Picture::Pixels(arrays::slice(&array, "image")?.to_vec()))

@@ -11,7 +11,7 @@ use inversa::solvers::{Control, Iteration, Observer, Problem};
 use inversa::task::{prior_and_solver_from_tables, PriorAndSolver};
 use numpy::Element;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 use std::time::Instant;
 
 /// The inputs of one solve, as Python gave them.
@@ -201,21 +201,34 @@ impl<T: Real + Element> Observer<T> for PythonObserver {
         let Some(callback) = &self.callback else {
             return Control::Continue;
         };
-        let result = Python::attach(|py| {
+        ask(callback, &mut self.error, |py| {
             let x = arrays::owned(py, &self.shape, iteration.x.to_vec())?;
-            let answer = callback.call1(py, (iteration.index, iteration.objective, x))?;
-            answer
-                .bind(py)
-                .is_truthy()
-                .map(|go| go || answer.is_none(py))
-        });
-        match result {
-            Ok(true) => Control::Continue,
-            Ok(false) => Control::Stop,
-            Err(error) => {
-                self.error = Some(error);
-                Control::Stop
-            }
+            (iteration.index, iteration.objective, x).into_pyobject(py)
+        })
+    }
+}
+
+/// Calls a Python progress callback with the GIL taken for that call only: `False` stops the
+/// run (`None`, what a function without `return` gives, continues), and an exception stops it
+/// and is kept in `error` to be raised once the run is back in Python.
+pub fn ask(
+    callback: &Py<PyAny>,
+    error: &mut Option<PyErr>,
+    arguments: impl for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>>,
+) -> Control {
+    let result = Python::attach(|py| {
+        let answer = callback.call1(py, arguments(py)?)?;
+        answer
+            .bind(py)
+            .is_truthy()
+            .map(|go| go || answer.is_none(py))
+    });
+    match result {
+        Ok(true) => Control::Continue,
+        Ok(false) => Control::Stop,
+        Err(e) => {
+            *error = Some(e);
+            Control::Stop
         }
     }
 }

@@ -45,6 +45,14 @@ def test_a_bad_image_array_is_named():
         inversa.invert(np.full((28, 28), np.nan), label=0, steps=2)
 
 
+
+def test_the_native_layer_refuses_what_is_neither_index_path_nor_array():
+    # The Python wrapper normalises its input; the native half must still refuse a bool (an int to
+    # Python, which would otherwise mean test image 1) and name the three forms it takes.
+    for bad in (True, 3.0, [0.5] * 784):
+        with pytest.raises(ValueError, match="image: expected a bundled test image's index, a PNG's path or a NumPy array"):
+            inversa._native.invert(bad, steps=2)
+
 def test_an_edit_reports_the_classifier_view_of_the_class_it_aimed_at():
     result = inversa.edit(test_image=0, target_class=7, method="ddcm", steps=10)
     metrics = result["metrics"]

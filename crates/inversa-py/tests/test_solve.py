@@ -75,6 +75,30 @@ def test_an_exception_in_the_callback_ends_the_solve_and_is_raised(rng):
         inversa.solve(A, y, solver="cg", callback=callback)
 
 
+
+def test_run_task_reports_progress_and_stops_when_asked(task_result):
+    seen = []
+
+    def callback(iteration, objective, psnr, x):
+        seen.append((iteration, objective, psnr, x.shape))
+        return iteration < 5
+
+    stopped = inversa.run_task(TASK, callback=callback)
+    assert [s[0] for s in seen] == [1, 2, 3, 4, 5] and seen[0][3] == (256, 256)
+    history = task_result["history"]
+    # The same measurement (seeded noise), so the first iterations match the full run's history.
+    assert [s[2] for s in seen] == pytest.approx(history["psnr"][:5], abs=1e-6)
+    assert [s[1] for s in seen] == pytest.approx(history["objective"][:5], rel=1e-6)
+    assert len(stopped["history"]["psnr"]) == 5
+
+
+def test_an_exception_in_the_run_task_callback_is_raised():
+    def callback(iteration, objective, psnr, x):
+        raise ZeroDivisionError("from the task callback")
+
+    with pytest.raises(ZeroDivisionError, match="from the task callback"):
+        inversa.run_task(TASK, callback=callback)
+
 def test_cg_solves_a_least_squares_problem_numpy_solves(rng):
     A = inversa.physics.CS((6, 6), dtype="float64", ratio=1.0, matrix="gaussian", seed=4)
     matrix = np.stack([A(e.reshape(6, 6)).ravel() for e in np.eye(36)], axis=1)

@@ -80,17 +80,24 @@ def solvers():
     return dict(_native.solver_kinds())
 
 
-def run_task(task, out=None):
+def run_task(task, out=None, *, callback=None):
     """Runs a task: the path of a TOML task file, or a dict with its tables
     (``{"data": {...}, "physics": {...}, "prior": {...}, "solver": {...}}``, relative paths
     against the working directory). With ``out``, also writes the CLI's outputs (report.html, ...)
     there. Returns ``{"metrics", "reconstruction", "initial", "measurement", "ground_truth",
-    "history", ...}``; complex k-space measurements come back complex."""
+    "history", ...}``; complex k-space measurements come back complex.
+    ``callback(iteration, objective, psnr, x)`` runs after each iteration (``psnr`` is None when
+    the task has no ground truth); returning ``False`` stops the solve there, and an exception it
+    raises ends the run and is re-raised."""
     out = None if out is None else os.fspath(out)
+    wrapped = None
+    if callback is not None:
+        def wrapped(iteration, objective, psnr, x):
+            return callback(iteration, objective, psnr, x[0] if x.shape[0] == 1 else x)
     if isinstance(task, dict):
-        result = _native.run_task_table(task, os.getcwd(), out)
+        result = _native.run_task_table(task, os.getcwd(), out, wrapped)
     else:
-        result = _native.run_task_file(os.fspath(task), out)
+        result = _native.run_task_file(os.fspath(task), out, wrapped)
     if result.pop("complex_measurement"):
         y = result["measurement"]
         result["measurement"] = y.view(np.complex64 if y.dtype == np.float32 else np.complex128)[..., 0]

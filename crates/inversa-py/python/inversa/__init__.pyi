@@ -47,10 +47,13 @@ def solvers() -> dict[str, str]:
 def run_task(
     task: Union[str, PathLike[str], Mapping[str, Any]],
     out: Union[str, PathLike[str], None] = None,
+    *,
+    callback: Optional[Callable[[int, float, Optional[float], np.ndarray], Optional[bool]]] = None,
 ) -> dict[str, Any]:
     """Runs a task file (or a dict of its tables) as ``inversa run`` does; with ``out``, writes the
     CLI's outputs there. Returns the metrics, reconstruction, initial, measurement, ground_truth
-    and history."""
+    and history. ``callback(iteration, objective, psnr, x)`` runs after each iteration (``psnr``
+    is None without a ground truth); returning ``False`` stops the solve there."""
 
 def denoise(x: npt.ArrayLike, sigma: float, model: str = "ffdnet") -> np.ndarray:
     """Denoises ``x`` (values in [0, 1]) at noise level ``sigma`` with ``"ffdnet"``, ``"dncnn"``

@@ -3,7 +3,7 @@
 //! ReLU, max pooling and residual blocks against finite differences, the digit recogniser against
 //! PyTorch, iDLG's label recovery on every model, and Inverting Gradients on a real digit.
 
-mod common;
+use crate::common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use common::random;
 use inversa::Control;

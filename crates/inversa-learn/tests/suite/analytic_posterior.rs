@@ -13,7 +13,7 @@
 //!   `DenseMatrix::from_operator`) gives the same posterior as the rows of `I`;
 //! - bad inputs and oversized sample counts are refused by key.
 //!
-//! `cargo test -p inversa-learn --test analytic_posterior -- --nocapture` prints the errors.
+//! `cargo test -p inversa-learn --test suite -- analytic_posterior:: --nocapture` prints the errors.
 
 use candle_core::DType;
 use inversa::operators::compressed_sensing::CompressedSensing;

@@ -1,6 +1,6 @@
 //! Parallel-beam CT against closed forms: the analytic Radon transform of ellipses and of a disc,
 //! the orientation of the coordinates, filtered back-projection quality, and config errors.
-//! (Adjoint, transpose and norm checks come from `tests/operators.rs` through the registry.)
+//! (Adjoint, transpose and norm checks come from `operators.rs` through the registry.)
 
 use inversa::config::Section;
 use inversa::operators::ct::{Ct, Geometry, RampWindow, FILTERS};

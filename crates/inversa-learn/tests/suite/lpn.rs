@@ -1,7 +1,7 @@
 //! Learned Proximal Network: the potential is convex, the network is its gradient, and the
 //! regulariser recovered by inverting the prox is the one whose prox the network is.
 
-mod common;
+use crate::common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use candle_nn::VarMap;
 use common::random;

@@ -2,7 +2,7 @@
 //! its derivative with respect to the input against finite differences, iDLG's label recovery,
 //! and DLG rebuilding a held-out image from one gradient.
 
-mod common;
+use crate::common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use common::random;
 use inversa::Control;

@@ -5,7 +5,7 @@
 //! fixed-point inversion (SPDInv) leaves a smaller residual and error than DDIM inversion; and
 //! RF-Solver inverts a rectified flow better than Euler at an equal number of model calls.
 //!
-//! `cargo test -p inversa-learn --test diffusion -- --nocapture` prints the measured errors.
+//! `cargo test -p inversa-learn --test suite -- diffusion:: --nocapture` prints the measured errors.
 
 use candle_core::{DType, Device, Tensor};
 use inversa_learn::diffusion::analytic::{Component, GaussianMixture};

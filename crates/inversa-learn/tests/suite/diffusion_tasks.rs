@@ -8,7 +8,7 @@ use inversa_learn::models::bundled;
 use std::path::{Path, PathBuf};
 
 /// Every registered diffusion sampler (a new one is covered by being registered), except IDM,
-/// which runs its own fine-tuned weights, not the bundled UNet (`tests/idm.rs`).
+/// which runs its own fine-tuned weights, not the bundled UNet (`idm.rs`).
 fn samplers() -> Vec<&'static str> {
     inversa_learn::solvers::diffusion_sampler::entries::<f32>()
         .iter()

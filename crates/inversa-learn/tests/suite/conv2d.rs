@@ -3,7 +3,7 @@
 //! the others through im2col), paddings, odd shapes, and images wide enough to be split into
 //! several blocks of tile rows.
 
-mod common;
+use crate::common;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use common::random;
 use inversa_learn::nn::conv2d::relu::conv2d_bias_relu;

@@ -4,7 +4,7 @@
 //! `E|N(μ, s²)| = s√(2/π) e^{−μ²/2s²} + μ erf(μ/(s√2))`; the empirical (V) form is never negative
 //! and the unbiased (U) form is near zero for one law. Bad inputs are errors naming the argument.
 //!
-//! `cargo test -p inversa --test sample_distance -- --nocapture` prints the measured values.
+//! `cargo test -p inversa --test suite -- sample_distance:: --nocapture` prints the measured values.
 
 use inversa::sample_distance::{energy_distance, energy_distance_empirical, sliced_wasserstein2};
 use inversa::Error;
