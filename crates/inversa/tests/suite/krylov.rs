@@ -459,7 +459,9 @@ fn krylov_solvers_report_to_the_observer_and_stop_when_it_asks() {
     let info = gmres.solve(a, b, &mut x, &Identity, &mut one).unwrap();
     assert!(!info.converged);
     assert_eq!((info.iterations, one.seen[0].0), (10, 10));
-    assert_eq!(one.seen[0].1, relative_residual(a, &x, b));
+    // Equal up to the order of a parallel sum, which depends on what else the thread pool runs.
+    let true_residual = relative_residual(a, &x, b);
+    assert!((one.seen[0].1 - true_residual).abs() <= 1e-12 * true_residual);
 }
 
 #[test]
