@@ -8,7 +8,7 @@
 use candle_core::{DType, Device, Tensor};
 use inversa::operators::compressed_sensing::CompressedSensing;
 use inversa::operators::inpaint::Inpaint;
-use inversa::operators::LinearOperator;
+use inversa::operators::{LinearOperator, Scaled};
 use inversa_learn::diffusion::analytic::{Component, GaussianMixture};
 use inversa_learn::diffusion::inversion::ddim;
 use inversa_learn::diffusion::posterior::{
@@ -479,5 +479,40 @@ fn stsl_trace_estimate_is_the_trace_averaged_over_the_probe_ball_of_a_mixture() 
             (point - averaged).abs() > 4.0 * error,
             "level {k}: point trace {point:.4} is indistinguishable from {averaged:.4}"
         );
+    }
+}
+
+/// DPS's and STSL's steps are in units of the operator's gain, so measuring with `cA` (and `cy`)
+/// draws the same samples as `A` and `y`: the step means the same on a projector as on a mask.
+#[test]
+fn dps_and_stsl_draw_the_same_samples_through_a_scaled_operator() {
+    let model = mixture();
+    let a = CompressedSensing::<f64>::gaussian(&[1, 4, 4], 6, 5).unwrap();
+    let truth: Vec<f64> = (0..16).map(|i| (i as f64 * 0.7).sin()).collect();
+    let y = a.apply_new(&truth);
+    let c = 7.0;
+    let scaled = Scaled::new(
+        c,
+        Box::new(CompressedSensing::<f64>::gaussian(&[1, 4, 4], 6, 5).unwrap()),
+    );
+    let scaled_y: Vec<f64> = y.iter().map(|v| c * v).collect();
+    let plain = Likelihood::new(&a, &y, 0.05, identity_map()).unwrap();
+    let amplified = Likelihood::new(&scaled, &scaled_y, c * 0.05, identity_map()).unwrap();
+    let prior = DiffusionPrior::new(&model, model.schedule().grid(20).unwrap(), Some(0));
+    for method in [
+        Method::Dps(Default::default()),
+        Method::Stsl(Default::default()),
+    ] {
+        let draw = |likelihood| {
+            let drawn = posterior::sample(&method, &prior, likelihood, 4, DType::F64, 3).unwrap();
+            rows(&drawn.samples).concat()
+        };
+        let (one, other) = (draw(&plain), draw(&amplified));
+        let gap = one
+            .iter()
+            .zip(&other)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0, f64::max);
+        assert!(gap < 1e-8, "{}: samples differ by {gap}", method.name());
     }
 }

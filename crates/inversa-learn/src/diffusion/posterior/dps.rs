@@ -7,14 +7,18 @@
 //! ```text
 //! x̂₀ = (x_k − √(1−ᾱ_k) ε̂(x_k))/√ᾱ_k
 //! x'_{k−1} = DDPM step from (x̂₀, ε̂)                     (η = 1)
-//! x_{k−1} = x'_{k−1} − ζ ∇_{x_k} ‖y − A x̂₀(x_k)‖          (the norm, not its square)
+//! x_{k−1} = x'_{k−1} − (ζ/g) ∇_{x_k} ‖y − A x̂₀(x_k)‖      (the norm, not its square)
 //! ```
+//!
+//! `g` is the operator's gain ([`operator_gain`]): 1 on the masks and Fourier sampling the paper
+//! set `ζ` on, so that `ζ` keeps its meaning on a projector or a blur.
 //!
 //! The paper writes the step as `ζ_i ∇‖y − A x̂₀‖²` with `ζ_i = ζ'/‖y − A x̂₀‖`, which is the
 //! gradient of the norm up to a factor 2; its code (and this file) use the norm with `ζ`.
 //! `∇_{x_k}` is `J_{x̂₀}(x_k)ᵀ A*(A x̂₀ − y)/‖A x̂₀ − y‖`: the operator's part by its adjoint,
 //! the network's by candle's backward pass — one forward and one backward per level.
 
+use super::operator_gain::operator_gain;
 use super::{check_range, ddim_step, tweedie, DiffusionPrior, Likelihood};
 use crate::diffusion::combine;
 use crate::Result;
@@ -25,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 /// DPS's step size `ζ`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Params {
-    /// `ζ` (the paper uses 0.3–1 on images in [−1, 1]).
+    /// `ζ` in units of the operator's gain (the paper uses 0.3–1 on images in [−1, 1]).
     pub zeta: f64,
 }
 
@@ -44,11 +48,12 @@ pub fn run<T: Real>(
     rng: &mut ChaCha8Rng,
 ) -> Result<Tensor> {
     check_range("solver.zeta", params.zeta, 0.0, false, f64::INFINITY)?;
+    let step = params.zeta / operator_gain(likelihood.operator)?;
     let mut x = x_top.clone();
     for k in (1..=prior.grid.steps()).rev() {
         let (gradient, x0, eps) = guidance(prior, likelihood, &x, k)?;
         let next = ddim_step(&prior.grid, k, &x0, &eps, 1.0, rng)?;
-        x = combine(1.0, &next, -params.zeta, &gradient)?;
+        x = combine(1.0, &next, -step, &gradient)?;
     }
     Ok(x)
 }

@@ -26,6 +26,7 @@ pub mod dds;
 pub mod diffpir;
 pub mod dps;
 mod likelihood;
+pub mod operator_gain;
 pub mod red_diff;
 pub mod stsl;
 

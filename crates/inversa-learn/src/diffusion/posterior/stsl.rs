@@ -35,7 +35,7 @@
 //! - the probe step is `h = σ_k`, not 1: near `x₀` a unit step leaves the noise level the network
 //!   was trained at; `h = σ_k` is 1 at the noisiest levels, as in the paper;
 //! - the data term is the norm, not its square, with `λ` as DPS's `ζ` (the step DPS and PSLD's
-//!   code take);
+//!   code take), in units of the operator's gain as DPS's;
 //! - the move between levels is DDPM's ancestral step (as DPS), not the paper's deterministic DDIM
 //!   step, which scored 3 dB lower on the bundled model's inpainting;
 //! - the paper's warm start (`x_S` drawn around the encoded `A*y`) is left out: at the noisiest
@@ -44,6 +44,7 @@
 //! Cost: `2K` network calls per level (each with its backward pass, counted as DPS counts), so a
 //! budget of `steps` calls runs `⌊steps / 2K⌋` levels.
 
+use super::operator_gain::operator_gain;
 use super::{check_range, ddim_step, tweedie, DiffusionPrior, Likelihood};
 use crate::diffusion::{bad, combine, standard_normal};
 use crate::Result;
@@ -94,6 +95,11 @@ pub fn run<T: Real>(
     rng: &mut ChaCha8Rng,
 ) -> Result<Tensor> {
     check(params)?;
+    // λ in units of the operator's gain, as DPS's ζ.
+    let params = &Params {
+        lambda: params.lambda / operator_gain(likelihood.operator)?,
+        ..params.clone()
+    };
     let mut x = x_top.clone();
     for k in (1..=prior.grid.steps()).rev() {
         let mut step = surrogate_gradient(params, prior, likelihood, &x, k, &probe(rng, &x)?)?;

@@ -1,0 +1,149 @@
+//! The gain of a measurement operator: the unit DPS's step `ζ` (and STSL's `λ`) is measured in.
+//!
+//! DPS (Chung et al., ICLR 2023) steps along `∇‖y − A x̂₀‖ = Jᵀ A*r/‖r‖`, whose length grows with
+//! `A`: measuring with `cA` (and `cy`) multiplies the step by `c`. The paper set `ζ` on masks and
+//! Fourier sampling, whose nonzero singular values are all 1, so its values mean nothing on a
+//! projector (‖A‖ = 18 for 12-angle CT of 28×28 images) or a blur (most singular values well
+//! below 1). Here the step is `ζ/g` with
+//!
+//! ```text
+//! g = ‖A‖_F / √rank(A) = √(mean of σᵢ² over the nonzero singular values σᵢ of A)
+//! ```
+//!
+//! which is 1 on masks, orthonormal sensing and Fourier sampling (so the paper's values keep
+//! their meaning there, and results on them are unchanged) and follows the bulk of the spectrum
+//! elsewhere. Measured on the bundled model (DPS at 100 calls, the first 8 bundled test images,
+//! σ_n = 0.05; `ζ/g` against the best fixed steps tried): CT g = 4.05, PSNR 23.2 dB at `ζ = 1`
+//! (the old fixed step gave 18.7 dB); Gaussian blur σ = 1, g = 0.28: 21.4 dB (19.5 dB); ×2 and ×4
+//! downsampling, g = 0.28 and 0.14: 19.9 and 16.7 dB (18.0 and 14.3 dB). On the blur a step twice
+//! as long is better still (21.9 dB), so `g` is a sound unit, not the optimum. Gains that weigh
+//! the large singular values more step too short on CT: 22.3 dB with `g = ‖AᵀA‖_F/‖A‖_F` = 6.9,
+//! and `‖A‖` = 18 is shorter still (one-off sweep, `inversa.solve` from Python).
+//!
+//! Computed exactly from the Gram matrix of the smaller side: `d = min(m, n)` applies of `A` (or
+//! `A*`) to basis vectors and one symmetric eigendecomposition, well under a second for the
+//! diffusion models' image sizes. Past [`EXACT_LIMIT`] entries of the `d × max(m, n)` matrix it
+//! falls back to `‖A‖` by power iteration, the largest singular value: a shorter, safe step.
+
+use crate::Result;
+use faer::{Mat, MatRef, Side};
+use inversa::operators::LinearOperator;
+use inversa::real::Real;
+use rayon::prelude::*;
+
+/// The most entries of the basis images' matrix built for the exact gain (1 GiB in f64).
+pub const EXACT_LIMIT: usize = 1 << 27;
+
+/// Singular values below this fraction of the largest (in `σ²`) count as zero: far above the
+/// round-off of an f32 operator's Gram matrix, far below a blur's smallest singular values.
+const RANK_TOLERANCE: f64 = 1e-8;
+
+/// `g = ‖A‖_F/√rank(A)`, or `‖A‖` when the exact computation would exceed [`EXACT_LIMIT`];
+/// 1 for the zero operator (whose gradient is zero at any step).
+pub fn operator_gain<T: Real>(operator: &dyn LinearOperator<T>) -> Result<f64> {
+    let (n, m) = (operator.input_len(), operator.output_len());
+    let (d, len) = (n.min(m), n.max(m));
+    if d.saturating_mul(len) > EXACT_LIMIT {
+        return Ok(operator.norm_estimate(100, 0).max(f64::MIN_POSITIVE));
+    }
+    let eigenvalues = gram(operator, d, len)
+        .self_adjoint_eigenvalues(Side::Lower)
+        .map_err(|_| {
+            inversa::Error::config(
+                "physics",
+                "the operator's Gram matrix has no eigendecomposition",
+            )
+        })?;
+    let largest = eigenvalues.iter().cloned().fold(0.0, f64::max);
+    if largest <= 0.0 {
+        return Ok(1.0);
+    }
+    let nonzero: Vec<f64> = eigenvalues
+        .into_iter()
+        .filter(|&l| l > RANK_TOLERANCE * largest)
+        .collect();
+    Ok((nonzero.iter().sum::<f64>() / nonzero.len() as f64).sqrt())
+}
+
+/// `B Bᵀ` for the `d` rows `A eⱼ` (when the input is the smaller side) or `A* eᵢ`: its
+/// eigenvalues are `A`'s nonzero `σᵢ²`, padded with zeros.
+fn gram<T: Real>(operator: &dyn LinearOperator<T>, d: usize, len: usize) -> Mat<f64> {
+    let by_input = operator.input_len() <= operator.output_len();
+    let rows: Vec<f64> = (0..d)
+        .into_par_iter()
+        .flat_map_iter(|j| {
+            let mut basis = vec![T::zero(); d];
+            basis[j] = T::one();
+            let image = if by_input {
+                operator.apply_new(&basis)
+            } else {
+                operator.adjoint_new(&basis)
+            };
+            image.into_iter().map(|v| v.to_f64().unwrap_or(f64::NAN))
+        })
+        .collect();
+    let b = MatRef::from_row_major_slice(&rows, d, len);
+    b * b.transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inversa::operators::compressed_sensing::CompressedSensing;
+    use inversa::operators::inpaint::Inpaint;
+
+    /// `diag(1, 3, 1, 3, …)`: gain `√5` (the root mean square of 1 and 9), norm 3.
+    struct Diagonal(Vec<usize>);
+
+    impl LinearOperator<f64> for Diagonal {
+        fn input_shape(&self) -> &[usize] {
+            &self.0
+        }
+        fn output_shape(&self) -> &[usize] {
+            &self.0
+        }
+        fn apply(&self, x: &[f64], y: &mut [f64]) {
+            for (i, (y, x)) in y.iter_mut().zip(x).enumerate() {
+                *y = if i % 2 == 0 { *x } else { 3.0 * x };
+            }
+        }
+        fn adjoint(&self, y: &[f64], x: &mut [f64]) {
+            self.apply(y, x)
+        }
+    }
+
+    #[test]
+    fn a_mask_has_gain_one_whatever_it_keeps() {
+        let mask = Inpaint::<f64>::random(&[1, 12, 10], 0.6, 3).unwrap();
+        assert!((operator_gain(&mask).unwrap() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_full_rank_matrix_has_the_root_mean_square_of_its_rows_and_columns() {
+        // Brute force: ‖A‖_F² from the matrix itself, rank min(m, n) (a Gaussian matrix is
+        // full rank), wide and square.
+        for (shape, m) in [([1, 6, 5], 12), ([1, 4, 4], 16)] {
+            let a = CompressedSensing::<f64>::gaussian(&shape, m, 7).unwrap();
+            let n = a.input_len();
+            let frobenius: f64 = (0..n)
+                .flat_map(|j| {
+                    let mut e = vec![0.0; n];
+                    e[j] = 1.0;
+                    a.apply_new(&e)
+                })
+                .map(|v| v * v)
+                .sum();
+            let expected = (frobenius / n.min(m) as f64).sqrt();
+            assert!((operator_gain(&a).unwrap() - expected).abs() < 1e-10 * expected);
+        }
+    }
+
+    #[test]
+    fn the_gain_is_the_rms_of_the_singular_values_and_past_the_limit_the_norm() {
+        let small = Diagonal(vec![64]);
+        assert!((operator_gain(&small).unwrap() - 5f64.sqrt()).abs() < 1e-12);
+        let large = Diagonal(vec![1 << 14]);
+        const { assert!((1usize << 28) > EXACT_LIMIT) };
+        assert!((operator_gain(&large).unwrap() - 3.0).abs() < 1e-6);
+    }
+}
