@@ -22,8 +22,9 @@
 //!
 //! Computed exactly from the Gram matrix of the smaller side: `d = min(m, n)` applies of `A` (or
 //! `A*`) to basis vectors and one symmetric eigendecomposition, well under a second for the
-//! diffusion models' image sizes. Past [`EXACT_LIMIT`] entries of the `d × max(m, n)` matrix it
-//! falls back to `‖A‖` by power iteration, the largest singular value: a shorter, safe step.
+//! diffusion models' image sizes. Past [`EXACT_SIDE`] basis vectors or [`EXACT_LIMIT`] entries of
+//! the `d × max(m, n)` matrix it falls back to `‖A‖` by power iteration, the largest singular
+//! value: a shorter, safe step.
 
 use crate::Result;
 use faer::{Mat, MatRef, Side};
@@ -31,19 +32,23 @@ use inversa::operators::LinearOperator;
 use inversa::real::Real;
 use rayon::prelude::*;
 
-/// The most entries of the basis images' matrix built for the exact gain (1 GiB in f64).
-pub const EXACT_LIMIT: usize = 1 << 27;
+/// The most entries of the basis images' matrix built for the exact gain (256 MiB in f64).
+pub const EXACT_LIMIT: usize = 1 << 25;
+
+/// The largest Gram matrix side decomposed for the exact gain (seconds of eigensolver at most).
+pub const EXACT_SIDE: usize = 4096;
 
 /// Singular values below this fraction of the largest (in `σ²`) count as zero: far above the
 /// round-off of an f32 operator's Gram matrix, far below a blur's smallest singular values.
 const RANK_TOLERANCE: f64 = 1e-8;
 
-/// `g = ‖A‖_F/√rank(A)`, or `‖A‖` when the exact computation would exceed [`EXACT_LIMIT`];
+/// `g = ‖A‖_F/√rank(A)`, or `‖A‖` when the exact computation would exceed [`EXACT_SIDE`] or
+/// [`EXACT_LIMIT`];
 /// 1 for the zero operator (whose gradient is zero at any step).
 pub fn operator_gain<T: Real>(operator: &dyn LinearOperator<T>) -> Result<f64> {
     let (n, m) = (operator.input_len(), operator.output_len());
     let (d, len) = (n.min(m), n.max(m));
-    if d.saturating_mul(len) > EXACT_LIMIT {
+    if d > EXACT_SIDE || d.saturating_mul(len) > EXACT_LIMIT {
         return Ok(operator.norm_estimate(100, 0).max(f64::MIN_POSITIVE));
     }
     let eigenvalues = gram(operator, d, len)
@@ -143,7 +148,7 @@ mod tests {
         let small = Diagonal(vec![64]);
         assert!((operator_gain(&small).unwrap() - 5f64.sqrt()).abs() < 1e-12);
         let large = Diagonal(vec![1 << 14]);
-        const { assert!((1usize << 28) > EXACT_LIMIT) };
+        const { assert!((1usize << 14) > EXACT_SIDE) };
         assert!((operator_gain(&large).unwrap() - 3.0).abs() < 1e-6);
     }
 }
