@@ -6,10 +6,14 @@ docs/images/diffusion_priors.png.
 
     cargo build --release && python3 tools/diffusion_prior_figure.py
 
+INVERSA_BIN=PATH runs another build of the binary instead (e.g. target/debug/inversa: the dev
+profile is optimised too, Cargo.toml).
+
 Needs Pillow (pip install pillow). Prints the table the README quotes (PSNR, SSIM, network calls,
 seconds) and the CPU it ran on.
 """
 import json
+import os
 import pathlib
 import subprocess
 import tempfile
@@ -17,7 +21,7 @@ import tempfile
 from PIL import Image, ImageDraw
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-BINARY = ROOT / "target" / "release" / "inversa"
+BINARY = pathlib.Path(os.environ.get("INVERSA_BIN", ROOT / "target" / "release" / "inversa"))
 OUT = ROOT / "docs" / "images" / "diffusion_priors.png"
 ZOOM = 6
 

@@ -516,3 +516,60 @@ fn dps_and_stsl_draw_the_same_samples_through_a_scaled_operator() {
         assert!(gap < 1e-8, "{}: samples differ by {gap}", method.name());
     }
 }
+
+/// The observed pixels of a mask as a vector of their own: `M` without the zeros it returns.
+struct Kept {
+    input: Vec<usize>,
+    output: Vec<usize>,
+    pixels: Vec<usize>,
+}
+
+impl LinearOperator<f64> for Kept {
+    fn input_shape(&self) -> &[usize] {
+        &self.input
+    }
+    fn output_shape(&self) -> &[usize] {
+        &self.output
+    }
+    fn apply(&self, x: &[f64], y: &mut [f64]) {
+        y.iter_mut().zip(&self.pixels).for_each(|(y, &i)| *y = x[i]);
+    }
+    fn adjoint(&self, y: &[f64], x: &mut [f64]) {
+        x.fill(0.0);
+        y.iter().zip(&self.pixels).for_each(|(y, &i)| x[i] = *y);
+    }
+}
+
+/// RED-Diff weighs the residual per independent measurement (rank A), as its paper's code does
+/// with the measurements a mask keeps: a mask that returns the whole image with zeros and one
+/// that returns only the kept pixels give the same estimate. Weighed per returned entry (or per
+/// `σ_n²`, at another noise level) they would not.
+#[test]
+fn red_diff_weighs_the_residual_per_independent_measurement() {
+    let model = mixture();
+    let mask = Inpaint::<f64>::random(&[1, 4, 4], 0.6, 9).unwrap();
+    let ones = mask.apply_new(&[1.0; 16]);
+    let pixels: Vec<usize> = (0..16).filter(|&i| ones[i] > 0.5).collect();
+    let kept = Kept {
+        input: vec![1, 4, 4],
+        output: vec![pixels.len()],
+        pixels: pixels.clone(),
+    };
+    assert!(pixels.len() < 16 && kept.output_len() < mask.output_len());
+    let truth: Vec<f64> = (0..16).map(|i| (i as f64 * 0.7).sin()).collect();
+    let (full, short) = (mask.apply_new(&truth), kept.apply_new(&truth));
+    let prior = DiffusionPrior::new(&model, model.schedule().grid(30).unwrap(), Some(0));
+    let method = Method::RedDiff(Default::default());
+    let estimate = |likelihood: &Likelihood<f64>| {
+        let drawn = posterior::sample(&method, &prior, likelihood, 3, DType::F64, 5).unwrap();
+        rows(&drawn.samples).concat()
+    };
+    let whole = estimate(&Likelihood::new(&mask, &full, 0.05, identity_map()).unwrap());
+    let only_kept = estimate(&Likelihood::new(&kept, &short, 0.3, identity_map()).unwrap());
+    let gap = whole
+        .iter()
+        .zip(&only_kept)
+        .map(|(p, q)| (p - q).abs())
+        .fold(0.0, f64::max);
+    assert!(gap < 1e-9, "the estimates differ by {gap}");
+}

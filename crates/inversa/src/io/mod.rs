@@ -1,11 +1,12 @@
-//! Reading and writing images and arrays: PNG (8- and 16-bit, grey/RGB) and NPY (`<f4`, `<f8`, `|u1`,
-//! `<u2`). Images are `[channels, height, width]` with values in [0, 1]. Every write goes to a
+//! Reading and writing images and arrays: PNG (8- and 16-bit, grey/RGB), NPY (`<f4`, `<f8`, `|u1`,
+//! `<u2`, complex) and BART's `.cfl`/`.hdr` pairs ([`cfl`]). Images are `[channels, height, width]` with values in [0, 1]. Every write goes to a
 //! temporary name in the same folder and is renamed into place, so a crash never leaves half a file
 //! and nothing is ever partly overwritten.
 
 use crate::error::{Error, Result};
 use std::path::Path;
 
+pub mod cfl;
 pub mod image;
 pub mod npy;
 pub mod overlap;

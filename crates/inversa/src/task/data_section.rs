@@ -56,7 +56,7 @@ pub(super) fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result
     let measurement = match measurement_path {
         Some(path) => {
             inputs.push(path.clone());
-            let array = read_npy(&path)?;
+            let array = read_measurement(&path)?;
             check_finite(&array, &path)?;
             Some((path, array))
         }
@@ -135,6 +135,14 @@ fn as_image(array: Array, origin: &Path) -> Result<Array> {
     }
     check_finite(&array, origin)?;
     Array::new(image_dims_of(&array.shape), array.data)
+}
+
+/// A measurement file: `.npy`, or BART's `.cfl`/`.hdr` pair (complex, dimensions reversed).
+fn read_measurement(path: &Path) -> Result<Array> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("cfl" | "hdr") => crate::io::cfl::read_cfl(path),
+        _ => read_npy(path),
+    }
 }
 
 fn check_finite(array: &Array, origin: &Path) -> Result<()> {

@@ -14,7 +14,8 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
 [data]
   image = "file.png" | "file.npy" | "builtin:NAME"     ground truth (NAME: camera, chelsea, brick, phantom); the measurement is simulated from it
   measurement = "y.npy"       a measured y instead (then shape is required; image optional, for metrics);
-                              complex .npy (k-space) is read as a trailing (re, im) axis
+                              complex .npy (k-space) is read as a trailing (re, im) axis; "y.cfl" reads
+                              BART's .cfl/.hdr pair (its dimensions reversed: [coils, ..., readout, 2])
   shape = [h, w] | [c, h, w]  shape of the unknown image when only a measurement is given
   grey = false                convert RGB to luminance
   downscale = 1               average factor×factor blocks first
@@ -72,7 +73,9 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   ddnm:    eta = 0.85, pinv_delta = 1e-4 (A† = (A*A + δI)⁻¹A*)
   dds:     cg_steps = 5, gamma = 0 (the paper: none), eta = 0.15
   diffpir: lambda = 7, zeta = 0.3 (data weight ρₜ = λσ²/σ̄ₜ², σ the physics' Gaussian noise)
-  red-diff: lambda = 0.25, lr = 0.1 (Adam on the posterior mean; a point estimate)
+  red-diff: lambda = 0.25, lr = 0.1 (Adam on the posterior mean; a point estimate; lambda weighs
+           the regulariser against the mean squared residual over rank A measurements, as the
+           paper's code does, so the noise level does not enter)
   stsl:    lambda = 1 (step on ‖y − A x̂₀‖, as dps's zeta), eta = 0.02 (weight of the Hutchinson trace
            of the network's Jacobian, per pixel), averaging = 1 (K: surrogate steps a level, 2 calls each)
   idm:     no keys: the fine-tuned chain's steps are in its weights (deterministic, one sample)

@@ -18,7 +18,7 @@
 //! `∇_{x_k}` is `J_{x̂₀}(x_k)ᵀ A*(A x̂₀ − y)/‖A x̂₀ − y‖`: the operator's part by its adjoint,
 //! the network's by candle's backward pass — one forward and one backward per level.
 
-use super::operator_gain::operator_gain;
+use super::operator_gain::spectrum;
 use super::{check_range, ddim_step, tweedie, DiffusionPrior, Likelihood};
 use crate::diffusion::combine;
 use crate::Result;
@@ -48,7 +48,7 @@ pub fn run<T: Real>(
     rng: &mut ChaCha8Rng,
 ) -> Result<Tensor> {
     check_range("solver.zeta", params.zeta, 0.0, false, f64::INFINITY)?;
-    let step = params.zeta / operator_gain(likelihood.operator)?;
+    let step = params.zeta / spectrum(likelihood.operator)?.gain;
     let mut x = x_top.clone();
     for k in (1..=prior.grid.steps()).rev() {
         let (gradient, x0, eps) = guidance(prior, likelihood, &x, k)?;

@@ -42,32 +42,75 @@ pub const EXACT_SIDE: usize = 4096;
 /// round-off of an f32 operator's Gram matrix, far below a blur's smallest singular values.
 const RANK_TOLERANCE: f64 = 1e-8;
 
-/// `g = ‖A‖_F/√rank(A)`, or `‖A‖` when the exact computation would exceed [`EXACT_SIDE`] or
-/// [`EXACT_LIMIT`];
-/// 1 for the zero operator (whose gradient is zero at any step).
-pub fn operator_gain<T: Real>(operator: &dyn LinearOperator<T>) -> Result<f64> {
+/// What the samplers use of `A`'s singular values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spectrum {
+    /// `g = ‖A‖_F/√rank(A)`, or `‖A‖` past [`EXACT_SIDE`] or [`EXACT_LIMIT`]; 1 for the zero
+    /// operator (whose gradient is zero at any step).
+    pub gain: f64,
+    /// The number of independent measurements, `rank(A)`, or its upper bound `min(m, n)` past the
+    /// limits. Counts what a mask keeps even where the operator returns the full masked image.
+    pub rank: usize,
+}
+
+/// `A`'s gain and rank; an error naming `physics` if the operator returns a non-finite value for a
+/// basis image (only a custom operator can: the registered ones are finite on finite input).
+pub fn spectrum<T: Real>(operator: &dyn LinearOperator<T>) -> Result<Spectrum> {
     let (n, m) = (operator.input_len(), operator.output_len());
     let (d, len) = (n.min(m), n.max(m));
-    if d > EXACT_SIDE || d.saturating_mul(len) > EXACT_LIMIT {
-        return Ok(operator.norm_estimate(100, 0).max(f64::MIN_POSITIVE));
+    let spectrum = if d > EXACT_SIDE || d.saturating_mul(len) > EXACT_LIMIT {
+        Spectrum {
+            gain: operator.norm_estimate(100, 0).max(f64::MIN_POSITIVE),
+            rank: d,
+        }
+    } else {
+        exact(operator, d, len)?
+    };
+    if !spectrum.gain.is_finite() {
+        return Err(inversa::Error::config(
+            "physics",
+            format!(
+                "the operator's gain ‖A‖_F/√rank A is {}: it returned a non-finite value for a \
+                 basis image",
+                spectrum.gain
+            ),
+        )
+        .into());
     }
-    let eigenvalues = gram(operator, d, len)
-        .self_adjoint_eigenvalues(Side::Lower)
-        .map_err(|_| {
-            inversa::Error::config(
-                "physics",
-                "the operator's Gram matrix has no eigendecomposition",
-            )
-        })?;
+    Ok(spectrum)
+}
+
+fn exact<T: Real>(operator: &dyn LinearOperator<T>, d: usize, len: usize) -> Result<Spectrum> {
+    let gram = gram(operator, d, len);
+    if gram
+        .col_iter()
+        .flat_map(|c| c.iter())
+        .any(|v| !v.is_finite())
+    {
+        return Ok(Spectrum {
+            gain: f64::NAN,
+            rank: 0,
+        });
+    }
+    let eigenvalues = gram.self_adjoint_eigenvalues(Side::Lower).map_err(|_| {
+        inversa::Error::config(
+            "physics",
+            "the operator's Gram matrix has no eigendecomposition",
+        )
+    })?;
     let largest = eigenvalues.iter().cloned().fold(0.0, f64::max);
     if largest <= 0.0 {
-        return Ok(1.0);
+        return Ok(Spectrum { gain: 1.0, rank: 0 });
     }
     let nonzero: Vec<f64> = eigenvalues
         .into_iter()
         .filter(|&l| l > RANK_TOLERANCE * largest)
         .collect();
-    Ok((nonzero.iter().sum::<f64>() / nonzero.len() as f64).sqrt())
+    let gain = (nonzero.iter().sum::<f64>() / nonzero.len() as f64).sqrt();
+    Ok(Spectrum {
+        gain,
+        rank: nonzero.len(),
+    })
 }
 
 /// `B Bᵀ` for the `d` rows `A eⱼ` (when the input is the smaller side) or `A* eᵢ`: its
@@ -120,7 +163,7 @@ mod tests {
     #[test]
     fn a_mask_has_gain_one_whatever_it_keeps() {
         let mask = Inpaint::<f64>::random(&[1, 12, 10], 0.6, 3).unwrap();
-        assert!((operator_gain(&mask).unwrap() - 1.0).abs() < 1e-12);
+        assert!((spectrum(&mask).unwrap().gain - 1.0).abs() < 1e-12);
     }
 
     #[test]
@@ -139,16 +182,59 @@ mod tests {
                 .map(|v| v * v)
                 .sum();
             let expected = (frobenius / n.min(m) as f64).sqrt();
-            assert!((operator_gain(&a).unwrap() - expected).abs() < 1e-10 * expected);
+            assert!((spectrum(&a).unwrap().gain - expected).abs() < 1e-10 * expected);
         }
     }
 
     #[test]
     fn the_gain_is_the_rms_of_the_singular_values_and_past_the_limit_the_norm() {
         let small = Diagonal(vec![64]);
-        assert!((operator_gain(&small).unwrap() - 5f64.sqrt()).abs() < 1e-12);
+        assert!((spectrum(&small).unwrap().gain - 5f64.sqrt()).abs() < 1e-12);
         let large = Diagonal(vec![1 << 14]);
         const { assert!((1usize << 14) > EXACT_SIDE) };
-        assert!((operator_gain(&large).unwrap() - 3.0).abs() < 1e-6);
+        assert!((spectrum(&large).unwrap().gain - 3.0).abs() < 1e-6);
+    }
+
+    /// Returns NaN on odd entries: a custom operator gone wrong.
+    struct Broken(Vec<usize>);
+
+    impl LinearOperator<f64> for Broken {
+        fn input_shape(&self) -> &[usize] {
+            &self.0
+        }
+        fn output_shape(&self) -> &[usize] {
+            &self.0
+        }
+        fn apply(&self, x: &[f64], y: &mut [f64]) {
+            for (i, (y, x)) in y.iter_mut().zip(x).enumerate() {
+                *y = if i % 2 == 0 { *x } else { f64::NAN };
+            }
+        }
+        fn adjoint(&self, y: &[f64], x: &mut [f64]) {
+            self.apply(y, x)
+        }
+    }
+
+    #[test]
+    fn an_operator_returning_nan_is_an_error_naming_the_physics() {
+        let error = spectrum(&Broken(vec![16])).unwrap_err().to_string();
+        assert!(
+            error.contains("physics") && error.contains("non-finite"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_rank_counts_what_a_mask_keeps_and_a_matrix_spans() {
+        let mask = Inpaint::<f64>::random(&[1, 12, 10], 0.6, 3).unwrap();
+        let kept = mask
+            .apply_new(&vec![1.0; 120])
+            .iter()
+            .filter(|&&v| v != 0.0)
+            .count();
+        assert_eq!(spectrum(&mask).unwrap().rank, kept);
+        let a = CompressedSensing::<f64>::gaussian(&[1, 6, 5], 12, 7).unwrap();
+        assert_eq!(spectrum(&a).unwrap().rank, 12);
+        assert_eq!(spectrum(&Diagonal(vec![1 << 14])).unwrap().rank, 1 << 14);
     }
 }

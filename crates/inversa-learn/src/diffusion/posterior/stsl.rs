@@ -44,7 +44,7 @@
 //! Cost: `2K` network calls per level (each with its backward pass, counted as DPS counts), so a
 //! budget of `steps` calls runs `⌊steps / 2K⌋` levels.
 
-use super::operator_gain::operator_gain;
+use super::operator_gain::spectrum;
 use super::{check_range, ddim_step, tweedie, DiffusionPrior, Likelihood};
 use crate::diffusion::{bad, combine, standard_normal};
 use crate::Result;
@@ -97,7 +97,7 @@ pub fn run<T: Real>(
     check(params)?;
     // λ in units of the operator's gain, as DPS's ζ.
     let params = &Params {
-        lambda: params.lambda / operator_gain(likelihood.operator)?,
+        lambda: params.lambda / spectrum(likelihood.operator)?.gain,
         ..params.clone()
     };
     let mut x = x_top.clone();
