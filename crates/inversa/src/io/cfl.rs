@@ -88,7 +88,10 @@ pub fn write_cfl(path: &Path, array: &Array) -> Result<()> {
     if rest.len() > BART_DIMS {
         return Err(Error::format(
             &data_path,
-            format!("BART files have at most {BART_DIMS} dimensions, found {}", rest.len()),
+            format!(
+                "BART files have at most {BART_DIMS} dimensions, found {}",
+                rest.len()
+            ),
         ));
     }
     let mut dims: Vec<usize> = rest.iter().rev().copied().collect();
@@ -99,7 +102,10 @@ pub fn write_cfl(path: &Path, array: &Array) -> Result<()> {
         bytes.extend_from_slice(&(*v as f32).to_le_bytes());
     }
     write_atomically(&data_path, &bytes)?;
-    write_atomically(&header_path, format!("# Dimensions\n{}\n", line.join(" ")).as_bytes())
+    write_atomically(
+        &header_path,
+        format!("# Dimensions\n{}\n", line.join(" ")).as_bytes(),
+    )
 }
 
 /// `NAME.hdr` and `NAME.cfl` for `NAME`, `NAME.cfl` or `NAME.hdr`.
@@ -168,7 +174,8 @@ mod tests {
             .map(|k| ((k % 3 + 10 * (k / 3)) as f32, -((k % 3) as f32)))
             .collect();
         // The header as BART 0.8 writes it, with its provenance sections after the dimensions.
-        let header = "# Dimensions\n3 2 1 1 1 1 1 1 1 1 1 1 1 1 1 1 \n# Command\nphantom -x 4 -k x \n\
+        let header =
+            "# Dimensions\n3 2 1 1 1 1 1 1 1 1 1 1 1 1 1 1 \n# Command\nphantom -x 4 -k x \n\
                       # Files\n >x\n# Creator\nBART v0.8.00\n";
         write_by_hand(&base, header, &values);
         let array = read_cfl(&base).unwrap();
@@ -199,24 +206,39 @@ mod tests {
         let short = dir.join("short");
         write_by_hand(&short, "# Dimensions\n4 4\n", &[(1.0, 0.0); 15]);
         let error = read_cfl(&short).unwrap_err().to_string();
-        assert!(error.contains("short.cfl") && error.contains("128 bytes"), "{error}");
+        assert!(
+            error.contains("short.cfl") && error.contains("128 bytes"),
+            "{error}"
+        );
         let words = dir.join("words");
         write_by_hand(&words, "# Dimensions\n4 x\n", &[(1.0, 0.0); 4]);
         let error = read_cfl(&words).unwrap_err().to_string();
-        assert!(error.contains("words.hdr") && error.contains("\"x\""), "{error}");
+        assert!(
+            error.contains("words.hdr") && error.contains("\"x\""),
+            "{error}"
+        );
         let huge = dir.join("huge");
         write_by_hand(&huge, "# Dimensions\n100000 100000 1000\n", &[]);
         let error = read_cfl(&huge).unwrap_err().to_string();
-        assert!(error.contains("huge.hdr") && error.contains("memory"), "{error}");
+        assert!(
+            error.contains("huge.hdr") && error.contains("memory"),
+            "{error}"
+        );
         let nan = dir.join("nan");
         write_by_hand(&nan, "# Dimensions\n2\n", &[(1.0, 0.0), (0.0, f32::NAN)]);
         let error = read_cfl(&nan).unwrap_err().to_string();
-        assert!(error.contains("nan.cfl") && error.contains("complex value 1"), "{error}");
+        assert!(
+            error.contains("nan.cfl") && error.contains("complex value 1"),
+            "{error}"
+        );
         let error = read_cfl(&dir.join("absent")).unwrap_err().to_string();
         assert!(error.contains("absent.hdr"), "{error}");
         let real = Array::new(vec![2, 3], vec![0.0; 6]).unwrap();
         let error = write_cfl(&dir.join("real"), &real).unwrap_err().to_string();
-        assert!(error.contains("real.cfl") && error.contains("trailing axis of 2"), "{error}");
+        assert!(
+            error.contains("real.cfl") && error.contains("trailing axis of 2"),
+            "{error}"
+        );
         assert!(!dir.join("real.cfl").exists() && !dir.join("real.hdr").exists());
     }
 }

@@ -24,6 +24,8 @@ pub mod gradient;
 pub mod inpaint;
 pub mod kspace_mask;
 pub mod mri;
+pub mod mri_noncartesian;
+pub mod nufft;
 pub mod physics;
 pub mod ramp_filter;
 pub mod registry;

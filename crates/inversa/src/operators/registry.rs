@@ -58,7 +58,8 @@ pub fn physics<T: Real>() -> Vec<OperatorEntry<T>> {
         },
         OperatorEntry {
             name: "mri",
-            summary: "Cartesian MRI: undersampled unitary FFT, single-coil or multi-coil SENSE",
+            summary: "MRI, single-coil or multi-coil SENSE: Cartesian (undersampled unitary FFT) or radial, \
+                      spiral and measured trajectories (NUFFT)",
             build: super::mri::from_config,
             example: super::mri::example,
         },
@@ -84,6 +85,7 @@ pub fn building_blocks<T: Real>() -> Vec<(&'static str, ExampleBuilder<T>)> {
         ("wavelet-haar", super::wavelet::example_haar),
         ("wavelet-db2", super::wavelet::example_db2),
         ("wavelet-db4", super::wavelet::example_db4),
+        ("mri-noncartesian", super::mri_noncartesian::example),
     ]
 }
 

@@ -32,7 +32,11 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   cs:         ratio = 0.25, matrix = "dct" | "gaussian"
   mri:        acceleration = 4, center_fraction = 0.08, mask = "random" | "equispaced" | "variable_density",
               coils = 1 (more: SENSE with synthetic smooth coil maps),
-              coil_maps = "maps.npy" (measured complex [coils, H, W]), mask_file = "mask.npy" (W zeros/ones)
+              coil_maps = "maps.npy" (measured complex [coils, H, W]), mask_file = "mask.npy" (W zeros/ones);
+              trajectory = "cartesian" | "radial" | "spiral" | trajectory_file = "k.npy" ([M, 2], cycles
+              per pixel in [-1/2, 1/2)): non-Cartesian through a Kaiser-Bessel NUFFT, kernel_width = 6,
+              spokes = W/2 (radial) or interleaves = 16 (spiral), samples per spoke/arm = 2W (radial)
+              or 2HW/interleaves (spiral); coils and coil_maps as above
   ct:         angles = 60 (parallel beam over 180°), detectors = ceil(image diagonal),
               filter = "ram-lak" | "shepp-logan" | "cosine" | "hann" (for fbp)
 
@@ -75,7 +79,7 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   diffpir: lambda = 7, zeta = 0.3 (data weight ρₜ = λσ²/σ̄ₜ², σ the physics' Gaussian noise)
   red-diff: lambda = 0.25, lr = 0.1 (Adam on the posterior mean; a point estimate; lambda weighs
            the regulariser against the mean squared residual over rank A measurements, as the
-           paper's code does, so the noise level does not enter)
+           paper's code does: the noise level does not enter, so raise lambda for noisier data)
   stsl:    lambda = 1 (step on ‖y − A x̂₀‖, as dps's zeta), eta = 0.02 (weight of the Hutchinson trace
            of the network's Jacobian, per pixel), averaging = 1 (K: surrogate steps a level, 2 calls each)
   idm:     no keys: the fine-tuned chain's steps are in its weights (deterministic, one sample)
