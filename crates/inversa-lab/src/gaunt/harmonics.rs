@@ -90,19 +90,23 @@ impl ThetaSeries {
             .iter()
             .map(|&t| theta_parts(max_degree, t.cos(), t.sin()))
             .collect();
+        // e^{−iuθ_j} once, rather than a sine and a cosine per (l, m, u, j): setup is O(L⁴).
+        let modes: Vec<C64> = (0..width)
+            .flat_map(|k| {
+                let u = k as f64 - max_degree as f64;
+                angles.iter().map(move |&t| C64::from_polar(1.0, -u * t))
+            })
+            .collect();
         let mut coefficients = vec![C64::new(0.0, 0.0); features(max_degree) * width];
         for l in 0..=max_degree {
             for m in -(l as i64)..=l as i64 {
+                let values: Vec<f64> = samples.iter().map(|p| signed_part(p, l, m)).collect();
                 let row = &mut coefficients[index(l, m) * width..][..width];
                 for u in -(l as i64)..=l as i64 {
-                    let sum: C64 = samples
-                        .iter()
-                        .zip(&angles)
-                        .map(|(parts, &t)| {
-                            C64::from_polar(signed_part(parts, l, m), -(u as f64) * t)
-                        })
-                        .sum();
-                    row[(u + max_degree as i64) as usize] = sum / width as f64;
+                    let k = (u + max_degree as i64) as usize;
+                    let mode = &modes[k * width..][..width];
+                    let sum: C64 = values.iter().zip(mode).map(|(v, e)| e * v).sum();
+                    row[k] = sum / width as f64;
                 }
             }
         }

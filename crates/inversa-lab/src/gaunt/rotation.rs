@@ -85,16 +85,11 @@ impl WignerD {
         Self { blocks }
     }
 
-    /// The block of degree `l`, row-major.
-    pub fn block(&self, l: usize) -> &[C64] {
-        &self.blocks[l]
-    }
-
     /// `max |D D^H − I|` over the blocks: a Wigner-D matrix is unitary.
     pub fn unitarity_error(&self) -> f64 {
         let mut worst = 0.0_f64;
-        for block in &self.blocks {
-            let width = (block.len() as f64).sqrt().round() as usize;
+        for (l, block) in self.blocks.iter().enumerate() {
+            let width = 2 * l + 1;
             for i in 0..width {
                 for j in 0..width {
                     let row = |k: usize| &block[k * width..][..width];

@@ -172,22 +172,14 @@ fn wigner_d_is_a_unitary_representation() {
         [0.0, 0.0, 1.0],
     ];
     let d = WignerD::new(&rz, degree);
+    let mut x = random_features(&mut rng, features(degree));
+    let rotated = d.apply(&x);
     for l in 0..=degree {
-        let width = 2 * l + 1;
-        for (k, entry) in d.block(l).iter().enumerate() {
-            let (row, column) = (k / width, k % width);
-            let m = column as f64 - l as f64;
-            let target = if row == column {
-                C64::from_polar(1.0, -m * alpha)
-            } else {
-                C64::new(0.0, 0.0)
-            };
-            assert!(
-                (entry - target).norm() < 1e-13,
-                "l = {l}, ({row}, {column})"
-            );
+        for m in -(l as i64)..=l as i64 {
+            x[index(l, m)] *= C64::from_polar(1.0, -(m as f64) * alpha);
         }
     }
+    assert!(relative_error(&rotated, &x) < 1e-13);
 }
 
 #[test]
