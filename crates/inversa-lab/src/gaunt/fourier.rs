@@ -125,6 +125,9 @@ fn back_conversion(series: &ThetaSeries) -> Vec<C64> {
 }
 
 /// `I(k) = ∫_0^π e^{ikθ} sin θ dθ`: the sphere's measure `sin θ dθ` against one Fourier mode.
+/// (The odd moments `I(±1)` cancel in every `z_{lm}`: column `m` of `H` and `Θ_l^m` both have
+/// the parity `(−1)^m` in `θ`, so their product is even; they are kept so that `M` is the exact
+/// integral of any trigonometric polynomial.)
 fn sine_moment(k: i64) -> C64 {
     match k {
         1 | -1 => C64::new(0.0, k as f64 * PI / 2.0),
