@@ -77,10 +77,10 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             seed: 0,
-            check_degree: 8,
+            check_degree: 12,
             rotations: 5,
             fft_degrees: vec![2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64],
-            direct_degrees: vec![2, 3, 4, 6, 8, 11, 16],
+            direct_degrees: vec![2, 3, 4, 6, 8, 11, 16, 23],
             repeats: 7,
         }
     }
@@ -118,9 +118,10 @@ impl Settings {
             let out = features(2 * top);
             check_memory("fft_degrees", &[out, 4 * top + 1], 16, 2)?;
         }
-        // The largest direct table: (index, index, index, coefficient), 20 bytes each.
+        // The largest direct table, one (index, index, index, coefficient) entry per term.
         if let Some(&top) = self.direct_degrees.last() {
-            check_memory("direct_degrees", &[table_bound(top, top)], 20, 1)?;
+            let entry = std::mem::size_of::<(u32, u32, u32, f64)>();
+            check_memory("direct_degrees", &[table_bound(top, top)], entry, 1)?;
         }
         Ok(())
     }
