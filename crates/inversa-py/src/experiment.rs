@@ -6,9 +6,9 @@ use crate::errors;
 use crate::learned::outcome_dict;
 use inversa::Control;
 use inversa_lab::{
-    convex_relu, diffusion_priors, editing, gaunt, gradient_audit, krylov_sequence, last_iterate_sgd,
-    matrix_sensing, mfac, model_inversion, posterior_vs_exact, sample_quality, sampling,
-    self_distillation, stale_updates, Outcome,
+    convex_relu, diffusion_priors, editing, gaunt, gradient_audit, krylov_sequence,
+    last_iterate_sgd, matrix_sensing, mfac, model_inversion, posterior_vs_exact, sample_quality,
+    sampling, self_distillation, stale_updates, Outcome,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
