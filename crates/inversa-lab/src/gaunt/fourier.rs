@@ -1,5 +1,5 @@
-//! The Gaunt tensor product through the 2-D Fourier basis (Luo, Chen & Krishnapriyan, ICLR 2024,
-//! Sec. 3.2): spherical harmonics → 2-D Fourier coefficients, a 2-D convolution by FFT, and back.
+//! The Gaunt tensor product through the 2-D Fourier basis (Luo, Chen & Krishnapriyan, ICLR 2024):
+//! spherical harmonics → 2-D Fourier coefficients, a 2-D convolution by FFT, and back.
 //!
 //! * To Fourier: `F(u, v) = Σ_{l ≥ |v|} x_{l v} c^{l v}_u` — `O(L³)`.
 //! * Product: `H = F_x ⊛ F_y`, a linear convolution of two `(2L+1)²` grids computed as a

@@ -9,8 +9,8 @@
 //! z_{l₃m₃} = Σ G^{l₃m₃}_{l₁m₁,l₂m₂} x_{l₁m₁} y_{l₂m₂},   G = ∫ Y_{l₁}^{m₁} Y_{l₂}^{m₂} conj(Y_{l₃}^{m₃}) dΩ,
 //! ```
 //!
-//! the Clebsch–Gordan tensor product with weights fixed by the Gaunt coefficients (paper, Eq. 4),
-//! `l₃ ≤ L₁ + L₂`. The paper's method (Sec. 3.2, Eqs. 5–7): each `Y_l^m(θ, φ) =
+//! the Clebsch–Gordan tensor product with weights fixed by the Gaunt coefficients (paper, Sec. 3.1,
+//! Eq. 4), `l₃ ≤ L₁ + L₂`. The paper's method, which follows it: each `Y_l^m(θ, φ) =
 //! Σ_{|u|,|v| ≤ l} y^{lm}_{uv} e^{i(uθ + vφ)}` (here `y^{lm}_{uv} = δ_{vm} c^{lm}_u`), so `f` and `g`
 //! are 2-D Fourier series, their product is the 2-D convolution of the coefficient grids (FFT,
 //! `O(L² log L)`), and a precomputed linear map takes Fourier coefficients back to spherical
