@@ -34,6 +34,7 @@ pub mod diffusion_priors;
 pub mod editing;
 pub mod error;
 pub mod fashion_inversion;
+pub mod gaunt;
 pub mod gradient_audit;
 pub mod krylov_sequence;
 pub mod last_iterate_sgd;

@@ -11,6 +11,9 @@
 //!   iterate, on Lipschitz, composite, strongly convex and hard problems, over 20 seeds;
 //! * `self-distillation`: iterated self-distillation in kernel ridge regression, its closed forms
 //!   against brute force and the test-error gain;
+//! * `gaunt`: the Gaunt tensor product through the 2-D Fourier basis and an FFT against the
+//!   direct sum over Gaunt coefficients (3j symbols) and quadrature, its rotation equivariance
+//!   (Wigner-D) and its cost against the degree L;
 //! * `posterior`: every diffusion posterior sampler against exact posterior samples of a
 //!   Gaussian-mixture prior (sliced W₂, energy distance, mean error, spread) against network calls;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
@@ -22,8 +25,8 @@
 use crate::failure::Failure;
 use crate::outputs::Planned;
 use inversa_lab::{
-    convex_relu, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact, self_distillation,
-    Outcome,
+    convex_relu, gaunt, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact,
+    self_distillation, Outcome,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -122,6 +125,24 @@ enum Which {
         /// Distillation steps after the initial fit.
         #[arg(long)]
         steps: Option<usize>,
+    },
+    /// Gaunt tensor products in the Fourier basis (Luo, Chen & Krishnapriyan, ICLR 2024): error
+    /// against the direct Gaunt sum, rotation equivariance and cost against L.
+    Gaunt {
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Folder for metrics.json, the plot and report.html (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// The small setting of the test (seconds).
+        #[arg(long)]
+        quick: bool,
+        /// The accuracy and equivariance checks run at L = 1 ..= this (at most 12).
+        #[arg(long)]
+        check_degree: Option<usize>,
+        /// Timed calls per degree (their median is reported).
+        #[arg(long)]
+        repeats: Option<usize>,
     },
     /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
     /// tier 1): which samplers sample the posterior and which only estimate its mean.
@@ -242,6 +263,23 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             };
             let names = ["metrics.json", self_distillation::FIGURE, "report.html"];
             generated(&out, &names, || self_distillation::run(&settings, say))
+        }
+        Which::Gaunt {
+            seed,
+            out,
+            quick,
+            check_degree,
+            repeats,
+        } => {
+            let base = base(quick, gaunt::Settings::quick);
+            let settings = gaunt::Settings {
+                seed,
+                check_degree: check_degree.unwrap_or(base.check_degree),
+                repeats: repeats.unwrap_or(base.repeats),
+                ..base
+            };
+            let names = ["metrics.json", gaunt::FIGURE, "report.html"];
+            generated(&out, &names, || gaunt::run(&settings, say))
         }
         Which::Posterior {
             seed,

@@ -122,6 +122,13 @@ const CASES: &[Case] = &[
         integers: &["--seeds", "--steps"],
     },
     Case {
+        command: &["experiment", "gaunt"],
+        overlap: None,
+        tiny: &["--quick", "--out", "out"],
+        floats: &[],
+        integers: &["--check-degree", "--repeats"],
+    },
+    Case {
         command: &["experiment", "posterior"],
         overlap: None,
         tiny: &["--quick", "--samples", "30", "--side", "3", "--out", "out"],
