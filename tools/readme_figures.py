@@ -2,18 +2,23 @@
 """Regenerates the README pictures: runs every task in tasks/ with the release binary and puts
 ground truth | measurement | starting point | reconstruction side by side in docs/images/<task>.png.
 
-    cargo build --release && python3 tools/readme_figures.py
+    cargo build --release && python3 tools/readme_figures.py [TASK ...]
+
+Runs the named tasks only when given (file stems, e.g. mri_tv); INVERSA_BIN=PATH runs another build of
+the binary (e.g. target/debug/inversa: the dev profile is optimised too, Cargo.toml).
 
 Needs Pillow (pip install pillow). Prints one summary line per task (the numbers quoted in the README).
 """
 import json
+import os
 import pathlib
 import subprocess
+import sys
 
 from PIL import Image, ImageDraw
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-BINARY = ROOT / "target" / "release" / "inversa"
+BINARY = pathlib.Path(os.environ.get("INVERSA_BIN", ROOT / "target" / "release" / "inversa"))
 OUT = ROOT / "docs" / "images"
 TILE = 200
 
@@ -31,7 +36,10 @@ def tile(path, caption):
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
+    wanted = set(sys.argv[1:])
     for task in sorted((ROOT / "tasks").glob("*.toml")):
+        if wanted and task.stem not in wanted:
+            continue
         run = pathlib.Path("/tmp/inversa-readme") / task.stem
         result = subprocess.run([str(BINARY), "run", str(task), "--out", str(run)], capture_output=True, text=True, check=True)
         print(f"{task.stem}: {result.stdout.splitlines()[0]}")
