@@ -78,10 +78,9 @@ pub fn gaussian_chain(settings: &Settings) -> Scenario {
 /// `SUBSTEPS` steps per gap.
 pub fn lotka_volterra(settings: &Settings) -> Scenario {
     let [alpha, beta, gamma, delta] = LOTKA_VOLTERRA;
-    // Over the features (1, x₁, x₂, x₁x₂).
     let truth = Reference {
         features: Features::LotkaVolterra,
-        theta: vec![0.0, alpha, 0.0, -beta, 0.0, 0.0, -gamma, delta],
+        theta: vec![alpha, -beta, -gamma, delta],
         sigma: settings.sigma,
     };
     let mut rng = stream(settings.seed, 1);
