@@ -11,6 +11,9 @@
 //!   iterate, on Lipschitz, composite, strongly convex and hard problems, over 20 seeds;
 //! * `self-distillation`: iterated self-distillation in kernel ridge regression, its closed forms
 //!   against brute force and the test-error gain;
+//! * `schrodinger-bridge`: trajectories inferred from snapshots by piecewise Schrödinger bridges
+//!   with a Brownian and with an iteratively refined reference, on a Gaussian chain and a
+//!   Lotka–Volterra ecology;
 //! * `posterior`: every diffusion posterior sampler against exact posterior samples of a
 //!   Gaussian-mixture prior (sliced W₂, energy distance, mean error, spread) against network calls;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
@@ -22,8 +25,8 @@
 use crate::failure::Failure;
 use crate::outputs::Planned;
 use inversa_lab::{
-    convex_relu, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact, self_distillation,
-    Outcome,
+    convex_relu, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact, schrodinger_bridge,
+    self_distillation, Outcome,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -122,6 +125,30 @@ enum Which {
         /// Distillation steps after the initial fit.
         #[arg(long)]
         steps: Option<usize>,
+    },
+    /// Multi-marginal Schrödinger bridges with iterative reference refinement (Shen, Berlinghieri &
+    /// Broderick, AISTATS 2025): trajectories from snapshots.
+    SchrodingerBridge {
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Folder for metrics.json, the plots and report.html (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// The small setting of the test (seconds).
+        #[arg(long)]
+        quick: bool,
+        /// Individuals per snapshot (each bridge holds an n × n coupling).
+        #[arg(long)]
+        particles: Option<usize>,
+        /// Snapshot times.
+        #[arg(long)]
+        snapshots: Option<usize>,
+        /// Refinements of the reference after the Brownian bridges.
+        #[arg(long)]
+        refinements: Option<usize>,
+        /// Diffusion σ of the simulations and of every reference.
+        #[arg(long)]
+        sigma: Option<f64>,
     },
     /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
     /// tier 1): which samplers sample the posterior and which only estimate its mean.
@@ -242,6 +269,28 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             };
             let names = ["metrics.json", self_distillation::FIGURE, "report.html"];
             generated(&out, &names, || self_distillation::run(&settings, say))
+        }
+        Which::SchrodingerBridge {
+            seed,
+            out,
+            quick,
+            particles,
+            snapshots,
+            refinements,
+            sigma,
+        } => {
+            let base = base(quick, schrodinger_bridge::Settings::quick);
+            let settings = schrodinger_bridge::Settings {
+                seed,
+                particles: particles.unwrap_or(base.particles),
+                snapshots: snapshots.unwrap_or(base.snapshots),
+                refinements: refinements.unwrap_or(base.refinements),
+                sigma: sigma.unwrap_or(base.sigma),
+                ..base
+            };
+            let [a, b, c] = schrodinger_bridge::FIGURES;
+            let names = ["metrics.json", a, b, c, "report.html"];
+            generated(&out, &names, || schrodinger_bridge::run(&settings, say))
         }
         Which::Posterior {
             seed,

@@ -122,6 +122,21 @@ const CASES: &[Case] = &[
         integers: &["--seeds", "--steps"],
     },
     Case {
+        command: &["experiment", "schrodinger-bridge"],
+        overlap: None,
+        tiny: &[
+            "--quick",
+            "--particles",
+            "30",
+            "--refinements",
+            "1",
+            "--out",
+            "out",
+        ],
+        floats: &["--sigma"],
+        integers: &["--particles", "--snapshots", "--refinements"],
+    },
+    Case {
         command: &["experiment", "posterior"],
         overlap: None,
         tiny: &["--quick", "--samples", "30", "--side", "3", "--out", "out"],

@@ -52,7 +52,10 @@ pub fn scaled(a: Mat2, t: f64) -> Mat2 {
 /// (Cayley–Hamilton).
 pub fn sqrt_spd(a: Mat2) -> Mat2 {
     let root_det = (a[0] * a[3] - a[1] * a[2]).sqrt();
-    scaled(shift(a, root_det), 1.0 / (a[0] + a[3] + 2.0 * root_det).sqrt())
+    scaled(
+        shift(a, root_det),
+        1.0 / (a[0] + a[3] + 2.0 * root_det).sqrt(),
+    )
 }
 
 /// `‖a − b‖_F / ‖b‖_F`.
@@ -80,7 +83,9 @@ pub fn linear_cross_covariance(sigma0: Mat2, sigma1: Mat2, m: Mat2, q: f64) -> M
 pub fn marginals(mean: Point, cov: Mat2, m: Mat2, q: f64, count: usize) -> Vec<(Point, Mat2)> {
     let mut out = vec![(mean, cov)];
     while out.len() < count {
-        let Some(&(mu, sigma)) = out.last() else { break };
+        let Some(&(mu, sigma)) = out.last() else {
+            break;
+        };
         let next_mu = [m[0] * mu[0] + m[1] * mu[1], m[2] * mu[0] + m[3] * mu[1]];
         out.push((next_mu, shift(mul(mul(m, sigma), transpose(m)), q)));
     }

@@ -15,7 +15,11 @@ const SHOWN: usize = 8;
 const DOTS: usize = 60;
 
 /// Paths through `couplings` from the first `SHOWN` particles (the same draws for every reference).
-pub(super) fn draw_paths(scenario: &Scenario, couplings: &[Coupling], seed: u64) -> Vec<Vec<Point>> {
+pub(super) fn draw_paths(
+    scenario: &Scenario,
+    couplings: &[Coupling],
+    seed: u64,
+) -> Vec<Vec<Point>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let shown = SHOWN.min(scenario.snapshots[0].len());
     (0..shown)
@@ -33,7 +37,10 @@ pub(super) fn trajectories(scenario: &Scenario, refined: &Refined) -> Vec<Panel>
     vec![
         snapshot_panel(scenario),
         path_panel(format!("{name}: true paths"), &truth),
-        path_panel(format!("{name}: Brownian reference"), &refined.brownian_paths),
+        path_panel(
+            format!("{name}: Brownian reference"),
+            &refined.brownian_paths,
+        ),
         path_panel(format!("{name}: refined reference"), &refined.refined_paths),
     ]
 }
@@ -70,29 +77,55 @@ fn snapshot_panel(scenario: &Scenario) -> Panel {
     for i in 0..dots {
         for (k, snapshot) in scenario.snapshots.iter().enumerate() {
             while series.len() % period != k % period {
-                series.push(Series { label: String::new(), values: Vec::new() });
+                series.push(Series {
+                    label: String::new(),
+                    values: Vec::new(),
+                });
             }
-            let label = if i == 0 { format!("t{k}") } else { String::new() };
+            let label = if i == 0 {
+                format!("t{k}")
+            } else {
+                String::new()
+            };
             let x = snapshot[i];
-            series.push(Series { label, values: vec![(x[0], x[1])] });
+            series.push(Series {
+                label,
+                values: vec![(x[0], x[1])],
+            });
         }
     }
-    plane(format!("{}: snapshots (colour: time)", scenario.name), series)
+    plane(
+        format!("{}: snapshots (colour: time)", scenario.name),
+        series,
+    )
 }
 
-/// Parameter error (log scale) and path error relative to independent couplings, against the
-/// refinement, with the true reference's path error as a flat line.
+/// Parameter error (log scale, with the class's fit to the true pairs as a flat line) and path
+/// error relative to independent couplings (with the true reference's as a flat line), against
+/// the refinement.
 pub(super) fn refinement(reports: &[ScenarioReport]) -> Vec<Panel> {
-    let parameter = reports
-        .iter()
-        .map(|r| Series::indexed(r.name, &r.parameter_error))
-        .collect();
+    let mut parameter = Vec::new();
+    for r in reports {
+        let pairs = vec![r.true_pairs_parameter_error; r.parameter_error.len()];
+        parameter.push(Series::indexed(r.name, &r.parameter_error));
+        parameter.push(Series::indexed(
+            format!("{}, fit to the true pairs", r.name),
+            &pairs,
+        ));
+    }
     let mut path = Vec::new();
     for r in reports {
-        let relative: Vec<f64> = r.path_mse.iter().map(|e| e / r.path_mse_independent).collect();
+        let relative: Vec<f64> = r
+            .path_mse
+            .iter()
+            .map(|e| e / r.path_mse_independent)
+            .collect();
         let oracle = vec![r.path_mse_true_reference / r.path_mse_independent; relative.len()];
         path.push(Series::indexed(r.name, &relative));
-        path.push(Series::indexed(format!("{}, true reference", r.name), &oracle));
+        path.push(Series::indexed(
+            format!("{}, true reference", r.name),
+            &oracle,
+        ));
     }
     vec![
         Panel {

@@ -194,7 +194,10 @@ pub fn run(settings: &Settings, say: &mut dyn FnMut(&str)) -> Result<Outcome<Rep
     let closed_form = closed_form_check(&gaussian, settings)?;
     let mut scenarios = Vec::new();
     let mut outcome_files = Vec::new();
-    for (scenario, figure) in [gaussian, simulate::lotka_volterra(settings)].iter().zip(FIGURES) {
+    for (scenario, figure) in [gaussian, simulate::lotka_volterra(settings)]
+        .iter()
+        .zip(FIGURES)
+    {
         let refined = refine(scenario, settings)?;
         say(&format!(
             "{}: path MSE {:.4} (Brownian reference) → {:.4} after {} refinements (true \

@@ -72,11 +72,13 @@ pub fn sample_path(
         let row = coupling.row(index);
         let mut u = rng.gen::<f64>() * row.iter().sum::<f64>();
         // The last particle with mass takes what rounding leaves over.
-        index = row.iter().position(|&w| {
-            u -= w;
-            u < 0.0
-        })
-        .unwrap_or_else(|| row.iter().rposition(|&w| w > 0.0).unwrap_or(0));
+        index = row
+            .iter()
+            .position(|&w| {
+                u -= w;
+                u < 0.0
+            })
+            .unwrap_or_else(|| row.iter().rposition(|&w| w > 0.0).unwrap_or(0));
         path.push(later[index]);
     }
     path

@@ -98,12 +98,26 @@ impl Reference {
 
     /// The maximum-likelihood member of the class for the coupled pairs: `couplings[k]` couples
     /// `snapshots[k]` to `snapshots[k + 1]`, `gaps[k]` apart.
-    pub fn fit(&self, snapshots: &[Vec<Point>], couplings: &[Coupling], gaps: &[f64]) -> Result<Self> {
-        let rows = snapshots.windows(2).zip(couplings).zip(gaps).flat_map(|((pair, coupling), &dt)| {
-            let masses = (0..coupling.n).map(|i| coupling.row_mass(i));
-            let targets = coupling.barycentres(&pair[1]);
-            pair[0].iter().zip(masses).zip(targets).map(move |((&x, a), y)| (x, a, y, dt))
-        });
+    pub fn fit(
+        &self,
+        snapshots: &[Vec<Point>],
+        couplings: &[Coupling],
+        gaps: &[f64],
+    ) -> Result<Self> {
+        let rows =
+            snapshots
+                .windows(2)
+                .zip(couplings)
+                .zip(gaps)
+                .flat_map(|((pair, coupling), &dt)| {
+                    let masses = (0..coupling.n).map(|i| coupling.row_mass(i));
+                    let targets = coupling.barycentres(&pair[1]);
+                    pair[0]
+                        .iter()
+                        .zip(masses)
+                        .zip(targets)
+                        .map(move |((&x, a), y)| (x, a, y, dt))
+                });
         self.fit_rows(rows)
     }
 
@@ -112,7 +126,10 @@ impl Reference {
     pub fn fit_pairs(&self, snapshots: &[Vec<Point>], gaps: &[f64]) -> Result<Self> {
         let rows = snapshots.windows(2).zip(gaps).flat_map(|(pair, &dt)| {
             let a = 1.0 / pair[0].len() as f64;
-            pair[0].iter().zip(&pair[1]).map(move |(&x, &y)| (x, a, y, dt))
+            pair[0]
+                .iter()
+                .zip(&pair[1])
+                .map(move |(&x, &y)| (x, a, y, dt))
         });
         self.fit_rows(rows)
     }
@@ -137,7 +154,9 @@ impl Reference {
         for (g, mut b) in gram.iter().zip(rhs) {
             let factor = MatRef::from_row_major_slice(g, p, p)
                 .llt(Side::Lower)
-                .map_err(|_| failed("the features' Gram matrix is singular (too few distinct particles)"))?;
+                .map_err(|_| {
+                    failed("the features' Gram matrix is singular (too few distinct particles)")
+                })?;
             factor.solve_in_place(ColMut::from_slice_mut(&mut b));
             theta.extend(b);
         }

@@ -121,7 +121,11 @@ fn evolve(
     while snapshots.len() < count {
         let Some(last) = snapshots.last() else { break };
         let noise = gaussian(rng, normals * last.len());
-        let next = last.iter().zip(noise.chunks(normals)).map(|(&x, z)| step(x, z)).collect();
+        let next = last
+            .iter()
+            .zip(noise.chunks(normals))
+            .map(|(&x, z)| step(x, z))
+            .collect();
         snapshots.push(next);
     }
     snapshots

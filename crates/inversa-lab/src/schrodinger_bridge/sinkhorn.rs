@@ -70,7 +70,13 @@ impl Coupling {
 
 /// Solves the bridge for the row-major `n × m` cost `cost`, starting from the column potential
 /// `warm` (zeros when `None`).
-pub fn solve(cost: &[f64], n: usize, m: usize, warm: Option<&[f64]>, params: Params) -> Result<Coupling> {
+pub fn solve(
+    cost: &[f64],
+    n: usize,
+    m: usize,
+    warm: Option<&[f64]>,
+    params: Params,
+) -> Result<Coupling> {
     let (a, b) = (1.0 / n as f64, 1.0 / m as f64);
     let mut potential = warm.map_or_else(|| vec![0.0; m], <[f64]>::to_vec);
     let mut kernel = stabilised_kernel(cost, m, &potential);
@@ -87,9 +93,18 @@ pub fn solve(cost: &[f64], n: usize, m: usize, warm: Option<&[f64]>, params: Par
                 return Err(unreachable_particle());
             }
             if error <= params.tolerance {
-                potential.iter_mut().zip(&v).for_each(|(g, vj)| *g += vj.ln());
+                potential
+                    .iter_mut()
+                    .zip(&v)
+                    .for_each(|(g, vj)| *g += vj.ln());
                 let plan = scale(kernel, &u, &v, m);
-                return Ok(Coupling { n, m, plan, potential, iterations: iteration });
+                return Ok(Coupling {
+                    n,
+                    m,
+                    plan,
+                    potential,
+                    iterations: iteration,
+                });
             }
         }
         u.iter_mut().zip(&kv).for_each(|(ui, s)| *ui = a / s);
@@ -100,24 +115,32 @@ pub fn solve(cost: &[f64], n: usize, m: usize, warm: Option<&[f64]>, params: Par
         v.iter_mut().zip(&ktu).for_each(|(vj, s)| *vj = b / s);
         current = true;
         if v.iter().chain(&u).any(|x| x.ln().abs() > LIMIT) {
-            potential.iter_mut().zip(&v).for_each(|(g, vj)| *g += vj.ln());
+            potential
+                .iter_mut()
+                .zip(&v)
+                .for_each(|(g, vj)| *g += vj.ln());
             kernel = stabilised_kernel(cost, m, &potential);
             v.iter_mut().for_each(|vj| *vj = 1.0);
             current = false;
         }
     }
-    Err(crate::Error::Core(inversa::Error::Solver(SolverError::NoConvergence {
-        solver: "Sinkhorn",
-        what: "the row marginals of the bridge".into(),
-        iterations: params.max_iterations,
-        tolerance: params.tolerance,
-        relative_residual: error,
-    })))
+    Err(crate::Error::Core(inversa::Error::Solver(
+        SolverError::NoConvergence {
+            solver: "Sinkhorn",
+            what: "the row marginals of the bridge".into(),
+            iterations: params.max_iterations,
+            tolerance: params.tolerance,
+            relative_residual: error,
+        },
+    )))
 }
 
 /// `exp(f_i + g_j − c_ij)` with `f_i = min_j (c_ij − g_j)`: every row's largest entry is 1.
 fn stabilised_kernel(cost: &[f64], m: usize, potential: &[f64]) -> Vec<f64> {
-    let mut kernel: Vec<f64> = cost.chunks(m).flat_map(|row| row.iter().zip(potential).map(|(c, g)| c - g)).collect();
+    let mut kernel: Vec<f64> = cost
+        .chunks(m)
+        .flat_map(|row| row.iter().zip(potential).map(|(c, g)| c - g))
+        .collect();
     for row in kernel.chunks_mut(m) {
         let least = row.iter().copied().fold(f64::INFINITY, f64::min);
         row.iter_mut().for_each(|c| *c = (least - *c).exp());

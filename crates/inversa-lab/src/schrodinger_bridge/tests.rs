@@ -31,7 +31,8 @@ fn sinkhorn_error(reference: &Reference, dt: f64, exact: Mat2, n: usize) -> f64 
     (0..3)
         .map(|seed| {
             let (x, y) = (draws(SIGMA0, n, 2 * seed), draws(SIGMA1, n, 2 * seed + 1));
-            let coupling = sinkhorn::solve(&reference.cost(&x, &y, dt), n, n, None, PARAMS).unwrap();
+            let coupling =
+                sinkhorn::solve(&reference.cost(&x, &y, dt), n, n, None, PARAMS).unwrap();
             relative_error(coupling_cross_covariance(&coupling, &x, &y), exact)
         })
         .sum::<f64>()
@@ -45,7 +46,12 @@ fn closed_forms_solve_their_defining_equations() {
         let c = brownian_cross_covariance(SIGMA0, SIGMA1, s);
         let schur: Mat2 = {
             let t = mul(mul(transpose(c), inverse(SIGMA0)), c);
-            [SIGMA1[0] - t[0], SIGMA1[1] - t[1], SIGMA1[2] - t[2], SIGMA1[3] - t[3]]
+            [
+                SIGMA1[0] - t[0],
+                SIGMA1[1] - t[1],
+                SIGMA1[2] - t[2],
+                SIGMA1[3] - t[3],
+            ]
         };
         let rhs = mul(SIGMA0, schur).map(|v| v / s);
         assert!(relative_error(c, rhs) < 1e-12, "s = {s}: {c:?} vs {rhs:?}");
@@ -54,7 +60,10 @@ fn closed_forms_solve_their_defining_equations() {
     let (m, q) = ([0.85, 0.5, -0.5, 0.85], 0.3);
     let sigma1 = shift(mul(mul(m, SIGMA0), transpose(m)), q);
     let c = linear_cross_covariance(SIGMA0, sigma1, m, q);
-    assert!(relative_error(c, mul(SIGMA0, transpose(m))) < 1e-12, "{c:?}");
+    assert!(
+        relative_error(c, mul(SIGMA0, transpose(m))) < 1e-12,
+        "{c:?}"
+    );
 }
 
 #[test]
@@ -62,7 +71,10 @@ fn sinkhorn_matches_the_gaussian_closed_form_and_improves_with_particles() {
     let s = 0.5;
     let brownian = Reference::brownian(Features::Linear, 1.0);
     let exact = brownian_cross_covariance(SIGMA0, SIGMA1, s);
-    let (coarse, fine) = (sinkhorn_error(&brownian, s, exact, 100), sinkhorn_error(&brownian, s, exact, 1600));
+    let (coarse, fine) = (
+        sinkhorn_error(&brownian, s, exact, 100),
+        sinkhorn_error(&brownian, s, exact, 1600),
+    );
     // Finite-sample error, O(n^-1/2): within 5% at 1,600 particles, and smaller than at 100.
     assert!(fine < 0.05 && fine < coarse, "{coarse} → {fine}");
     // A linear reference N(y; Mx + m, qI) (θ rows (M − I)/Δ and an offset, σ²Δ = q).
@@ -84,11 +96,16 @@ fn sinkhorn_meets_its_marginals_and_refuses_an_unreachable_particle() {
     let (x, y) = (draws(SIGMA0, n, 7), draws(SIGMA1, n, 8));
     let brownian = Reference::brownian(Features::Linear, 0.3);
     let coupling = sinkhorn::solve(&brownian.cost(&x, &y, 0.5), n, n, None, PARAMS).unwrap();
-    let rows: f64 = (0..n).map(|i| (coupling.row_mass(i) - 1.0 / n as f64).abs()).sum();
+    let rows: f64 = (0..n)
+        .map(|i| (coupling.row_mass(i) - 1.0 / n as f64).abs())
+        .sum();
     let columns: f64 = (0..n)
         .map(|j| ((0..n).map(|i| coupling.row(i)[j]).sum::<f64>() - 1.0 / n as f64).abs())
         .sum();
-    assert!(rows <= PARAMS.tolerance && columns < 1e-12, "{rows} {columns}");
+    assert!(
+        rows <= PARAMS.tolerance && columns < 1e-12,
+        "{rows} {columns}"
+    );
     // A particle a thousand transition deviations from every other: an error, not a NaN.
     let mut far = y.clone();
     far[0] = [1e3, 0.0];
@@ -102,12 +119,26 @@ fn fit_recovers_the_drift_from_exact_pairs() {
         (Features::Linear, vec![-0.3, 1.0, 0.2, -1.0, -0.3, -0.1]),
         (Features::LotkaVolterra, vec![1.0, -0.25, -1.0, 0.25]),
     ] {
-        let truth = Reference { features, theta, sigma: 0.2 };
-        let x: Vec<Point> = draws(SIGMA0, 40, 3).iter().map(|p| [p[0] + 3.0, p[1] + 2.0]).collect();
+        let truth = Reference {
+            features,
+            theta,
+            sigma: 0.2,
+        };
+        let x: Vec<Point> = draws(SIGMA0, 40, 3)
+            .iter()
+            .map(|p| [p[0] + 3.0, p[1] + 2.0])
+            .collect();
         // Noise-free steps: the least squares has the drift as its exact solution.
         let y: Vec<Point> = x.iter().map(|&p| truth.mean(p, 0.4)).collect();
-        let fitted = Reference::brownian(features, 0.2).fit_pairs(&[x, y], &[0.4]).unwrap();
-        let error: f64 = fitted.theta.iter().zip(&truth.theta).map(|(a, b)| (a - b).abs()).sum();
+        let fitted = Reference::brownian(features, 0.2)
+            .fit_pairs(&[x, y], &[0.4])
+            .unwrap();
+        let error: f64 = fitted
+            .theta
+            .iter()
+            .zip(&truth.theta)
+            .map(|(a, b)| (a - b).abs())
+            .sum();
         assert!(error < 1e-9, "{features:?}: {:?}", fitted.theta);
     }
 }
@@ -127,8 +158,14 @@ fn path_error_is_zero_for_the_identity_and_matches_independence() {
     let identity = vec![coupling(diagonal.collect()); 2];
     assert!(path_mse(&snapshots, &identity) < 1e-15);
     let uniform = vec![coupling(vec![1.0 / (n * n) as f64; n * n]); 2];
-    let (chained, direct) = (path_mse(&snapshots, &uniform), independent_path_mse(&snapshots));
-    assert!((chained - direct).abs() < 1e-12 * direct, "{chained} vs {direct}");
+    let (chained, direct) = (
+        path_mse(&snapshots, &uniform),
+        independent_path_mse(&snapshots),
+    );
+    assert!(
+        (chained - direct).abs() < 1e-12 * direct,
+        "{chained} vs {direct}"
+    );
 }
 
 #[test]
@@ -137,8 +174,16 @@ fn refinement_recovers_the_reference_and_the_trajectories() {
     let outcome = run(&settings, &mut |_| {}).unwrap();
     outcome.check_finite().unwrap();
     let report = &outcome.report;
-    assert!(report.closed_form.brownian_relative_error < 0.15, "{:?}", report.closed_form);
-    assert!(report.closed_form.true_reference_relative_error < 0.15, "{:?}", report.closed_form);
+    assert!(
+        report.closed_form.brownian_relative_error < 0.15,
+        "{:?}",
+        report.closed_form
+    );
+    assert!(
+        report.closed_form.true_reference_relative_error < 0.15,
+        "{:?}",
+        report.closed_form
+    );
     let [gaussian, ecology] = &report.scenarios[..] else {
         panic!("two scenarios expected")
     };
@@ -146,11 +191,17 @@ fn refinement_recovers_the_reference_and_the_trajectories() {
     // The Gaussian chain's drift is in the class: refinement finds it, within the finite-sample
     // error of 200 particles, and its paths are as good as the true reference's.
     assert!(gaussian.parameter_error[last] < 0.05, "{gaussian:?}");
-    assert!(gaussian.path_mse[last] < 1.05 * gaussian.path_mse_true_reference, "{gaussian:?}");
+    assert!(
+        gaussian.path_mse[last] < 1.05 * gaussian.path_mse_true_reference,
+        "{gaussian:?}"
+    );
     // On both, refined paths are far closer to the true ones than the Brownian reference's.
     for s in [gaussian, ecology] {
         assert!(s.path_mse[last] < 0.5 * s.path_mse[0], "{s:?}");
-        assert!(s.parameter_error[last] < 0.5 * s.parameter_error[0], "{s:?}");
+        assert!(
+            s.parameter_error[last] < 0.5 * s.parameter_error[0],
+            "{s:?}"
+        );
     }
     // The ecology's class (one Euler step) only approximates its transition: refinement arrives
     // near the class's fit to the true pairs, not at the Lotka–Volterra coefficients.
@@ -161,10 +212,31 @@ fn refinement_recovers_the_reference_and_the_trajectories() {
 fn settings_are_checked_by_name() {
     let refused = |settings: Settings, key: &str| {
         let error = run(&settings, &mut |_| {}).err().unwrap();
-        assert!(matches!(error, Error::Setting { key: ref k, .. } if k == key), "{error}");
+        assert!(
+            matches!(error, Error::Setting { key: ref k, .. } if k == key),
+            "{error}"
+        );
     };
-    refused(Settings { sigma: -1.0, ..Settings::quick() }, "sigma");
-    refused(Settings { snapshots: 2, ..Settings::quick() }, "snapshots");
+    refused(
+        Settings {
+            sigma: -1.0,
+            ..Settings::quick()
+        },
+        "sigma",
+    );
+    refused(
+        Settings {
+            snapshots: 2,
+            ..Settings::quick()
+        },
+        "snapshots",
+    );
     // 10⁷ particles: 800 TB of couplings, refused before anything is allocated.
-    refused(Settings { particles: 10_000_000, ..Settings::quick() }, "particles");
+    refused(
+        Settings {
+            particles: 10_000_000,
+            ..Settings::quick()
+        },
+        "particles",
+    );
 }
