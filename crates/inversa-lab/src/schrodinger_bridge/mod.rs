@@ -1,6 +1,7 @@
 //! Trajectory inference from snapshots by multi-marginal Schrödinger bridges with iterative
 //! reference refinement (Y. Shen, R. Berlinghieri, T. Broderick, "Multi-marginal Schrödinger
-//! Bridges with Iterative Reference Refinement", AISTATS 2025, arXiv:2408.06277).
+//! Bridges with Iterative Reference Refinement", AISTATS 2025, PMLR 258:3817–3825,
+//! arXiv:2408.06277).
 //!
 //! Snapshots `X_k = {x_k,i}` of a population at times `t_0 < … < t_K` (no individual is seen
 //! twice) are joined into a path law. With a Markov reference `Q_θ` whose transition over
@@ -8,7 +9,8 @@
 //! laws with the snapshots as marginals is the chain of the piecewise static bridges
 //!
 //! ```text
-//! π_k = argmin_{π ∈ Π(X_k, X_{k+1})} Σ_ij π_ij c_θ(x_k,i, x_{k+1},j) − H(π),   c_θ(x, y) = −log q_θ(y | x),
+//! π_k = argmin_{π ∈ Π(X_k, X_{k+1})} Σ_ij π_ij c_θ(x_k,i, x_{k+1},j) − H(π),
+//! c_θ(x, y) = −log q_θ(y | x),
 //! ```
 //!
 //! each solved by Sinkhorn's iteration ([`sinkhorn`]). The reference is not fixed but a class

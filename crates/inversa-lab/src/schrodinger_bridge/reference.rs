@@ -4,7 +4,8 @@
 //! step,
 //!
 //! ```text
-//! q_Θ(y | x) = N(y; x + Δ b_Θ(x), σ²Δ I),    −log q_Θ(y | x) = ‖y − x − Δ b_Θ(x)‖² / (2σ²Δ) + const.
+//! q_Θ(y | x) = N(y; x + Δ b_Θ(x), σ²Δ I),
+//! −log q_Θ(y | x) = ‖y − x − Δ b_Θ(x)‖² / (2σ²Δ) + const.
 //! ```
 //!
 //! `Θ = 0` is Brownian motion, the fixed reference of piecewise bridges. Given couplings `π_k`

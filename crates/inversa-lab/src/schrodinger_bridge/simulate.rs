@@ -30,8 +30,8 @@ pub fn transition_matrix(dt: f64) -> [f64; 4] {
 
 /// Mean and covariance (row-major) of the Gaussian scenario's first snapshot.
 pub const GAUSSIAN_START: (Point, [f64; 4]) = ([1.5, 0.0], [0.3, 0.1, 0.1, 0.2]);
-/// Lotka–Volterra coefficients `(α, β, γ, δ)`: `dx₁ = (α x₁ − β x₁x₂) dt`, `dx₂ = (δ x₁x₂ − γ x₂) dt`;
-/// equilibrium `(γ/δ, α/β) = (4, 4)`, period about `2π`.
+/// Lotka–Volterra coefficients `(α, β, γ, δ)`: `dx₁ = (α x₁ − β x₁x₂) dt`,
+/// `dx₂ = (δ x₁x₂ − γ x₂) dt`; equilibrium `(γ/δ, α/β) = (4, 4)`, period about `2π`.
 pub const LOTKA_VOLTERRA: [f64; 4] = [1.0, 0.25, 1.0, 0.25];
 /// Mean and standard deviation of the ecology's first snapshot (prey, predators): its orbit keeps
 /// both populations above 1.9, about five noise standard deviations over the run from 0, where

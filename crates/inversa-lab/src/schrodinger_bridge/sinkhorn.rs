@@ -77,6 +77,13 @@ pub fn solve(
     warm: Option<&[f64]>,
     params: Params,
 ) -> Result<Coupling> {
+    if let Some(c) = cost.iter().find(|c| !c.is_finite()) {
+        let reason = format!(
+            "a cost is {c}: the snapshots or the reference's drift overflowed (lower sigma or \
+             the gap)"
+        );
+        return Err(failed(&reason));
+    }
     let (a, b) = (1.0 / n as f64, 1.0 / m as f64);
     let mut potential = warm.map_or_else(|| vec![0.0; m], <[f64]>::to_vec);
     let mut kernel = stabilised_kernel(cost, m, &potential);

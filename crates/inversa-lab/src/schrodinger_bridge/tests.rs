@@ -110,7 +110,7 @@ fn sinkhorn_meets_its_marginals_and_refuses_an_unreachable_particle() {
     let mut far = y.clone();
     far[0] = [1e3, 0.0];
     let error = sinkhorn::solve(&brownian.cost(&x, &far, 0.5), n, n, None, PARAMS).err();
-    assert!(error.is_some());
+    assert!(matches!(error, Some(Error::Core(_))), "{error:?}");
 }
 
 #[test]
@@ -206,6 +206,21 @@ fn refinement_recovers_the_reference_and_the_trajectories() {
     // The ecology's class (one Euler step) only approximates its transition: refinement arrives
     // near the class's fit to the true pairs, not at the Lotka–Volterra coefficients.
     assert!(ecology.refined_vs_true_pairs < 0.15, "{ecology:?}");
+}
+
+#[test]
+fn gaussian_drift_error_shrinks_with_the_particle_count() {
+    let error = |particles: usize| -> f64 {
+        let settings = Settings {
+            particles,
+            ..Settings::quick()
+        };
+        let refined = refine(&simulate::gaussian_chain(&settings), &settings).unwrap();
+        refined.report.parameter_error[settings.refinements]
+    };
+    let (few, many) = (error(50), error(800));
+    // Finite-sample error, O(n^-1/2): the stated tolerance 0.5/√n at 800 particles.
+    assert!(many < 0.5 / 800f64.sqrt() && many < few, "{few} → {many}");
 }
 
 #[test]
