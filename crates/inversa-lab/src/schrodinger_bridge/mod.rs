@@ -13,8 +13,8 @@
 //! c_θ(x, y) = −log q_θ(y | x),
 //! ```
 //!
-//! each solved by Sinkhorn's iteration ([`sinkhorn`]). The reference is not fixed but a class
-//! `dx = Θ φ(x) dt + σ dW` ([`reference`]); refinement alternates the bridges with the maximum-
+//! each solved by Sinkhorn's iteration (`sinkhorn.rs`). The reference is not fixed but a class
+//! `dx = Θ φ(x) dt + σ dW` (`reference.rs`); refinement alternates the bridges with the maximum-
 //! likelihood member of the class for the coupled pairs,
 //!
 //! ```text
@@ -22,10 +22,10 @@
 //! ```
 //!
 //! a weighted least squares in closed form. `Θ_0 = 0` is the Brownian reference of piecewise
-//! bridges, the baseline. Trajectories follow the couplings ([`paths`]).
+//! bridges, the baseline. Trajectories follow the couplings (`paths.rs`).
 //!
-//! The protocol: the Sinkhorn coupling against the closed-form Gaussian bridge ([`closed_form`]);
-//! then two simulated populations ([`simulate`]): a Gaussian chain whose drift (a damped
+//! The protocol: the Sinkhorn coupling against the closed-form Gaussian bridge (`closed_form.rs`);
+//! then two simulated populations (`simulate.rs`): a Gaussian chain whose drift (a damped
 //! rotation) lies in the linear class, and a stochastic Lotka–Volterra ecology with the class of
 //! Lotka–Volterra drifts. For each, the error of `Θ_r` against the true drift and the
 //! trajectory error against the simulator's true paths at every refinement `r`.
@@ -171,7 +171,7 @@ pub struct ScenarioReport {
     pub true_pairs_parameter_error: f64,
     /// `‖Θ_last − Θ_pairs‖_F / ‖Θ_pairs‖_F`.
     pub refined_vs_true_pairs: f64,
-    /// Mean squared distance between true and inferred paths ([`paths::path_mse`]) per
+    /// Mean squared distance between true and inferred paths (`paths.rs`) per
     /// refinement (0: the Brownian reference's piecewise bridges).
     pub path_mse: Vec<f64>,
     /// The same with the true reference and with independent couplings, for scale.
