@@ -45,6 +45,7 @@ pub mod outcome;
 pub mod posterior_vs_exact;
 pub mod sample_quality;
 pub mod sampling;
+pub mod schrodinger_bridge;
 pub mod self_distillation;
 pub mod stale_updates;
 pub mod timing;

@@ -8,7 +8,7 @@ use inversa::Control;
 use inversa_lab::{
     convex_relu, diffusion_priors, editing, gaunt, gradient_audit, krylov_sequence,
     last_iterate_sgd, matrix_sensing, mfac, model_inversion, posterior_vs_exact, sample_quality,
-    sampling, self_distillation, stale_updates, Outcome,
+    sampling, schrodinger_bridge, self_distillation, stale_updates, Outcome,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -17,13 +17,14 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// The experiments [`experiment`] runs, by their `inversa experiment` names.
-pub const EXPERIMENTS: [&str; 12] = [
+pub const EXPERIMENTS: [&str; 13] = [
     "matrix-sensing",
     "convex-relu",
     "mfac",
     "last-iterate-sgd",
     "self-distillation",
     "gaunt",
+    "schrodinger-bridge",
     "posterior",
     "editing",
     "diffusion-priors",
@@ -53,6 +54,7 @@ pub fn experiment<'py>(
         "last-iterate-sgd" => go(py, name, settings, out, |s| last_iterate_sgd::run(s, say)),
         "self-distillation" => go(py, name, settings, out, |s| self_distillation::run(s, say)),
         "gaunt" => go(py, name, settings, out, |s| gaunt::run(s, say)),
+        "schrodinger-bridge" => go(py, name, settings, out, |s| schrodinger_bridge::run(s, say)),
         "posterior" => go(py, name, settings, out, |s| posterior_vs_exact::run(s, say)),
         "editing" => go(py, name, settings, out, |s| editing::run(s, say)),
         "diffusion-priors" => go(py, name, settings, out, |s| diffusion_priors::run(s, say)),

@@ -14,6 +14,9 @@
 //! * `gaunt`: the Gaunt tensor product through the 2-D Fourier basis and an FFT against the
 //!   direct sum over Gaunt coefficients (3j symbols) and quadrature, its rotation equivariance
 //!   (Wigner-D) and its cost against the degree L;
+//! * `schrodinger-bridge`: trajectories inferred from snapshots by piecewise Schrödinger bridges
+//!   with a Brownian and with an iteratively refined reference, on a Gaussian chain and a
+//!   Lotka–Volterra ecology;
 //! * `posterior`: every diffusion posterior sampler against exact posterior samples of a
 //!   Gaussian-mixture prior (sliced W₂, energy distance, mean error, spread) against network calls;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
@@ -26,7 +29,7 @@ use crate::failure::Failure;
 use crate::outputs::Planned;
 use inversa_lab::{
     convex_relu, gaunt, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact,
-    self_distillation, Outcome,
+    schrodinger_bridge, self_distillation, Outcome,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -143,6 +146,30 @@ enum Which {
         /// Timed calls per degree (their median is reported).
         #[arg(long)]
         repeats: Option<usize>,
+    },
+    /// Multi-marginal Schrödinger bridges with iterative reference refinement (Shen, Berlinghieri &
+    /// Broderick, AISTATS 2025): trajectories from snapshots.
+    SchrodingerBridge {
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Folder for metrics.json, the plots and report.html (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// The small setting of the test (seconds).
+        #[arg(long)]
+        quick: bool,
+        /// Individuals per snapshot (each bridge holds an n × n coupling).
+        #[arg(long)]
+        particles: Option<usize>,
+        /// Snapshot times.
+        #[arg(long)]
+        snapshots: Option<usize>,
+        /// Refinements of the reference after the Brownian bridges.
+        #[arg(long)]
+        refinements: Option<usize>,
+        /// Diffusion σ of the simulations and of every reference.
+        #[arg(long)]
+        sigma: Option<f64>,
     },
     /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
     /// tier 1): which samplers sample the posterior and which only estimate its mean.
@@ -280,6 +307,28 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             };
             let names = ["metrics.json", gaunt::FIGURE, "report.html"];
             generated(&out, &names, || gaunt::run(&settings, say))
+        }
+        Which::SchrodingerBridge {
+            seed,
+            out,
+            quick,
+            particles,
+            snapshots,
+            refinements,
+            sigma,
+        } => {
+            let base = base(quick, schrodinger_bridge::Settings::quick);
+            let settings = schrodinger_bridge::Settings {
+                seed,
+                particles: particles.unwrap_or(base.particles),
+                snapshots: snapshots.unwrap_or(base.snapshots),
+                refinements: refinements.unwrap_or(base.refinements),
+                sigma: sigma.unwrap_or(base.sigma),
+                ..base
+            };
+            let [a, b, c] = schrodinger_bridge::FIGURES;
+            let names = ["metrics.json", a, b, c, "report.html"];
+            generated(&out, &names, || schrodinger_bridge::run(&settings, say))
         }
         Which::Posterior {
             seed,

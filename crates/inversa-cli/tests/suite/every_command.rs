@@ -129,6 +129,21 @@ const CASES: &[Case] = &[
         integers: &["--check-degree", "--repeats"],
     },
     Case {
+        command: &["experiment", "schrodinger-bridge"],
+        overlap: None,
+        tiny: &[
+            "--quick",
+            "--particles",
+            "30",
+            "--refinements",
+            "1",
+            "--out",
+            "out",
+        ],
+        floats: &["--sigma"],
+        integers: &["--particles", "--snapshots", "--refinements"],
+    },
+    Case {
         command: &["experiment", "posterior"],
         overlap: None,
         tiny: &["--quick", "--samples", "30", "--side", "3", "--out", "out"],
