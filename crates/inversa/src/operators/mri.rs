@@ -49,9 +49,6 @@ use rayon::prelude::*;
 use std::f64::consts::PI;
 use std::path::Path;
 
-/// The `trajectory` values of `physics.kind = "mri"`.
-const TRAJECTORIES: [&str; 3] = ["cartesian", "radial", "spiral"];
-
 /// Cartesian multi-coil MRI forward model.
 pub struct Mri<T: Real> {
     input_shape: Vec<usize>,
@@ -311,8 +308,7 @@ pub fn synthetic_coil_maps<T: Real>(coils: usize, h: usize, w: usize) -> Vec<Com
 
 /// Builds `physics.kind = "mri"`: `acceleration` (≥ 1, default 4), `center_fraction` (in (0, 1],
 /// default 0.08), `mask` (`random`, `equispaced` or `variable_density`, default `random`) and
-/// `coils` (≥ 1, default 1); `trajectory` (`cartesian`, the default, `radial` or `spiral`) or
-/// `trajectory_file` hand over to [`super::mri_noncartesian`]. Measured sensitivities and a measured mask replace the synthetic ones:
+/// `coils` (≥ 1, default 1). Measured sensitivities and a measured mask replace the synthetic ones:
 /// `coil_maps` is a complex `.npy` of shape `[coils, H, W]`, `mask_file` a `.npy` of `W` zeros and
 /// ones (one per k-space column, unshifted order as in [`super::kspace_mask`]).
 #[allow(
@@ -320,13 +316,6 @@ pub fn synthetic_coil_maps<T: Real>(coils: usize, h: usize, w: usize) -> Vec<Com
     reason = "choice_or accepted only listed mask kinds"
 )]
 pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result<Physics<T>> {
-    if section.has("trajectory_file") {
-        return super::mri_noncartesian::from_config(section, ctx, None);
-    }
-    let trajectory = section.choice_or("trajectory", "cartesian", &TRAJECTORIES)?;
-    if trajectory != "cartesian" {
-        return super::mri_noncartesian::from_config(section, ctx, Some(&trajectory));
-    }
     let (_, h, w) = checked_image_dims(&ctx.image_shape)?;
     let acceleration = section.f64_or("acceleration", 4.0)?;
     let center_fraction = section.f64_or("center_fraction", 0.08)?;

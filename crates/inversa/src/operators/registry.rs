@@ -60,7 +60,7 @@ pub fn physics<T: Real>() -> Vec<OperatorEntry<T>> {
             name: "mri",
             summary: "MRI, single-coil or multi-coil SENSE: Cartesian (undersampled unitary FFT) or radial, \
                       spiral and measured trajectories (NUFFT)",
-            build: super::mri::from_config,
+            build: mri,
             example: super::mri::example,
         },
         OperatorEntry {
@@ -70,6 +70,22 @@ pub fn physics<T: Real>() -> Vec<OperatorEntry<T>> {
             example: super::ct::example,
         },
     ]
+}
+
+/// `physics.kind = "mri"`: the Cartesian model unless `trajectory` (`radial`, `spiral`) or
+/// `trajectory_file` names non-Cartesian points.
+fn mri<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result<Physics<T>> {
+    if section.has("trajectory_file") {
+        return super::mri_noncartesian::from_config(section, ctx, None);
+    }
+    let kinds = ["cartesian", "radial", "spiral"];
+    match section
+        .choice_or("trajectory", "cartesian", &kinds)?
+        .as_str()
+    {
+        "cartesian" => super::mri::from_config(section, ctx),
+        kind => super::mri_noncartesian::from_config(section, ctx, Some(kind)),
+    }
 }
 
 /// Linear operators that are not a physics of their own but are used inside priors and solvers;
