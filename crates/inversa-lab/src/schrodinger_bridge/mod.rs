@@ -35,6 +35,7 @@
 
 use crate::outcome::{report_page, Artifact, Outcome};
 use crate::{Error, Result};
+use inversa::solvers::SolverError;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -189,6 +190,14 @@ pub const FIGURES: [&str; 3] = [
     "schrodinger_bridge_ecology.png",
     "schrodinger_bridge_refinement.png",
 ];
+
+/// A failed refinement or bridge, as the core's solver error.
+pub fn failed(reason: &str) -> Error {
+    Error::Core(inversa::Error::Solver(SolverError::Unsupported {
+        solver: "Schrödinger bridge",
+        reason: reason.into(),
+    }))
+}
 
 /// Runs the closed-form check and both populations; `say` receives a line per population.
 pub fn run(settings: &Settings, say: &mut dyn FnMut(&str)) -> Result<Outcome<Report>> {

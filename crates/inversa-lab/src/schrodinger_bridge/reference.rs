@@ -17,11 +17,10 @@
 //! only one pass over each coupling.
 
 use super::sinkhorn::Coupling;
-use super::Point;
-use crate::{Error, Result};
+use super::{failed, Point};
+use crate::Result;
 use faer::linalg::solvers::Solve;
 use faer::{ColMut, MatRef, Side};
-use inversa::solvers::SolverError;
 use serde::Serialize;
 
 /// The feature maps `φ_r` of a drift class.
@@ -169,12 +168,4 @@ impl Reference {
             ..self.clone()
         })
     }
-}
-
-/// A failed refinement or bridge, as the core's solver error.
-pub fn failed(reason: &str) -> Error {
-    Error::Core(inversa::Error::Solver(SolverError::Unsupported {
-        solver: "Schrödinger bridge",
-        reason: reason.into(),
-    }))
 }

@@ -17,8 +17,7 @@
 //! the column marginals are exact; the iteration stops when the rows' L1 error falls under the
 //! tolerance.
 
-use super::reference::failed;
-use super::Point;
+use super::{failed, Point};
 use crate::Result;
 use inversa::solvers::SolverError;
 

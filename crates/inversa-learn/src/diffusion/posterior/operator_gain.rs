@@ -140,8 +140,9 @@ mod tests {
     use inversa::operators::compressed_sensing::CompressedSensing;
     use inversa::operators::inpaint::Inpaint;
 
-    /// `diag(1, 3, 1, 3, …)`: gain `√5` (the root mean square of 1 and 9), norm 3.
-    struct Diagonal(Vec<usize>);
+    /// `diag(1, d, 1, d, …)`: with `d = 3`, gain `√5` (the root mean square of 1 and 9), norm 3;
+    /// with `d = NaN`, a custom operator gone wrong.
+    struct Diagonal(Vec<usize>, f64);
 
     impl LinearOperator<f64> for Diagonal {
         fn input_shape(&self) -> &[usize] {
@@ -152,7 +153,7 @@ mod tests {
         }
         fn apply(&self, x: &[f64], y: &mut [f64]) {
             for (i, (y, x)) in y.iter_mut().zip(x).enumerate() {
-                *y = if i % 2 == 0 { *x } else { 3.0 * x };
+                *y = if i % 2 == 0 { *x } else { self.1 * x };
             }
         }
         fn adjoint(&self, y: &[f64], x: &mut [f64]) {
@@ -188,36 +189,18 @@ mod tests {
 
     #[test]
     fn the_gain_is_the_rms_of_the_singular_values_and_past_the_limit_the_norm() {
-        let small = Diagonal(vec![64]);
+        let small = Diagonal(vec![64], 3.0);
         assert!((spectrum(&small).unwrap().gain - 5f64.sqrt()).abs() < 1e-12);
-        let large = Diagonal(vec![1 << 14]);
+        let large = Diagonal(vec![1 << 14], 3.0);
         const { assert!((1usize << 14) > EXACT_SIDE) };
         assert!((spectrum(&large).unwrap().gain - 3.0).abs() < 1e-6);
     }
 
-    /// Returns NaN on odd entries: a custom operator gone wrong.
-    struct Broken(Vec<usize>);
-
-    impl LinearOperator<f64> for Broken {
-        fn input_shape(&self) -> &[usize] {
-            &self.0
-        }
-        fn output_shape(&self) -> &[usize] {
-            &self.0
-        }
-        fn apply(&self, x: &[f64], y: &mut [f64]) {
-            for (i, (y, x)) in y.iter_mut().zip(x).enumerate() {
-                *y = if i % 2 == 0 { *x } else { f64::NAN };
-            }
-        }
-        fn adjoint(&self, y: &[f64], x: &mut [f64]) {
-            self.apply(y, x)
-        }
-    }
-
     #[test]
     fn an_operator_returning_nan_is_an_error_naming_the_physics() {
-        let error = spectrum(&Broken(vec![16])).unwrap_err().to_string();
+        let error = spectrum(&Diagonal(vec![16], f64::NAN))
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("physics") && error.contains("non-finite"),
             "{error}"
@@ -235,6 +218,9 @@ mod tests {
         assert_eq!(spectrum(&mask).unwrap().rank, kept);
         let a = CompressedSensing::<f64>::gaussian(&[1, 6, 5], 12, 7).unwrap();
         assert_eq!(spectrum(&a).unwrap().rank, 12);
-        assert_eq!(spectrum(&Diagonal(vec![1 << 14])).unwrap().rank, 1 << 14);
+        assert_eq!(
+            spectrum(&Diagonal(vec![1 << 14], 3.0)).unwrap().rank,
+            1 << 14
+        );
     }
 }
