@@ -89,6 +89,11 @@ impl<T: Real> Nufft<T> {
             ));
         }
         let grid = (OVERSAMPLING * height, OVERSAMPLING * width);
+        // The taps (W weights, a start and a vector header per point and axis) and the grids that
+        // `forward` and each of `adjoint`'s threads fill.
+        crate::memory::check_array("trajectory", &[points.len(), 2 * kernel_width + 8], 8, 1)?;
+        let threads = rayon::current_num_threads() + 1;
+        crate::memory::check_array("shape", &[grid.0, grid.1], 2 * size_of::<T>(), threads)?;
         let kernel = Kernel::new(kernel_width);
         let taps = points
             .iter()
