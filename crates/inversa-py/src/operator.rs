@@ -63,6 +63,7 @@ impl Operator {
         let ctx = BuildContext {
             image_shape: shape,
             seed,
+            raw: None,
         };
         let (inner, complex) = match dtype {
             "float32" => {

@@ -107,6 +107,7 @@ fn solve_in<'py, T: Real + Element>(
     let ctx = BuildContext {
         image_shape: op.input_shape().to_vec(),
         seed: request.seed,
+        raw: None,
     };
     let extensions = inversa_learn::task_extensions::<T>();
     let PriorAndSolver {

@@ -40,6 +40,7 @@ pub(super) fn table(
     let ctx = BuildContext {
         image_shape: vec![1, size, size],
         seed: 0,
+        raw: None,
     };
     let (mut rows, mut skipped) = (Vec::new(), Vec::new());
     for entry in physics::<f32>() {

@@ -8,6 +8,7 @@ use std::path::Path;
 
 pub mod cfl;
 pub mod image;
+pub mod ismrmrd;
 pub mod npy;
 pub mod overlap;
 pub mod png_image;

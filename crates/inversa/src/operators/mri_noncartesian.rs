@@ -19,13 +19,15 @@
 //!   `τ = i/samples`, with `turns = max(H, W)/(2·interleaves)` (the radial spacing of Nyquist);
 //! - `trajectory_file`: a `.npy` of shape `[M, 2]`, rows `(k_y, k_x)`.
 
+use super::coil_sensitivity::{low_resolution, DEFAULT_CALIBRATION};
 use super::mri::synthetic_coil_maps;
 use super::nufft::{Nufft, DEFAULT_KERNEL_WIDTH};
 use super::physics::{BuildContext, MeasurementDisplay, Physics};
+use super::raw_kspace::RawKspace;
 use super::{checked_image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};
-use crate::real::{as_complex, as_complex_mut, Real};
+use crate::real::{as_complex, as_complex_mut, lit, Real};
 use num_complex::Complex;
 use std::f64::consts::PI;
 use std::path::Path;
@@ -227,6 +229,71 @@ fn trajectory_from_file(path: &Path) -> Result<Vec<[f64; 2]>> {
         ));
     }
     Ok(points)
+}
+
+/// Builds `physics.kind = "mri"` on a measured raw scan (`data.measurement` an ISMRMRD file): the
+/// trajectory, coils and samples are the file's; `coil_maps` is `"lowres"` [default: estimated
+/// from the data's centre, [`super::coil_sensitivity`]] or a `.npy` file, `calibration` [24] the
+/// estimate's window in samples across, `kernel_width` [6].
+pub fn from_raw<T: Real>(
+    section: &mut Section,
+    ctx: &BuildContext,
+    raw: &RawKspace,
+) -> Result<Physics<T>> {
+    let (_, h, w) = checked_image_dims(&ctx.image_shape)?;
+    if let Some(key) = [
+        "trajectory",
+        "trajectory_file",
+        "spokes",
+        "interleaves",
+        "samples",
+        "coils",
+    ]
+    .into_iter()
+    .find(|k| section.has(k))
+    {
+        return Err(Error::config(
+            section.key(key),
+            format!(
+                "the raw scan {} fixes the trajectory and coils; remove it",
+                raw.origin.display()
+            ),
+        ));
+    }
+    let kernel_width = section.positive_usize_or("kernel_width", DEFAULT_KERNEL_WIDTH)?;
+    let calibration = section.positive_usize_or("calibration", DEFAULT_CALIBRATION)?;
+    let maps: Vec<Complex<T>> = match section.str_opt("coil_maps")? {
+        None | Some("lowres") => {
+            let nufft = Nufft::<f64>::new(h, w, raw.points.clone(), kernel_width)?;
+            low_resolution(
+                &nufft,
+                &raw.points,
+                &raw.data,
+                &raw.weights,
+                (h, w),
+                calibration,
+            )
+            .into_iter()
+            .map(|z| Complex::new(lit(z.re), lit(z.im)))
+            .collect()
+        }
+        Some(file) => super::mri::coil_maps_from_file(&section.base_dir().join(file), h, w)?,
+    };
+    if maps.len() != raw.coils * h * w {
+        return Err(Error::config(
+            section.key("coil_maps"),
+            format!(
+                "{} maps for the scan's {} coils",
+                maps.len() / (h * w),
+                raw.coils
+            ),
+        ));
+    }
+    let operator = NonCartesianMri::new(&ctx.image_shape, maps, raw.points.clone(), kernel_width)?;
+    Ok(Physics {
+        operator: Box::new(operator),
+        display: MeasurementDisplay::None,
+    })
 }
 
 /// A small radial instance with three coils, for the registry's self-tests.

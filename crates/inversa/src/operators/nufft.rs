@@ -167,6 +167,20 @@ impl<T: Real> Nufft<T> {
         self.for_each_pixel(|pixel, cell| image[pixel] = grid[cell] * self.weight[pixel]);
     }
 
+    /// `C w`: the real `weights` spread onto the oversampled grid with the kernel and
+    /// interpolated back at the points, the positive, compact convolution of the samples' density
+    /// that Pipe–Menon density compensation divides by ([`super::density_compensation`]).
+    pub fn density_convolution(&self, weights: &[T]) -> Vec<T> {
+        let mut grid = vec![Complex::new(T::zero(), T::zero()); self.grid.0 * self.grid.1];
+        for (w, (ty, tx)) in weights.iter().zip(&self.taps) {
+            self.spread(&mut grid, Complex::new(*w, T::zero()), ty, tx);
+        }
+        self.taps
+            .par_iter()
+            .map(|(ty, tx)| self.interpolate(&grid, ty, tx).re)
+            .collect()
+    }
+
     /// The sum the transform approximates, `O(M h w)`: the reference for the tests.
     pub fn direct(&self, image: &[Complex<T>]) -> Vec<Complex<f64>> {
         let scale = 1.0 / ((self.height * self.width) as f64).sqrt();

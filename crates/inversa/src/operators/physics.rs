@@ -11,6 +11,9 @@ pub struct BuildContext {
     pub image_shape: Vec<usize>,
     /// Seed for every random choice the physics makes (masks, matrices, coil maps).
     pub seed: u64,
+    /// A measured raw scan (`data.measurement` an ISMRMRD file): its trajectory, density and coil
+    /// count fix the MRI physics.
+    pub raw: Option<std::sync::Arc<super::raw_kspace::RawKspace>>,
 }
 
 /// How a measurement is shown as a picture in the outputs.

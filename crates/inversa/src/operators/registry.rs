@@ -75,6 +75,9 @@ pub fn physics<T: Real>() -> Vec<OperatorEntry<T>> {
 /// `physics.kind = "mri"`: the Cartesian model unless `trajectory` (`radial`, `spiral`) or
 /// `trajectory_file` names non-Cartesian points.
 fn mri<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result<Physics<T>> {
+    if let Some(raw) = &ctx.raw {
+        return super::mri_noncartesian::from_raw(section, ctx, raw);
+    }
     if section.has("trajectory_file") {
         return super::mri_noncartesian::from_config(section, ctx, None);
     }

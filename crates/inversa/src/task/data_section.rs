@@ -6,22 +6,35 @@ use crate::data::{builtin_image, BUILTIN_PREFIX};
 use crate::error::{Error, Result};
 use crate::io::image::{box_downscale, to_grey};
 use crate::io::{read_image_or_array, read_npy, Array};
+use crate::operators::raw_kspace::RawKspace;
 use crate::real::{lit, Real};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub(super) struct LoadedData {
     pub image_shape: Vec<usize>,
     pub ground_truth: Option<Array>,
     pub measurement: Option<(PathBuf, Array)>,
+    /// The raw scan behind an ISMRMRD measurement, for the physics.
+    pub raw: Option<Arc<RawKspace>>,
 }
 
-/// Reads `[data]`: `image` (file or `builtin:NAME`), `grey`, `downscale`, `measurement`, `shape`.
+/// Reads `[data]`: `image` (file or `builtin:NAME`), `grey`, `downscale`, `measurement`, `shape`,
+/// `readout_stride` (of an ISMRMRD measurement).
 pub(super) fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result<LoadedData> {
     let image = data.str_opt("image")?;
     let grey = data.bool_or("grey", false)?;
     let downscale = data.positive_usize_or("downscale", 1)?;
     let measurement_path = data.path_opt("measurement")?;
     let shape = data.usize_list_opt("shape")?;
+    let stride = data.positive_usize_or("readout_stride", 1)?;
+    let is_raw = measurement_path.as_deref().is_some_and(is_ismrmrd);
+    if data.has("readout_stride") && !is_raw {
+        return Err(Error::config(
+            data.key("readout_stride"),
+            "keeps every n-th readout of a raw scan; it needs measurement = \"scan.h5\" (ISMRMRD)",
+        ));
+    }
     if image.is_none() {
         // These shape the ground truth only; with a measurement alone they would be ignored.
         if let Some(key) = ["grey", "downscale"].into_iter().find(|k| data.has(k)) {
@@ -53,14 +66,37 @@ pub(super) fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result
         }
         None => None,
     };
-    let measurement = match measurement_path {
+    let (measurement, raw) = match measurement_path {
+        Some(path) if is_raw => {
+            inputs.push(path.clone());
+            let scan = crate::io::ismrmrd::read_ismrmrd(&path)?;
+            let raw = RawKspace::from_scan(&path, &scan, stride)?;
+            let (h, w) = raw.image_size;
+            match &shape {
+                Some(s) if image_dims_of(s) != [1, h, w] => return Err(Error::config(
+                    data.key("shape"),
+                    format!(
+                        "{s:?}, but {} encodes a {h}×{w} image (its header's matrix); remove shape",
+                        path.display()
+                    ),
+                )),
+                _ => {}
+            }
+            let array = raw_array(&raw)?;
+            check_finite(&array, &path)?;
+            (Some((path, array)), Some(Arc::new(raw)))
+        }
         Some(path) => {
             inputs.push(path.clone());
             let array = read_measurement(&path)?;
             check_finite(&array, &path)?;
-            Some((path, array))
+            (Some((path, array)), None)
         }
-        None => None,
+        None => (None, None),
+    };
+    let shape = match (&raw, shape) {
+        (Some(raw), None) => Some(vec![raw.image_size.0, raw.image_size.1]),
+        (_, shape) => shape,
     };
     let image_shape = match (&ground_truth, &shape) {
         (Some(truth), Some(s)) if image_dims_of(s) != truth.shape => {
@@ -94,7 +130,22 @@ pub(super) fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result
         image_shape,
         ground_truth,
         measurement,
+        raw,
     })
+}
+
+/// `true` for ISMRMRD files (`.h5`, `.mrd`).
+fn is_ismrmrd(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("h5" | "mrd")
+    )
+}
+
+/// The raw scan's samples as the non-Cartesian model's `[1, coils, M, 2]` measurement.
+fn raw_array(raw: &RawKspace) -> Result<Array> {
+    let data = raw.data.iter().flat_map(|z| [z.re, z.im]).collect();
+    Array::new(vec![1, raw.coils, raw.points.len(), 2], data)
 }
 
 /// A ground-truth image given in memory, checked as a file's would be.
@@ -105,6 +156,7 @@ pub(super) fn in_memory(image: Array) -> Result<LoadedData> {
         image_shape: image.shape.clone(),
         ground_truth: Some(image),
         measurement: None,
+        raw: None,
     })
 }
 

@@ -306,6 +306,7 @@ impl<T: Real> Task<T> {
         let ctx = BuildContext {
             image_shape: loaded.image_shape.clone(),
             seed,
+            raw: loaded.raw.clone(),
         };
 
         let mut physics_section =

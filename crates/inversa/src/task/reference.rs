@@ -15,7 +15,11 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   image = "file.png" | "file.npy" | "builtin:NAME"     ground truth (NAME: camera, chelsea, brick, phantom); the measurement is simulated from it
   measurement = "y.npy"       a measured y instead (then shape is required; image optional, for metrics);
                               complex .npy (k-space) is read as a trailing (re, im) axis; "y.cfl" reads
-                              BART's .cfl/.hdr pair (its dimensions reversed: [coils, ..., readout, 2])
+                              BART's .cfl/.hdr pair (its dimensions reversed: [coils, ..., readout, 2]);
+                              "scan.h5" reads an ISMRMRD raw scan (non-Cartesian 2-D: its trajectory,
+                              density weights and coils fix the mri physics; noise scans pre-whiten it;
+                              the shape is its header's matrix)
+  readout_stride = 1          keep every n-th readout of an ISMRMRD scan (retrospective undersampling)
   shape = [h, w] | [c, h, w]  shape of the unknown image when only a measurement is given
   grey = false                convert RGB to luminance
   downscale = 1               average factor×factor blocks first
@@ -36,7 +40,9 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
               trajectory = "cartesian" | "radial" | "spiral" | trajectory_file = "k.npy" ([M, 2], cycles
               per pixel in [-1/2, 1/2)): non-Cartesian through a Kaiser-Bessel NUFFT, kernel_width = 6,
               spokes = W/2 (radial) or interleaves = 16 (spiral), samples per spoke/arm = 2W (radial)
-              or 2HW/interleaves (spiral); coils and coil_maps as above
+              or 2HW/interleaves (spiral); coils and coil_maps as above;
+              on an ISMRMRD scan: coil_maps = "lowres" (estimated from the data's centre) | "maps.npy",
+              calibration = 24 (the estimate's window, samples across), kernel_width = 6
   ct:         angles = 60 (parallel beam over 180°), detectors = ceil(image diagonal),
               filter = "ram-lak" | "shepp-logan" | "cosine" | "hann" (for fbp)
 

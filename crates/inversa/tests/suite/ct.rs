@@ -243,6 +243,7 @@ fn build_error(table: &str) -> Error {
     let ctx = BuildContext {
         image_shape: vec![1, 16, 16],
         seed: 0,
+        raw: None,
     };
     match (find::<f64>("ct").unwrap().build)(&mut section, &ctx) {
         Ok(_) => panic!("{table} was accepted"),
@@ -268,6 +269,7 @@ fn bad_config_names_the_key() {
     let ctx = BuildContext {
         image_shape: vec![2, 16, 20],
         seed: 0,
+        raw: None,
     };
     let physics = (find::<f32>("ct").unwrap().build)(&mut section, &ctx).unwrap();
     // Default detectors: ⌈√(16² + 20²)⌉ = 26, made odd.

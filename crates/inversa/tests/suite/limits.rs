@@ -16,6 +16,7 @@ fn physics_refusal(kind: &str, table: &str, shape: &[usize]) -> (String, String)
     let ctx = BuildContext {
         image_shape: shape.to_vec(),
         seed: 0,
+        raw: None,
     };
     match (find::<f64>(kind).unwrap().build)(&mut section, &ctx) {
         Ok(_) => panic!("{kind} with {table} was accepted"),
@@ -54,6 +55,7 @@ fn kernels_larger_than_the_image_are_refused_before_they_are_built() {
     let ctx = BuildContext {
         image_shape: shape.to_vec(),
         seed: 0,
+        raw: None,
     };
     assert!((find::<f64>("blur").unwrap().build)(&mut section, &ctx).is_ok());
     let (key, _) = physics_refusal("downsample", "factor = 2\nsigma = 1e6", &shape);
@@ -106,6 +108,7 @@ fn every_physics_and_prior_refuses_an_impossible_image_shape_with_an_error() {
         let ctx = BuildContext {
             image_shape: shape.to_vec(),
             seed: 0,
+            raw: None,
         };
         for entry in inversa::operators::registry::physics::<f64>() {
             let mut section = Section::new(&table, "physics", Path::new("."));

@@ -7,6 +7,7 @@ mod fuzz_regressions;
 mod krylov;
 mod limits;
 mod metrics;
+mod mri_raw;
 mod mri_sense;
 mod numerics;
 mod operators;

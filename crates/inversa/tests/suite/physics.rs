@@ -32,6 +32,7 @@ fn build_in(
     let ctx = BuildContext {
         image_shape: shape.to_vec(),
         seed,
+        raw: None,
     };
     let physics = (entry.build)(&mut section, &ctx)?;
     section.finish()?;

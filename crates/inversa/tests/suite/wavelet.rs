@@ -186,6 +186,7 @@ fn prior_from(
     let ctx = BuildContext {
         image_shape: shape.to_vec(),
         seed: 0,
+        raw: None,
     };
     let prior = inversa::priors::wavelet::from_config::<f64>(&mut section, &ctx)?;
     section.finish()?;
