@@ -268,3 +268,35 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A damaged ISMRMRD file (bytes changed in its metadata at the front or anywhere, or cut
+    /// short) reads as a consistent scan or fails naming the file, never a panic.
+    #[test]
+    fn ismrmrd_damaged_files_read_consistently_or_fail_naming_the_file(
+        front in prop::collection::vec((0usize..16_384, any::<u8>()), 0..6),
+        anywhere in prop::collection::vec((any::<usize>(), any::<u8>()), 0..6),
+        keep in prop_oneof![Just(1.0f64), 0.0f64..1.0],
+    ) {
+        let original = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mri/spiral_8coil.h5")).unwrap();
+        let n = original.len();
+        let edits: Vec<(usize, u8)> = front.into_iter().chain(anywhere.into_iter().map(|(i, b)| (i % n, b))).collect();
+        let mut bytes = mutated(original, &edits);
+        bytes.truncate((n as f64 * keep) as usize);
+        let dir = std::env::temp_dir().join(format!("inversa-ismrmrd-prop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("scan.h5");
+        std::fs::write(&path, &bytes).unwrap();
+        match inversa::io::ismrmrd::read_ismrmrd(&path) {
+            Ok(scan) => {
+                for r in &scan.readouts {
+                    prop_assert_eq!(r.data.len(), scan.channels * r.samples);
+                    prop_assert_eq!(r.trajectory.len(), r.trajectory_dimensions * r.samples);
+                }
+            }
+            Err(e) => prop_assert!(e.to_string().starts_with(&path.display().to_string()), "{}", e),
+        }
+    }
+}
