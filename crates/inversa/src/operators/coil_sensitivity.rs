@@ -74,7 +74,7 @@ fn normalise(maps: &mut [C64], pixels: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operators::mri_noncartesian::radial;
+    use crate::operators::trajectory::radial;
 
     #[test]
     fn recovers_smooth_maps_and_a_real_combined_image() {

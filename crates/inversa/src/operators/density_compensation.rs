@@ -49,7 +49,7 @@ pub fn normalise_to_unit_centre(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operators::mri_noncartesian::radial;
+    use crate::operators::trajectory::radial;
 
     #[test]
     fn radial_weights_grow_with_the_radius_as_the_analytic_ramp() {

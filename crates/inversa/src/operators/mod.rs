@@ -21,6 +21,7 @@ pub mod dct2;
 pub mod denoise;
 pub mod density_compensation;
 pub mod downsample;
+pub mod espirit;
 pub mod fft2;
 pub mod gradient;
 pub mod inpaint;
@@ -35,6 +36,7 @@ pub mod raw_kspace;
 pub mod registry;
 pub mod rfft2;
 pub mod scratch_pool;
+pub mod trajectory;
 pub mod wavelet;
 
 pub use algebra::{Composed, Scaled, Stacked, Summed};

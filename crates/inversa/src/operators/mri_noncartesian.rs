@@ -20,16 +20,17 @@
 //! - `trajectory_file`: a `.npy` of shape `[M, 2]`, rows `(k_y, k_x)`.
 
 use super::coil_sensitivity::{low_resolution, DEFAULT_CALIBRATION};
+use super::espirit::{align_phase, calibration_from_images, espirit, Params};
 use super::mri::synthetic_coil_maps;
 use super::nufft::{Nufft, DEFAULT_KERNEL_WIDTH};
 use super::physics::{BuildContext, MeasurementDisplay, Physics};
 use super::raw_kspace::RawKspace;
+use super::trajectory::{radial, spiral};
 use super::{checked_image_dims, LinearOperator, EXAMPLE_SHAPE};
 use crate::config::Section;
 use crate::error::{Error, Result};
 use crate::real::{as_complex, as_complex_mut, lit, Real};
 use num_complex::Complex;
-use std::f64::consts::PI;
 use std::path::Path;
 
 /// Multi-coil MRI on arbitrary k-space points.
@@ -119,33 +120,6 @@ impl<T: Real> LinearOperator<T> for NonCartesianMri<T> {
     }
 }
 
-/// Radial spokes through the centre, uniformly spaced in angle over `[0, π)`.
-pub fn radial(spokes: usize, samples: usize) -> Vec<[f64; 2]> {
-    (0..spokes)
-        .flat_map(|s| {
-            let theta = PI * s as f64 / spokes as f64;
-            (0..samples).map(move |i| {
-                let r = (i as f64 - (samples / 2) as f64) / samples as f64;
-                [r * theta.sin(), r * theta.cos()]
-            })
-        })
-        .collect()
-}
-
-/// Archimedean spiral arms from the centre to radius `½` (exclusive), `turns` turns each.
-pub fn spiral(interleaves: usize, samples: usize, turns: f64) -> Vec<[f64; 2]> {
-    (0..interleaves)
-        .flat_map(|j| {
-            let offset = 2.0 * PI * j as f64 / interleaves as f64;
-            (0..samples).map(move |i| {
-                let tau = i as f64 / samples as f64;
-                let angle = 2.0 * PI * turns * tau + offset;
-                [0.5 * tau * angle.sin(), 0.5 * tau * angle.cos()]
-            })
-        })
-        .collect()
-}
-
 /// Builds `physics.kind = "mri"` for `trajectory = "radial" | "spiral"` (`kind`), or for
 /// `trajectory_file` (`kind` `None`): `spokes` [max(H, W)/2] or `interleaves` [16], `samples` per
 /// spoke or arm [2·max(H, W) radial, 2HW/interleaves spiral], `kernel_width` [6], `coils` [1],
@@ -218,23 +192,16 @@ fn trajectory_from_file(path: &Path) -> Result<Vec<[f64; 2]>> {
         ));
     }
     let points: Vec<[f64; 2]> = array.data.chunks_exact(2).map(|k| [k[0], k[1]]).collect();
-    if let Some((m, k)) = points
-        .iter()
-        .enumerate()
-        .find(|(_, k)| !k.iter().all(|v| (-0.5..0.5).contains(v)))
-    {
-        return Err(Error::format(
-            path,
-            format!("point {m} is {k:?}: k-space points are in [−½, ½) cycles per pixel"),
-        ));
+    match super::trajectory::first_outside(&points) {
+        Some(message) => Err(Error::format(path, message)),
+        None => Ok(points),
     }
-    Ok(points)
 }
 
 /// Builds `physics.kind = "mri"` on a measured raw scan (`data.measurement` an ISMRMRD file): the
 /// trajectory, coils and samples are the file's; `coil_maps` is `"lowres"` [default: estimated
-/// from the data's centre, [`super::coil_sensitivity`]] or a `.npy` file, `calibration` [24] the
-/// estimate's window in samples across, `kernel_width` [6].
+/// from the data's centre, [`super::coil_sensitivity`]], `"espirit"` ([`super::espirit`]) or a
+/// `.npy` file, `calibration` [24] the estimate's region in samples across, `kernel_width` [6].
 pub fn from_raw<T: Real>(
     section: &mut Section,
     ctx: &BuildContext,
@@ -263,19 +230,9 @@ pub fn from_raw<T: Real>(
     let kernel_width = section.positive_usize_or("kernel_width", DEFAULT_KERNEL_WIDTH)?;
     let calibration = section.positive_usize_or("calibration", DEFAULT_CALIBRATION)?;
     let maps: Vec<Complex<T>> = match section.str_opt("coil_maps")? {
-        None | Some("lowres") => {
-            let nufft = Nufft::<f64>::new(h, w, raw.points.clone(), kernel_width)?;
-            low_resolution(
-                &nufft,
-                &raw.points,
-                &raw.data,
-                &raw.weights,
-                (h, w),
-                calibration,
-            )
-            .into_iter()
-            .map(|z| Complex::new(lit(z.re), lit(z.im)))
-            .collect()
+        None => estimated_maps(raw, "lowres", kernel_width, calibration)?,
+        Some(kind @ ("lowres" | "espirit")) => {
+            estimated_maps(raw, kind, kernel_width, calibration)?
         }
         Some(file) => super::mri::coil_maps_from_file(&section.base_dir().join(file), h, w)?,
     };
@@ -294,6 +251,39 @@ pub fn from_raw<T: Real>(
         operator: Box::new(operator),
         display: MeasurementDisplay::None,
     })
+}
+
+/// Coil maps of `kind` (`"lowres"` or `"espirit"`) estimated from the raw scan, their phase
+/// that of the low-resolution coil images (see [`super::coil_sensitivity`]).
+fn estimated_maps<T: Real>(
+    raw: &RawKspace,
+    kind: &str,
+    kernel_width: usize,
+    calibration: usize,
+) -> Result<Vec<Complex<T>>> {
+    let (h, w) = raw.image_size;
+    let nufft = Nufft::<f64>::new(h, w, raw.points.clone(), kernel_width)?;
+    let low = low_resolution(
+        &nufft,
+        &raw.points,
+        &raw.data,
+        &raw.weights,
+        (h, w),
+        calibration,
+    );
+    let maps = if kind == "espirit" {
+        let images = raw.gridded_coils(&nufft);
+        let region = calibration_from_images(&images, raw.coils, (h, w), calibration);
+        let (mut maps, _) = espirit(&region, raw.coils, calibration, (h, w), Params::default())?;
+        align_phase(&mut maps, &low, h * w);
+        maps
+    } else {
+        low
+    };
+    Ok(maps
+        .into_iter()
+        .map(|z| Complex::new(lit(z.re), lit(z.im)))
+        .collect())
 }
 
 /// A small radial instance with three coils, for the registry's self-tests.

@@ -78,15 +78,8 @@ impl<T: Real> Nufft<T> {
                 format!("must be in {KERNEL_WIDTHS:?} grid cells, got {kernel_width}"),
             ));
         }
-        if let Some((m, k)) = points
-            .iter()
-            .enumerate()
-            .find(|(_, k)| !k.iter().all(|v| (-0.5..0.5).contains(v)))
-        {
-            return Err(Error::config(
-                "trajectory",
-                format!("point {m} is {k:?}: k-space points are in [−½, ½) cycles per pixel"),
-            ));
+        if let Some(message) = super::trajectory::first_outside(&points) {
+            return Err(Error::config("trajectory", message));
         }
         let grid = (OVERSAMPLING * height, OVERSAMPLING * width);
         // The taps (W weights, a start and a vector header per point and axis) and the grids that

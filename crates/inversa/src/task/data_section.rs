@@ -73,13 +73,15 @@ pub(super) fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result
             let raw = RawKspace::from_scan(&path, &scan, stride)?;
             let (h, w) = raw.image_size;
             match &shape {
-                Some(s) if image_dims_of(s) != [1, h, w] => return Err(Error::config(
-                    data.key("shape"),
-                    format!(
+                Some(s) if image_dims_of(s) != [1, h, w] => {
+                    return Err(Error::config(
+                        data.key("shape"),
+                        format!(
                         "{s:?}, but {} encodes a {h}×{w} image (its header's matrix); remove shape",
                         path.display()
                     ),
-                )),
+                    ))
+                }
                 _ => {}
             }
             let array = raw_array(&raw)?;

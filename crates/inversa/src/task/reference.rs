@@ -41,8 +41,8 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
               per pixel in [-1/2, 1/2)): non-Cartesian through a Kaiser-Bessel NUFFT, kernel_width = 6,
               spokes = W/2 (radial) or interleaves = 16 (spiral), samples per spoke/arm = 2W (radial)
               or 2HW/interleaves (spiral); coils and coil_maps as above;
-              on an ISMRMRD scan: coil_maps = "lowres" (estimated from the data's centre) | "maps.npy",
-              calibration = 24 (the estimate's window, samples across), kernel_width = 6
+              on an ISMRMRD scan: coil_maps = "lowres" (estimated from the data's centre) | "espirit"
+              | "maps.npy", calibration = 24 (the estimate's region, samples across), kernel_width = 6
   ct:         angles = 60 (parallel beam over 180°), detectors = ceil(image diagonal),
               filter = "ram-lak" | "shepp-logan" | "cosine" | "hann" (for fbp)
 

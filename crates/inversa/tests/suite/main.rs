@@ -3,6 +3,7 @@
 //! was most of CI's build time.
 
 mod ct;
+mod espirit;
 mod fuzz_regressions;
 mod krylov;
 mod limits;

@@ -46,34 +46,43 @@ fn fitted_psnr(x: &[f64], reference: &[f64]) -> f64 {
 fn a_quarter_of_the_spiral_with_tv_is_closer_to_the_full_scan_than_its_gridding() {
     let cg =
         "[prior]\nkind = \"tikhonov\"\nweight = 0.0001\n[solver]\nkind = \"cg\"\niterations = 30";
-    let full = reconstruct(&task("", "", cg));
     let tv = "[prior]\nkind = \"tv\"\nweight = 0.002\n[solver]\nkind = \"pdhg\"\niterations = 150";
+    let espirit = "coil_maps = \"espirit\"";
+    let full = reconstruct(&task("", "", cg));
     let quarter_tv = reconstruct(&task("readout_stride = 4", "", tv));
+    let full_espirit = reconstruct(&task("", espirit, cg));
+    let quarter_tv_espirit = reconstruct(&task("readout_stride = 4", espirit, tv));
     let path = data_dir().join("spiral_8coil.h5");
-    let quarter = RawKspace::from_scan(&path, &read_ismrmrd(&path).unwrap(), 4).unwrap();
-    let nufft = Nufft::<f64>::new(192, 192, quarter.points.clone(), 6).unwrap();
-    let gridding = quarter.gridding_rss(&nufft);
-    let full_gridding = {
-        let all = RawKspace::from_scan(&path, &read_ismrmrd(&path).unwrap(), 1).unwrap();
-        all.gridding_rss(&Nufft::<f64>::new(192, 192, all.points.clone(), 6).unwrap())
+    let gridding = |stride| {
+        let raw = RawKspace::from_scan(&path, &read_ismrmrd(&path).unwrap(), stride).unwrap();
+        raw.gridding_rss(&Nufft::<f64>::new(192, 192, raw.points.clone(), 6).unwrap())
     };
-    let (tv_psnr, gridding_psnr) = (
-        fitted_psnr(&quarter_tv, &full),
-        fitted_psnr(&gridding, &full),
-    );
+    let tv_psnr = fitted_psnr(&quarter_tv, &full);
+    let gridding_psnr = fitted_psnr(&gridding(4), &full);
     // The two full-scan reconstructions (SENSE with the estimated maps, and gridding's
     // root-sum-of-squares) agree: maps, trajectory and density weights are read consistently.
-    let agreement = fitted_psnr(&full_gridding, &full);
+    let agreement = fitted_psnr(&gridding(1), &full);
+    let maps_agreement = fitted_psnr(&full_espirit, &full);
+    let espirit_psnr = fitted_psnr(&quarter_tv_espirit, &full_espirit);
     println!(
-        "TV {tv_psnr:.2} dB, gridding {gridding_psnr:.2} dB, full-scan agreement {agreement:.2} dB"
+        "quarter: TV {tv_psnr:.2} dB, gridding {gridding_psnr:.2} dB, TV with ESPIRiT maps {espirit_psnr:.2} dB; \
+         full scan: gridding {agreement:.2} dB, ESPIRiT against low-resolution maps {maps_agreement:.2} dB"
     );
     assert!(
         agreement > 25.0,
         "full-scan gridding vs SENSE: {agreement:.2} dB"
     );
     assert!(
+        maps_agreement > 35.0,
+        "full scan, ESPIRiT vs low-resolution maps: {maps_agreement:.2} dB"
+    );
+    assert!(
         tv_psnr > gridding_psnr + 2.0,
         "TV {tv_psnr:.2} dB vs gridding {gridding_psnr:.2} dB"
+    );
+    assert!(
+        espirit_psnr > gridding_psnr + 1.0,
+        "TV (ESPIRiT) {espirit_psnr:.2} dB vs gridding {gridding_psnr:.2} dB"
     );
 }
 
