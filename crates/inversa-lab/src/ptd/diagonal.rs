@@ -12,7 +12,7 @@
 use super::failed;
 use super::hippo::System;
 use crate::Result;
-use faer::linalg::solvers::{DenseSolveCore, Solve};
+use faer::linalg::solvers::Solve;
 use faer::{c64, Mat, MatRef};
 use inversa::numerics::gaussian;
 use rand_chacha::ChaCha8Rng;
@@ -39,7 +39,9 @@ impl Diagonal {
         let eigen = a
             .eigen()
             .map_err(|_| failed("the eigensolver did not converge"))?;
-        let v = eigen.U().to_owned();
+        // Unit-norm columns (faer's are not all of norm 1), so κ(V) is the usual measure.
+        let u = eigen.U();
+        let v = Mat::from_fn(n, n, |i, j| u[(i, j)] / u.col(j).norm_l2());
         let lambda: Vec<c64> = (0..n).map(|j| eigen.S()[j]).collect();
         let complex_a = Mat::from_fn(n, n, |i, j| c64::new(a[(i, j)], 0.0));
         let residual = &complex_a * &v - &v * Mat::from_fn(n, n, |i, j| diagonal(&lambda, i, j));

@@ -109,7 +109,7 @@ pub struct ModelRun {
     pub name: String,
     /// `κ(V)` of the decomposition its modes came from.
     pub condition: f64,
-    /// `max |B̃ⱼ|` at initialisation.
+    /// `max |B̃ⱼ|` at initialisation (after scaling to `‖B̃‖₂ = ‖B/2‖₂`).
     pub largest_input: f64,
     /// Mean training loss per epoch.
     pub losses: Vec<f64>,
