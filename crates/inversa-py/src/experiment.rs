@@ -7,8 +7,8 @@ use crate::learned::outcome_dict;
 use inversa::Control;
 use inversa_lab::{
     convex_relu, diffusion_priors, editing, gaunt, gradient_audit, krylov_sequence,
-    last_iterate_sgd, matrix_sensing, mfac, model_inversion, posterior_vs_exact, ptd, sample_quality,
-    sampling, schrodinger_bridge, self_distillation, stale_updates, Outcome,
+    last_iterate_sgd, matrix_sensing, mfac, model_inversion, posterior_vs_exact, ptd,
+    sample_quality, sampling, schrodinger_bridge, self_distillation, stale_updates, Outcome,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;

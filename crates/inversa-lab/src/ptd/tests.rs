@@ -162,7 +162,7 @@ fn ssm_kernel_matches_the_recurrence() {
     for h in 0..channels {
         let dt = (log_dt[h] as f64).exp();
         // x_t = Ā x_{t−1} + B̄ u_t, y_t = Re(C̃ x_t) + D u_t, in f64 complex.
-        let mut state = vec![c64::new(0.0, 0.0); 3];
+        let mut state = [c64::new(0.0, 0.0); 3];
         for t in 0..length {
             let ut = u[t * channels + h] as f64;
             let mut out = d[h] as f64 * ut;

@@ -45,7 +45,7 @@ impl Sequences {
         Self { values, labels }
     }
 
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.labels.len()
     }
 }
