@@ -156,18 +156,22 @@ impl Settings {
         }
         // PTD's perturbation is small against ‖A‖ (≈ n); far beyond it the eigensolver sees
         // overflowing entries, not an approximate LegS.
-        let positive = |v: &f64| v.is_finite() && *v > 0.0 && *v <= MAX_EPSILON;
-        if self.epsilons.is_empty()
-            || !self.epsilons.iter().all(positive)
-            || !positive(&self.ptd_epsilon)
-            || !positive(&self.train_epsilon)
-        {
-            return Err(Error::setting(
+        let in_range = |v: f64| v.is_finite() && v > 0.0 && v <= MAX_EPSILON;
+        let epsilons = [
+            (
                 "epsilons",
-                format!("(and ptd_epsilon, train_epsilon) must lie in (0, {MAX_EPSILON}]"),
-            ));
+                self.epsilons.iter().all(|&e| in_range(e)) && !self.epsilons.is_empty(),
+            ),
+            ("ptd_epsilon", in_range(self.ptd_epsilon)),
+            ("train_epsilon", in_range(self.train_epsilon)),
+        ];
+        for (key, fine) in epsilons {
+            if !fine {
+                let message = format!("must lie in (0, {MAX_EPSILON}]");
+                return Err(Error::setting(key, message));
+            }
         }
-        if !positive(&self.learning_rate) {
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(Error::setting(
                 "learning_rate",
                 format!("must be finite and positive, got {}", self.learning_rate),
