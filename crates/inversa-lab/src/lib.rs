@@ -43,6 +43,7 @@ pub mod mfac;
 pub mod model_inversion;
 pub mod outcome;
 pub mod posterior_vs_exact;
+pub mod ptd;
 pub mod sample_quality;
 pub mod sampling;
 pub mod schrodinger_bridge;

@@ -17,6 +17,9 @@
 //! * `schrodinger-bridge`: trajectories inferred from snapshots by piecewise Schrödinger bridges
 //!   with a Brownian and with an iteratively refined reference, on a Gaussian chain and a
 //!   Lotka–Volterra ecology;
+//! * `ptd`: perturb-then-diagonalise for HiPPO-LegS: the transfer-function error of S4D's and
+//!   PTD's diagonal systems against ε, κ(V) and n, and S4D against S4-PTD layers trained on
+//!   sequential Fashion-MNIST, tested with Fourier-mode noise;
 //! * `posterior`: every diffusion posterior sampler against exact posterior samples of a
 //!   Gaussian-mixture prior (sliced W₂, energy distance, mean error, spread) against network calls;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
@@ -28,7 +31,7 @@
 use crate::failure::Failure;
 use crate::outputs::Planned;
 use inversa_lab::{
-    convex_relu, gaunt, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact,
+    convex_relu, gaunt, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact, ptd,
     schrodinger_bridge, self_distillation, Outcome,
 };
 use serde::Serialize;
@@ -170,6 +173,38 @@ enum Which {
         /// Diffusion σ of the simulations and of every reference.
         #[arg(long)]
         sigma: Option<f64>,
+    },
+    /// Perturb-then-diagonalise for state-space models (Yu et al., ICLR 2024): transfer-function
+    /// errors of S4D and PTD, and S4D against S4-PTD on sequential Fashion-MNIST with noise.
+    Ptd {
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Folder for metrics.json, the plots and report.html (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// The small setting of the test (seconds).
+        #[arg(long)]
+        quick: bool,
+        /// State size n of the ε sweep and of the trained layers.
+        #[arg(long)]
+        state_size: Option<usize>,
+        /// Fashion-MNIST folder (default: the Debian package's, else the bundled test images).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Training sequences (the first of the training set).
+        #[arg(long)]
+        train_images: Option<usize>,
+        /// Test sequences (the first of the test set).
+        #[arg(long)]
+        test_images: Option<usize>,
+        #[arg(long)]
+        epochs: Option<usize>,
+        /// SSM channels H per layer.
+        #[arg(long)]
+        channels: Option<usize>,
+        /// ‖E‖₂ of the trained S4-PTD layers' perturbation.
+        #[arg(long)]
+        train_epsilon: Option<f64>,
     },
     /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
     /// tier 1): which samplers sample the posterior and which only estimate its mean.
@@ -329,6 +364,34 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             let [a, b, c] = schrodinger_bridge::FIGURES;
             let names = ["metrics.json", a, b, c, "report.html"];
             generated(&out, &names, || schrodinger_bridge::run(&settings, say))
+        }
+        Which::Ptd {
+            seed,
+            out,
+            quick,
+            state_size,
+            data,
+            train_images,
+            test_images,
+            epochs,
+            channels,
+            train_epsilon,
+        } => {
+            let base = base(quick, ptd::Settings::quick);
+            let settings = ptd::Settings {
+                seed,
+                state_size: state_size.unwrap_or(base.state_size),
+                data: data.or(base.data.clone()),
+                train_images: train_images.unwrap_or(base.train_images),
+                test_images: test_images.unwrap_or(base.test_images),
+                epochs: epochs.unwrap_or(base.epochs),
+                channels: channels.unwrap_or(base.channels),
+                train_epsilon: train_epsilon.unwrap_or(base.train_epsilon),
+                ..base
+            };
+            let [a, b] = ptd::FIGURES;
+            let names = ["metrics.json", a, b, "report.html"];
+            generated(&out, &names, || ptd::run(&settings, say))
         }
         Which::Posterior {
             seed,

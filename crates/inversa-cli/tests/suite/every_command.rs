@@ -144,6 +144,19 @@ const CASES: &[Case] = &[
         integers: &["--particles", "--snapshots", "--refinements"],
     },
     Case {
+        command: &["experiment", "ptd"],
+        overlap: None,
+        tiny: &["--quick", "--out", "out"],
+        floats: &["--train-epsilon"],
+        integers: &[
+            "--state-size",
+            "--train-images",
+            "--test-images",
+            "--epochs",
+            "--channels",
+        ],
+    },
+    Case {
         command: &["experiment", "posterior"],
         overlap: None,
         tiny: &["--quick", "--samples", "30", "--side", "3", "--out", "out"],

@@ -182,7 +182,7 @@ def experiment(name, out=None, **settings):
     is a ``KeyError``):
 
     - the papers' experiments of ``inversa experiment NAME``: matrix-sensing, convex-relu, mfac,
-      last-iterate-sgd, self-distillation, gaunt, schrodinger-bridge, posterior, editing,
+      last-iterate-sgd, self-distillation, gaunt, schrodinger-bridge, ptd, posterior, editing,
       diffusion-priors;
     - ``solve-sequence`` (``inversa solve-sequence``): a sequence of PDE linear systems solved with
       Krylov recycling (``problem``, ``grid``, ``systems``, ``method``, ``preconditioner``, ...);
