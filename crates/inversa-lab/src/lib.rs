@@ -42,6 +42,7 @@ pub mod matrix_sensing;
 pub mod mfac;
 pub mod model_inversion;
 pub mod outcome;
+pub mod pde;
 pub mod posterior_vs_exact;
 pub mod sample_quality;
 pub mod sampling;
@@ -49,6 +50,7 @@ pub mod schrodinger_bridge;
 pub mod self_distillation;
 pub mod stale_updates;
 pub mod timing;
+pub mod tumour_growth;
 
 pub use error::{Error, Result};
 pub use outcome::{Artifact, Outcome};

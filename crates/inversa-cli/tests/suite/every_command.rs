@@ -129,6 +129,30 @@ const CASES: &[Case] = &[
         integers: &["--check-degree", "--repeats"],
     },
     Case {
+        command: &["experiment", "tumour-growth"],
+        overlap: None,
+        tiny: &[
+            "--quick",
+            "--database",
+            "30",
+            "--patients",
+            "1",
+            "--cma-evaluations",
+            "16",
+            "--gradient-iterations",
+            "2",
+            "--out",
+            "out",
+        ],
+        floats: &["--noise"],
+        integers: &[
+            "--database",
+            "--patients",
+            "--cma-evaluations",
+            "--gradient-iterations",
+        ],
+    },
+    Case {
         command: &["experiment", "schrodinger-bridge"],
         overlap: None,
         tiny: &[
