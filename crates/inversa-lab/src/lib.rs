@@ -37,6 +37,7 @@ pub mod fashion_inversion;
 pub mod gaunt;
 pub mod gradient_audit;
 pub mod krylov_sequence;
+pub mod lagrangian_pinn;
 pub mod last_iterate_sgd;
 pub mod matrix_sensing;
 pub mod mfac;

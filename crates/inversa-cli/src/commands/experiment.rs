@@ -20,6 +20,8 @@
 //! * `tumour-growth`: the diffusivity, proliferation rate and origin of a Fisher–Kolmogorov
 //!   tumour on an MNI152 brain slice from its two-level segmentation, by a query of a precomputed
 //!   database of simulations against CMA-ES and Adam (errors and seconds per patient);
+//! * `lagrangian-pinn`: a standard PINN against the Lagrangian PINN (characteristics and the state
+//!   carried along them) on advection at increasing speeds and on viscous Burgers;
 //! * `posterior`: every diffusion posterior sampler against exact posterior samples of a
 //!   Gaussian-mixture prior (sliced W₂, energy distance, mean error, spread) against network calls;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
@@ -31,8 +33,8 @@
 use crate::failure::Failure;
 use crate::outputs::Planned;
 use inversa_lab::{
-    convex_relu, gaunt, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact,
-    schrodinger_bridge, self_distillation, tumour_growth, Outcome,
+    convex_relu, gaunt, lagrangian_pinn, last_iterate_sgd, matrix_sensing, mfac,
+    posterior_vs_exact, schrodinger_bridge, self_distillation, tumour_growth, Outcome,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -201,6 +203,30 @@ enum Which {
         #[arg(long)]
         noise: Option<f64>,
     },
+    /// Lagrangian PINNs (Mojgani, Balajewicz & Hassanzadeh, 2022): the standard PINN's error against
+    /// the advection speed next to the Lagrangian PINN's, and both on viscous Burgers.
+    LagrangianPinn {
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Folder for metrics.json, the plot and report.html (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// The small setting of the test (two speeds, 700 steps).
+        #[arg(long)]
+        quick: bool,
+        /// Adam steps per fit.
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Interior collocation points.
+        #[arg(long)]
+        interior: Option<usize>,
+        /// Units per hidden layer.
+        #[arg(long)]
+        width: Option<usize>,
+        /// Burgers' viscosity ν.
+        #[arg(long)]
+        viscosity: Option<f64>,
+    },
     /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
     /// tier 1): which samplers sample the posterior and which only estimate its mean.
     Posterior {
@@ -361,6 +387,27 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             let [a, b] = tumour_growth::FIGURES;
             let names = ["metrics.json", a, b, "report.html"];
             generated(&out, &names, || tumour_growth::run(&settings, say))
+        }
+        Which::LagrangianPinn {
+            seed,
+            out,
+            quick,
+            steps,
+            interior,
+            width,
+            viscosity,
+        } => {
+            let base = base(quick, lagrangian_pinn::Settings::quick);
+            let settings = lagrangian_pinn::Settings {
+                seed,
+                steps: steps.unwrap_or(base.steps),
+                interior: interior.unwrap_or(base.interior),
+                width: width.unwrap_or(base.width),
+                viscosity: viscosity.unwrap_or(base.viscosity),
+                ..base
+            };
+            let names = ["metrics.json", lagrangian_pinn::FIGURE, "report.html"];
+            generated(&out, &names, || lagrangian_pinn::run(&settings, say))
         }
         Which::SchrodingerBridge {
             seed,

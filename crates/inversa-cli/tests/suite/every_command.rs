@@ -153,6 +153,23 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        command: &["experiment", "lagrangian-pinn"],
+        overlap: None,
+        tiny: &[
+            "--quick",
+            "--steps",
+            "2",
+            "--interior",
+            "16",
+            "--width",
+            "4",
+            "--out",
+            "out",
+        ],
+        floats: &["--viscosity"],
+        integers: &["--steps", "--interior", "--width"],
+    },
+    Case {
         command: &["experiment", "schrodinger-bridge"],
         overlap: None,
         tiny: &[

@@ -144,3 +144,23 @@ fn sensors_segment_by_levels_and_add_noise_of_the_given_spread() {
         "{mean} {spread}"
     );
 }
+
+#[test]
+fn the_network_jet_matches_finite_differences_of_its_value() {
+    use super::mlp::Mlp;
+    use candle_core::{Device, Tensor};
+    let net = Mlp::new(16, 3, 5).unwrap();
+    let (a, b, e) = (0.3, -0.7, 1e-4);
+    let points = [(a, b), (a + e, b), (a - e, b), (a, b + e), (a, b - e)];
+    let flat: Vec<f64> = points.iter().flat_map(|&(p, q)| [p, q]).collect();
+    let input = Tensor::from_vec(flat, (5, 2), &Device::Cpu).unwrap();
+    let jet = net.jet(&input).unwrap();
+    let v: Vec<f64> = jet.value.flatten_all().unwrap().to_vec1().unwrap();
+    let at = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f64>().unwrap()[0];
+    let da = (v[1] - v[2]) / (2.0 * e);
+    let daa = (v[1] - 2.0 * v[0] + v[2]) / (e * e);
+    let db = (v[3] - v[4]) / (2.0 * e);
+    assert!((at(&jet.da) - da).abs() < 1e-7, "{} {da}", at(&jet.da));
+    assert!((at(&jet.daa) - daa).abs() < 1e-4, "{} {daa}", at(&jet.daa));
+    assert!((at(&jet.db) - db).abs() < 1e-7, "{} {db}", at(&jet.db));
+}

@@ -89,7 +89,7 @@ impl Default for Settings {
         Self {
             seed: 0,
             database: 4000,
-            patients: 10,
+            patients: 20,
             top_k: 5,
             cma_evaluations: 400,
             gradient_iterations: 80,
