@@ -47,7 +47,7 @@ fn unit_points(rows: Vec<[f64; 2]>) -> candle_core::Result<Tensor> {
 
 /// The seeded collocation points of `problem`.
 fn points(problem: &Problem, training: &Training) -> candle_core::Result<Points> {
-    let mut rng = ChaCha8Rng::seed_from_u64(training.seed ^ 0xc011_0c);
+    let mut rng = ChaCha8Rng::seed_from_u64(training.seed ^ 0x00c0_110c);
     let mut uniform = || rng.gen_range(-1.0..=1.0);
     let interior: Vec<[f64; 2]> = (0..training.interior)
         .map(|_| [uniform(), uniform()])

@@ -41,7 +41,7 @@ impl FisherKpp {
     /// The solver on an `nx × ny` grid (row-major, `ny` rows) of cell side `h` with the unit
     /// diffusivity `unit` per cell; cells with `unit ≤ 0` are outside the domain.
     pub fn new(nx: usize, ny: usize, h: f64, unit: &[f64]) -> Result<Self> {
-        if unit.len() != nx * ny || nx == 0 || ny == 0 || !(h > 0.0) {
+        if unit.len() != nx * ny || nx == 0 || ny == 0 || h.is_nan() || h <= 0.0 {
             let message = format!(
                 "needs {nx} × {ny} cells and h > 0, got {} and {h}",
                 unit.len()
@@ -104,7 +104,9 @@ impl FisherKpp {
     pub fn run(&self, u: &mut [f64], scale: f64, rho: f64, t_end: f64, steps: usize) -> Result<()> {
         let dt = t_end / steps.max(1) as f64;
         let rate = scale * self.stiffness / (self.h * self.h) + rho;
-        if u.len() != self.nx * self.ny || !(dt * rate <= 1.0 + 1e-12) || scale < 0.0 || rho < 0.0 {
+        // Written so that a NaN rate counts as unstable.
+        let stable = dt * rate <= 1.0 + 1e-12;
+        if u.len() != self.nx * self.ny || !stable || scale < 0.0 || rho < 0.0 {
             let message = format!(
                 "{steps} steps to t = {t_end} with D scale {scale} and ρ {rho} break Δt·rate ≤ 1 \
                  (rate {rate:.3e}) or the field has {} cells, not {}",

@@ -117,9 +117,9 @@ pub fn fits_picture(
     let height = n * zoom;
     let mut pixels = vec![1.0f32; 3 * width * height];
     for (p, labels) in panels.iter().enumerate() {
-        for k in 0..n * n {
+        for (k, label) in labels.iter().enumerate() {
             let tissue = (0.35 * brain.grey[k] + 0.7 * brain.white[k]) as f32;
-            let colour = match labels[k] {
+            let colour = match label {
                 0 => [tissue; 3],
                 1 => [0.95, 0.85, 0.2],
                 _ => [0.85, 0.1, 0.1],

@@ -256,7 +256,7 @@ pub fn run(settings: &Settings, say: &mut dyn FnMut(&str)) -> Result<Outcome<Rep
         "database: {} simulations in {database_build_seconds:.1} s",
         settings.database
     ));
-    let mut rng = ChaCha8Rng::seed_from_u64(settings.seed ^ 0x5eed_0f_9a71e47);
+    let mut rng = ChaCha8Rng::seed_from_u64(settings.seed ^ 0x0005_eed0_f9a7_1e47);
     let mut patients = Vec::with_capacity(settings.patients);
     let mut traces = Traces {
         cma: Vec::new(),

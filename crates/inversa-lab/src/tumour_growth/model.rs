@@ -140,24 +140,21 @@ pub fn observe(u: &[f64], noise: f64, rng: &mut ChaCha8Rng) -> Vec<u8> {
 }
 
 /// The mean Dice overlap of the regions above each level (1 when a region is empty in both).
-/// One branch-free pass counts both levels, since a query runs it once per database entry.
 pub fn dice(a: &[u8], b: &[u8]) -> f64 {
-    let (mut both, mut total) = ([0u32; 2], [0u32; 2]);
-    for (&p, &q) in a.iter().zip(b) {
-        for (level, (both, total)) in both.iter_mut().zip(total.iter_mut()).enumerate() {
-            let (p, q) = (u32::from(p > level as u8), u32::from(q > level as u8));
-            *both += p & q;
-            *total += p + q;
+    let per_level = |level: u8| {
+        let (mut both, mut total) = (0usize, 0usize);
+        for (&p, &q) in a.iter().zip(b) {
+            let (p, q) = (p >= level, q >= level);
+            both += usize::from(p && q);
+            total += usize::from(p) + usize::from(q);
         }
-    }
-    let per_level = |l: usize| {
-        if total[l] == 0 {
+        if total == 0 {
             1.0
         } else {
-            2.0 * f64::from(both[l]) / f64::from(total[l])
+            2.0 * both as f64 / total as f64
         }
     };
-    (per_level(0) + per_level(1)) / 2.0
+    (per_level(1) + per_level(2)) / 2.0
 }
 
 /// `−log p(labels | u)` when the labels are the segmentation of `u + σε`: a cell is labelled `l`

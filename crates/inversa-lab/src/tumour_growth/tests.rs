@@ -1,6 +1,8 @@
 //! The pieces against independent references, then the claim at the quick setting.
 
-use super::model::{dice, negative_log_likelihood, observe, simulate, Brain, CELL_CM, LEVELS};
+use super::model::{
+    dice, negative_log_likelihood, observe, segment_truth, simulate, Brain, CELL_CM, LEVELS,
+};
 use super::search::Trace;
 use super::{cmaes, gradient, run, Database, Settings, Tumour};
 use crate::pde::sensors::segment;
@@ -100,8 +102,13 @@ fn a_database_entry_queried_without_noise_is_found_exactly() {
         .solver
         .stable_steps(settings.prior.d_max(), settings.prior.rho_max(), 1.0);
     let database = Database::build(&brain, &settings.prior, steps, 40, 3).unwrap();
-    let answer = database.query(&database.labels[17], 1);
+    let labels = |k: usize| segment_truth(&brain, &database.tumours[k], steps).unwrap();
+    let answer = database.query(&labels(17), 1);
     assert_eq!(answer.best, database.tumours[17]);
+    // The bit masks score as the labels do.
+    let scan = super::database::Masks::new(&labels(3));
+    let masks = super::database::Masks::new(&labels(17));
+    assert_eq!(masks.dice(&scan), dice(&labels(17), &labels(3)));
 }
 
 #[test]
