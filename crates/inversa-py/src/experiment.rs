@@ -7,8 +7,9 @@ use crate::learned::outcome_dict;
 use inversa::Control;
 use inversa_lab::{
     convex_relu, diffusion_priors, editing, gaunt, gradient_audit, krylov_sequence,
-    last_iterate_sgd, matrix_sensing, mfac, model_inversion, posterior_vs_exact, ptd,
-    sample_quality, sampling, schrodinger_bridge, self_distillation, stale_updates, Outcome,
+    lagrangian_pinn, last_iterate_sgd, matrix_sensing, mfac, model_inversion, posterior_vs_exact,
+    ptd, sample_quality, sampling, schrodinger_bridge, self_distillation, stale_updates,
+    tumour_growth, Outcome,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -17,7 +18,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// The experiments [`experiment`] runs, by their `inversa experiment` names.
-pub const EXPERIMENTS: [&str; 14] = [
+pub const EXPERIMENTS: [&str; 16] = [
     "matrix-sensing",
     "convex-relu",
     "mfac",
@@ -26,6 +27,8 @@ pub const EXPERIMENTS: [&str; 14] = [
     "gaunt",
     "schrodinger-bridge",
     "ptd",
+    "tumour-growth",
+    "lagrangian-pinn",
     "posterior",
     "editing",
     "diffusion-priors",
@@ -57,6 +60,8 @@ pub fn experiment<'py>(
         "gaunt" => go(py, name, settings, out, |s| gaunt::run(s, say)),
         "schrodinger-bridge" => go(py, name, settings, out, |s| schrodinger_bridge::run(s, say)),
         "ptd" => go(py, name, settings, out, |s| ptd::run(s, say)),
+        "tumour-growth" => go(py, name, settings, out, |s| tumour_growth::run(s, say)),
+        "lagrangian-pinn" => go(py, name, settings, out, |s| lagrangian_pinn::run(s, say)),
         "posterior" => go(py, name, settings, out, |s| posterior_vs_exact::run(s, say)),
         "editing" => go(py, name, settings, out, |s| editing::run(s, say)),
         "diffusion-priors" => go(py, name, settings, out, |s| diffusion_priors::run(s, say)),

@@ -1,0 +1,11 @@
+//! Pieces the PDE experiments share: an explicit finite-volume solver for heterogeneous
+//! Fisher–Kolmogorov reaction–diffusion on a masked 2-D grid ([`reaction_diffusion`]) and sensors
+//! that observe a field through noise and thresholds ([`sensors`]); a small tanh network in candle
+//! whose forward pass carries its input derivatives, for physics-informed losses ([`mlp`]).
+
+pub mod mlp;
+pub mod reaction_diffusion;
+pub mod sensors;
+
+#[cfg(test)]
+mod tests;
