@@ -29,6 +29,7 @@
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod bench;
+pub mod compare;
 pub mod convex_relu;
 pub mod diffusion_priors;
 pub mod editing;

@@ -36,8 +36,8 @@
 use crate::failure::Failure;
 use crate::outputs::Planned;
 use inversa_lab::{
-    convex_relu, gaunt, lagrangian_pinn, last_iterate_sgd, matrix_sensing, mfac,
-    posterior_vs_exact, ptd, schrodinger_bridge, self_distillation, tumour_growth, Outcome,
+    convex_relu, gaunt, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact, ptd,
+    schrodinger_bridge, self_distillation, Outcome,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -213,55 +213,10 @@ enum Which {
     },
     /// Personalised tumour growth by a database query (Ezhov et al., ML4H 2022): D, ρ and the
     /// origin of a Fisher–Kolmogorov tumour on an MNI152 slice, against CMA-ES and Adam.
-    TumourGrowth {
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Folder for metrics.json, the plots and report.html (created if missing).
-        #[arg(long)]
-        out: PathBuf,
-        /// The small setting of the test (seconds).
-        #[arg(long)]
-        quick: bool,
-        /// Forward simulations in the database (built once, before the patients).
-        #[arg(long)]
-        database: Option<usize>,
-        /// Synthetic patients.
-        #[arg(long)]
-        patients: Option<usize>,
-        /// Objective evaluations CMA-ES may spend per patient.
-        #[arg(long)]
-        cma_evaluations: Option<usize>,
-        /// Adam steps per patient (five simulations each).
-        #[arg(long)]
-        gradient_iterations: Option<usize>,
-        /// Standard deviation of the noise on the concentration before thresholding.
-        #[arg(long)]
-        noise: Option<f64>,
-    },
+    TumourGrowth(crate::commands::pde_experiments::TumourGrowthArgs),
     /// Lagrangian PINNs (Mojgani, Balajewicz & Hassanzadeh, 2022): the standard PINN's error against
     /// the advection speed next to the Lagrangian PINN's, and both on viscous Burgers.
-    LagrangianPinn {
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Folder for metrics.json, the plot and report.html (created if missing).
-        #[arg(long)]
-        out: PathBuf,
-        /// The small setting of the test (two speeds, 700 steps).
-        #[arg(long)]
-        quick: bool,
-        /// Adam steps per fit.
-        #[arg(long)]
-        steps: Option<usize>,
-        /// Interior collocation points.
-        #[arg(long)]
-        interior: Option<usize>,
-        /// Units per hidden layer.
-        #[arg(long)]
-        width: Option<usize>,
-        /// Burgers' viscosity ν.
-        #[arg(long)]
-        viscosity: Option<f64>,
-    },
+    LagrangianPinn(crate::commands::pde_experiments::LagrangianPinnArgs),
     /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
     /// tier 1): which samplers sample the posterior and which only estimate its mean.
     Posterior {
@@ -399,51 +354,8 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             let names = ["metrics.json", gaunt::FIGURE, "report.html"];
             generated(&out, &names, || gaunt::run(&settings, say))
         }
-        Which::TumourGrowth {
-            seed,
-            out,
-            quick,
-            database,
-            patients,
-            cma_evaluations,
-            gradient_iterations,
-            noise,
-        } => {
-            let base = base(quick, tumour_growth::Settings::quick);
-            let settings = tumour_growth::Settings {
-                seed,
-                database: database.unwrap_or(base.database),
-                patients: patients.unwrap_or(base.patients),
-                cma_evaluations: cma_evaluations.unwrap_or(base.cma_evaluations),
-                gradient_iterations: gradient_iterations.unwrap_or(base.gradient_iterations),
-                noise: noise.unwrap_or(base.noise),
-                ..base
-            };
-            let [a, b] = tumour_growth::FIGURES;
-            let names = ["metrics.json", a, b, "report.html"];
-            generated(&out, &names, || tumour_growth::run(&settings, say))
-        }
-        Which::LagrangianPinn {
-            seed,
-            out,
-            quick,
-            steps,
-            interior,
-            width,
-            viscosity,
-        } => {
-            let base = base(quick, lagrangian_pinn::Settings::quick);
-            let settings = lagrangian_pinn::Settings {
-                seed,
-                steps: steps.unwrap_or(base.steps),
-                interior: interior.unwrap_or(base.interior),
-                width: width.unwrap_or(base.width),
-                viscosity: viscosity.unwrap_or(base.viscosity),
-                ..base
-            };
-            let names = ["metrics.json", lagrangian_pinn::FIGURE, "report.html"];
-            generated(&out, &names, || lagrangian_pinn::run(&settings, say))
-        }
+        Which::TumourGrowth(args) => crate::commands::pde_experiments::tumour_growth(args, say),
+        Which::LagrangianPinn(args) => crate::commands::pde_experiments::lagrangian_pinn(args, say),
         Which::SchrodingerBridge {
             seed,
             out,
@@ -517,7 +429,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
 }
 
 /// The small setting of the tests (`--quick`), or the experiment's default.
-fn base<S: Default>(quick: bool, small: fn() -> S) -> S {
+pub(crate) fn base<S: Default>(quick: bool, small: fn() -> S) -> S {
     if quick {
         small()
     } else {
@@ -527,7 +439,7 @@ fn base<S: Default>(quick: bool, small: fn() -> S) -> S {
 
 /// Runs an experiment on generated data (so no input to overwrite) once its outputs `names` in
 /// `out` are known to be writable, and writes them.
-fn generated<R: Serialize>(
+pub(crate) fn generated<R: Serialize>(
     out: &Path,
     names: &[&str],
     run: impl FnOnce() -> inversa_lab::Result<Outcome<R>>,

@@ -13,6 +13,7 @@ pub mod fashion_inversion;
 pub mod fl;
 pub mod invert;
 pub mod list;
+pub mod pde_experiments;
 pub mod run;
 pub mod sample;
 pub mod solve_sequence;

@@ -24,6 +24,7 @@
 //! rotations, and times both products against `L` (log-log slopes fitted). Details in
 //! [`harmonics`], [`fourier`], [`direct`] and [`rotation`].
 
+use crate::compare::sup_relative_error as relative_error;
 use crate::error::check_memory;
 use crate::outcome::{report_page, Artifact, Outcome};
 use crate::timing::median_seconds;
@@ -271,17 +272,6 @@ fn random_features(rng: &mut ChaCha8Rng, count: usize) -> Vec<C64> {
         .chunks_exact(2)
         .map(|p| C64::new(p[0], p[1]))
         .collect()
-}
-
-/// `max |a − b| / max |b|`.
-fn relative_error(a: &[C64], b: &[C64]) -> f64 {
-    let scale = b.iter().map(|v| v.norm()).fold(0.0, f64::max);
-    let error = a
-        .iter()
-        .zip(b)
-        .map(|(p, q)| (p - q).norm())
-        .fold(0.0, f64::max);
-    error / scale
 }
 
 /// The FFT product against both references and under random rotations, at `L₁ = L₂ = degree`.

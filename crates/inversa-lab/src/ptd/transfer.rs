@@ -3,6 +3,7 @@
 
 use super::diagonal::{dense_transfer, perturbation, perturbed, Diagonal};
 use super::hippo::{legs, s4d_legs, System};
+use crate::compare::sup_relative_error as sup_relative;
 use crate::Result;
 use faer::c64;
 use inversa::numerics::gaussian;
@@ -102,15 +103,4 @@ pub fn transfer_on(system: &System, c: &[f64], omegas: &[f64]) -> Vec<c64> {
         .iter()
         .map(|&w| dense_transfer(system, c, c64::new(0.0, w)))
         .collect()
-}
-
-/// `max |a − b| / max |b|`.
-pub fn sup_relative(a: &[c64], b: &[c64]) -> f64 {
-    let scale = b.iter().map(|v| v.norm()).fold(0.0, f64::max);
-    let error = a
-        .iter()
-        .zip(b)
-        .map(|(p, q)| (p - q).norm())
-        .fold(0.0, f64::max);
-    error / scale
 }

@@ -1,6 +1,5 @@
-//! A task: data + physics + prior + solver, read from a TOML file and run. The keys are documented
-//! in the README and in `inversa run --help`; every table is read through [`Section`], so a typo is
-//! an error naming the key, never a silently ignored setting.
+//! A task: data + physics + prior + solver, read from a TOML file and run. Its keys are in the README
+//! and `inversa run --help`; every table is read through [`Section`]: a typo is an error, not ignored.
 
 use crate::config::Section;
 use crate::error::{Error, Result};

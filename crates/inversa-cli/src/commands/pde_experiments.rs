@@ -1,0 +1,110 @@
+//! `inversa experiment tumour-growth` and `inversa experiment lagrangian-pinn`: the PDE papers of
+//! issue 23, their flags and their runs (split from [`crate::commands::experiment`] to keep each
+//! file short).
+
+use super::experiment::{base, generated};
+use crate::failure::Failure;
+use inversa_lab::{lagrangian_pinn, tumour_growth};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct TumourGrowthArgs {
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Folder for metrics.json, the plots and report.html (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// The small setting of the test (seconds).
+    #[arg(long)]
+    quick: bool,
+    /// Forward simulations in the database (built once, before the patients).
+    #[arg(long)]
+    database: Option<usize>,
+    /// Synthetic patients.
+    #[arg(long)]
+    patients: Option<usize>,
+    /// Objective evaluations CMA-ES may spend per patient.
+    #[arg(long)]
+    cma_evaluations: Option<usize>,
+    /// Adam steps per patient (five simulations each).
+    #[arg(long)]
+    gradient_iterations: Option<usize>,
+    /// Standard deviation of the noise on the concentration before thresholding.
+    #[arg(long)]
+    noise: Option<f64>,
+}
+
+#[derive(clap::Args)]
+pub struct LagrangianPinnArgs {
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Folder for metrics.json, the plot and report.html (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// The small setting of the test (two speeds, 700 steps).
+    #[arg(long)]
+    quick: bool,
+    /// Adam steps per fit.
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Interior collocation points.
+    #[arg(long)]
+    interior: Option<usize>,
+    /// Units per hidden layer.
+    #[arg(long)]
+    width: Option<usize>,
+    /// Burgers' viscosity ν.
+    #[arg(long)]
+    viscosity: Option<f64>,
+}
+
+/// Runs `tumour-growth` with `say` for progress lines.
+pub fn tumour_growth(args: TumourGrowthArgs, say: &mut dyn FnMut(&str)) -> Result<(), Failure> {
+    let TumourGrowthArgs {
+        seed,
+        out,
+        quick,
+        database,
+        patients,
+        cma_evaluations,
+        gradient_iterations,
+        noise,
+    } = args;
+    let base = base(quick, tumour_growth::Settings::quick);
+    let settings = tumour_growth::Settings {
+        seed,
+        database: database.unwrap_or(base.database),
+        patients: patients.unwrap_or(base.patients),
+        cma_evaluations: cma_evaluations.unwrap_or(base.cma_evaluations),
+        gradient_iterations: gradient_iterations.unwrap_or(base.gradient_iterations),
+        noise: noise.unwrap_or(base.noise),
+        ..base
+    };
+    let [a, b] = tumour_growth::FIGURES;
+    let names = ["metrics.json", a, b, "report.html"];
+    generated(&out, &names, || tumour_growth::run(&settings, say))
+}
+
+/// Runs `lagrangian-pinn` with `say` for progress lines.
+pub fn lagrangian_pinn(args: LagrangianPinnArgs, say: &mut dyn FnMut(&str)) -> Result<(), Failure> {
+    let LagrangianPinnArgs {
+        seed,
+        out,
+        quick,
+        steps,
+        interior,
+        width,
+        viscosity,
+    } = args;
+    let base = base(quick, lagrangian_pinn::Settings::quick);
+    let settings = lagrangian_pinn::Settings {
+        seed,
+        steps: steps.unwrap_or(base.steps),
+        interior: interior.unwrap_or(base.interior),
+        width: width.unwrap_or(base.width),
+        viscosity: viscosity.unwrap_or(base.viscosity),
+        ..base
+    };
+    let names = ["metrics.json", lagrangian_pinn::FIGURE, "report.html"];
+    generated(&out, &names, || lagrangian_pinn::run(&settings, say))
+}
