@@ -33,14 +33,13 @@
 //!   on held-out Fashion-MNIST test images, and the papers' budget claims
 //!   ([`crate::commands::diffusion_priors_experiment`]).
 
+use super::experiment_output::{base, generated};
 use crate::failure::Failure;
-use crate::outputs::Planned;
 use inversa_lab::{
     convex_relu, gaunt, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact, ptd,
-    schrodinger_bridge, self_distillation, Outcome,
+    schrodinger_bridge, self_distillation,
 };
-use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct ExperimentArgs {
@@ -426,31 +425,4 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
         Which::Editing(args) => crate::commands::editing_experiment::run(args),
         Which::DiffusionPriors(args) => crate::commands::diffusion_priors_experiment::run(args),
     }
-}
-
-/// The small setting of the tests (`--quick`), or the experiment's default.
-pub(crate) fn base<S: Default>(quick: bool, small: fn() -> S) -> S {
-    if quick {
-        small()
-    } else {
-        S::default()
-    }
-}
-
-/// Runs an experiment on generated data (so no input to overwrite) once its outputs `names` in
-/// `out` are known to be writable, and writes them.
-pub(crate) fn generated<R: Serialize>(
-    out: &Path,
-    names: &[&str],
-    run: impl FnOnce() -> inversa_lab::Result<Outcome<R>>,
-) -> Result<(), Failure> {
-    let planned = Planned::check(out, names, &[])?;
-    let outcome = run()?;
-    let written = planned.write(&outcome, true)?;
-    say!(
-        "wrote metrics.json and {} plot(s) to {}/",
-        written.len() - 1,
-        out.display()
-    );
-    Ok(())
 }

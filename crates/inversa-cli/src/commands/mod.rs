@@ -9,6 +9,7 @@ pub mod diffusion_priors_experiment;
 pub mod edit;
 pub mod editing_experiment;
 pub mod experiment;
+pub mod experiment_output;
 pub mod fashion_inversion;
 pub mod fl;
 pub mod invert;

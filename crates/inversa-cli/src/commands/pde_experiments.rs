@@ -2,7 +2,7 @@
 //! issue 23, their flags and their runs (split from [`crate::commands::experiment`] to keep each
 //! file short).
 
-use super::experiment::{base, generated};
+use super::experiment_output::{base, generated};
 use crate::failure::Failure;
 use inversa_lab::{lagrangian_pinn, tumour_growth};
 use std::path::PathBuf;
