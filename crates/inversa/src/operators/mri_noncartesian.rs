@@ -229,6 +229,12 @@ pub fn from_raw<T: Real>(
     }
     let kernel_width = section.positive_usize_or("kernel_width", DEFAULT_KERNEL_WIDTH)?;
     let calibration = section.positive_usize_or("calibration", DEFAULT_CALIBRATION)?;
+    if calibration > h.min(w) || calibration < Params::default().kernel {
+        return Err(Error::config(
+            section.key("calibration"),
+            format!("{calibration} samples across: the region must fit the {h}×{w} grid and hold ESPIRiT's 6×6 kernel"),
+        ));
+    }
     let maps: Vec<Complex<T>> = match section.str_opt("coil_maps")? {
         None => estimated_maps(raw, "lowres", kernel_width, calibration)?,
         Some(kind @ ("lowres" | "espirit")) => {

@@ -58,6 +58,15 @@ impl RawKspace {
                 r.encode_step_1, r.trajectory_dimensions
             )));
         }
+        if let Some(r) = readouts
+            .iter()
+            .find(|r| r.trajectory_dimensions != readouts[0].trajectory_dimensions)
+        {
+            return Err(fail(format!(
+                "readout {} has {} trajectory values per sample where the first has {}",
+                r.encode_step_1, r.trajectory_dimensions, readouts[0].trajectory_dimensions
+            )));
+        }
         let coils = scan.channels;
         let points = trajectory(&readouts).map_err(fail)?;
         let m = points.len();

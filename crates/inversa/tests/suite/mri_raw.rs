@@ -100,6 +100,8 @@ fn raw_scan_keys_are_checked() {
         message.contains("physics.trajectory") && message.contains("spiral_8coil.h5"),
         "{message}"
     );
+    let message = error(&task("", "calibration = 100000", solver));
+    assert!(message.contains("physics.calibration"), "{message}");
     let message = error(&task("shape = [128, 128]", "", solver));
     assert!(
         message.contains("data.shape") && message.contains("192×192"),
