@@ -33,7 +33,7 @@
 //!   on held-out Fashion-MNIST test images, and the papers' budget claims
 //!   ([`crate::commands::diffusion_priors_experiment`]).
 
-use super::experiment_output::{base, generated};
+use super::experiment_output::{base, generated, CommonFlags};
 use crate::failure::Failure;
 use inversa_lab::{
     convex_relu, gaunt, last_iterate_sgd, matrix_sensing, mfac, posterior_vs_exact, ptd,
@@ -104,14 +104,8 @@ enum Which {
     },
     /// Last-iterate convergence of SGD (Liu & Zhou, ICLR 2024): suboptimality against T.
     LastIterateSgd {
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Folder for metrics.json, the plots and report.html (created if missing).
-        #[arg(long)]
-        out: PathBuf,
-        /// The small setting of the test (seconds).
-        #[arg(long)]
-        quick: bool,
+        #[command(flatten)]
+        common: CommonFlags,
         /// Noise streams per curve (quantiles over them); at least 10.
         #[arg(long)]
         seeds: Option<usize>,
@@ -121,14 +115,8 @@ enum Which {
     },
     /// Self-distillation in kernel ridge regression (Borup & Andersen, NeurIPS 2021).
     SelfDistillation {
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Folder for metrics.json, the plot and report.html (created if missing).
-        #[arg(long)]
-        out: PathBuf,
-        /// The small setting of the test (seconds).
-        #[arg(long)]
-        quick: bool,
+        #[command(flatten)]
+        common: CommonFlags,
         /// Data sets drawn (medians over them).
         #[arg(long)]
         seeds: Option<usize>,
@@ -139,14 +127,8 @@ enum Which {
     /// Gaunt tensor products in the Fourier basis (Luo, Chen & Krishnapriyan, ICLR 2024): error
     /// against the direct Gaunt sum, rotation equivariance and cost against L.
     Gaunt {
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Folder for metrics.json, the plot and report.html (created if missing).
-        #[arg(long)]
-        out: PathBuf,
-        /// The small setting of the test (seconds).
-        #[arg(long)]
-        quick: bool,
+        #[command(flatten)]
+        common: CommonFlags,
         /// The accuracy and equivariance checks run at L = 1 ..= this (at most 12).
         #[arg(long)]
         check_degree: Option<usize>,
@@ -157,14 +139,8 @@ enum Which {
     /// Multi-marginal Schrödinger bridges with iterative reference refinement (Shen, Berlinghieri &
     /// Broderick, AISTATS 2025): trajectories from snapshots.
     SchrodingerBridge {
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Folder for metrics.json, the plots and report.html (created if missing).
-        #[arg(long)]
-        out: PathBuf,
-        /// The small setting of the test (seconds).
-        #[arg(long)]
-        quick: bool,
+        #[command(flatten)]
+        common: CommonFlags,
         /// Individuals per snapshot (each bridge holds an n × n coupling).
         #[arg(long)]
         particles: Option<usize>,
@@ -181,14 +157,8 @@ enum Which {
     /// Perturb-then-diagonalise for state-space models (Yu et al., ICLR 2024): transfer-function
     /// errors of S4D and PTD, and S4D against S4-PTD on sequential Fashion-MNIST with noise.
     Ptd {
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Folder for metrics.json, the plots and report.html (created if missing).
-        #[arg(long)]
-        out: PathBuf,
-        /// The small setting of the test (seconds).
-        #[arg(long)]
-        quick: bool,
+        #[command(flatten)]
+        common: CommonFlags,
         /// State size n of the ε sweep and of the trained layers.
         #[arg(long)]
         state_size: Option<usize>,
@@ -219,14 +189,8 @@ enum Which {
     /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
     /// tier 1): which samplers sample the posterior and which only estimate its mean.
     Posterior {
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Folder for metrics.json, the plot and report.html (created if missing).
-        #[arg(long)]
-        out: PathBuf,
-        /// The small setting of the test (seconds).
-        #[arg(long)]
-        quick: bool,
+        #[command(flatten)]
+        common: CommonFlags,
         /// Samples per sampler and budget (and exact samples to compare with).
         #[arg(long)]
         samples: Option<usize>,
@@ -298,9 +262,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             generated(&out, &names, || mfac::run(&settings, say))
         }
         Which::LastIterateSgd {
-            seed,
-            out,
-            quick,
+            common: CommonFlags { seed, out, quick },
             seeds,
             max_horizon,
         } => {
@@ -320,9 +282,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             generated(&out, &names, || last_iterate_sgd::run(&settings, say))
         }
         Which::SelfDistillation {
-            seed,
-            out,
-            quick,
+            common: CommonFlags { seed, out, quick },
             seeds,
             steps,
         } => {
@@ -337,9 +297,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             generated(&out, &names, || self_distillation::run(&settings, say))
         }
         Which::Gaunt {
-            seed,
-            out,
-            quick,
+            common: CommonFlags { seed, out, quick },
             check_degree,
             repeats,
         } => {
@@ -356,9 +314,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
         Which::TumourGrowth(args) => crate::commands::pde_experiments::tumour_growth(args, say),
         Which::LagrangianPinn(args) => crate::commands::pde_experiments::lagrangian_pinn(args, say),
         Which::SchrodingerBridge {
-            seed,
-            out,
-            quick,
+            common: CommonFlags { seed, out, quick },
             particles,
             snapshots,
             refinements,
@@ -378,9 +334,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             generated(&out, &names, || schrodinger_bridge::run(&settings, say))
         }
         Which::Ptd {
-            seed,
-            out,
-            quick,
+            common: CommonFlags { seed, out, quick },
             state_size,
             data,
             train_images,
@@ -406,9 +360,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             generated(&out, &names, || ptd::run(&settings, say))
         }
         Which::Posterior {
-            seed,
-            out,
-            quick,
+            common: CommonFlags { seed, out, quick },
             samples,
             side,
         } => {

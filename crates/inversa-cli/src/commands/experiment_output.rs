@@ -5,7 +5,20 @@ use crate::failure::Failure;
 use crate::outputs::Planned;
 use inversa_lab::Outcome;
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The flags every paper experiment takes (`#[command(flatten)]` them into its arguments).
+#[derive(clap::Args)]
+pub struct CommonFlags {
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Folder for metrics.json, the plots and report.html (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The small, seeded setting of the experiment's test (under a minute on 2 cores).
+    #[arg(long)]
+    pub quick: bool,
+}
 
 /// The small setting of the tests (`--quick`), or the experiment's default.
 pub fn base<S: Default>(quick: bool, small: fn() -> S) -> S {

@@ -2,21 +2,14 @@
 //! issue 23, their flags and their runs (split from [`crate::commands::experiment`] to keep each
 //! file short).
 
-use super::experiment_output::{base, generated};
+use super::experiment_output::{base, generated, CommonFlags};
 use crate::failure::Failure;
 use inversa_lab::{lagrangian_pinn, tumour_growth};
-use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct TumourGrowthArgs {
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Folder for metrics.json, the plots and report.html (created if missing).
-    #[arg(long)]
-    out: PathBuf,
-    /// The small setting of the test (seconds).
-    #[arg(long)]
-    quick: bool,
+    #[command(flatten)]
+    common: CommonFlags,
     /// Forward simulations in the database (built once, before the patients).
     #[arg(long)]
     database: Option<usize>,
@@ -36,14 +29,8 @@ pub struct TumourGrowthArgs {
 
 #[derive(clap::Args)]
 pub struct LagrangianPinnArgs {
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Folder for metrics.json, the plot and report.html (created if missing).
-    #[arg(long)]
-    out: PathBuf,
-    /// The small setting of the test (two speeds, 700 steps).
-    #[arg(long)]
-    quick: bool,
+    #[command(flatten)]
+    common: CommonFlags,
     /// Adam steps per fit.
     #[arg(long)]
     steps: Option<usize>,
@@ -61,9 +48,7 @@ pub struct LagrangianPinnArgs {
 /// Runs `tumour-growth` with `say` for progress lines.
 pub fn tumour_growth(args: TumourGrowthArgs, say: &mut dyn FnMut(&str)) -> Result<(), Failure> {
     let TumourGrowthArgs {
-        seed,
-        out,
-        quick,
+        common: CommonFlags { seed, out, quick },
         database,
         patients,
         cma_evaluations,
@@ -88,9 +73,7 @@ pub fn tumour_growth(args: TumourGrowthArgs, say: &mut dyn FnMut(&str)) -> Resul
 /// Runs `lagrangian-pinn` with `say` for progress lines.
 pub fn lagrangian_pinn(args: LagrangianPinnArgs, say: &mut dyn FnMut(&str)) -> Result<(), Failure> {
     let LagrangianPinnArgs {
-        seed,
-        out,
-        quick,
+        common: CommonFlags { seed, out, quick },
         steps,
         interior,
         width,
