@@ -12,6 +12,7 @@ pub mod ismrmrd;
 pub mod npy;
 pub mod overlap;
 pub mod png_image;
+pub mod twix;
 
 pub use npy::{decode_npy, read_npy, write_npy_f32, write_npy_f64};
 pub use png_image::{decode_png, read_png, write_png_u16, write_png_u8};

@@ -14,6 +14,7 @@ use rand_distr::{Distribution, StandardNormal};
 pub mod algebra;
 mod algebra_examples;
 pub mod blur;
+pub mod cartesian_kspace;
 pub mod coil_sensitivity;
 pub mod compressed_sensing;
 pub mod ct;
