@@ -3,6 +3,7 @@
 
     cargo build --release && python3 bench/compare.py            # writes bench/latest.md
     python3 bench/compare.py mri                                 # one section: ct, deblur, mri or nn
+    python3 bench/compare.py mri-real --out rows.json            # real raw MRI against BART and SigPy
 
 Needs: scikit-image, astra-toolbox (CPU projectors), and optionally deepinv (pulls torch) and sigpy; a peer that
 does not import is reported as missing. Every tool gets 2 threads. Inversa's time is the `seconds` of its
@@ -20,6 +21,8 @@ import tempfile
 import time
 
 import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 INVERSA = ROOT / "target" / "release" / "inversa"
@@ -382,9 +385,30 @@ def nn():
     row(step_task, f"PyTorch {torch.__version__} CPU", (float("nan"), float("nan")), t)
 
 
+def mri_real(out):
+    """The real-data MRI comparison (bench/mri_real.py): its rows go to `out` as JSON and into the table."""
+    import mri_real as section
+    if out is None:
+        sys.exit("mri-real needs --out FILE.json")
+    rows = section.run({"inversa": inversa, "work": WORK, "root": ROOT}, pathlib.Path(out))
+    task = "real MRI: Siemens GRE 160², 2 coils, 4× variable-density lines"
+    for r in rows:
+        quality = (r["psnr"] if r["psnr"] is not None else float("nan"), r["ssim"] if r["ssim"] is not None else float("nan"))
+        note = r.get("note") or f'{r["iterations"]} its, weight {r["weight"]} (best of {len(section.GRID)})'
+        row(task, f'{r["tool"]} {r["method"]}', quality, r["seconds"] if r["seconds"] is not None else float("nan"), note)
+        if r["tool"] == "Inversa" and r["method"] == "tv":
+            reference(task, r["seconds"])
+
+
 def main():
-    sections = {"ct": ct, "deblur": deblur, "mri": mri, "nn": nn}
-    chosen = sys.argv[1:] or list(sections)
+    args = sys.argv[1:]
+    out = None
+    if "--out" in args:
+        i = args.index("--out")
+        out = args[i + 1] if i + 1 < len(args) else None
+        del args[i:i + 2]
+    sections = {"ct": ct, "deblur": deblur, "mri": mri, "nn": nn, "mri-real": lambda: mri_real(out)}
+    chosen = args or [name for name in sections if name != "mri-real"]
     unknown = [name for name in chosen if name not in sections]
     if unknown:
         sys.exit(f"unknown section(s) {unknown}; expected any of {list(sections)}")

@@ -262,6 +262,7 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
     Ok(Physics {
         operator: Box::new(blur),
         display: MeasurementDisplay::Image,
+        retrospective: None,
     })
 }
 

@@ -52,7 +52,7 @@ pub fn low_resolution(
 
 /// Divides each pixel's coil values by their root-sum-of-squares, floored at 10⁻³ of its maximum
 /// so that the background (no signal) does not divide by zero.
-fn normalise(maps: &mut [C64], pixels: usize) {
+pub(super) fn normalise(maps: &mut [C64], pixels: usize) {
     let rss: Vec<f64> = (0..pixels)
         .map(|p| {
             maps.iter()

@@ -272,6 +272,7 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
     Ok(Physics {
         operator: Box::new(operator),
         display: MeasurementDisplay::None,
+        retrospective: None,
     })
 }
 

@@ -357,6 +357,7 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
     Ok(Physics {
         operator: Box::new(ct),
         display: MeasurementDisplay::Normalized,
+        retrospective: None,
     })
 }
 

@@ -45,6 +45,7 @@ pub fn from_config<T: Real>(_: &mut Section, ctx: &BuildContext) -> crate::Resul
     Ok(Physics {
         operator: Box::new(Identity::new(&ctx.image_shape)),
         display: MeasurementDisplay::Image,
+        retrospective: None,
     })
 }
 

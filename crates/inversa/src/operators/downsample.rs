@@ -148,6 +148,7 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
     Ok(Physics {
         operator: Box::new(operator),
         display: MeasurementDisplay::Image,
+        retrospective: None,
     })
 }
 

@@ -29,6 +29,7 @@ pub mod inpaint;
 pub mod kspace_mask;
 pub mod mri;
 pub mod mri_noncartesian;
+pub mod mri_retrospective;
 pub mod noise_prewhitening;
 pub mod nufft;
 pub mod physics;

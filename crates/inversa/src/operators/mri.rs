@@ -344,6 +344,7 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
     Ok(Physics {
         operator: Box::new(Mri::new(&ctx.image_shape, maps, sampled)?),
         display: MeasurementDisplay::LogMagnitude,
+        retrospective: None,
     })
 }
 

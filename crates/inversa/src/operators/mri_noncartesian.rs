@@ -157,6 +157,7 @@ pub fn from_config<T: Real>(
     Ok(Physics {
         operator: Box::new(operator),
         display: MeasurementDisplay::None,
+        retrospective: None,
     })
 }
 
@@ -256,6 +257,7 @@ pub fn from_raw<T: Real>(
     Ok(Physics {
         operator: Box::new(operator),
         display: MeasurementDisplay::None,
+        retrospective: None,
     })
 }
 

@@ -11,9 +11,17 @@ pub struct BuildContext {
     pub image_shape: Vec<usize>,
     /// Seed for every random choice the physics makes (masks, matrices, coil maps).
     pub seed: u64,
-    /// A measured raw scan (`data.measurement` an ISMRMRD file): its trajectory, density and coil
+    /// A measured raw scan (`data.measurement` an ISMRMRD or twix file): its sampling and coil
     /// count fix the MRI physics.
-    pub raw: Option<std::sync::Arc<super::raw_kspace::RawKspace>>,
+    pub raw: Option<std::sync::Arc<MeasuredScan>>,
+}
+
+/// A raw scan read from a scanner's file.
+pub enum MeasuredScan {
+    /// Readouts along a non-Cartesian trajectory (ISMRMRD).
+    NonCartesian(super::raw_kspace::RawKspace),
+    /// Lines of a Cartesian grid (Siemens twix).
+    Cartesian(super::cartesian_kspace::CartesianKspace),
 }
 
 /// How a measurement is shown as a picture in the outputs.
@@ -40,4 +48,15 @@ impl MeasurementDisplay {
 pub struct Physics<T: Real> {
     pub operator: Box<dyn LinearOperator<T>>,
     pub display: MeasurementDisplay,
+    /// Set when the physics undersampled a measured scan itself.
+    pub retrospective: Option<Retrospective<T>>,
+}
+
+/// A fully sampled measured scan undersampled by the physics: the measurement it keeps, and the
+/// full scan's reconstruction to score against.
+pub struct Retrospective<T: Real> {
+    /// The kept samples, in the operator's output layout.
+    pub measurement: Vec<T>,
+    /// The fully sampled reconstruction, `None` when the scan itself skipped samples.
+    pub reference: Option<Vec<T>>,
 }

@@ -1,7 +1,7 @@
 //! The one list of operators. `inversa list`, the task-file parser and the adjoint tests all walk it,
 //! so they cannot disagree: a new operator is tested by being registered here.
 
-use super::physics::{BuildContext, Physics};
+use super::physics::{BuildContext, MeasuredScan, Physics};
 use super::LinearOperator;
 use crate::config::Section;
 use crate::error::Result;
@@ -75,8 +75,14 @@ pub fn physics<T: Real>() -> Vec<OperatorEntry<T>> {
 /// `physics.kind = "mri"`: the Cartesian model unless `trajectory` (`radial`, `spiral`) or
 /// `trajectory_file` names non-Cartesian points.
 fn mri<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result<Physics<T>> {
-    if let Some(raw) = &ctx.raw {
-        return super::mri_noncartesian::from_raw(section, ctx, raw);
+    match ctx.raw.as_deref() {
+        Some(MeasuredScan::NonCartesian(raw)) => {
+            return super::mri_noncartesian::from_raw(section, ctx, raw)
+        }
+        Some(MeasuredScan::Cartesian(scan)) => {
+            return super::mri_retrospective::from_scan(section, ctx, scan)
+        }
+        None => {}
     }
     if section.has("trajectory_file") {
         return super::mri_noncartesian::from_config(section, ctx, None);

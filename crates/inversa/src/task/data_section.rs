@@ -6,6 +6,8 @@ use crate::data::{builtin_image, BUILTIN_PREFIX};
 use crate::error::{Error, Result};
 use crate::io::image::{box_downscale, to_grey};
 use crate::io::{read_image_or_array, read_npy, Array};
+use crate::operators::cartesian_kspace::CartesianKspace;
+use crate::operators::physics::MeasuredScan;
 use crate::operators::raw_kspace::RawKspace;
 use crate::real::{lit, Real};
 use std::path::{Path, PathBuf};
@@ -16,7 +18,7 @@ pub(super) struct LoadedData {
     pub ground_truth: Option<Array>,
     pub measurement: Option<(PathBuf, Array)>,
     /// The raw scan behind an ISMRMRD measurement, for the physics.
-    pub raw: Option<Arc<RawKspace>>,
+    pub raw: Option<Arc<MeasuredScan>>,
 }
 
 /// Reads `[data]`: `image` (file or `builtin:NAME`), `grey`, `downscale`, `measurement`, `shape`,
@@ -67,26 +69,28 @@ pub(super) fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result
         None => None,
     };
     let (measurement, raw) = match measurement_path {
-        Some(path) if is_raw => {
+        Some(path) if is_raw || is_twix(&path) => {
             inputs.push(path.clone());
-            let scan = crate::io::ismrmrd::read_ismrmrd(&path)?;
-            let raw = RawKspace::from_scan(&path, &scan, stride)?;
-            let (h, w) = raw.image_size;
-            match &shape {
-                Some(s) if image_dims_of(s) != [1, h, w] => {
-                    return Err(Error::config(
-                        data.key("shape"),
-                        format!(
+            let scan = if is_raw {
+                let scan = crate::io::ismrmrd::read_ismrmrd(&path)?;
+                MeasuredScan::NonCartesian(RawKspace::from_scan(&path, &scan, stride)?)
+            } else {
+                let scan = crate::io::twix::read_twix(&path)?;
+                MeasuredScan::Cartesian(CartesianKspace::from_twix(&path, &scan)?)
+            };
+            let (h, w) = image_size(&scan);
+            if let Some(s) = shape.as_ref().filter(|s| image_dims_of(s) != [1, h, w]) {
+                return Err(Error::config(
+                    data.key("shape"),
+                    format!(
                         "{s:?}, but {} encodes a {h}×{w} image (its header's matrix); remove shape",
                         path.display()
                     ),
-                    ))
-                }
-                _ => {}
+                ));
             }
-            let array = raw_array(&raw)?;
+            let array = scan_array(&scan)?;
             check_finite(&array, &path)?;
-            (Some((path, array)), Some(Arc::new(raw)))
+            (Some((path, array)), Some(Arc::new(scan)))
         }
         Some(path) => {
             inputs.push(path.clone());
@@ -97,7 +101,10 @@ pub(super) fn load_data(data: &mut Section, inputs: &mut Vec<PathBuf>) -> Result
         None => (None, None),
     };
     let shape = match (&raw, shape) {
-        (Some(raw), None) => Some(vec![raw.image_size.0, raw.image_size.1]),
+        (Some(raw), None) => {
+            let (h, w) = image_size(raw);
+            Some(vec![h, w])
+        }
         (_, shape) => shape,
     };
     let image_shape = match (&ground_truth, &shape) {
@@ -144,10 +151,33 @@ fn is_ismrmrd(path: &Path) -> bool {
     )
 }
 
-/// The raw scan's samples as the non-Cartesian model's `[1, coils, M, 2]` measurement.
-fn raw_array(raw: &RawKspace) -> Result<Array> {
-    let data = raw.data.iter().flat_map(|z| [z.re, z.im]).collect();
-    Array::new(vec![1, raw.coils, raw.points.len(), 2], data)
+/// `true` for Siemens twix files (`.dat`).
+fn is_twix(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()) == Some("dat")
+}
+
+/// The image size a raw scan encodes.
+fn image_size(scan: &MeasuredScan) -> (usize, usize) {
+    match scan {
+        MeasuredScan::NonCartesian(raw) => raw.image_size,
+        MeasuredScan::Cartesian(scan) => scan.image_size,
+    }
+}
+
+/// The raw scan's samples as its model's measurement: `[1, coils, M, 2]` non-Cartesian, the
+/// `[1, coils, H, W, 2]` k-space of every acquired line Cartesian (the physics then keeps part of
+/// it).
+fn scan_array(scan: &MeasuredScan) -> Result<Array> {
+    let (shape, values) = match scan {
+        MeasuredScan::NonCartesian(raw) => {
+            (vec![1, raw.coils, raw.points.len(), 2], raw.data.clone())
+        }
+        MeasuredScan::Cartesian(scan) => {
+            let (h, w) = scan.image_size;
+            (vec![1, scan.coils, h, w, 2], scan.kspace())
+        }
+    };
+    Array::new(shape, values.iter().flat_map(|z| [z.re, z.im]).collect())
 }
 
 /// A ground-truth image given in memory, checked as a file's would be.

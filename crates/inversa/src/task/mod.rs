@@ -19,8 +19,8 @@ mod data_section;
 mod prior_and_solver;
 mod reference;
 
-pub use prior_and_solver::Extensions;
 use prior_and_solver::{prior_and_solver, Parts};
+pub use prior_and_solver::{prior_and_solver_from_tables, Extensions, PriorAndSolver};
 pub use reference::KEY_REFERENCE;
 
 /// Floating-point precision a task runs in (`run.precision`).
@@ -314,7 +314,7 @@ impl<T: Real> Task<T> {
             physics_section.choice_or("kind", "denoise", &physics_registry::names())?;
         let entry = physics_registry::find::<T>(&physics_kind).expect("choice_or checked the name");
         let noise = Noise::from_config(&mut physics_section)?;
-        let physics = (entry.build)(&mut physics_section, &ctx)?;
+        let mut physics = (entry.build)(&mut physics_section, &ctx)?;
         physics_section.finish()?;
 
         let Parts {
@@ -326,6 +326,12 @@ impl<T: Real> Task<T> {
         } = prior_and_solver(&mut root, &ctx, noise, samples, extensions)?;
         root.finish()?;
 
+        // A measured scan the physics undersampled itself: its kept samples are the measurement,
+        // and the full scan's reconstruction the truth to score against.
+        let (ground_truth, retrospective) = match physics.retrospective.take() {
+            Some(r) => (ground_truth.or(r.reference), Some(r.measurement)),
+            None => (ground_truth, None),
+        };
         let measurement = match (loaded.measurement, &ground_truth) {
             (Some(_), _) if !matches!(noise, Noise::None) => {
                 return Err(Error::config(
@@ -334,6 +340,7 @@ impl<T: Real> Task<T> {
                      measured one; remove one of them",
                 ))
             }
+            (Some(_), _) if retrospective.is_some() => retrospective.unwrap_or_default(),
             (Some((path, array)), _) => {
                 check_measurement(&path, array, physics.operator.output_shape())?
             }
@@ -460,41 +467,4 @@ impl<T: Real> Observer<T> for Recorder<'_, T> {
         self.spent += start.elapsed();
         control
     }
-}
-
-/// The prior, solver and starting point of a `[prior]` table (none: no prior) and a `[solver]`
-/// table given on their own, for an operator built elsewhere (the Python package's `solve`): the same keys, defaults,
-/// refusals and error messages as in a task file. `noise_std` is the measurement's Gaussian noise
-/// level, which the samplers need.
-pub fn prior_and_solver_from_tables<T: Real>(
-    prior: Option<toml::Table>,
-    solver: toml::Table,
-    ctx: &BuildContext,
-    noise_std: Option<f64>,
-    extensions: &Extensions<T>,
-) -> Result<PriorAndSolver<T>> {
-    let mut root = toml::Table::new();
-    if let Some(prior) = prior {
-        root.insert("prior".into(), toml::Value::Table(prior));
-    }
-    root.insert("solver".into(), toml::Value::Table(solver));
-    let mut section = Section::new(&root, "", Path::new("."));
-    let noise = match noise_std {
-        Some(sigma) => Noise::Gaussian { sigma },
-        None => Noise::None,
-    };
-    let parts = prior_and_solver(&mut section, ctx, noise, 1, extensions)?;
-    section.finish()?;
-    Ok(PriorAndSolver {
-        prior: parts.prior,
-        solver: parts.solver,
-        init: parts.init,
-    })
-}
-
-/// What [`prior_and_solver_from_tables`] builds.
-pub struct PriorAndSolver<T: Real> {
-    pub prior: Box<dyn Prior<T>>,
-    pub solver: Box<dyn Solver<T>>,
-    pub init: Init,
 }

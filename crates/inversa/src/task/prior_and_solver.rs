@@ -14,6 +14,7 @@ use crate::priors::Prior;
 use crate::real::Real;
 use crate::solvers::registry::{self as solver_registry, SamplerContext, SolverBuild, SolverEntry};
 use crate::solvers::Solver;
+use std::path::Path;
 
 /// What other crates add to the task file's vocabulary: priors (the learned ones of
 /// `inversa-learn`) and solvers (its diffusion samplers).
@@ -187,4 +188,41 @@ fn sampler_names<T: Real>(extensions: &Extensions<T>) -> Vec<&'static str> {
         .filter(|e| matches!(e.build, SolverBuild::Sampler { .. }))
         .map(|e| e.name)
         .collect()
+}
+
+/// The prior, solver and starting point of a `[prior]` table (none: no prior) and a `[solver]`
+/// table given on their own, for an operator built elsewhere (the Python package's `solve`): the same keys, defaults,
+/// refusals and error messages as in a task file. `noise_std` is the measurement's Gaussian noise
+/// level, which the samplers need.
+pub fn prior_and_solver_from_tables<T: Real>(
+    prior: Option<toml::Table>,
+    solver: toml::Table,
+    ctx: &BuildContext,
+    noise_std: Option<f64>,
+    extensions: &Extensions<T>,
+) -> Result<PriorAndSolver<T>> {
+    let mut root = toml::Table::new();
+    if let Some(prior) = prior {
+        root.insert("prior".into(), toml::Value::Table(prior));
+    }
+    root.insert("solver".into(), toml::Value::Table(solver));
+    let mut section = Section::new(&root, "", Path::new("."));
+    let noise = match noise_std {
+        Some(sigma) => Noise::Gaussian { sigma },
+        None => Noise::None,
+    };
+    let parts = prior_and_solver(&mut section, ctx, noise, 1, extensions)?;
+    section.finish()?;
+    Ok(PriorAndSolver {
+        prior: parts.prior,
+        solver: parts.solver,
+        init: parts.init,
+    })
+}
+
+/// What [`prior_and_solver_from_tables`] builds.
+pub struct PriorAndSolver<T: Real> {
+    pub prior: Box<dyn Prior<T>>,
+    pub solver: Box<dyn Solver<T>>,
+    pub init: Init,
 }

@@ -10,6 +10,7 @@ mod limits;
 mod metrics;
 mod mri_raw;
 mod mri_sense;
+mod mri_twix;
 mod numerics;
 mod operators;
 mod physics;
