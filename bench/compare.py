@@ -398,6 +398,14 @@ def mri_real(out):
         row(task, f'{r["tool"]} {r["method"]}', quality, r["seconds"] if r["seconds"] is not None else float("nan"), note)
         if r["tool"] == "Inversa" and r["method"] == "tv":
             reference(task, r["seconds"])
+    cpu = next((l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines() if l.startswith("Model name")), platform.processor())
+    lines = [f"# Real raw MRI: Inversa vs BART and SigPy — {datetime.date.today()}", "",
+             f"Machine: {cpu}; every tool on 2 threads. Command: `cargo build --release && python3 bench/compare.py mri-real --out rows.json` (bench/mri_real.py).", "",
+             "| tool | method | PSNR (dB) | SSIM | seconds | iterations | weight |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        numbers = " | ".join("–" if r[k] is None else f"{r[k]:{f}}" for k, f in [("psnr", ".2f"), ("ssim", ".4f"), ("seconds", ".4f")])
+        lines.append(f'| {r["tool"]} | {r["method"]} | {numbers} | {r.get("iterations", "")} | {r.get("weight", r.get("note"))} |')
+    (ROOT / "bench" / "mri_real.md").write_text("\n".join(lines) + "\n")
 
 
 def main():

@@ -5,6 +5,7 @@
 use crate::operators::LinearOperator;
 use crate::real::Real;
 
+pub mod cycle_spinning;
 pub mod none;
 pub mod registry;
 pub mod tikhonov;

@@ -9,6 +9,7 @@
 //! conjugate `g*` is the indicator of `{ |c_d| ≤ w on details, c_a = 0 on the approximation }`, so
 //! `prox_{σg*}` clamps details to `[−w, w]` and zeroes the approximation, whatever `σ`.
 
+use super::cycle_spinning::CycleSpinning;
 use super::Prior;
 use crate::config::Section;
 use crate::error::{Error, Result};
@@ -87,7 +88,8 @@ impl<T: Real> Prior<T> for WaveletL1 {
 }
 
 /// Builds `prior.kind = "wavelet"` from `weight` (default 0.01), `wavelet` (`"haar"`, `"db2"` or
-/// `"db4"`, default `"db4"`) and `levels` (default 4, lowered to the most the image size allows).
+/// `"db4"`, default `"db4"`), `levels` (default 4, lowered to the most the image size allows) and
+/// `cycle_spinning` (default false: a new random shift at every prox, [`CycleSpinning`]).
 #[allow(
     clippy::expect_used,
     reason = "choice_or accepted only listed families"
@@ -116,9 +118,20 @@ pub fn from_config<T: Real>(
             ),
         ));
     }
+    let spin = section.bool_or("cycle_spinning", false)?;
     let transform = Wavelet::new(&ctx.image_shape, family, levels)
         .map_err(|e| Error::config(section.key("levels"), e.to_string()))?;
-    Ok(Box::new(WaveletL1::new(weight, transform)))
+    let prior = WaveletL1::new(weight, transform);
+    Ok(if spin {
+        Box::new(CycleSpinning::new(
+            Box::new(prior),
+            [c, h, w],
+            1 << levels,
+            ctx.seed,
+        ))
+    } else {
+        Box::new(prior)
+    })
 }
 
 /// The self-test instance: db4 with one level (all that 12×10 allows).

@@ -18,7 +18,9 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
                               BART's .cfl/.hdr pair (its dimensions reversed: [coils, ..., readout, 2]);
                               "scan.h5" reads an ISMRMRD raw scan (non-Cartesian 2-D: its trajectory,
                               density weights and coils fix the mri physics; noise scans pre-whiten it;
-                              the shape is its header's matrix)
+                              the shape is its header's matrix); "meas.dat" reads a Siemens twix
+                              (VD/VE) Cartesian 2-D scan (readout oversampling removed; the mri physics
+                              undersamples it and scores against its full reconstruction)
   readout_stride = 1          keep every n-th readout of an ISMRMRD scan (retrospective undersampling)
   shape = [h, w] | [c, h, w]  shape of the unknown image when only a measurement is given
   grey = false                convert RGB to luminance
@@ -42,7 +44,9 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
               spokes = W/2 (radial) or interleaves = 16 (spiral), samples per spoke/arm = 2W (radial)
               or 2HW/interleaves (spiral); coils and coil_maps as above;
               on an ISMRMRD scan: coil_maps = "lowres" (estimated from the data's centre) | "espirit"
-              | "maps.npy", calibration = 24 (the estimate's region, samples across), kernel_width = 6
+              | "maps.npy", calibration = 24 (the estimate's region, samples across), kernel_width = 6;
+              on a twix scan: acceleration = 1, mask = "variable_density", center_fraction =
+              calibration/W (the kept lines), coil_maps = "espirit" | "lowres" | "maps.npy", calibration = 24
   ct:         angles = 60 (parallel beam over 180°), detectors = ceil(image diagonal),
               filter = "ram-lak" | "shepp-logan" | "cosine" | "hann" (for fbp)
 
@@ -50,7 +54,8 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   kind = "none" | "tikhonov" | "tv" | "wavelet" | "pnp" | "lpn"
   weight = 0.01 (pnp: 1e-5; the denoiser runs at σ = √(weight·τ) for a prox step τ)
   tv:      prox_iterations = 20 (dual steps per prox in fista/admm/hqs)
-  wavelet: wavelet = "db4" | "db2" | "haar", levels = 4
+  wavelet: wavelet = "db4" | "db2" | "haar", levels = 4, cycle_spinning = false (a new random
+           shift at every prox: translation invariant, as BART's pics; a heuristic)
   pnp:     denoiser = "ffdnet" (pretrained colour FFDNet; grey images as three equal channels)
            | "dncnn" (bundled grey DnCNN; colour channel by channel)
            | "weights.safetensors" (a DnCNN or DRUNet from `inversa train denoiser`),

@@ -3,6 +3,7 @@
 //! was most of CI's build time.
 
 mod ct;
+mod cycle_spinning;
 mod espirit;
 mod fuzz_regressions;
 mod krylov;
