@@ -280,7 +280,8 @@ fn windows_of_a_selected_series_match_the_full_ones() {
 #[test]
 fn quick_run_inverted_beats_temporal_tokens_on_both_series() {
     // Seeds 0, 1, 2 of the quick setting gave test MSE ratios (inverted / temporal) of 0.71, 0.75,
-    // 0.77 on macrodata and 0.37, 0.33, 0.36 on Lorenz-96 when this test was written.
+    // 0.77 on macrodata and 0.37, 0.33, 0.36 on Lorenz-96 when this test was written
+    // (`inversa experiment itransformer --quick --seed S`).
     let outcome = run(&Settings::quick(), &mut |_| {}).unwrap();
     let report = &outcome.report;
     assert!(
