@@ -168,12 +168,8 @@ impl Settings {
         if !(self.noise.is_finite() && (0.0..=100.0).contains(&self.noise)) {
             return Err(Error::setting("noise", "must lie in [0, 100]"));
         }
-        check_memory(
-            "steps",
-            &[self.steps, self.variates, self.observe_every],
-            8,
-            2,
-        )?;
+        // The series, its standardised copy and the copies the three window sets hold.
+        check_memory("steps", &[self.steps, self.variates], 8, 6)?;
         let longest = self.horizons.iter().max().copied().unwrap_or(1);
         let tokens = self.variates.max(self.lookback);
         // Attention scores and the windows of one batch, with their gradients.
