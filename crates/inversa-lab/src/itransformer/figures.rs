@@ -21,7 +21,7 @@ fn horizon_panel(run: &SeriesRun) -> Panel {
         })
         .collect();
     Panel {
-        title: format!("{}: test MSE (lookback {})", run.name, run.lookback),
+        title: format!("{}: test MSE, lookback {}", run.name, run.lookback),
         x_label: "horizon (steps)".into(),
         y_label: "MSE (standardised)".into(),
         log_y: false,

@@ -242,7 +242,7 @@ pub fn run(settings: &Settings, say: &mut dyn FnMut(&str)) -> Result<Outcome<Rep
     say(&format!("permutation gaps: {checks:?}"));
     let macro_series = data::macrodata()?;
     let mut series = vec![runs::compare(
-        "US macroeconomic (statsmodels macrodata)",
+        "macrodata (US, quarterly)",
         &macro_series,
         settings.macro_lookback,
         &settings.macro_horizons,
