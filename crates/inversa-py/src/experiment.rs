@@ -6,7 +6,7 @@ use crate::errors;
 use crate::learned::outcome_dict;
 use inversa::Control;
 use inversa_lab::{
-    convex_relu, diffusion_priors, editing, gaunt, gradient_audit, krylov_sequence,
+    convex_relu, diffusion_priors, editing, gaunt, gradient_audit, itransformer, krylov_sequence,
     lagrangian_pinn, last_iterate_sgd, matrix_sensing, mfac, model_inversion, posterior_vs_exact,
     ptd, sample_quality, sampling, schrodinger_bridge, self_distillation, stale_updates,
     tumour_growth, Outcome,
@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// The experiments [`experiment`] runs, by their `inversa experiment` names.
-pub const EXPERIMENTS: [&str; 16] = [
+pub const EXPERIMENTS: [&str; 17] = [
     "matrix-sensing",
     "convex-relu",
     "mfac",
@@ -27,6 +27,7 @@ pub const EXPERIMENTS: [&str; 16] = [
     "gaunt",
     "schrodinger-bridge",
     "ptd",
+    "itransformer",
     "tumour-growth",
     "lagrangian-pinn",
     "posterior",
@@ -60,6 +61,7 @@ pub fn experiment<'py>(
         "gaunt" => go(py, name, settings, out, |s| gaunt::run(s, say)),
         "schrodinger-bridge" => go(py, name, settings, out, |s| schrodinger_bridge::run(s, say)),
         "ptd" => go(py, name, settings, out, |s| ptd::run(s, say)),
+        "itransformer" => go(py, name, settings, out, |s| itransformer::run(s, say)),
         "tumour-growth" => go(py, name, settings, out, |s| tumour_growth::run(s, say)),
         "lagrangian-pinn" => go(py, name, settings, out, |s| lagrangian_pinn::run(s, say)),
         "posterior" => go(py, name, settings, out, |s| posterior_vs_exact::run(s, say)),

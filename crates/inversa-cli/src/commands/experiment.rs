@@ -25,6 +25,9 @@
 //!   database of simulations against CMA-ES and Adam (errors and seconds per patient);
 //! * `lagrangian-pinn`: a standard PINN against the Lagrangian PINN (characteristics and the state
 //!   carried along them) on advection at increasing speeds and on viscous Burgers;
+//! * `itransformer`: iTransformer (variate tokens) against the temporal-token Transformer and a
+//!   linear map on US macroeconomic series and Lorenz-96, MSE/MAE per horizon
+//!   ([`crate::commands::sequence_experiments`]);
 //! * `posterior`: every diffusion posterior sampler against exact posterior samples of a
 //!   Gaussian-mixture prior (sliced W₂, energy distance, mean error, spread) against network calls;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
@@ -186,6 +189,9 @@ enum Which {
     /// Lagrangian PINNs (Mojgani, Balajewicz & Hassanzadeh, 2022): the standard PINN's error against
     /// the advection speed next to the Lagrangian PINN's, and both on viscous Burgers.
     LagrangianPinn(crate::commands::pde_experiments::LagrangianPinnArgs),
+    /// iTransformer (Liu et al., ICLR 2024): variate tokens against time tokens and a linear map,
+    /// test MSE/MAE per horizon on macroeconomic series and Lorenz-96.
+    Itransformer(crate::commands::sequence_experiments::ItransformerArgs),
     /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
     /// tier 1): which samplers sample the posterior and which only estimate its mean.
     Posterior {
@@ -313,6 +319,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
         }
         Which::TumourGrowth(args) => crate::commands::pde_experiments::tumour_growth(args, say),
         Which::LagrangianPinn(args) => crate::commands::pde_experiments::lagrangian_pinn(args, say),
+        Which::Itransformer(args) => crate::commands::sequence_experiments::itransformer(args, say),
         Which::SchrodingerBridge {
             common: CommonFlags { seed, out, quick },
             particles,

@@ -17,5 +17,6 @@ pub mod list;
 pub mod pde_experiments;
 pub mod run;
 pub mod sample;
+pub mod sequence_experiments;
 pub mod solve_sequence;
 pub mod train;

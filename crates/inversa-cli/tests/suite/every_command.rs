@@ -198,6 +198,23 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        command: &["experiment", "itransformer"],
+        overlap: None,
+        tiny: &[
+            "--quick",
+            "--epochs",
+            "1",
+            "--steps",
+            "300",
+            "--variates",
+            "8",
+            "--out",
+            "out",
+        ],
+        floats: &["--learning-rate", "--noise"],
+        integers: &["--epochs", "--variates", "--steps", "--width", "--layers"],
+    },
+    Case {
         command: &["experiment", "posterior"],
         overlap: None,
         tiny: &["--quick", "--samples", "30", "--side", "3", "--out", "out"],
