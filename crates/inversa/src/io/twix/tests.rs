@@ -108,3 +108,30 @@ fn xprotocol_values_skip_their_precision() {
 fn protocol_double(text: &str) -> Option<f64> {
     protocol::xprotocol_double(text, "flReadoutOSFactor")
 }
+
+#[test]
+fn a_protocol_matrix_that_does_not_match_the_samples_is_refused() {
+    let mut bytes = std::fs::read(data("gre.dat")).unwrap();
+    // Every `sKSpace.lBaseResolution = 160` (the MeasYaps protocol and its copies) says 128.
+    let key = b"sKSpace.lBaseResolution";
+    let mut changed = 0;
+    for at in 0..bytes.len() - key.len() {
+        if &bytes[at..at + key.len()] == key {
+            let rest = &bytes[at + key.len()..];
+            let skip = rest.iter().position(|b| !b" \t=".contains(b)).unwrap();
+            if rest[..skip].contains(&b'=') && &rest[skip..skip + 3] == b"160" {
+                let digits = at + key.len() + skip;
+                bytes[digits..digits + 3].copy_from_slice(b"128");
+                changed += 1;
+            }
+        }
+    }
+    assert!(changed > 0);
+    match parse(&bytes) {
+        Ok(_) => panic!("a 128-sample protocol read 320-sample readouts"),
+        Err(error) => assert!(
+            error.contains("320 samples") && error.contains("protocol's 128"),
+            "{error}"
+        ),
+    }
+}
