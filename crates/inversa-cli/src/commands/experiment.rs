@@ -25,6 +25,9 @@
 //!   database of simulations against CMA-ES and Adam (errors and seconds per patient);
 //! * `lagrangian-pinn`: a standard PINN against the Lagrangian PINN (characteristics and the state
 //!   carried along them) on advection at increasing speeds and on viscous Burgers;
+//! * `elliptic-approximation`: a nonlinear variational elliptic PDE in increasing dimension d, by
+//!   preconditioned gradient descent in function space and by two-layer Deep Ritz networks (the
+//!   width needed for a fixed error against d);
 //! * `posterior`: every diffusion posterior sampler against exact posterior samples of a
 //!   Gaussian-mixture prior (sliced W₂, energy distance, mean error, spread) against network calls;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
@@ -186,6 +189,10 @@ enum Which {
     /// Lagrangian PINNs (Mojgani, Balajewicz & Hassanzadeh, 2022): the standard PINN's error against
     /// the advection speed next to the Lagrangian PINN's, and both on viscous Burgers.
     LagrangianPinn(crate::commands::pde_experiments::LagrangianPinnArgs),
+    /// Neural network approximation of nonlinear elliptic PDEs (Marwah, Lipton, Lu & Risteski,
+    /// ICML 2023): function-space preconditioned GD's rate and the Deep Ritz width needed for a
+    /// fixed error, against the dimension.
+    EllipticApproximation(crate::commands::pde_experiments::EllipticApproximationArgs),
     /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
     /// tier 1): which samplers sample the posterior and which only estimate its mean.
     Posterior {
@@ -313,6 +320,9 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
         }
         Which::TumourGrowth(args) => crate::commands::pde_experiments::tumour_growth(args, say),
         Which::LagrangianPinn(args) => crate::commands::pde_experiments::lagrangian_pinn(args, say),
+        Which::EllipticApproximation(args) => {
+            crate::commands::pde_experiments::elliptic_approximation(args, say)
+        }
         Which::SchrodingerBridge {
             common: CommonFlags { seed, out, quick },
             particles,
