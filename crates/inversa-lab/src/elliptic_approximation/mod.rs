@@ -78,19 +78,19 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             seed: 0,
-            dims: vec![3, 4, 6, 8, 12, 16],
+            dims: vec![3, 4, 6, 8, 12, 16, 24],
             terms: 3,
             kappa: 2.0,
             grid: 16,
             full_grid_max_dim: 4,
             descent_steps: 40,
-            widths: vec![4, 8, 16, 32, 64],
+            widths: vec![4, 8, 16, 32, 64, 128],
             steps: 2000,
             rate: 1e-2,
             batch: 512,
             test_points: 4096,
             restarts: 2,
-            target: 0.2,
+            target: 0.05,
         }
     }
 }
