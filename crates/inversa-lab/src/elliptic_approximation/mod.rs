@@ -84,7 +84,7 @@ impl Default for Settings {
             grid: 16,
             full_grid_max_dim: 4,
             descent_steps: 40,
-            widths: vec![4, 8, 16, 32, 64, 128],
+            widths: vec![4, 8, 16, 32, 64],
             steps: 2000,
             rate: 1e-2,
             batch: 512,
