@@ -1,10 +1,11 @@
 //! The figure, the report's table and its text.
 
-use super::Report;
+use super::growth::Growth;
+use super::{needed as points, Dimension, Report};
 use inversa::report::plot::{Panel, Series};
 
-/// Three panels: the function-space iteration's error per step in every `d`; each `d`'s error
-/// against the width; the width needed against `d` with both fits.
+/// Four panels: the function-space iteration's error per step in every `d`; each `d`'s error
+/// against the width; the width needed against `d` with both fits, for each target.
 pub fn panels(report: &Report) -> Vec<Panel> {
     let mut descent = Vec::new();
     for d in &report.dimensions {
@@ -43,21 +44,33 @@ pub fn panels(report: &Report) -> Vec<Panel> {
             log_y: true,
             series: ladder,
         },
-        needed(report),
+        needed(
+            report,
+            |d| d.width_needed,
+            &report.growth,
+            report.settings.target,
+        ),
+        needed(
+            report,
+            |d| d.loose_width_needed,
+            &report.loose_growth,
+            report.settings.loose_target,
+        ),
     ]
 }
 
-fn needed(report: &Report) -> Panel {
-    let measured: Vec<(f64, f64)> = report
-        .dimensions
-        .iter()
-        .filter_map(|d| d.width_needed.map(|w| (d.dim as f64, w)))
-        .collect();
+fn needed(
+    report: &Report,
+    which: fn(&Dimension) -> Option<f64>,
+    growth: &Option<Growth>,
+    target: f64,
+) -> Panel {
+    let measured = points(&report.dimensions, which);
     let mut series = vec![Series {
         label: "measured".into(),
         values: measured.clone(),
     }];
-    if let Some(g) = &report.growth {
+    if let Some(g) = growth {
         // Each fit passes through the mean of (x, ln w), as least squares does.
         let n = measured.len() as f64;
         let mean_ln_w = measured.iter().map(|p| p.1.ln()).sum::<f64>() / n;
@@ -74,7 +87,7 @@ fn needed(report: &Report) -> Panel {
         });
     }
     Panel {
-        title: format!("width needed for error {}", report.settings.target),
+        title: format!("width needed for error {target}"),
         x_label: "d".into(),
         y_label: "width".into(),
         log_y: true,
@@ -91,6 +104,7 @@ pub fn table(report: &Report) -> Vec<Vec<String>> {
         "grid values (full)",
         "widths tried: error",
         "width needed",
+        "width needed (loose)",
     ]
     .map(String::from)
     .to_vec()];
@@ -116,6 +130,8 @@ pub fn table(report: &Report) -> Vec<Vec<String>> {
             ),
             ladder.join(", "),
             d.width_needed.map_or("none".into(), |w| format!("{w:.1}")),
+            d.loose_width_needed
+                .map_or("none".into(), |w| format!("{w:.1}")),
         ]);
     }
     rows
@@ -123,16 +139,23 @@ pub fn table(report: &Report) -> Vec<Vec<String>> {
 
 pub fn page_text(report: &Report) -> Vec<String> {
     let s = &report.settings;
-    let growth = report.growth.as_ref().map_or(
-        "Too few dimensions met the target to fit the growth.".to_string(),
-        |g| {
-            format!(
-                "Width needed against d: power law d^{:.2} (RMS residual {:.3} in ln width), \
-                 exponential e^({:.3} d) (RMS residual {:.3}).",
-                g.power_exponent, g.power_residual, g.exponential_rate, g.exponential_residual
-            )
-        },
-    );
+    let describe = |growth: &Option<Growth>, target: f64| {
+        growth.as_ref().map_or(
+            format!("Too few dimensions met error {target} to fit the growth."),
+            |g| {
+                format!(
+                    "Width needed for error {target} against d ({} dimensions): power law \
+                     d^{:.2} (RMS residual {:.3} in ln width), exponential e^({:.3} d) (RMS \
+                     residual {:.3}).",
+                    g.points,
+                    g.power_exponent,
+                    g.power_residual,
+                    g.exponential_rate,
+                    g.exponential_residual
+                )
+            },
+        )
+    };
     vec![
         "Claim: the network size needed to solve a nonlinear variational elliptic PDE to a fixed \
          error grows polynomially, not exponentially, in the dimension d."
@@ -144,6 +167,7 @@ pub fn page_text(report: &Report) -> Vec<String> {
              error on {} test points, target {}.",
             s.terms, s.kappa, s.grid, s.steps, s.rate, s.batch, s.test_points, s.target
         ),
-        growth,
+        describe(&report.growth, s.target),
+        describe(&report.loose_growth, s.loose_target),
     ]
 }
