@@ -129,6 +129,8 @@ pub fn elliptic_approximation(
         batch: batch.unwrap_or(base.batch),
         restarts: restarts.unwrap_or(base.restarts),
         target: target.unwrap_or(base.target),
+        // The looser error follows a target set above it.
+        loose_target: base.loose_target.max(target.unwrap_or(0.0)),
         ..base
     };
     let names = [
