@@ -33,6 +33,7 @@ pub mod compare;
 pub mod convex_relu;
 pub mod diffusion_priors;
 pub mod editing;
+pub mod elliptic_approximation;
 pub mod error;
 pub mod fashion_inversion;
 pub mod gaunt;

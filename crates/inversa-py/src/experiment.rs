@@ -6,10 +6,10 @@ use crate::errors;
 use crate::learned::outcome_dict;
 use inversa::Control;
 use inversa_lab::{
-    convex_relu, diffusion_priors, editing, gaunt, gradient_audit, itransformer, krylov_sequence,
-    lagrangian_pinn, last_iterate_sgd, matrix_sensing, mfac, model_inversion, posterior_vs_exact,
-    ptd, sample_quality, sampling, schrodinger_bridge, self_distillation, stale_updates,
-    tumour_growth, Outcome,
+    convex_relu, diffusion_priors, editing, elliptic_approximation, gaunt, gradient_audit,
+    itransformer, krylov_sequence, lagrangian_pinn, last_iterate_sgd, matrix_sensing, mfac,
+    model_inversion, posterior_vs_exact, ptd, sample_quality, sampling, schrodinger_bridge,
+    self_distillation, stale_updates, tumour_growth, Outcome,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// The experiments [`experiment`] runs, by their `inversa experiment` names.
-pub const EXPERIMENTS: [&str; 17] = [
+pub const EXPERIMENTS: [&str; 18] = [
     "matrix-sensing",
     "convex-relu",
     "mfac",
@@ -30,6 +30,7 @@ pub const EXPERIMENTS: [&str; 17] = [
     "itransformer",
     "tumour-growth",
     "lagrangian-pinn",
+    "elliptic-approximation",
     "posterior",
     "editing",
     "diffusion-priors",
@@ -64,6 +65,9 @@ pub fn experiment<'py>(
         "itransformer" => go(py, name, settings, out, |s| itransformer::run(s, say)),
         "tumour-growth" => go(py, name, settings, out, |s| tumour_growth::run(s, say)),
         "lagrangian-pinn" => go(py, name, settings, out, |s| lagrangian_pinn::run(s, say)),
+        "elliptic-approximation" => go(py, name, settings, out, |s| {
+            elliptic_approximation::run(s, say)
+        }),
         "posterior" => go(py, name, settings, out, |s| posterior_vs_exact::run(s, say)),
         "editing" => go(py, name, settings, out, |s| editing::run(s, say)),
         "diffusion-priors" => go(py, name, settings, out, |s| diffusion_priors::run(s, say)),

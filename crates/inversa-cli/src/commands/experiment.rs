@@ -28,6 +28,9 @@
 //! * `itransformer`: iTransformer (variate tokens) against the temporal-token Transformer and a
 //!   linear map on US macroeconomic series and Lorenz-96, MSE/MAE per horizon
 //!   ([`crate::commands::sequence_experiments`]);
+//! * `elliptic-approximation`: a nonlinear variational elliptic PDE in increasing dimension d, by
+//!   preconditioned gradient descent in function space and by two-layer Deep Ritz networks (the
+//!   width needed for a fixed error against d);
 //! * `posterior`: every diffusion posterior sampler against exact posterior samples of a
 //!   Gaussian-mixture prior (sliced W₂, energy distance, mean error, spread) against network calls;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
@@ -192,6 +195,10 @@ enum Which {
     /// iTransformer (Liu et al., ICLR 2024): variate tokens against time tokens and a linear map,
     /// test MSE/MAE per horizon on macroeconomic series and Lorenz-96.
     Itransformer(crate::commands::sequence_experiments::ItransformerArgs),
+    /// Neural network approximation of nonlinear elliptic PDEs (Marwah, Lipton, Lu & Risteski,
+    /// ICML 2023): function-space preconditioned GD's rate and the Deep Ritz width needed for a
+    /// fixed error, against the dimension.
+    EllipticApproximation(crate::commands::pde_experiments::EllipticApproximationArgs),
     /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
     /// tier 1): which samplers sample the posterior and which only estimate its mean.
     Posterior {
@@ -320,6 +327,9 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
         Which::TumourGrowth(args) => crate::commands::pde_experiments::tumour_growth(args, say),
         Which::LagrangianPinn(args) => crate::commands::pde_experiments::lagrangian_pinn(args, say),
         Which::Itransformer(args) => crate::commands::sequence_experiments::itransformer(args, say),
+        Which::EllipticApproximation(args) => {
+            crate::commands::pde_experiments::elliptic_approximation(args, say)
+        }
         Which::SchrodingerBridge {
             common: CommonFlags { seed, out, quick },
             particles,

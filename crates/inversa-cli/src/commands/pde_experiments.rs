@@ -1,10 +1,10 @@
-//! `inversa experiment tumour-growth` and `inversa experiment lagrangian-pinn`: the PDE papers of
-//! issue 23, their flags and their runs (split from [`crate::commands::experiment`] to keep each
+//! `inversa experiment tumour-growth`, `inversa experiment lagrangian-pinn` and `inversa
+//! experiment elliptic-approximation`: the PDE papers of issue 23, their flags and their runs (split from [`crate::commands::experiment`] to keep each
 //! file short).
 
 use super::experiment_output::{base, generated, CommonFlags};
 use crate::failure::Failure;
-use inversa_lab::{lagrangian_pinn, tumour_growth};
+use inversa_lab::{elliptic_approximation, lagrangian_pinn, tumour_growth};
 
 #[derive(clap::Args)]
 pub struct TumourGrowthArgs {
@@ -43,6 +43,24 @@ pub struct LagrangianPinnArgs {
     /// Burgers' viscosity ν.
     #[arg(long)]
     viscosity: Option<f64>,
+}
+
+#[derive(clap::Args)]
+pub struct EllipticApproximationArgs {
+    #[command(flatten)]
+    common: CommonFlags,
+    /// Adam steps per network.
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Monte Carlo points per Adam step.
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Initialisations per width (the one of least energy is kept).
+    #[arg(long)]
+    restarts: Option<usize>,
+    /// The relative L2 error a width must reach.
+    #[arg(long)]
+    target: Option<f64>,
 }
 
 /// Runs `tumour-growth` with `say` for progress lines.
@@ -90,4 +108,35 @@ pub fn lagrangian_pinn(args: LagrangianPinnArgs, say: &mut dyn FnMut(&str)) -> R
     };
     let names = ["metrics.json", lagrangian_pinn::FIGURE, "report.html"];
     generated(&out, &names, || lagrangian_pinn::run(&settings, say))
+}
+
+/// Runs `elliptic-approximation` with `say` for progress lines.
+pub fn elliptic_approximation(
+    args: EllipticApproximationArgs,
+    say: &mut dyn FnMut(&str),
+) -> Result<(), Failure> {
+    let EllipticApproximationArgs {
+        common: CommonFlags { seed, out, quick },
+        steps,
+        batch,
+        restarts,
+        target,
+    } = args;
+    let base = base(quick, elliptic_approximation::Settings::quick);
+    let settings = elliptic_approximation::Settings {
+        seed,
+        steps: steps.unwrap_or(base.steps),
+        batch: batch.unwrap_or(base.batch),
+        restarts: restarts.unwrap_or(base.restarts),
+        target: target.unwrap_or(base.target),
+        // The looser error follows a target set above it.
+        loose_target: base.loose_target.max(target.unwrap_or(0.0)),
+        ..base
+    };
+    let names = [
+        "metrics.json",
+        elliptic_approximation::FIGURE,
+        "report.html",
+    ];
+    generated(&out, &names, || elliptic_approximation::run(&settings, say))
 }

@@ -170,6 +170,13 @@ const CASES: &[Case] = &[
         integers: &["--steps", "--interior", "--width"],
     },
     Case {
+        command: &["experiment", "elliptic-approximation"],
+        overlap: None,
+        tiny: &["--quick", "--steps", "2", "--restarts", "1", "--out", "out"],
+        floats: &["--target"],
+        integers: &["--steps", "--batch", "--restarts"],
+    },
+    Case {
         command: &["experiment", "schrodinger-bridge"],
         overlap: None,
         tiny: &[
