@@ -14,7 +14,7 @@
 //! column mask expects.
 
 use super::fft2::Fft2;
-use super::noise_prewhitening::{noise_cholesky, whiten};
+use super::noise_prewhitening::whiten_with_scans;
 use crate::error::{Error, Result};
 use crate::io::twix::{TwixReadout, TwixScan};
 use num_complex::Complex64 as C64;
@@ -64,7 +64,12 @@ impl CartesianKspace {
         let (coils, s, l) = (scan.channels, scan.samples, scan.phase_lines);
         crate::memory::check_array(&origin.display().to_string(), &[coils, s, l], 16, 3)?;
         let (mut kspace, lines) = centred_kspace(scan);
-        let whitened = prewhiten(&mut kspace, coils, &scan.noise).map_err(fail)?;
+        let noise: Vec<_> = scan
+            .noise
+            .iter()
+            .map(|r| (r.samples, &r.data[..]))
+            .collect();
+        let whitened = whiten_with_scans(&mut kspace, coils, &noise).map_err(fail)?;
         let h = scan.base_resolution;
         let coil_images = cropped_images(&kspace, coils, (s, l), h);
         // Column j of the unshifted model is frequency j (below L/2) or j − L, centred line f + L/2.
@@ -167,40 +172,6 @@ fn cropped_images(kspace: &[C64], coils: usize, (s, l): (usize, usize), h: usize
         }
     }
     images
-}
-
-/// Whitens the `[coils, S·L]` data with the noise scans' channel covariance; `false` when there
-/// are none.
-fn prewhiten(
-    data: &mut [C64],
-    coils: usize,
-    noise: &[TwixReadout],
-) -> std::result::Result<bool, String> {
-    if noise.is_empty() {
-        return Ok(false);
-    }
-    let per_channel: usize = noise.iter().map(|r| r.samples).sum();
-    let mut all = vec![C64::new(0.0, 0.0); coils * per_channel];
-    let mut start = 0;
-    for r in noise {
-        for c in 0..coils.min(r.data.len() / r.samples.max(1)) {
-            for (out, v) in all[c * per_channel + start..]
-                .iter_mut()
-                .zip(&r.data[c * r.samples..(c + 1) * r.samples])
-            {
-                *out = C64::new(f64::from(v.re), f64::from(v.im));
-            }
-        }
-        start += r.samples;
-    }
-    let factor = noise_cholesky(&all, coils).ok_or_else(|| {
-        format!(
-            "the noise scans' channel covariance ({per_channel} samples of {coils} channels) is not \
-             positive definite: a dead channel, or fewer samples than channels"
-        )
-    })?;
-    whiten(data, coils, &factor);
-    Ok(true)
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@
 
 use super::fft2::{Fft2, Fft2Scratch};
 use super::kspace_mask::{LineMask, MaskKind};
+use super::kspace_sampling::{Sampling, MASK_NAMES};
 use super::physics::{BuildContext, MeasurementDisplay, Physics};
 use super::scratch_pool::ScratchPool;
 use super::{checked_image_dims, LinearOperator, EXAMPLE_SHAPE};
@@ -60,6 +61,9 @@ pub struct Mri<T: Real> {
     sampled: Vec<bool>,
     /// Indices of the acquired columns.
     columns: Vec<usize>,
+    /// Acquired points `[H, W]` within the acquired columns, for 2-D masks (Poisson disc); `None`
+    /// when whole columns are acquired.
+    points: Option<Vec<bool>>,
     /// Per-thread buffers reused across calls.
     work: ScratchPool<CoilWork<T>>,
 }
@@ -90,8 +94,35 @@ impl<T: Real> Mri<T> {
             coil_maps,
             sampled,
             columns,
+            points: None,
             work: ScratchPool::default(),
         })
+    }
+
+    /// The model with a 2-D sampling mask: `points[i·W + j]` for k-space point `(i, j)`, unshifted.
+    pub fn with_points(
+        image_shape: &[usize],
+        coil_maps: Vec<Complex<T>>,
+        points: Vec<bool>,
+    ) -> Result<Self> {
+        let (_, h, w) = checked_image_dims(image_shape)?;
+        if points.len() != h * w {
+            return Err(Error::Shape(format!(
+                "an {h}×{w} MRI needs {} mask points, got {}",
+                h * w,
+                points.len()
+            )));
+        }
+        let columns = (0..w).map(|j| (0..h).any(|i| points[i * w + j])).collect();
+        let mut model = Self::new(image_shape, coil_maps, columns)?;
+        model.points = Some(points);
+        Ok(model)
+    }
+
+    /// Whether k-space point `(i, j)` is acquired.
+    fn acquired(&self, i: usize, j: usize) -> bool {
+        let w = self.sampled.len();
+        self.sampled[j] && self.points.as_ref().is_none_or(|p| p[i * w + j])
     }
 
     /// `coils` synthetic normalised maps ([`synthetic_coil_maps`]; `S = 1` for one coil) and a
@@ -146,15 +177,22 @@ impl<T: Real> Mri<T> {
 /// One thread's working memory: a k-space buffer, FFT scratch and a partial image (adjoint).
 struct CoilWork<T: Real> {
     buffer: Vec<Complex<T>>,
+    /// The measurement with its unacquired points zeroed (2-D masks only).
+    masked: Vec<Complex<T>>,
     scratch: Fft2Scratch<T>,
     image: Vec<T>,
 }
 
 impl<T: Real> CoilWork<T> {
-    fn new(fft: &Fft2<T>) -> Self {
+    fn new(fft: &Fft2<T>, mask_points: bool) -> Self {
         let (h, w) = fft.dims();
         Self {
             buffer: vec![Complex::new(T::zero(), T::zero()); h * w],
+            masked: if mask_points {
+                vec![Complex::new(T::zero(), T::zero()); h * w]
+            } else {
+                Vec::new()
+            },
             scratch: fft.scratch(),
             image: vec![T::zero(); h * w],
         }
@@ -183,7 +221,9 @@ impl<T: Real> LinearOperator<T> for Mri<T> {
                 .par_chunks_mut(per_task)
                 .zip(self.coil_maps.par_chunks(per_task))
                 .for_each(|(kspaces, maps)| {
-                    let mut work = self.work.take(|| CoilWork::new(&self.fft));
+                    let mut work = self
+                        .work
+                        .take(|| CoilWork::new(&self.fft, self.points.is_some()));
                     for (kspace, map) in kspaces.chunks_mut(h * w).zip(maps.chunks(h * w)) {
                         kspace
                             .iter_mut()
@@ -191,6 +231,9 @@ impl<T: Real> LinearOperator<T> for Mri<T> {
                             .for_each(|(k, (s, v))| *k = *s * (*v * scale));
                         self.fft
                             .forward_columns(kspace, &self.columns, &mut work.scratch);
+                        if let Some(points) = &self.points {
+                            zero_unacquired(kspace, points);
+                        }
                     }
                     self.work.give(work);
                 });
@@ -208,14 +251,25 @@ impl<T: Real> LinearOperator<T> for Mri<T> {
                 .par_chunks(per_task)
                 .zip(self.coil_maps.par_chunks(per_task))
                 .map(|(kspaces, maps)| {
-                    let mut work = self.work.take(|| CoilWork::new(&self.fft));
+                    let mut work = self
+                        .work
+                        .take(|| CoilWork::new(&self.fft, self.points.is_some()));
                     work.image.fill(T::zero());
                     for (kspace, map) in kspaces.chunks(h * w).zip(maps.chunks(h * w)) {
                         let CoilWork {
                             buffer,
+                            masked,
                             scratch,
                             image,
                         } = &mut work;
+                        let kspace = match &self.points {
+                            Some(points) => {
+                                masked.copy_from_slice(kspace);
+                                zero_unacquired(masked, points);
+                                &masked[..]
+                            }
+                            None => kspace,
+                        };
                         self.fft
                             .inverse_columns(kspace, buffer, &self.columns, scratch);
                         image
@@ -241,13 +295,14 @@ impl<T: Real> LinearOperator<T> for Mri<T> {
             return false;
         }
         let (h, w) = self.fft.dims();
-        // Symmetrised column mask m̄(j) = (M(j) + M(−j)) / 2, and the 1/(HW) of the unnormalised
+        // Symmetrised mask m̄(k) = (M(k) + M(−k)) / 2, and the 1/(HW) of the unnormalised
         // FFT pair folded into the multiplier.
         let unit = lit::<T>(1.0 / (h * w) as f64);
         let half = lit::<T>(0.5);
-        let multiplier: Vec<T> = (0..w)
-            .map(|j| {
-                let count = [self.sampled[j], self.sampled[(w - j) % w]]
+        let multiplier: Vec<T> = (0..h * w)
+            .map(|p| {
+                let (i, j) = (p / w, p % w);
+                let count = [self.acquired(i, j), self.acquired((h - i) % h, (w - j) % w)]
                     .iter()
                     .filter(|&&s| s)
                     .count();
@@ -261,16 +316,24 @@ impl<T: Real> LinearOperator<T> for Mri<T> {
                 .zip(src)
                 .for_each(|(b, v)| *b = Complex::new(*v, T::zero()));
             self.fft.forward(&mut buffer);
-            for row in buffer.chunks_mut(w) {
-                row.iter_mut()
-                    .zip(&multiplier)
-                    .for_each(|(b, m)| *b = *b * *m);
-            }
+            buffer
+                .iter_mut()
+                .zip(&multiplier)
+                .for_each(|(b, m)| *b = *b * *m);
             self.fft.inverse(&mut buffer);
             dst.iter_mut().zip(&buffer).for_each(|(d, b)| *d = b.re);
         }
         true
     }
+}
+
+/// Zeroes the k-space points a 2-D mask does not acquire.
+fn zero_unacquired<T: Real>(kspace: &mut [Complex<T>], points: &[bool]) {
+    kspace
+        .iter_mut()
+        .zip(points)
+        .filter(|(_, p)| !**p)
+        .for_each(|(k, _)| *k = Complex::new(T::zero(), T::zero()));
 }
 
 /// `[coils, H, W]` smooth sensitivities with `Σ_c |S_c|² = 1` at every pixel (all ones for one
@@ -306,20 +369,30 @@ pub fn synthetic_coil_maps<T: Real>(coils: usize, h: usize, w: usize) -> Vec<Com
         .collect()
 }
 
+impl<T: Real> Mri<T> {
+    /// The model with the samples `sampling` keeps.
+    pub fn sampled_by(
+        image_shape: &[usize],
+        coil_maps: Vec<Complex<T>>,
+        sampling: Sampling,
+    ) -> Result<Self> {
+        match sampling {
+            Sampling::Columns(columns) => Self::new(image_shape, coil_maps, columns),
+            Sampling::Points(points) => Self::with_points(image_shape, coil_maps, points),
+        }
+    }
+}
+
 /// Builds `physics.kind = "mri"`: `acceleration` (≥ 1, default 4), `center_fraction` (in (0, 1],
-/// default 0.08), `mask` (`random`, `equispaced` or `variable_density`, default `random`) and
-/// `coils` (≥ 1, default 1). Measured sensitivities and a measured mask replace the synthetic ones:
-/// `coil_maps` is a complex `.npy` of shape `[coils, H, W]`, `mask_file` a `.npy` of `W` zeros and
-/// ones (one per k-space column, unshifted order as in [`super::kspace_mask`]).
-#[allow(
-    clippy::expect_used,
-    reason = "choice_or accepted only listed mask kinds"
-)]
+/// default 0.08), `mask` (`random`, `equispaced`, `variable_density` or `poisson`, default `random`)
+/// and `coils` (≥ 1, default 1). Measured sensitivities and a measured mask replace the synthetic
+/// ones: `coil_maps` is a complex `.npy` of shape `[coils, H, W]`, `mask_file` a `.npy` of `W` zeros
+/// and ones (one per k-space column, unshifted order as in [`super::kspace_mask`]).
 pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result<Physics<T>> {
     let (_, h, w) = checked_image_dims(&ctx.image_shape)?;
     let acceleration = section.f64_or("acceleration", 4.0)?;
     let center_fraction = section.f64_or("center_fraction", 0.08)?;
-    let kind = section.choice_or("mask", "random", &MaskKind::NAMES)?;
+    let kind = section.choice_or("mask", "random", &MASK_NAMES)?;
     let coils = section.positive_usize_or("coils", 1)?;
     // Complex coil maps and k-space of every coil, and the solver's copy of the k-space.
     crate::memory::check_array(&section.key("coils"), &[coils, h, w], 2 * size_of::<T>(), 3)?;
@@ -327,22 +400,19 @@ pub fn from_config<T: Real>(section: &mut Section, ctx: &BuildContext) -> Result
         Some(path) => coil_maps_from_file(&path, h, w)?,
         None => synthetic_coil_maps(coils, h, w),
     };
-    let sampled = match section.path_opt("mask_file")? {
-        Some(path) => columns_from_file(&path, w)?,
-        None => {
-            let mask = LineMask {
-                kind: MaskKind::from_name(&kind).expect("choice_or checked the name"),
-                acceleration,
-                center_fraction,
-            };
-            mask.sample(w, ctx.seed).map_err(|e| match e {
-                Error::Config { key, message } => Error::config(section.key(&key), message),
-                other => other,
-            })?
-        }
+    let sampling = match section.path_opt("mask_file")? {
+        Some(path) => Sampling::Columns(columns_from_file(&path, w)?),
+        None => Sampling::draw(
+            section,
+            &kind,
+            (h, w),
+            acceleration,
+            center_fraction,
+            ctx.seed,
+        )?,
     };
     Ok(Physics {
-        operator: Box::new(Mri::new(&ctx.image_shape, maps, sampled)?),
+        operator: Box::new(Mri::sampled_by(&ctx.image_shape, maps, sampling)?),
         display: MeasurementDisplay::LogMagnitude,
         retrospective: None,
     })
@@ -398,4 +468,14 @@ pub fn example<T: Real>(seed: u64) -> Box<dyn LinearOperator<T>> {
         center_fraction: 0.2,
     };
     Box::new(Mri::synthetic(&EXAMPLE_SHAPE, 3, &mask, seed).expect("a feasible mask"))
+}
+
+/// One unit coil and a 2-D Poisson-disc mask on the self-test shape, so the self-tests check the
+/// point mask's adjoint and its closed-form normal solve.
+#[allow(clippy::expect_used, reason = "a fixed self-test example")]
+pub fn example_points<T: Real>(seed: u64) -> Box<dyn LinearOperator<T>> {
+    let [_, h, w] = EXAMPLE_SHAPE;
+    let points = super::poisson_disc::poisson_disc((h, w), 2.0, 2, seed).expect("a feasible mask");
+    let maps = synthetic_coil_maps(1, h, w);
+    Box::new(Mri::with_points(&EXAMPLE_SHAPE, maps, points).expect("matching sizes"))
 }

@@ -1,7 +1,7 @@
 //! Cartesian multi-coil MRI of a measured scan ([`super::cartesian_kspace`], e.g. a Siemens twix
 //! file), undersampled retrospectively: the model is [`super::mri::Mri`]'s SENSE operator, the
-//! column mask (`acceleration`, `mask`, `center_fraction`, as for simulated k-space) keeps part of
-//! the acquired lines, and the coil maps come from the kept centre of k-space only, so the
+//! mask (`acceleration`, `mask`, `center_fraction`, as for simulated k-space; `mask = "poisson"` a
+//! 2-D Poisson disc, [`super::poisson_disc`]) keeps part of the acquired samples, and the coil maps come from the kept centre of k-space only, so the
 //! reconstruction sees nothing the undersampled scan would not have:
 //!
 //! - `coil_maps = "espirit"` (default): ESPIRiT ([`super::espirit`]) on the `calibration × calibration`
@@ -19,7 +19,7 @@ use super::cartesian_kspace::CartesianKspace;
 use super::coil_sensitivity::{normalise, DEFAULT_CALIBRATION};
 use super::espirit::{align_phase, calibration_from_images, espirit, Params};
 use super::fft2::Fft2;
-use super::kspace_mask::{LineMask, MaskKind};
+use super::kspace_sampling::{Sampling, MASK_NAMES};
 use super::mri::{coil_maps_from_file, Mri};
 use super::physics::{BuildContext, MeasurementDisplay, Physics, Retrospective};
 use crate::config::Section;
@@ -29,10 +29,6 @@ use num_complex::{Complex, Complex64 as C64};
 use std::f64::consts::PI;
 
 /// Builds `physics.kind = "mri"` for a measured Cartesian scan.
-#[allow(
-    clippy::expect_used,
-    reason = "choice_or accepted only listed mask kinds"
-)]
 pub fn from_scan<T: Real>(
     section: &mut Section,
     ctx: &BuildContext,
@@ -55,17 +51,10 @@ pub fn from_scan<T: Real>(
             format!("{calibration} samples across: the region must fit the {h}×{w} grid and hold ESPIRiT's 6×6 kernel"),
         ));
     }
-    let mask = LineMask {
-        kind: MaskKind::from_name(&section.choice_or(
-            "mask",
-            "variable_density",
-            &MaskKind::NAMES,
-        )?)
-        .expect("choice_or checked the name"),
-        acceleration: section.f64_or("acceleration", 1.0)?,
-        center_fraction: section.f64_or("center_fraction", calibration as f64 / w as f64)?,
-    };
-    let (centre, _) = mask.line_counts(w).map_err(|e| rekey(section, e))?;
+    let kind = section.choice_or("mask", "variable_density", &MASK_NAMES)?;
+    let acceleration = section.f64_or("acceleration", 1.0)?;
+    let center_fraction = section.f64_or("center_fraction", calibration as f64 / w as f64)?;
+    let centre = ((center_fraction * w as f64).round() as usize).clamp(1, w);
     if centre < calibration {
         return Err(Error::config(
             section.key("center_fraction"),
@@ -76,13 +65,28 @@ pub fn from_scan<T: Real>(
             ),
         ));
     }
-    let kept: Vec<bool> = mask
-        .sample(w, ctx.seed)
-        .map_err(|e| rekey(section, e))?
-        .iter()
-        .zip(&scan.acquired)
-        .map(|(m, a)| *m && *a)
-        .collect();
+    let drawn = Sampling::draw(
+        section,
+        &kind,
+        (h, w),
+        acceleration,
+        center_fraction,
+        ctx.seed,
+    )?;
+    // What the mask keeps of what the scan acquired.
+    let kept = match drawn {
+        Sampling::Columns(c) => Sampling::Columns(
+            c.iter()
+                .zip(&scan.acquired)
+                .map(|(m, a)| *m && *a)
+                .collect(),
+        ),
+        points => Sampling::Points(
+            (0..h * w)
+                .map(|p| points.keeps(p / w, p % w, w) && scan.acquired[p % w])
+                .collect(),
+        ),
+    };
     let images = zero_filled_images(scan, &kept);
     let maps = match section.str_opt("coil_maps")? {
         None => estimated_maps(&images, scan, "espirit", calibration)?,
@@ -110,7 +114,7 @@ pub fn from_scan<T: Real>(
         .map(|z| Complex::new(lit(z.re), lit(z.im)))
         .collect();
     Ok(Physics {
-        operator: Box::new(Mri::new(&ctx.image_shape, maps, kept)?),
+        operator: Box::new(Mri::sampled_by(&ctx.image_shape, maps, kept)?),
         display: MeasurementDisplay::LogMagnitude,
         retrospective: Some(Retrospective {
             measurement,
@@ -119,25 +123,16 @@ pub fn from_scan<T: Real>(
     })
 }
 
-/// A mask error's key placed inside this `[physics]` table.
-fn rekey(section: &Section, error: Error) -> Error {
-    match error {
-        Error::Config { key, message } => Error::config(section.key(&key), message),
-        other => other,
-    }
-}
-
-/// The coil images of the kept columns only (what the undersampled scan would show).
-fn zero_filled_images(scan: &CartesianKspace, kept: &[bool]) -> Vec<C64> {
+/// The coil images of the kept samples only (what the undersampled scan would show).
+fn zero_filled_images(scan: &CartesianKspace, kept: &Sampling) -> Vec<C64> {
     let (h, w) = scan.image_size;
     let fft = Fft2::<f64>::new(h, w);
     let mut images = scan.kspace();
     for coil in images.chunks_mut(h * w) {
-        for row in coil.chunks_mut(w) {
-            row.iter_mut()
-                .zip(kept)
-                .filter(|(_, k)| !**k)
-                .for_each(|(v, _)| *v = C64::new(0.0, 0.0));
+        for (p, v) in coil.iter_mut().enumerate() {
+            if !kept.keeps(p / w, p % w, w) {
+                *v = C64::new(0.0, 0.0);
+            }
         }
         fft.inverse(coil);
         coil.iter_mut().for_each(|v| *v /= ((h * w) as f64).sqrt());
@@ -212,14 +207,19 @@ fn combined(images: &[C64], maps: &[C64], pixels: usize) -> Vec<f64> {
         .collect()
 }
 
-/// The kept columns of the model's k-space as the `[1, coils, h, w, 2]` measurement.
-fn masked_kspace<T: Real>(scan: &CartesianKspace, kept: &[bool]) -> Vec<T> {
-    let w = scan.image_size.1;
+/// The kept samples of the model's k-space as the `[1, coils, h, w, 2]` measurement.
+fn masked_kspace<T: Real>(scan: &CartesianKspace, kept: &Sampling) -> Vec<T> {
+    let (h, w) = scan.image_size;
     scan.kspace()
         .iter()
         .enumerate()
         .flat_map(|(i, v)| {
-            let v = if kept[i % w] { *v } else { C64::new(0.0, 0.0) };
+            let p = i % (h * w);
+            let v = if kept.keeps(p / w, p % w, w) {
+                *v
+            } else {
+                C64::new(0.0, 0.0)
+            };
             [lit(v.re), lit(v.im)]
         })
         .collect()

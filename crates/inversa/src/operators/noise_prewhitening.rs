@@ -66,6 +66,38 @@ pub fn whiten(data: &mut [C64], channels: usize, factor: &[C64]) {
     }
 }
 
+/// Whitens `data` (`channels × samples`, channel-major) with the channel covariance of `scans`,
+/// each a noise readout's samples per channel and its `channels × samples` values; `false` when
+/// there are none. Scans read from a file: an error says why their covariance is unusable.
+pub fn whiten_with_scans(
+    data: &mut [C64],
+    channels: usize,
+    scans: &[(usize, &[num_complex::Complex<f32>])],
+) -> Result<bool, String> {
+    if scans.is_empty() {
+        return Ok(false);
+    }
+    let samples: usize = scans.iter().map(|(n, _)| n).sum();
+    let mut all = vec![C64::new(0.0, 0.0); channels * samples];
+    let mut start = 0;
+    for &(n, values) in scans {
+        for (c, channel) in values.chunks_exact(n.max(1)).take(channels).enumerate() {
+            for (out, v) in all[c * samples + start..].iter_mut().zip(channel) {
+                *out = C64::new(f64::from(v.re), f64::from(v.im));
+            }
+        }
+        start += n;
+    }
+    let factor = noise_cholesky(&all, channels).ok_or_else(|| {
+        format!(
+            "the noise scans' channel covariance ({samples} samples of {channels} channels) is not \
+             positive definite: a dead channel, or fewer samples than channels"
+        )
+    })?;
+    whiten(data, channels, &factor);
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

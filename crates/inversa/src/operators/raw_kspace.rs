@@ -14,7 +14,7 @@
 //! rescales its input, so that a prior weight means the same on measured and simulated data.
 
 use super::density_compensation::{normalise_to_unit_centre, pipe_menon};
-use super::noise_prewhitening::{noise_cholesky, whiten};
+use super::noise_prewhitening::whiten_with_scans;
 use super::nufft::{Nufft, DEFAULT_KERNEL_WIDTH};
 use crate::error::{Error, Result};
 use crate::io::ismrmrd::{RawScan, Readout};
@@ -82,7 +82,12 @@ impl RawKspace {
             }
             start += r.samples;
         }
-        let whitened = prewhiten(&mut data, coils, &scan.noise).map_err(fail)?;
+        let noise: Vec<_> = scan
+            .noise
+            .iter()
+            .map(|r| (r.samples, &r.data[..]))
+            .collect();
+        let whitened = whiten_with_scans(&mut data, coils, &noise).map_err(fail)?;
         let nufft = Nufft::<f64>::new(y, x, points.clone(), DEFAULT_KERNEL_WIDTH)
             .map_err(|e| fail(format!("trajectory: {e}")))?;
         let weights = match readouts[0].trajectory_dimensions {
@@ -176,37 +181,4 @@ fn trajectory(readouts: &[&Readout]) -> std::result::Result<Vec<[f64; 2]>, Strin
         }
     }
     Ok(points)
-}
-
-/// Whitens `data` with the noise scans' covariance; `false` when there are none.
-fn prewhiten(
-    data: &mut [C64],
-    coils: usize,
-    noise: &[Readout],
-) -> std::result::Result<bool, String> {
-    if noise.is_empty() {
-        return Ok(false);
-    }
-    let samples: usize = noise.iter().map(|r| r.samples).sum();
-    let mut all = vec![C64::new(0.0, 0.0); coils * samples];
-    let mut start = 0;
-    for r in noise {
-        for c in 0..coils {
-            for (out, v) in all[c * samples + start..]
-                .iter_mut()
-                .zip(&r.data[c * r.samples..(c + 1) * r.samples])
-            {
-                *out = C64::new(f64::from(v.re), f64::from(v.im));
-            }
-        }
-        start += r.samples;
-    }
-    let factor = noise_cholesky(&all, coils).ok_or_else(|| {
-        format!(
-            "the noise scans' channel covariance ({samples} samples of {coils} channels) is not \
-             positive definite: a dead channel, or fewer samples than channels"
-        )
-    })?;
-    whiten(data, coils, &factor);
-    Ok(true)
 }

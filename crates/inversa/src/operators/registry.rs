@@ -111,6 +111,7 @@ pub fn building_blocks<T: Real>() -> Vec<(&'static str, ExampleBuilder<T>)> {
         ("wavelet-db2", super::wavelet::example_db2),
         ("wavelet-db4", super::wavelet::example_db4),
         ("mri-noncartesian", super::mri_noncartesian::example),
+        ("mri-poisson-points", super::mri::example_points),
     ]
 }
 

@@ -36,7 +36,8 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
               | mask = "mask.png" (1 = observed)
   downsample: factor = 2, sigma = factor/2 (gaussian anti-alias filter)
   cs:         ratio = 0.25, matrix = "dct" | "gaussian"
-  mri:        acceleration = 4, center_fraction = 0.08, mask = "random" | "equispaced" | "variable_density",
+  mri:        acceleration = 4, center_fraction = 0.08, mask = "random" | "equispaced" | "variable_density"
+              | "poisson" (2-D variable-density Poisson disc, a centre square center_fraction·W across),
               coils = 1 (more: SENSE with synthetic smooth coil maps),
               coil_maps = "maps.npy" (measured complex [coils, H, W]), mask_file = "mask.npy" (W zeros/ones);
               trajectory = "cartesian" | "radial" | "spiral" | trajectory_file = "k.npy" ([M, 2], cycles

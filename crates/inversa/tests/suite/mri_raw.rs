@@ -4,6 +4,7 @@
 //! (what `tasks/mri_spiral_raw_tv.toml` runs) than by the classical density-compensated gridding of
 //! the same quarter.
 
+use super::fitted_psnr;
 use inversa::io::ismrmrd::read_ismrmrd;
 use inversa::operators::nufft::Nufft;
 use inversa::operators::raw_kspace::RawKspace;
@@ -25,21 +26,6 @@ fn reconstruct(text: &str) -> Vec<f64> {
     let task = Task::<f64>::from_toml(text, &data_dir(), "spiral").unwrap();
     assert_eq!(task.image_shape, [1, 192, 192]);
     task.run(&mut |_| Control::Continue).unwrap().reconstruction
-}
-
-/// PSNR of `x` against `reference` (peak: the reference's maximum) after the least-squares scale
-/// `a x`, so that neither method is judged on its arbitrary intensity scale.
-fn fitted_psnr(x: &[f64], reference: &[f64]) -> f64 {
-    let a = x.iter().zip(reference).map(|(u, v)| u * v).sum::<f64>()
-        / x.iter().map(|u| u * u).sum::<f64>();
-    let mse = x
-        .iter()
-        .zip(reference)
-        .map(|(u, v)| (a * u - v).powi(2))
-        .sum::<f64>()
-        / x.len() as f64;
-    let peak = reference.iter().copied().fold(0.0, f64::max);
-    10.0 * (peak * peak / mse).log10()
 }
 
 #[test]
