@@ -87,8 +87,30 @@ pub fn from_scan<T: Real>(
                 .collect(),
         ),
     };
+    if (0..h * w).all(|p| !kept.keeps(p / w, p % w, w)) {
+        return Err(Error::config(
+            section.key("mask"),
+            format!("keeps none of the lines {} acquired", scan.origin.display()),
+        ));
+    }
+    let maps_from = section.str_opt("coil_maps")?;
+    // Maps estimated from the data need the whole calibration centre, which a scan that skipped
+    // lines itself may lack.
+    let centre_columns = (0..calibration).map(|i| (i + w - calibration / 2) % w);
+    if matches!(maps_from, None | Some("espirit" | "lowres"))
+        && centre_columns.clone().any(|j| !scan.acquired[j])
+    {
+        return Err(Error::config(
+            section.key("coil_maps"),
+            format!(
+                "{} did not acquire all {calibration} centre lines the maps calibrate on; give \
+                 measured maps (coil_maps = \"maps.npy\") or a smaller calibration",
+                scan.origin.display()
+            ),
+        ));
+    }
     let images = zero_filled_images(scan, &kept);
-    let maps = match section.str_opt("coil_maps")? {
+    let maps = match maps_from {
         None => estimated_maps(&images, scan, "espirit", calibration)?,
         Some(kind @ ("espirit" | "lowres")) => estimated_maps(&images, scan, kind, calibration)?,
         Some(file) => coil_maps_from_file::<f64>(&section.base_dir().join(file), h, w)?,
@@ -223,4 +245,66 @@ fn masked_kspace<T: Real>(scan: &CartesianKspace, kept: &Sampling) -> Vec<T> {
             [lit(v.re), lit(v.im)]
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn build(acquired: Vec<bool>, keys: &str) -> Result<Physics<f64>> {
+        let scan = CartesianKspace {
+            origin: "skipped.dat".into(),
+            coils: 1,
+            image_size: (32, 32),
+            coil_images: vec![C64::new(1.0, 0.0); 32 * 32],
+            acquired,
+            whitened: false,
+        };
+        let table: toml::Table = toml::from_str(keys).unwrap();
+        let mut section = Section::new(&table, "physics", Path::new("."));
+        let ctx = BuildContext {
+            image_shape: vec![1, 32, 32],
+            seed: 0,
+            raw: None,
+        };
+        from_scan(&mut section, &ctx, &scan)
+    }
+
+    fn error(acquired: Vec<bool>, keys: &str) -> String {
+        match build(acquired, keys) {
+            Ok(_) => panic!("{keys} was accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_scan_without_its_calibration_centre_needs_given_maps() {
+        // Column 1 (frequency 1) is inside the 24 centre lines.
+        let mut acquired = vec![true; 32];
+        acquired[1] = false;
+        let message = error(acquired.clone(), "calibration = 24");
+        assert!(
+            message.contains("physics.coil_maps") && message.contains("skipped.dat"),
+            "{message}"
+        );
+        // Outside a smaller calibration region the same gap is fine.
+        acquired[1] = true;
+        acquired[16] = false;
+        assert!(build(acquired, "calibration = 8").is_ok());
+    }
+
+    #[test]
+    fn a_mask_that_keeps_nothing_the_scan_acquired_is_refused() {
+        // The scan acquired only high frequencies; the mask keeps only the centre.
+        let acquired: Vec<bool> = (0..32).map(|j| (12..20).contains(&j)).collect();
+        let message = error(
+            acquired,
+            "calibration = 8\nacceleration = 4\nmask = \"equispaced\"\ncenter_fraction = 0.25",
+        );
+        assert!(
+            message.contains("physics.mask") && message.contains("keeps none"),
+            "{message}"
+        );
+    }
 }

@@ -99,11 +99,25 @@ fn a_poisson_disc_mask_beats_lines_at_the_same_acceleration() {
     let tv = "[prior]\nkind = \"tv\"\nweight = 0.02\n[solver]\nkind = \"pdhg\"\niterations = 200";
     let score = |mask: &str| {
         let task = task(&format!("acceleration = 4\nmask = \"{mask}\""), tv);
-        let kept = task.measurement.chunks(2).filter(|z| z[0] != 0.0 || z[1] != 0.0).count();
-        (fitted_psnr(&reconstruct(&task), task.ground_truth.as_ref().unwrap()), kept)
+        let kept = task
+            .measurement
+            .chunks(2)
+            .filter(|z| z[0] != 0.0 || z[1] != 0.0)
+            .count();
+        (
+            fitted_psnr(&reconstruct(&task), task.ground_truth.as_ref().unwrap()),
+            kept,
+        )
     };
-    let ((lines, kept_lines), (poisson, kept_points)) = (score("variable_density"), score("poisson"));
+    let ((lines, kept_lines), (poisson, kept_points)) =
+        (score("variable_density"), score("poisson"));
     eprintln!("TV at 4x: lines {lines:.2} dB ({kept_lines} samples), Poisson disc {poisson:.2} dB ({kept_points})");
-    assert!((kept_points as f64 / kept_lines as f64 - 1.0).abs() < 0.05, "{kept_points} against {kept_lines}");
-    assert!(poisson > lines + 1.0, "Poisson {poisson:.2} dB, lines {lines:.2} dB");
+    assert!(
+        (kept_points as f64 / kept_lines as f64 - 1.0).abs() < 0.05,
+        "{kept_points} against {kept_lines}"
+    );
+    assert!(
+        poisson > lines + 1.0,
+        "Poisson {poisson:.2} dB, lines {lines:.2} dB"
+    );
 }
