@@ -58,8 +58,9 @@ pub fn poisson_disc(
     let mut order: Vec<usize> = (0..h * w).collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
     let throw = |scale: f64| throw_darts((h, w), &order, calibration, scale);
-    // More radius, fewer points: bisect on the scale between "every point" and "one per row".
-    let (mut dense, mut sparse) = (0.0, h.max(w) as f64);
+    // More radius, fewer points: bisect on the scale between "every point" and a radius well past
+    // the ~√acceleration spacing the count needs (bounded so a large image costs O(HW·R) per throw).
+    let (mut dense, mut sparse) = (0.0, 4.0 * acceleration.sqrt() + 4.0);
     for _ in 0..BISECTIONS {
         let middle = 0.5 * (dense + sparse);
         if count(&throw(middle)) > target {
