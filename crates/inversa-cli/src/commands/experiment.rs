@@ -25,6 +25,9 @@
 //!   database of simulations against CMA-ES and Adam (errors and seconds per patient);
 //! * `lagrangian-pinn`: a standard PINN against the Lagrangian PINN (characteristics and the state
 //!   carried along them) on advection at increasing speeds and on viscous Burgers;
+//! * `insr`: implicit neural spatial representations, a SIREN whose weights are optimised at each
+//!   time step, against semi-Lagrangian grid solvers of the same memory, on advection and viscous
+//!   Burgers ([`crate::commands::pde_experiments`]);
 //! * `itransformer`: iTransformer (variate tokens) against the temporal-token Transformer and a
 //!   linear map on US macroeconomic series and Lorenz-96, MSE/MAE per horizon
 //!   ([`crate::commands::sequence_experiments`]);
@@ -192,6 +195,9 @@ enum Which {
     /// Lagrangian PINNs (Mojgani, Balajewicz & Hassanzadeh, 2022): the standard PINN's error against
     /// the advection speed next to the Lagrangian PINN's, and both on viscous Burgers.
     LagrangianPinn(crate::commands::pde_experiments::LagrangianPinnArgs),
+    /// Implicit neural spatial representations (Chen et al., ICML 2023): INSR's error against its
+    /// memory next to grid solvers of the same memory, on advection and viscous Burgers.
+    Insr(crate::commands::pde_experiments::InsrArgs),
     /// iTransformer (Liu et al., ICLR 2024): variate tokens against time tokens and a linear map,
     /// test MSE/MAE per horizon on macroeconomic series and Lorenz-96.
     Itransformer(crate::commands::sequence_experiments::ItransformerArgs),
@@ -326,6 +332,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
         }
         Which::TumourGrowth(args) => crate::commands::pde_experiments::tumour_growth(args, say),
         Which::LagrangianPinn(args) => crate::commands::pde_experiments::lagrangian_pinn(args, say),
+        Which::Insr(args) => crate::commands::pde_experiments::insr(args, say),
         Which::Itransformer(args) => crate::commands::sequence_experiments::itransformer(args, say),
         Which::EllipticApproximation(args) => {
             crate::commands::pde_experiments::elliptic_approximation(args, say)

@@ -1,10 +1,10 @@
-//! `inversa experiment tumour-growth`, `inversa experiment lagrangian-pinn` and `inversa
-//! experiment elliptic-approximation`: the PDE papers of issue 23, their flags and their runs (split from [`crate::commands::experiment`] to keep each
+//! `inversa experiment tumour-growth`, `inversa experiment lagrangian-pinn`, `inversa experiment
+//! insr` and `inversa experiment elliptic-approximation`: the PDE papers of issue 23, their flags and their runs (split from [`crate::commands::experiment`] to keep each
 //! file short).
 
 use super::experiment_output::{base, generated, CommonFlags};
 use crate::failure::Failure;
-use inversa_lab::{elliptic_approximation, lagrangian_pinn, tumour_growth};
+use inversa_lab::{elliptic_approximation, insr, lagrangian_pinn, tumour_growth};
 
 #[derive(clap::Args)]
 pub struct TumourGrowthArgs {
@@ -40,6 +40,28 @@ pub struct LagrangianPinnArgs {
     /// Units per hidden layer.
     #[arg(long)]
     width: Option<usize>,
+    /// Burgers' viscosity ν.
+    #[arg(long)]
+    viscosity: Option<f64>,
+}
+
+#[derive(clap::Args)]
+pub struct InsrArgs {
+    #[command(flatten)]
+    common: CommonFlags,
+    /// INSR widths, comma-separated (the memory sweep; each grid gets as many values as the
+    /// network has weights).
+    #[arg(long, value_delimiter = ',')]
+    widths: Option<Vec<usize>>,
+    /// Adam iterations per time step.
+    #[arg(long)]
+    iterations: Option<usize>,
+    /// Adam iterations of the fit to the initial condition.
+    #[arg(long)]
+    initial_iterations: Option<usize>,
+    /// Points drawn per Adam iteration.
+    #[arg(long)]
+    points: Option<usize>,
     /// Burgers' viscosity ν.
     #[arg(long)]
     viscosity: Option<f64>,
@@ -108,6 +130,30 @@ pub fn lagrangian_pinn(args: LagrangianPinnArgs, say: &mut dyn FnMut(&str)) -> R
     };
     let names = ["metrics.json", lagrangian_pinn::FIGURE, "report.html"];
     generated(&out, &names, || lagrangian_pinn::run(&settings, say))
+}
+
+/// Runs `insr` with `say` for progress lines.
+pub fn insr(args: InsrArgs, say: &mut dyn FnMut(&str)) -> Result<(), Failure> {
+    let InsrArgs {
+        common: CommonFlags { seed, out, quick },
+        widths,
+        iterations,
+        initial_iterations,
+        points,
+        viscosity,
+    } = args;
+    let base = base(quick, insr::Settings::quick);
+    let settings = insr::Settings {
+        seed,
+        widths: widths.unwrap_or(base.widths.clone()),
+        iterations: iterations.unwrap_or(base.iterations),
+        initial_iterations: initial_iterations.unwrap_or(base.initial_iterations),
+        points: points.unwrap_or(base.points),
+        viscosity: viscosity.unwrap_or(base.viscosity),
+        ..base
+    };
+    let names = ["metrics.json", insr::FIGURE, "report.html"];
+    generated(&out, &names, || insr::run(&settings, say))
 }
 
 /// Runs `elliptic-approximation` with `say` for progress lines.

@@ -24,7 +24,7 @@ use inversa::report::plot::{Panel, Series};
 use serde::{Deserialize, Serialize};
 
 mod losses;
-mod problem;
+pub(crate) mod problem;
 mod train;
 
 use problem::Problem;
