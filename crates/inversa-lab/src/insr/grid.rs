@@ -75,10 +75,10 @@ impl Grid {
     /// One time step of `problem`.
     pub fn step(&mut self, problem: &Problem) {
         let nodes: Vec<f64> = (0..self.values.len()).map(|i| self.node(i)).collect();
-        let read = |xs: &[f64]| -> Result<Vec<f64>, std::convert::Infallible> {
+        let mut read = |xs: &[f64]| -> Result<Vec<f64>, std::convert::Infallible> {
             Ok(xs.iter().map(|&x| self.at(x)).collect())
         };
-        let transported = match problem.transported(&nodes, &mut { read }) {
+        let transported = match problem.transported(&nodes, &mut read) {
             Ok(values) => values,
             Err(never) => match never {},
         };

@@ -108,11 +108,10 @@ impl Problem {
     /// The semi-Lagrangian value `u*(x) = uₙ₋₁(x_d)` at each of `xs`, where `previous` evaluates the
     /// last field at positions inside the domain. Advection: inflow (zero) where `x_d` lies left of
     /// the domain. Burgers: `x_d` solves `x_d = x − Δt uₙ₋₁(x_d)`, kept in the domain.
-    pub fn transported<E>(
-        &self,
-        xs: &[f64],
-        previous: &mut dyn FnMut(&[f64]) -> Result<Vec<f64>, E>,
-    ) -> Result<Vec<f64>, E> {
+    pub fn transported<E, F>(&self, xs: &[f64], previous: &mut F) -> Result<Vec<f64>, E>
+    where
+        F: FnMut(&[f64]) -> Result<Vec<f64>, E>,
+    {
         let (lo, hi) = self.domain();
         match *self {
             Problem::Advection { speed, dt, .. } => {
