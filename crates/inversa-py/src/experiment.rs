@@ -9,7 +9,7 @@ use inversa_lab::{
     convex_relu, diffusion_priors, editing, elliptic_approximation, gaunt, gradient_audit,
     itransformer, krylov_sequence, lagrangian_pinn, last_iterate_sgd, matrix_sensing, mfac,
     model_inversion, posterior_vs_exact, ptd, sample_quality, sampling, schrodinger_bridge,
-    self_distillation, stale_updates, tumour_growth, Outcome,
+    self_distillation, semilinear_operator, stale_updates, tumour_growth, Outcome,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// The experiments [`experiment`] runs, by their `inversa experiment` names.
-pub const EXPERIMENTS: [&str; 18] = [
+pub const EXPERIMENTS: [&str; 19] = [
     "matrix-sensing",
     "convex-relu",
     "mfac",
@@ -31,6 +31,7 @@ pub const EXPERIMENTS: [&str; 18] = [
     "tumour-growth",
     "lagrangian-pinn",
     "elliptic-approximation",
+    "semilinear-operator",
     "posterior",
     "editing",
     "diffusion-priors",
@@ -65,6 +66,9 @@ pub fn experiment<'py>(
         "itransformer" => go(py, name, settings, out, |s| itransformer::run(s, say)),
         "tumour-growth" => go(py, name, settings, out, |s| tumour_growth::run(s, say)),
         "lagrangian-pinn" => go(py, name, settings, out, |s| lagrangian_pinn::run(s, say)),
+        "semilinear-operator" => go(py, name, settings, out, |s| {
+            semilinear_operator::run(s, say)
+        }),
         "elliptic-approximation" => go(py, name, settings, out, |s| {
             elliptic_approximation::run(s, say)
         }),
