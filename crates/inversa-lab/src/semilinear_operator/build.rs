@@ -138,7 +138,12 @@ fn operator(settings: &Settings, solver: &Etdrk4, scale: f64) -> Result<Semiline
     let mut channels = vec![2];
     channels.extend(std::iter::repeat_n(settings.width, settings.depth));
     channels.push(1);
-    let gain_channels = [1, settings.gain_width, settings.gain_width, 1];
+    // A nonlinear gain (two tanh layers of 8) let the observer diverge at step 316 of the full
+    // run; the default is the linear one, a learned stationary Luenberger gain.
+    let gain_channels = match settings.gain_width {
+        0 => vec![1, 1],
+        w => vec![1, w, w, 1],
+    };
     Ok(Semilinear {
         propagator: matrix(&|l| (dt * l).exp())?,
         integrator: matrix(&|l| dt * phi1(dt * l))?,

@@ -19,8 +19,10 @@
 //! unconstrained CNN nonlinearity blew up within a few hundred steps in trial runs). A linear
 //! periodic convolution of the same features is added to the flux (FNO's pointwise linear path):
 //! tanh layers alone give a bounded flux, which cannot drain the long unstable waves once they
-//! grow (the quadratic flux does so in KS), and rollouts blew up in trial runs; `K_ψ` is a periodic CNN without biases on the innovation scattered onto the grid (zero
-//! away from the sensors), so `K_ψ(0) = 0`: no innovation, no correction. Both are translation
+//! grow (the quadratic flux does so in KS), and rollouts blew up in trial runs; `K_ψ` is a periodic convolution without biases of the innovation scattered onto the grid (zero
+//! away from the sensors): by default one linear kernel, a learned stationary Luenberger gain (a
+//! CNN with two tanh layers is the option `gain_width > 0`; it diverged in the full run), so
+//! `K_ψ(0) = 0`: no innovation, no correction. Both are translation
 //! equivariant, as the spatial operators of the paper are.
 
 use candle_core::{DType, Device, Tensor, Var};

@@ -29,7 +29,7 @@ pub struct Settings {
     pub width: usize,
     pub depth: usize,
     pub radius: usize,
-    /// Channels and kernel radius of `K_ψ` (two hidden layers).
+    /// Channels of `K_ψ`'s two hidden layers (0: a linear gain, one kernel) and its kernels' radius.
     pub gain_width: usize,
     pub gain_radius: usize,
     /// Stage 1: Adam steps, rate, batch and rollout window (steps).
@@ -62,8 +62,8 @@ impl Default for Settings {
             width: 24,
             depth: 2,
             radius: 3,
-            gain_width: 8,
-            gain_radius: 4,
+            gain_width: 0,
+            gain_radius: 8,
             steps: 1200,
             rate: 3e-3,
             batch: 16,
@@ -102,7 +102,7 @@ impl Settings {
             ("width", self.width, 1, 512),
             ("depth", self.depth, 1, 8),
             ("radius", self.radius, 1, self.grid / 4),
-            ("gain_width", self.gain_width, 1, 512),
+            ("gain_width", self.gain_width, 0, 512),
             ("gain_radius", self.gain_radius, 1, self.grid / 4),
             ("steps", self.steps, 1, 1_000_000),
             ("batch", self.batch, 1, 4096),
