@@ -54,6 +54,7 @@ pub mod sample_quality;
 pub mod sampling;
 pub mod schrodinger_bridge;
 pub mod self_distillation;
+pub mod semilinear_operator;
 pub mod stale_updates;
 pub mod timing;
 pub mod tumour_growth;

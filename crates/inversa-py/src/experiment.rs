@@ -9,7 +9,7 @@ use inversa_lab::{
     convex_relu, diffusion_priors, editing, elliptic_approximation, gaunt, gradient_audit, insr,
     itransformer, krylov_sequence, lagrangian_pinn, last_iterate_sgd, matrix_sensing, mfac,
     model_inversion, posterior_vs_exact, ptd, sample_quality, sampling, schrodinger_bridge,
-    self_distillation, stale_updates, tumour_growth, Outcome,
+    self_distillation, semilinear_operator, stale_updates, tumour_growth, Outcome,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -18,7 +18,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// The experiments [`experiment`] runs, by their `inversa experiment` names.
-pub const EXPERIMENTS: [&str; 19] = [
+pub const EXPERIMENTS: [&str; 20] = [
     "matrix-sensing",
     "convex-relu",
     "mfac",
@@ -32,6 +32,7 @@ pub const EXPERIMENTS: [&str; 19] = [
     "lagrangian-pinn",
     "elliptic-approximation",
     "insr",
+    "semilinear-operator",
     "posterior",
     "editing",
     "diffusion-priors",
@@ -66,6 +67,9 @@ pub fn experiment<'py>(
         "itransformer" => go(py, name, settings, out, |s| itransformer::run(s, say)),
         "tumour-growth" => go(py, name, settings, out, |s| tumour_growth::run(s, say)),
         "lagrangian-pinn" => go(py, name, settings, out, |s| lagrangian_pinn::run(s, say)),
+        "semilinear-operator" => go(py, name, settings, out, |s| {
+            semilinear_operator::run(s, say)
+        }),
         "elliptic-approximation" => go(py, name, settings, out, |s| {
             elliptic_approximation::run(s, say)
         }),

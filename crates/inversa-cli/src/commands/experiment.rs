@@ -34,6 +34,8 @@
 //! * `elliptic-approximation`: a nonlinear variational elliptic PDE in increasing dimension d, by
 //!   preconditioned gradient descent in function space and by two-layer Deep Ritz networks (the
 //!   width needed for a fixed error against d);
+//! * `semilinear-operator`: a semilinear neural operator on Kuramoto–Sivashinsky, predicting alone
+//!   and with a learned observer assimilating sparse noisy sensors (error against time);
 //! * `posterior`: every diffusion posterior sampler against exact posterior samples of a
 //!   Gaussian-mixture prior (sliced W₂, energy distance, mean error, spread) against network calls;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
@@ -205,6 +207,10 @@ enum Which {
     /// ICML 2023): function-space preconditioned GD's rate and the Deep Ritz width needed for a
     /// fixed error, against the dimension.
     EllipticApproximation(crate::commands::pde_experiments::EllipticApproximationArgs),
+    /// Semilinear neural operators with data assimilation, NODA (Singh, Borsoi, Erdogmus &
+    /// Imbiriba, ICLR 2024): on Kuramoto–Sivashinsky, the error against time of prediction alone
+    /// and with a learned observer of sparse noisy sensors, over many training windows.
+    SemilinearOperator(crate::commands::pde_experiments::SemilinearOperatorArgs),
     /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
     /// tier 1): which samplers sample the posterior and which only estimate its mean.
     Posterior {
@@ -336,6 +342,9 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
         Which::Itransformer(args) => crate::commands::sequence_experiments::itransformer(args, say),
         Which::EllipticApproximation(args) => {
             crate::commands::pde_experiments::elliptic_approximation(args, say)
+        }
+        Which::SemilinearOperator(args) => {
+            crate::commands::pde_experiments::semilinear_operator(args, say)
         }
         Which::SchrodingerBridge {
             common: CommonFlags { seed, out, quick },

@@ -1,10 +1,12 @@
 //! `inversa experiment tumour-growth`, `inversa experiment lagrangian-pinn`, `inversa experiment
-//! insr` and `inversa experiment elliptic-approximation`: the PDE papers of issue 23, their flags and their runs (split from [`crate::commands::experiment`] to keep each
+//! insr`, `inversa experiment elliptic-approximation` and `inversa experiment semilinear-operator`: the PDE papers of issue 23, their flags and their runs (split from [`crate::commands::experiment`] to keep each
 //! file short).
 
 use super::experiment_output::{base, generated, CommonFlags};
 use crate::failure::Failure;
-use inversa_lab::{elliptic_approximation, insr, lagrangian_pinn, tumour_growth};
+use inversa_lab::{
+    elliptic_approximation, insr, lagrangian_pinn, semilinear_operator, tumour_growth,
+};
 
 #[derive(clap::Args)]
 pub struct TumourGrowthArgs {
@@ -83,6 +85,27 @@ pub struct EllipticApproximationArgs {
     /// The relative L2 error a width must reach.
     #[arg(long)]
     target: Option<f64>,
+}
+
+#[derive(clap::Args)]
+pub struct SemilinearOperatorArgs {
+    #[command(flatten)]
+    common: CommonFlags,
+    /// Adam steps of the prediction stage (the learned nonlinearity).
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Adam steps of the assimilation stage (the learned observer gain).
+    #[arg(long)]
+    gain_steps: Option<usize>,
+    /// Sensors (random grid points) read at every step.
+    #[arg(long)]
+    sensors: Option<usize>,
+    /// The readings' noise spread, as a fraction of the data's RMS.
+    #[arg(long)]
+    noise: Option<f64>,
+    /// Steps of the held-out test trajectories.
+    #[arg(long)]
+    horizon: Option<usize>,
 }
 
 /// Runs `tumour-growth` with `say` for progress lines.
@@ -185,4 +208,36 @@ pub fn elliptic_approximation(
         "report.html",
     ];
     generated(&out, &names, || elliptic_approximation::run(&settings, say))
+}
+
+/// Runs `semilinear-operator` with `say` for progress lines.
+pub fn semilinear_operator(
+    args: SemilinearOperatorArgs,
+    say: &mut dyn FnMut(&str),
+) -> Result<(), Failure> {
+    let SemilinearOperatorArgs {
+        common: CommonFlags { seed, out, quick },
+        steps,
+        gain_steps,
+        sensors,
+        noise,
+        horizon,
+    } = args;
+    let base = base(quick, semilinear_operator::Settings::quick);
+    let settings = semilinear_operator::Settings {
+        seed,
+        steps: steps.unwrap_or(base.steps),
+        gain_steps: gain_steps.unwrap_or(base.gain_steps),
+        sensors: sensors.unwrap_or(base.sensors),
+        noise: noise.unwrap_or(base.noise),
+        horizon: horizon.unwrap_or(base.horizon),
+        ..base
+    };
+    let names = [
+        "metrics.json",
+        semilinear_operator::FIGURE,
+        semilinear_operator::SPACE_TIME,
+        "report.html",
+    ];
+    generated(&out, &names, || semilinear_operator::run(&settings, say))
 }

@@ -196,6 +196,23 @@ const CASES: &[Case] = &[
         integers: &["--steps", "--batch", "--restarts"],
     },
     Case {
+        command: &["experiment", "semilinear-operator"],
+        overlap: None,
+        tiny: &[
+            "--quick",
+            "--steps",
+            "2",
+            "--gain-steps",
+            "2",
+            "--horizon",
+            "8",
+            "--out",
+            "out",
+        ],
+        floats: &["--noise"],
+        integers: &["--steps", "--gain-steps", "--sensors", "--horizon"],
+    },
+    Case {
         command: &["experiment", "schrodinger-bridge"],
         overlap: None,
         tiny: &[

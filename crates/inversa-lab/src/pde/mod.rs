@@ -1,8 +1,10 @@
 //! Pieces the PDE experiments share: an explicit finite-volume solver for heterogeneous
 //! Fisher–Kolmogorov reaction–diffusion on a masked 2-D grid ([`reaction_diffusion`]) and sensors
 //! that observe a field through noise and thresholds ([`sensors`]); a small tanh network in candle
-//! whose forward pass carries its input derivatives, for physics-informed losses ([`mlp`]).
+//! whose forward pass carries its input derivatives, for physics-informed losses ([`mlp`]); a
+//! spectral ETDRK4 solver of the Kuramoto–Sivashinsky equation ([`kuramoto_sivashinsky`]).
 
+pub mod kuramoto_sivashinsky;
 pub mod mlp;
 pub mod reaction_diffusion;
 pub mod sensors;
