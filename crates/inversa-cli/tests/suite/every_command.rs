@@ -489,6 +489,30 @@ const CASES: &[Case] = &[
         integers: &["--channels", "--warmup"],
     },
     Case {
+        command: &["train", "rim"],
+        overlap: Some(Overlap {
+            args: &["train", "train.toml"],
+            protected: "train.toml",
+        }),
+        tiny: &[
+            "--out",
+            "out/r.safetensors",
+            "--channels",
+            "2",
+            "--time-steps",
+            "2",
+            "--crop",
+            "16",
+            "--steps",
+            "2",
+            "--batch",
+            "1",
+            "--force",
+        ],
+        floats: &["--lr"],
+        integers: &["--channels", "--time-steps", "--crop"],
+    },
+    Case {
         command: &["solve-sequence"],
         overlap: Some(Overlap {
             args: &[

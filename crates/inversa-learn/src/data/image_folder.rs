@@ -58,6 +58,14 @@ impl ImageFolder {
         Ok(Self { images })
     }
 
+    /// The images given (at least one), e.g. bundled slices.
+    pub fn from_images(images: Vec<GreyImage>) -> Result<Self> {
+        match images.first() {
+            Some(_) => Ok(Self { images }),
+            None => Err(Error::config("images", "no training images")),
+        }
+    }
+
     /// The images, in file-name order.
     pub fn images(&self) -> &[GreyImage] {
         &self.images

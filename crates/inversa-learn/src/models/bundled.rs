@@ -27,6 +27,11 @@ const PRIVATE_EVALUATION: &[u8] =
     include_bytes!("../../../../data/weights/fashion_private_evaluation.safetensors");
 const TEST_IMAGES: &[u8] =
     include_bytes!("../../../../data/fashion-mnist/t10k-first100-images-idx3-ubyte");
+const MNI152_T1_TRAIN: &[u8] = include_bytes!("../../../../data/brain/mni152_t1_train.npy");
+const MNI152_T1_TEST: &[u8] = include_bytes!("../../../../data/brain/mni152_t1_test.npy");
+const RIM_GRU: &[u8] = include_bytes!("../../../../data/weights/rim_gru.safetensors");
+const RIM_MGU: &[u8] = include_bytes!("../../../../data/weights/rim_mgu.safetensors");
+const RIM_INDRNN: &[u8] = include_bytes!("../../../../data/weights/rim_indrnn.safetensors");
 const TEST_LABELS: &[u8] =
     include_bytes!("../../../../data/fashion-mnist/t10k-first100-labels-idx1-ubyte");
 
@@ -138,4 +143,52 @@ fn shared<D: Denoiser + 'static>(
     }
     let net = Arc::new(load()?);
     Ok(cell.get_or_init(|| net).clone())
+}
+
+/// The RIM with `unit` trained by `inversa train rim` on the bundled MNI152 T1 slices
+/// (`data/README.md` has the commands).
+pub fn rim(
+    unit: crate::models::rim::recurrent_unit::RecurrentUnit,
+) -> inversa::Result<crate::models::rim::Rim> {
+    use crate::models::rim::recurrent_unit::RecurrentUnit;
+    let (bytes, name) = match unit {
+        RecurrentUnit::Gru => (RIM_GRU, "the bundled rim_gru.safetensors"),
+        RecurrentUnit::Mgu => (RIM_MGU, "the bundled rim_mgu.safetensors"),
+        RecurrentUnit::IndRnn => (RIM_INDRNN, "the bundled rim_indrnn.safetensors"),
+    };
+    crate::models::rim::Rim::from_safetensors(bytes, Path::new(name))
+}
+
+/// Which slices of the MNI152 T1 template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SliceSplit {
+    /// 42 coronal and 20 axial slices (z ≤ 36 mm): what the learned MRI models train on.
+    Train,
+    /// 8 axial slices at z = 44…72 mm, above every axial training slice.
+    Test,
+}
+
+/// The 96×96 slices (2 mm cells) of the MNI152 ICBM 2009a T1 template in [0, 1] that the learned
+/// MRI models train and are tested on (`tools/mni_t1_slices.py`, `data/README.md`).
+pub fn mni152_t1(split: SliceSplit) -> inversa::Result<Vec<crate::data::image_folder::GreyImage>> {
+    let (bytes, name) = match split {
+        SliceSplit::Train => (MNI152_T1_TRAIN, "the bundled mni152_t1_train.npy"),
+        SliceSplit::Test => (MNI152_T1_TEST, "the bundled mni152_t1_test.npy"),
+    };
+    let origin = Path::new(name);
+    let array = inversa::io::npy::decode_npy(bytes, origin)?;
+    let [count, height, width] = array.shape[..] else {
+        return Err(inversa::Error::format(origin, "expected [slices, H, W]"));
+    };
+    Ok((0..count)
+        .map(|i| crate::data::image_folder::GreyImage {
+            path: origin.join(i.to_string()),
+            height,
+            width,
+            pixels: array.data[i * height * width..(i + 1) * height * width]
+                .iter()
+                .map(|&v| v as f32)
+                .collect(),
+        })
+        .collect())
 }

@@ -12,5 +12,6 @@ pub mod drunet;
 pub mod ffdnet;
 pub mod gan;
 pub mod lpn;
+pub mod rim;
 pub mod unet;
 pub mod victims;

@@ -61,7 +61,7 @@ fn fashion(dir: &Path) {
 }
 
 /// Each model's `[train]` keys for a run of a step or two on tiny networks.
-const TINY: [&str; 7] = [
+const TINY: [&str; 8] = [
     "images = 'images'\nsteps = 2\nbatch = 2\ncrop = 16\ndepth = 2\nfeatures = 4",
     "model = 'lpn'\nimages = 'images'\nsteps = 2\nbatch = 2\ncrop = 16\nhidden = 4\nlayers = 2",
     "model = 'diffusion'\ndata = 'fashion'\nsteps = 1\nbatch = 2\nchannels = 8\ngroups = 4\ntimesteps = 20\nvalidation_size = 2",
@@ -69,6 +69,7 @@ const TINY: [&str; 7] = [
     "model = 'classifier'\ndata = 'fashion'\nsteps = 1\nbatch = 2\nchannels = 4\nclasses = '0-3'",
     "model = 'gan'\ndata = 'fashion'\nsteps = 1\nbatch = 2\nlatent = 4\nchannels = 8\nclasses = '0-1'",
     "model = 'deep-cd'\ngrid = '8'\nsteps = 1\nbatch = 2\nchannels = 4",
+    "model = 'rim'\nsteps = 1\nbatch = 2\ncrop = 16\nchannels = 2\ntime_steps = 2\nunit = 'mgu'",
 ];
 
 #[test]
@@ -198,6 +199,8 @@ fn out_of_range_settings_are_refused_naming_the_setting_before_training() {
         ),
         ("model = 'gan'\nimages = 'images'", "images"),
         ("model = 'deep-cd'\ngrid = '2'", "grid"),
+        ("model = 'rim'\ntime_steps = 0", "time_steps"),
+        ("model = 'rim'\nchannels = 0", "channels"),
         ("model = 'classifier'\nclasses = '3'", "classes"),
         // Sizes whose memory no machine has, refused before any data is read.
         ("images = 'images'\nbatch = 1000000000000", "batch"),

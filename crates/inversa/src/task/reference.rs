@@ -74,6 +74,7 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
 [solver]
   kind = "pdhg" | "fista" | "admm" | "hqs" | "red" | "cg" | "fbp"
          | "dps" | "ddnm" | "dds" | "diffpir" | "red-diff" | "stsl" | "idm" (diffusion samplers: prior.kind = "diffusion")
+         | "rim" (a learned solver: no prior)
   iterations = (pdhg 300, others 100), tolerance = 0 (stop when ‖xₖ−xₖ₋₁‖/‖xₖ‖ < tolerance)
   init = "adjoint" (A*y/‖A‖²) | "zeros"
   fista: lipschitz = ‖A‖² estimate, eta = 1.5
@@ -95,6 +96,9 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   stsl:    lambda = 1 (step on ‖y − A x̂₀‖, as dps's zeta), eta = 0.02 (weight of the Hutchinson trace
            of the network's Jacobian, per pixel), averaging = 1 (K: surrogate steps a level, 2 calls each)
   idm:     no keys: the fine-tuned chain's steps are in its weights (deterministic, one sample)
+  rim:     weights = "indrnn" | "gru" | "mgu" (bundled, trained on simulated multi-coil MRI of
+           MNI152 T1 slices) | "rim.safetensors" (`inversa train rim`); one-channel images; starts
+           from A*y whatever init says; its steps are in its weights
 
 [run]
   seed = 0                     every random choice (masks, matrices, noise)

@@ -13,6 +13,7 @@ use crate::solvers::deep_cd::training::DeepCdTraining;
 use crate::training::denoiser::{compare, Comparison, DenoiserTraining, VALIDATION_LEVELS};
 use crate::training::idm::IdmTraining;
 use crate::training::lpn::LpnTraining;
+use crate::training::rim::RimTraining;
 use crate::training::unet::UnetTraining;
 use crate::training::{train, History, Progress, TrainConfig, Trainable};
 use crate::Error;
@@ -31,6 +32,8 @@ pub(super) enum Model {
     DeepCd(DeepCdTraining),
     /// Boxed: it holds its validation batches and the pretrained weights.
     Idm(Box<IdmTraining>),
+    /// Boxed: it holds its validation cases.
+    Rim(Box<RimTraining>),
 }
 
 /// A training run ready to start.
@@ -83,6 +86,7 @@ pub fn prepare(settings: &TrainSettings) -> Result<Job, Error> {
         TrainSettings::Gan(s) => s.prepare(),
         TrainSettings::DeepCd(s) => s.prepare(),
         TrainSettings::Idm(s) => s.prepare(),
+        TrainSettings::Rim(s) => s.prepare(),
     }?;
     job.resume = settings.common().resume;
     Ok(job)
@@ -128,7 +132,9 @@ impl Job {
             Model::Gan(training) => Outcome::Gan {
                 samples: super::gan_samples::write_samples(training, &out)?,
             },
-            Model::Lpn(_) | Model::Unet(_) | Model::DeepCd(_) | Model::Idm(_) => Outcome::Trained,
+            Model::Lpn(_) | Model::Unet(_) | Model::DeepCd(_) | Model::Idm(_) | Model::Rim(_) => {
+                Outcome::Trained
+            }
         };
         Ok(Trained {
             name: self.name,
@@ -147,6 +153,7 @@ impl Job {
             Model::Gan(training) => training,
             Model::DeepCd(training) => training,
             Model::Idm(training) => training.as_ref(),
+            Model::Rim(training) => training.as_ref(),
         }
     }
 }

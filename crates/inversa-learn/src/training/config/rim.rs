@@ -1,0 +1,114 @@
+//! The settings of a Recurrent Inference Machine trained on simulated multi-coil k-space
+//! ([`crate::training::rim`]): the bundled MNI152 T1 slices unless `--images` names a folder.
+
+use super::common::{agree, LoopSettings};
+use super::job::{Job, Model};
+use crate::data::image_folder::{GreyImage, ImageFolder};
+use crate::models::bundled::{mni152_t1, SliceSplit};
+use crate::models::rim::recurrent_unit::RecurrentUnit;
+use crate::models::rim::RimConfig;
+use crate::training::rim::RimTraining;
+use crate::training::TrainConfig;
+use crate::Error;
+use serde::{Deserialize, Serialize};
+
+/// The most unrolled steps: each keeps its activations for the backward pass.
+const MAX_TIME_STEPS: usize = 64;
+
+/// `train rim`: the loop settings, the recurrent unit and the RIM's size.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+#[serde(deny_unknown_fields)]
+pub struct RimSettings {
+    #[cfg_attr(feature = "clap", command(flatten))]
+    #[serde(flatten)]
+    pub common: LoopSettings,
+    /// Recurrent unit: gru, mgu or indrnn [indrnn].
+    #[cfg_attr(feature = "clap", arg(long, value_enum))]
+    pub unit: Option<RecurrentUnit>,
+    /// Hidden channels of every layer [16].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub channels: Option<usize>,
+    /// Unrolled RIM steps [8].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub time_steps: Option<usize>,
+}
+
+/// The loop's defaults: small batches of 64×64 crops.
+fn defaults() -> TrainConfig {
+    TrainConfig {
+        steps: 1500,
+        batch: 4,
+        crop: 64,
+        learning_rate: 1e-3,
+        warmup: 50,
+        validate_every: 250,
+        checkpoint_every: 250,
+        ..TrainConfig::default()
+    }
+}
+
+impl RimSettings {
+    /// The configuration a fresh run builds; bad sizes are refused before anything is read.
+    fn fresh(&self) -> Result<RimConfig, Error> {
+        let default = RimConfig::default();
+        let channels = self.channels.unwrap_or(default.channels);
+        let steps = self.time_steps.unwrap_or(default.steps);
+        if channels == 0 || channels > 1024 {
+            return Err(Error::setting(
+                "channels",
+                format!("--channels must be in 1..=1024, not {channels}"),
+            ));
+        }
+        if steps == 0 || steps > MAX_TIME_STEPS {
+            return Err(Error::setting(
+                "time_steps",
+                format!("--time-steps must be in 1..={MAX_TIME_STEPS}, not {steps}"),
+            ));
+        }
+        Ok(RimConfig {
+            channels,
+            steps,
+            unit: self.unit.unwrap_or(default.unit),
+        })
+    }
+
+    pub(super) fn prepare(&self) -> Result<Job, Error> {
+        let fresh = self.fresh()?;
+        let resolved = self.common.resolve(defaults())?;
+        let out = &resolved.config.out;
+        let config = match &resolved.saved {
+            Some(metadata) => {
+                let saved = RimConfig::from_metadata(metadata, out)?;
+                agree("channels", self.channels, saved.channels, out)?;
+                agree("time_steps", self.time_steps, saved.steps, out)?;
+                agree("unit", self.unit, saved.unit, out)?;
+                saved
+            }
+            None => fresh,
+        };
+        let crop = resolved.config.crop;
+        let images = match &self.common.images {
+            Some(folder) => ImageFolder::read(folder, crop)?,
+            None => ImageFolder::from_images(mni152_t1(SliceSplit::Train)?)?,
+        };
+        let held_out: Vec<GreyImage> = match &self.common.validation {
+            Some(folder) => ImageFolder::read(folder, 1)?.images().to_vec(),
+            None => mni152_t1(SliceSplit::Test)?,
+        };
+        let held_out: Vec<_> = held_out
+            .into_iter()
+            .map(|im| (im.height, im.width, im.pixels))
+            .collect();
+        let training = RimTraining::new(config, images, &held_out)?;
+        let name = format!(
+            "RIM {} channels {} steps {}",
+            config.unit, config.channels, config.steps
+        );
+        Ok(Job::new(
+            Model::Rim(Box::new(training)),
+            resolved.config,
+            name,
+        ))
+    }
+}
