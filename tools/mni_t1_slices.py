@@ -14,23 +14,12 @@ Every slice is 96x96 cells of 2x2 mm (the mean of four voxels), so 192 mm on a s
 The output is |u1 of shape (N, 96, 96), the template's values unchanged (0..255). Standard library only.
 """
 
-import gzip
 import os
-import struct
 import sys
 
+from mni_slice import read_nifti, write_npy_u8  # the NIfTI-1 reader and .npy writer of the GM/WM slice
+
 SIDE, BLOCK = 96, 2
-
-
-def read_nifti(path):
-    raw = gzip.open(path).read()
-    dims = struct.unpack("<8h", raw[40:56])
-    datatype = struct.unpack("<h", raw[70:72])[0]
-    offset = int(struct.unpack("<f", raw[108:112])[0])
-    srow = struct.unpack("<12f", raw[280:328])
-    assert dims[0] == 3 and datatype == 2, "expected a 3-D uint8 volume"
-    assert srow[0] == 1.0 and srow[5] == 1.0 and srow[10] == 1.0, "expected 1 mm axis-aligned voxels"
-    return raw[offset:], dims[1:4], (srow[3], srow[7], srow[11])
 
 
 def voxel(volume, point_mm):
@@ -59,14 +48,6 @@ def axial(volume, z):
 def coronal(volume, y):
     # Row 0 is the most superior block (largest z).
     return block_slice(volume, lambda r, c, dr, dc: (-96 + BLOCK * c + dc, y, -84 + BLOCK * (SIDE - 1 - r) + dr))
-
-
-def write_npy_u8(path, shape, body):
-    header = "{'descr': '|u1', 'fortran_order': False, 'shape': %s, }" % (tuple(shape),)
-    pad = 64 - (10 + len(header) + 1) % 64
-    header = header + " " * pad + "\n"
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + body)
 
 
 def main():
