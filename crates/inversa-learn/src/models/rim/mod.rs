@@ -39,6 +39,10 @@ use std::path::Path;
 /// The safetensors metadata value of `architecture` in RIM weights.
 pub const ARCHITECTURE: &str = "rim";
 
+/// The most unrolled steps a RIM may have: training keeps every step's activations, and a weights
+/// file asking for more is damaged or hostile.
+pub const MAX_STEPS: usize = 64;
+
 /// The RIM's size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RimConfig {
@@ -83,9 +87,16 @@ impl RimConfig {
             .ok_or_else(|| "missing".to_string())
             .and_then(|u| u.parse())
             .map_err(|e| inversa::Error::format(origin, format!("metadata \"unit\": {e}")))?;
+        let steps = positive_metadata(metadata, "steps", origin)?;
+        if steps > MAX_STEPS {
+            return Err(inversa::Error::format(
+                origin,
+                format!("metadata \"steps\" is {steps}, more than a RIM's {MAX_STEPS}"),
+            ));
+        }
         Ok(Self {
             channels: positive_metadata(metadata, "channels", origin)?,
-            steps: positive_metadata(metadata, "steps", origin)?,
+            steps,
             unit,
         })
     }

@@ -196,6 +196,10 @@ fn metadata_round_trips_and_bad_units_are_refused() {
         e.to_string().contains("w.safetensors") && e.to_string().contains("lstm"),
         "{e}"
     );
+    let mut metadata = RimConfig::default().metadata();
+    metadata.insert("steps".into(), (MAX_STEPS + 1).to_string());
+    let e = RimConfig::from_metadata(&metadata, Path::new("w.safetensors")).unwrap_err();
+    assert!(e.to_string().contains("steps"), "{e}");
 }
 
 #[test]

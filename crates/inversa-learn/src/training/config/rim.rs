@@ -6,14 +6,11 @@ use super::job::{Job, Model};
 use crate::data::image_folder::{GreyImage, ImageFolder};
 use crate::models::bundled::{mni152_t1, SliceSplit};
 use crate::models::rim::recurrent_unit::RecurrentUnit;
-use crate::models::rim::RimConfig;
+use crate::models::rim::{RimConfig, MAX_STEPS as MAX_TIME_STEPS};
 use crate::training::rim::RimTraining;
 use crate::training::TrainConfig;
 use crate::Error;
 use serde::{Deserialize, Serialize};
-
-/// The most unrolled steps: each keeps its activations for the backward pass.
-const MAX_TIME_STEPS: usize = 64;
 
 /// `train rim`: the loop settings, the recurrent unit and the RIM's size.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
