@@ -201,6 +201,11 @@ fn out_of_range_settings_are_refused_naming_the_setting_before_training() {
         ("model = 'deep-cd'\ngrid = '2'", "grid"),
         ("model = 'rim'\ntime_steps = 0", "time_steps"),
         ("model = 'rim'\nchannels = 0", "channels"),
+        // Fits per sample alone, but not with 1024 channels kept for 64 steps.
+        (
+            "model = 'rim'\nchannels = 1024\ntime_steps = 64\nbatch = 8\ncrop = 96",
+            "channels",
+        ),
         ("model = 'classifier'\nclasses = '3'", "classes"),
         // Sizes whose memory no machine has, refused before any data is read.
         ("images = 'images'\nbatch = 1000000000000", "batch"),

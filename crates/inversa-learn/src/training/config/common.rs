@@ -219,7 +219,7 @@ const ACTIVATIONS: usize = 1024;
 const HISTORY_PER_STEP: usize = 2;
 
 /// Refuses `key` when `copies` f32 arrays of `dims` exceed the memory ceiling.
-fn within_memory(key: &'static str, dims: &[usize], copies: usize) -> Result<(), Error> {
+pub(super) fn within_memory(key: &'static str, dims: &[usize], copies: usize) -> Result<(), Error> {
     inversa::memory::check_array(key, dims, 4, copies)
         .map(|_| ())
         .map_err(|e| match e {

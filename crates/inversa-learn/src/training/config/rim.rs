@@ -1,7 +1,7 @@
 //! The settings of a Recurrent Inference Machine trained on simulated multi-coil k-space
 //! ([`crate::training::rim`]): the bundled MNI152 T1 slices unless `--images` names a folder.
 
-use super::common::{agree, LoopSettings};
+use super::common::{agree, within_memory, LoopSettings};
 use super::job::{Job, Model};
 use crate::data::image_folder::{GreyImage, ImageFolder};
 use crate::models::bundled::{mni152_t1, SliceSplit};
@@ -11,6 +11,9 @@ use crate::training::rim::RimTraining;
 use crate::training::TrainConfig;
 use crate::Error;
 use serde::{Deserialize, Serialize};
+
+/// Channel-sized arrays a training step keeps per unrolled step and sample.
+const ACTIVATIONS_PER_STEP: usize = 24;
 
 /// `train rim`: the loop settings, the recurrent unit and the RIM's size.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -85,6 +88,19 @@ impl RimSettings {
             None => fresh,
         };
         let crop = resolved.config.crop;
+        // The backward pass keeps every step's activations: about 24 maps of `channels` per step and
+        // sample (the two cells' concatenations, gates and candidates, the convolutions between).
+        within_memory(
+            "channels",
+            &[
+                resolved.config.batch,
+                crop,
+                crop,
+                config.channels,
+                config.steps,
+            ],
+            ACTIVATIONS_PER_STEP,
+        )?;
         let images = match &self.common.images {
             Some(folder) => ImageFolder::read(folder, crop)?,
             None => ImageFolder::from_images(mni152_t1(SliceSplit::Train)?)?,
