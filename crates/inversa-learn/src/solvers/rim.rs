@@ -103,7 +103,6 @@ impl<T: Real> Solver<T> for RimSolver {
                 "the RIM reconstructs one-channel images, the task's are {shape:?}"
             )));
         };
-        let measurement: Vec<f32> = problem.measurement.iter().map(|v| f32_of(*v)).collect();
         let zero_filled: Vec<f32> = problem
             .operator
             .adjoint_new(problem.measurement)
@@ -111,9 +110,11 @@ impl<T: Real> Solver<T> for RimSolver {
             .map(|v| f32_of(*v))
             .collect();
         let scale = input_scale(&zero_filled);
-        let y: Vec<T> = measurement
+        // The measurement stays in the task's precision; only the network runs in f32.
+        let y: Vec<T> = problem
+            .measurement
             .iter()
-            .map(|v| lit(f64::from(v * scale)))
+            .map(|v| *v * lit(f64::from(scale)))
             .collect();
         let image = |v: Vec<f32>| Tensor::from_vec(v, (1, 1, h, w), &Device::Cpu);
         let x0 = image(zero_filled.iter().map(|v| v * scale).collect()).map_err(failed)?;
