@@ -27,13 +27,13 @@ pub use models::ffdnet::FfdNet;
 
 /// What this crate adds to the task file: the learned priors (`pnp`, `lpn`) and the diffusion
 /// samplers (`dps`, `ddnm`, `dds`, `diffpir`, `red-diff` with `prior.kind = "diffusion"`), and the
-/// recurrent inference machine (`rim`).
+/// learned MRI reconstructions (`rim`, `recurrent-varnet`).
 pub fn task_extensions<T: inversa::real::Real>() -> inversa::task::Extensions<T> {
     inversa::task::Extensions {
         priors: priors::registry::priors(),
         solvers: solvers::diffusion_sampler::entries()
             .into_iter()
-            .chain([solvers::rim::entry()])
+            .chain([solvers::rim::entry(), solvers::recurrent_varnet::entry()])
             .collect(),
     }
 }

@@ -22,7 +22,7 @@ pub struct TrainArgs {
     what: Option<TrainSettings>,
     /// A TOML file with a [train] table; its keys are the flags of `train <model>` (with `_` for
     /// `-`), and `model = "denoiser"` (the default), "lpn", "diffusion", "flow", "classifier",
-    /// "gan" or "deep-cd".
+    /// "gan", "deep-cd", "idm", "rim" or "recurrent-varnet".
     config: Option<PathBuf>,
     #[command(flatten)]
     mode: Mode,

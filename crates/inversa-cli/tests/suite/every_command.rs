@@ -513,6 +513,30 @@ const CASES: &[Case] = &[
         integers: &["--channels", "--time-steps", "--crop"],
     },
     Case {
+        command: &["train", "recurrent-varnet"],
+        overlap: Some(Overlap {
+            args: &["train", "train.toml"],
+            protected: "train.toml",
+        }),
+        tiny: &[
+            "--out",
+            "out/v.safetensors",
+            "--channels",
+            "2",
+            "--time-steps",
+            "2",
+            "--crop",
+            "16",
+            "--steps",
+            "2",
+            "--batch",
+            "1",
+            "--force",
+        ],
+        floats: &["--lr"],
+        integers: &["--channels", "--time-steps", "--crop"],
+    },
+    Case {
         command: &["solve-sequence"],
         overlap: Some(Overlap {
             args: &[

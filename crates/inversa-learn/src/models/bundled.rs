@@ -32,6 +32,8 @@ const MNI152_T1_TEST: &[u8] = include_bytes!("../../../../data/brain/mni152_t1_t
 const RIM_GRU: &[u8] = include_bytes!("../../../../data/weights/rim_gru.safetensors");
 const RIM_MGU: &[u8] = include_bytes!("../../../../data/weights/rim_mgu.safetensors");
 const RIM_INDRNN: &[u8] = include_bytes!("../../../../data/weights/rim_indrnn.safetensors");
+const RECURRENT_VARNET: &[u8] =
+    include_bytes!("../../../../data/weights/recurrent_varnet.safetensors");
 const TEST_LABELS: &[u8] =
     include_bytes!("../../../../data/fashion-mnist/t10k-first100-labels-idx1-ubyte");
 
@@ -157,6 +159,15 @@ pub fn rim(
         RecurrentUnit::IndRnn => (RIM_INDRNN, "the bundled rim_indrnn.safetensors"),
     };
     crate::models::rim::Rim::from_safetensors(bytes, Path::new(name))
+}
+
+/// The Recurrent Variational Network trained by `inversa train recurrent-varnet` on the bundled
+/// MNI152 T1 slices (`data/README.md` has the command).
+pub fn recurrent_varnet() -> inversa::Result<crate::models::recurrent_varnet::RecurrentVarNet> {
+    crate::models::recurrent_varnet::RecurrentVarNet::from_safetensors(
+        RECURRENT_VARNET,
+        Path::new("the bundled recurrent_varnet.safetensors"),
+    )
 }
 
 /// Which slices of the MNI152 T1 template.

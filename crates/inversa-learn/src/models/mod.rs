@@ -12,6 +12,7 @@ pub mod drunet;
 pub mod ffdnet;
 pub mod gan;
 pub mod lpn;
+pub mod recurrent_varnet;
 pub mod rim;
 pub mod unet;
 pub mod victims;

@@ -63,7 +63,7 @@ impl RimSolver {
 }
 
 /// `‖x − previous‖ / ‖x‖` (0 for a zero image), the change a step made.
-fn relative_change(x: &[f32], previous: &[f32]) -> f64 {
+pub(super) fn relative_change(x: &[f32], previous: &[f32]) -> f64 {
     let change = inversa::real::norm_squared(
         &x.iter()
             .zip(previous)
@@ -79,7 +79,7 @@ fn relative_change(x: &[f32], previous: &[f32]) -> f64 {
 }
 
 /// `v` in f32 (NaN if it does not convert, which the finiteness check then reports).
-fn f32_of<T: Real>(v: T) -> f32 {
+pub(super) fn f32_of<T: Real>(v: T) -> f32 {
     v.to_f32().unwrap_or(f32::NAN)
 }
 

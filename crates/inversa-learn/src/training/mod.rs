@@ -21,6 +21,7 @@ pub mod denoiser;
 pub mod ema;
 pub mod idm;
 pub mod lpn;
+pub mod recurrent_varnet;
 pub mod rim;
 pub mod unet;
 

@@ -21,6 +21,7 @@ mod lpn;
 mod model_inversion;
 mod operator_bridge;
 mod pnp;
+mod recurrent_varnet;
 mod rim;
 mod train_config;
 mod training;

@@ -61,7 +61,7 @@ fn fashion(dir: &Path) {
 }
 
 /// Each model's `[train]` keys for a run of a step or two on tiny networks.
-const TINY: [&str; 8] = [
+const TINY: [&str; 9] = [
     "images = 'images'\nsteps = 2\nbatch = 2\ncrop = 16\ndepth = 2\nfeatures = 4",
     "model = 'lpn'\nimages = 'images'\nsteps = 2\nbatch = 2\ncrop = 16\nhidden = 4\nlayers = 2",
     "model = 'diffusion'\ndata = 'fashion'\nsteps = 1\nbatch = 2\nchannels = 8\ngroups = 4\ntimesteps = 20\nvalidation_size = 2",
@@ -70,6 +70,7 @@ const TINY: [&str; 8] = [
     "model = 'gan'\ndata = 'fashion'\nsteps = 1\nbatch = 2\nlatent = 4\nchannels = 8\nclasses = '0-1'",
     "model = 'deep-cd'\ngrid = '8'\nsteps = 1\nbatch = 2\nchannels = 4",
     "model = 'rim'\nsteps = 1\nbatch = 2\ncrop = 16\nchannels = 2\ntime_steps = 2\nunit = 'mgu'",
+    "model = 'recurrent-varnet'\nsteps = 1\nbatch = 2\ncrop = 16\nchannels = 2\ntime_steps = 2",
 ];
 
 #[test]
@@ -204,6 +205,11 @@ fn out_of_range_settings_are_refused_naming_the_setting_before_training() {
         // Fits per sample alone, but not with 1024 channels kept for 64 steps.
         (
             "model = 'rim'\nchannels = 1024\ntime_steps = 64\nbatch = 8\ncrop = 96",
+            "channels",
+        ),
+        ("model = 'recurrent-varnet'\ntime_steps = 65", "time_steps"),
+        (
+            "model = 'recurrent-varnet'\nchannels = 1024\ntime_steps = 64\nbatch = 8\ncrop = 96",
             "channels",
         ),
         ("model = 'classifier'\nclasses = '3'", "classes"),

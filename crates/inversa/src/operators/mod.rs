@@ -82,6 +82,13 @@ pub trait LinearOperator<T: Real>: Send + Sync {
         false
     }
 
+    /// The coil maps and sampled k-space points when this operator is one-channel Cartesian SENSE
+    /// ([`mri::Mri`]), for methods that keep their state in k-space (the Recurrent Variational
+    /// Network); `None` for every other operator.
+    fn cartesian_sense(&self) -> Option<CartesianSense<'_, T>> {
+        None
+    }
+
     /// Applies `A` into a new vector.
     fn apply_new(&self, x: &[T]) -> Vec<T> {
         let mut y = vec![T::zero(); self.output_len()];
@@ -130,6 +137,14 @@ pub trait LinearOperator<T: Real>: Send + Sync {
             (lhs - rhs).abs() / scale
         }
     }
+}
+
+/// What k-space methods read from a Cartesian SENSE model `y = M F S x`.
+pub struct CartesianSense<'a, T: Real> {
+    /// `[coils, H, W]` sensitivities.
+    pub coil_maps: &'a [num_complex::Complex<T>],
+    /// `[H, W]`: whether each (unshifted) k-space point is acquired, the mask `M`.
+    pub acquired: Vec<bool>,
 }
 
 /// A vector of independent standard normal entries drawn from `seed`.

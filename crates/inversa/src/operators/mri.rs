@@ -290,6 +290,14 @@ impl<T: Real> LinearOperator<T> for Mri<T> {
             }
         }
     }
+    fn cartesian_sense(&self) -> Option<super::CartesianSense<'_, T>> {
+        let (h, w) = self.fft.dims();
+        let acquired = (0..h * w).map(|p| self.acquired(p / w, p % w)).collect();
+        (self.input_shape[0] == 1).then_some(super::CartesianSense {
+            coil_maps: &self.coil_maps,
+            acquired,
+        })
+    }
     fn solve_regularized_normal(&self, rhs: &[T], rho: T, out: &mut [T]) -> bool {
         if !self.is_single_unit_coil() {
             return false;

@@ -74,7 +74,7 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
 [solver]
   kind = "pdhg" | "fista" | "admm" | "hqs" | "red" | "cg" | "fbp"
          | "dps" | "ddnm" | "dds" | "diffpir" | "red-diff" | "stsl" | "idm" (diffusion samplers: prior.kind = "diffusion")
-         | "rim" (a learned solver: no prior)
+         | "rim" | "recurrent-varnet" (learned solvers: no prior)
   iterations = (pdhg 300, others 100), tolerance = 0 (stop when ‖xₖ−xₖ₋₁‖/‖xₖ‖ < tolerance)
   init = "adjoint" (A*y/‖A‖²) | "zeros"
   fista: lipschitz = ‖A‖² estimate, eta = 1.5
@@ -99,6 +99,9 @@ TASK FILE KEYS (defaults in brackets; unknown keys are errors)
   rim:     weights = "indrnn" | "gru" | "mgu" (bundled, trained on simulated multi-coil MRI of
            MNI152 T1 slices) | "rim.safetensors" (`inversa train rim`); one-channel images; starts
            from A*y whatever init says; its steps are in its weights
+  recurrent-varnet: weights = "bundled" (trained on simulated multi-coil MRI of MNI152 T1 slices)
+           | "rvn.safetensors" (`inversa train recurrent-varnet`); Cartesian MRI only (physics
+           kind = "mri"): it works in k-space on the task's coil maps and mask; starts from y
 
 [run]
   seed = 0                     every random choice (masks, matrices, noise)

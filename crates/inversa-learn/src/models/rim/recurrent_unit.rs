@@ -82,8 +82,10 @@ impl ConvCell {
                 gate: conv2d_layer(2 * c, c, 3, 1, vb.pp("gate"))?,
                 candidate: conv2d_layer(2 * c, c, 3, 1, vb.pp("candidate"))?,
             },
-            // IndRNN's recurrent weights start in (0, 1): each channel decays its own memory, the
-            // regime Li et al. recommend for stable gradients over the steps.
+            // A network built outside training starts IndRNN's recurrent weights in (0, 1), each
+            // channel decaying its own memory (Li et al.'s regime). Training redraws every weight
+            // uniformly in ±1/√fan-in (`training::initialise`), so the bundled RIMs started in
+            // ±1/√C: the hint does not reach them.
             RecurrentUnit::IndRnn => Self::IndRnn {
                 input: conv2d_layer(c, c, 3, 1, vb.pp("input"))?,
                 recurrent: vb.get_with_hints(

@@ -25,14 +25,14 @@ pub enum DecayKind {
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct LoopSettings {
     /// Folder of training images (.png, grey or RGB; RGB is converted to luminance); denoiser,
-    /// lpn and rim (which trains on the bundled MNI152 T1 slices without it) only.
+    /// lpn, rim and recurrent-varnet (which train on the bundled MNI152 T1 slices without it) only.
     #[cfg_attr(feature = "clap", arg(long))]
     pub images: Option<PathBuf>,
     /// The weights file to write (safetensors); the history, optimizer state and plot go next to it.
     #[cfg_attr(feature = "clap", arg(long))]
     pub out: Option<PathBuf>,
-    /// Folder of held-out images, denoised whole at σ = 15, 25, 50 to validate (rim: reconstructed
-    /// at 4× and 8×); denoiser, lpn and rim only.
+    /// Folder of held-out images, denoised whole at σ = 15, 25, 50 to validate (rim and
+    /// recurrent-varnet: reconstructed at 4× and 8×); denoiser, lpn, rim and recurrent-varnet only.
     #[cfg_attr(feature = "clap", arg(long))]
     pub validation: Option<PathBuf>,
     /// Training steps [2000].
@@ -41,7 +41,8 @@ pub struct LoopSettings {
     /// Images (crops) per step [16; Fashion-MNIST models 64].
     #[cfg_attr(feature = "clap", arg(long))]
     pub batch: Option<usize>,
-    /// Crop side in pixels [48; rim 64]; denoiser, lpn and rim only.
+    /// Crop side in pixels [48; rim and recurrent-varnet 64]; denoiser, lpn, rim and
+    /// recurrent-varnet only.
     #[cfg_attr(feature = "clap", arg(long))]
     pub crop: Option<usize>,
     /// Peak learning rate [1e-3; Fashion-MNIST models 5e-4].

@@ -13,6 +13,7 @@ use crate::solvers::deep_cd::training::DeepCdTraining;
 use crate::training::denoiser::{compare, Comparison, DenoiserTraining, VALIDATION_LEVELS};
 use crate::training::idm::IdmTraining;
 use crate::training::lpn::LpnTraining;
+use crate::training::recurrent_varnet::RecurrentVarNetTraining;
 use crate::training::rim::RimTraining;
 use crate::training::unet::UnetTraining;
 use crate::training::{train, History, Progress, TrainConfig, Trainable};
@@ -34,6 +35,8 @@ pub(super) enum Model {
     Idm(Box<IdmTraining>),
     /// Boxed: it holds its validation cases.
     Rim(Box<RimTraining>),
+    /// Boxed: it holds its validation cases.
+    RecurrentVarNet(Box<RecurrentVarNetTraining>),
 }
 
 /// A training run ready to start.
@@ -87,6 +90,7 @@ pub fn prepare(settings: &TrainSettings) -> Result<Job, Error> {
         TrainSettings::DeepCd(s) => s.prepare(),
         TrainSettings::Idm(s) => s.prepare(),
         TrainSettings::Rim(s) => s.prepare(),
+        TrainSettings::RecurrentVarNet(s) => s.prepare(),
     }?;
     job.resume = settings.common().resume;
     Ok(job)
@@ -132,9 +136,12 @@ impl Job {
             Model::Gan(training) => Outcome::Gan {
                 samples: super::gan_samples::write_samples(training, &out)?,
             },
-            Model::Lpn(_) | Model::Unet(_) | Model::DeepCd(_) | Model::Idm(_) | Model::Rim(_) => {
-                Outcome::Trained
-            }
+            Model::Lpn(_)
+            | Model::Unet(_)
+            | Model::DeepCd(_)
+            | Model::Idm(_)
+            | Model::Rim(_)
+            | Model::RecurrentVarNet(_) => Outcome::Trained,
         };
         Ok(Trained {
             name: self.name,
@@ -154,6 +161,7 @@ impl Job {
             Model::DeepCd(training) => training,
             Model::Idm(training) => training.as_ref(),
             Model::Rim(training) => training.as_ref(),
+            Model::RecurrentVarNet(training) => training.as_ref(),
         }
     }
 }

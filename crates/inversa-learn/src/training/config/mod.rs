@@ -24,6 +24,7 @@ mod gan_samples;
 mod idm;
 mod job;
 mod lpn;
+mod recurrent_varnet;
 mod rim;
 mod unet;
 
@@ -35,6 +36,7 @@ pub use gan::GanSettings;
 pub use idm::IdmSettings;
 pub use job::{prepare, run, Job, Outcome, Trained};
 pub use lpn::LpnSettings;
+pub use recurrent_varnet::RecurrentVarNetSettings;
 pub use rim::RimSettings;
 pub use unet::UnetSettings;
 
@@ -75,6 +77,11 @@ pub enum TrainSettings {
     /// Train a Recurrent Inference Machine for multi-coil MRI on simulated k-space of the bundled
     /// MNI152 T1 slices (or --images); defaults: 1500 steps, batch 4, crop 64, 8 RIM steps.
     Rim(RimSettings),
+    /// Train a Recurrent Variational Network for multi-coil MRI on simulated k-space of the bundled
+    /// MNI152 T1 slices (or --images), true or low-resolution coil maps; defaults as for `train rim`.
+    #[cfg_attr(feature = "clap", command(name = "recurrent-varnet"))]
+    #[serde(rename = "recurrent-varnet")]
+    RecurrentVarNet(RecurrentVarNetSettings),
 }
 
 /// The model named when a `[train]` table names none.
@@ -91,7 +98,11 @@ impl TrainSettings {
             Self::Classifier(s) => Some(s.data.as_deref()),
             Self::Gan(s) => Some(s.data.as_deref()),
             Self::Idm(s) => Some(s.data.as_deref()),
-            Self::Denoiser(_) | Self::Lpn(_) | Self::DeepCd(_) | Self::Rim(_) => None,
+            Self::Denoiser(_)
+            | Self::Lpn(_)
+            | Self::DeepCd(_)
+            | Self::Rim(_)
+            | Self::RecurrentVarNet(_) => None,
         }
         .map(|given| given.unwrap_or(Path::new(DEFAULT_DIR)));
         let mut outputs = Vec::new();
@@ -131,6 +142,7 @@ impl TrainSettings {
             Self::DeepCd(s) => &s.common,
             Self::Idm(s) => &s.common,
             Self::Rim(s) => &s.common,
+            Self::RecurrentVarNet(s) => &s.common,
         }
     }
 
@@ -145,6 +157,7 @@ impl TrainSettings {
             Self::DeepCd(s) => &mut s.common,
             Self::Idm(s) => &mut s.common,
             Self::Rim(s) => &mut s.common,
+            Self::RecurrentVarNet(s) => &mut s.common,
         }
     }
 
@@ -183,6 +196,7 @@ impl TrainSettings {
             Self::Lpn(s) => (&mut s.common, None, None),
             Self::DeepCd(s) => (&mut s.common, None, None),
             Self::Rim(s) => (&mut s.common, None, None),
+            Self::RecurrentVarNet(s) => (&mut s.common, None, None),
             Self::Diffusion(s) | Self::Flow(s) => (&mut s.common, s.data.as_mut(), s.init.as_mut()),
             Self::Classifier(s) => (&mut s.common, s.data.as_mut(), None),
             Self::Gan(s) => (&mut s.common, s.data.as_mut(), None),

@@ -52,23 +52,9 @@ impl RimSettings {
     /// The configuration a fresh run builds; bad sizes are refused before anything is read.
     fn fresh(&self) -> Result<RimConfig, Error> {
         let default = RimConfig::default();
-        let channels = self.channels.unwrap_or(default.channels);
-        let steps = self.time_steps.unwrap_or(default.steps);
-        if channels == 0 || channels > 1024 {
-            return Err(Error::setting(
-                "channels",
-                format!("--channels must be in 1..=1024, not {channels}"),
-            ));
-        }
-        if steps == 0 || steps > MAX_TIME_STEPS {
-            return Err(Error::setting(
-                "time_steps",
-                format!("--time-steps must be in 1..={MAX_TIME_STEPS}, not {steps}"),
-            ));
-        }
         Ok(RimConfig {
-            channels,
-            steps,
+            channels: checked("channels", self.channels, default.channels, 1024)?,
+            steps: checked("time_steps", self.time_steps, default.steps, MAX_TIME_STEPS)?,
             unit: self.unit.unwrap_or(default.unit),
         })
     }
@@ -101,18 +87,7 @@ impl RimSettings {
             ],
             ACTIVATIONS_PER_STEP,
         )?;
-        let images = match &self.common.images {
-            Some(folder) => ImageFolder::read(folder, crop)?,
-            None => ImageFolder::from_images(mni152_t1(SliceSplit::Train)?)?,
-        };
-        let held_out: Vec<GreyImage> = match &self.common.validation {
-            Some(folder) => ImageFolder::read(folder, 1)?.images().to_vec(),
-            None => mni152_t1(SliceSplit::Test)?,
-        };
-        let held_out: Vec<_> = held_out
-            .into_iter()
-            .map(|im| (im.height, im.width, im.pixels))
-            .collect();
+        let (images, held_out) = mri_images(&self.common, crop)?;
         let training = RimTraining::new(config, images, &held_out)?;
         let name = format!(
             "RIM {} channels {} steps {}",
@@ -124,4 +99,44 @@ impl RimSettings {
             name,
         ))
     }
+}
+
+/// `value` (or `default`) when in `1..=max`, else an error naming the flag of `key`.
+pub(super) fn checked(
+    key: &'static str,
+    value: Option<usize>,
+    default: usize,
+    max: usize,
+) -> Result<usize, Error> {
+    let value = value.unwrap_or(default);
+    if value == 0 || value > max {
+        let flag = key.replace('_', "-");
+        return Err(Error::setting(
+            key,
+            format!("--{flag} must be in 1..={max}, not {value}"),
+        ));
+    }
+    Ok(value)
+}
+
+/// The training images (`--images`, else the bundled MNI152 T1 training slices) and the held-out
+/// `(H, W, pixels)` images (`--validation`, else the bundled test slices) of the learned MRI
+/// models.
+pub(super) fn mri_images(
+    common: &LoopSettings,
+    crop: usize,
+) -> Result<(ImageFolder, Vec<(usize, usize, Vec<f32>)>), Error> {
+    let images = match &common.images {
+        Some(folder) => ImageFolder::read(folder, crop)?,
+        None => ImageFolder::from_images(mni152_t1(SliceSplit::Train)?)?,
+    };
+    let held_out: Vec<GreyImage> = match &common.validation {
+        Some(folder) => ImageFolder::read(folder, 1)?.images().to_vec(),
+        None => mni152_t1(SliceSplit::Test)?,
+    };
+    let held_out = held_out
+        .into_iter()
+        .map(|im| (im.height, im.width, im.pixels))
+        .collect();
+    Ok((images, held_out))
 }
