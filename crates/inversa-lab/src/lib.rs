@@ -38,6 +38,7 @@ pub mod error;
 pub mod fashion_inversion;
 pub mod gaunt;
 pub mod gradient_audit;
+pub mod ifactformer;
 pub mod insr;
 pub mod itransformer;
 pub mod krylov_sequence;

@@ -1,11 +1,12 @@
 //! `inversa experiment tumour-growth`, `inversa experiment lagrangian-pinn`, `inversa experiment
-//! insr`, `inversa experiment elliptic-approximation` and `inversa experiment semilinear-operator`: the PDE papers of issue 23, their flags and their runs (split from [`crate::commands::experiment`] to keep each
+//! insr`, `inversa experiment elliptic-approximation`, `inversa experiment semilinear-operator` and
+//! `inversa experiment ifactformer`: the PDE papers of issue 23, their flags and their runs (split from [`crate::commands::experiment`] to keep each
 //! file short).
 
 use super::experiment_output::{base, generated, CommonFlags};
 use crate::failure::Failure;
 use inversa_lab::{
-    elliptic_approximation, insr, lagrangian_pinn, semilinear_operator, tumour_growth,
+    elliptic_approximation, ifactformer, insr, lagrangian_pinn, semilinear_operator, tumour_growth,
 };
 
 #[derive(clap::Args)]
@@ -106,6 +107,27 @@ pub struct SemilinearOperatorArgs {
     /// Steps of the held-out test trajectories.
     #[arg(long)]
     horizon: Option<usize>,
+}
+
+#[derive(clap::Args)]
+pub struct IfactformerArgs {
+    #[command(flatten)]
+    common: CommonFlags,
+    /// Adam steps of each network's training.
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Repetitions L of the implicit (weight-shared) layer.
+    #[arg(long)]
+    repeats: Option<usize>,
+    /// Token width of both networks.
+    #[arg(long)]
+    width: Option<usize>,
+    /// Rollout steps on the held-out trajectories.
+    #[arg(long)]
+    horizon: Option<usize>,
+    /// The flow's viscosity ν.
+    #[arg(long)]
+    viscosity: Option<f64>,
 }
 
 /// Runs `tumour-growth` with `say` for progress lines.
@@ -240,4 +262,33 @@ pub fn semilinear_operator(
         "report.html",
     ];
     generated(&out, &names, || semilinear_operator::run(&settings, say))
+}
+
+/// Runs `ifactformer` with `say` for progress lines.
+pub fn ifactformer(args: IfactformerArgs, say: &mut dyn FnMut(&str)) -> Result<(), Failure> {
+    let IfactformerArgs {
+        common: CommonFlags { seed, out, quick },
+        steps,
+        repeats,
+        width,
+        horizon,
+        viscosity,
+    } = args;
+    let base = base(quick, ifactformer::Settings::quick);
+    let settings = ifactformer::Settings {
+        seed,
+        steps: steps.unwrap_or(base.steps),
+        repeats: repeats.unwrap_or(base.repeats),
+        width: width.unwrap_or(base.width),
+        horizon: horizon.unwrap_or(base.horizon),
+        viscosity: viscosity.unwrap_or(base.viscosity),
+        ..base
+    };
+    let names = [
+        "metrics.json",
+        ifactformer::FIGURE,
+        ifactformer::SNAPSHOTS,
+        "report.html",
+    ];
+    generated(&out, &names, || ifactformer::run(&settings, say))
 }

@@ -213,6 +213,25 @@ const CASES: &[Case] = &[
         integers: &["--steps", "--gain-steps", "--sensors", "--horizon"],
     },
     Case {
+        command: &["experiment", "ifactformer"],
+        overlap: None,
+        tiny: &[
+            "--quick",
+            "--steps",
+            "2",
+            "--repeats",
+            "1",
+            "--width",
+            "4",
+            "--horizon",
+            "8",
+            "--out",
+            "out",
+        ],
+        floats: &["--viscosity"],
+        integers: &["--steps", "--repeats", "--width", "--horizon"],
+    },
+    Case {
         command: &["experiment", "schrodinger-bridge"],
         overlap: None,
         tiny: &[
