@@ -206,6 +206,12 @@ impl Network {
                 }
             }
         }
+        // The head starts at zero, so the untrained network is persistence, `ω_{t+Δt} = ω_t`,
+        // a good first guess at a small Δt, and training refines the increment from there.
+        let head2 = Dense::new(&mut rng, d, 1, &device)?;
+        for var in head2.vars() {
+            var.set(&var.as_tensor().zeros_like()?)?;
+        }
         Ok(Self {
             merge,
             size,
@@ -214,7 +220,7 @@ impl Network {
             layer: Layer::new(&mut rng, size, &device)?,
             head_norm: LayerNorm::new(d, &device)?,
             head1: Dense::new(&mut rng, d, d, &device)?,
-            head2: Dense::new(&mut rng, d, 1, &device)?,
+            head2,
         })
     }
 
@@ -222,7 +228,7 @@ impl Network {
     pub fn forward(&self, omega: &Tensor) -> Result<Tensor> {
         let (b, ny, nx) = omega.dims3()?;
         let positions = self.positions.broadcast_as((b, ny, nx, INPUTS - 1))?;
-        let features = Tensor::cat(&[&omega.unsqueeze(3)?, &positions], 3)?;
+        let features = Tensor::cat(&[&omega.unsqueeze(3)?, &positions], 3)?.contiguous()?;
         let mut h = self.lift.forward(&features)?;
         let step = 1.0 / self.size.repeats as f64;
         for _ in 0..self.size.repeats {

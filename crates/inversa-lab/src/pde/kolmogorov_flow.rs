@@ -49,6 +49,15 @@ pub struct Solver {
     pub h: f64,
 }
 
+/// Transposes the row-major `n × n` matrix `data` in place.
+fn transpose(data: &mut [Complex64], n: usize) {
+    for row in 0..n {
+        for col in row + 1..n {
+            data.swap(row * n + col, col * n + row);
+        }
+    }
+}
+
 /// Integer wavenumbers of an `n`-point periodic grid in FFT order.
 pub fn wavenumbers(n: usize) -> Vec<f64> {
     (0..n)
@@ -116,22 +125,13 @@ impl Solver {
             .collect()
     }
 
-    /// 2-D transform in place: every row, then every column.
+    /// 2-D transform in place: every row in one call, then every column (rows of the transpose).
     fn transform(&self, data: &mut [Complex64], fft: &Arc<dyn Fft<f64>>) {
         let n = self.flow.n;
-        for row in data.chunks_mut(n) {
-            fft.process(row);
-        }
-        let mut column = vec![Complex64::new(0.0, 0.0); n];
-        for col in 0..n {
-            for row in 0..n {
-                column[row] = data[row * n + col];
-            }
-            fft.process(&mut column);
-            for row in 0..n {
-                data[row * n + col] = column[row];
-            }
-        }
+        fft.process(data);
+        transpose(data, n);
+        fft.process(data);
+        transpose(data, n);
     }
 
     pub fn to_fourier(&self, field: &[f64]) -> Vec<Complex64> {
