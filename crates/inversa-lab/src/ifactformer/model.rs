@@ -206,12 +206,7 @@ impl Network {
                 }
             }
         }
-        // The head starts at zero, so the untrained network is persistence, `ω_{t+Δt} = ω_t`,
-        // a good first guess at a small Δt, and training refines the increment from there.
         let head2 = Dense::new(&mut rng, d, 1, &device)?;
-        for var in head2.vars() {
-            var.set(&var.as_tensor().zeros_like()?)?;
-        }
         Ok(Self {
             merge,
             size,

@@ -64,7 +64,7 @@ impl Default for Settings {
             heads: 2,
             head_width: 12,
             repeats: 4,
-            steps: 1000,
+            steps: 1200,
             batch: 8,
             rate: 2e-3,
             blow_up: 10.0,
