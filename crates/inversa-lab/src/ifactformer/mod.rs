@@ -30,8 +30,8 @@
 //! Left out of the paper's setting: 3-D channel flow with walls (here 2-D periodic, so no mean
 //! profile, rms or Reynolds-stress statistics; the spectrum is the statistic compared); the
 //! FNO, IFNO and LES (DSM, WALE) baselines; rotary positional encoding (replaced by Fourier
-//! features of position at the input); the paper's sizes (here width 32, 2 heads, 4
-//! repetitions, a few minutes of CPU training); more seeds.
+//! features of position at the input); the paper's sizes (here width 24, or 16 at `--quick`, 2
+//! heads, 4 repetitions, minutes of CPU training on a 16² filtered grid); more seeds.
 
 use crate::outcome::{report_page_with_table, Artifact, Outcome};
 use crate::{Error, Result};
