@@ -6,10 +6,11 @@ use crate::errors;
 use crate::learned::outcome_dict;
 use inversa::Control;
 use inversa_lab::{
-    convex_relu, diffusion_priors, editing, elliptic_approximation, gaunt, gradient_audit, ifactformer, insr,
-    itransformer, krylov_sequence, lagrangian_pinn, last_iterate_sgd, matrix_sensing, mfac,
-    model_inversion, posterior_vs_exact, ptd, sample_quality, sampling, schrodinger_bridge,
-    self_distillation, semilinear_operator, stale_updates, tumour_growth, Outcome,
+    convex_relu, diffusion_priors, editing, elliptic_approximation, gaunt, gradient_audit,
+    ifactformer, insr, itransformer, krylov_sequence, lagrangian_pinn, last_iterate_sgd,
+    matrix_sensing, mfac, model_inversion, posterior_vs_exact, ptd, sample_quality, sampling,
+    schrodinger_bridge, self_distillation, semilinear_operator, stale_updates, tumour_growth,
+    Outcome,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
