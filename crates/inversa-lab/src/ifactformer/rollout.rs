@@ -97,6 +97,8 @@ pub fn roll(
     let mut late: Vec<Vec<Vec<f64>>> = vec![Vec::new(); count];
     let mut snapshot = test[0][0].clone();
     let mut alive_errors = true;
+    // `step` indexes every trajectory's truth `test[i][step]`, not one slice.
+    #[allow(clippy::needless_range_loop)]
     for step in 1..=horizon {
         x = network.forward(&x)?.detach();
         let mut fields: Vec<Vec<f64>> = x

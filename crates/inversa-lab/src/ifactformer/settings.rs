@@ -156,7 +156,7 @@ impl Settings {
             ("forcing", self.forcing),
             ("spin_up", self.spin_up),
         ] {
-            if !(value >= 0.0 && value <= 1e6) {
+            if !(0.0..=1e6).contains(&value) {
                 return Err(Error::setting(
                     key,
                     format!("must be in [0, 10⁶], got {value}"),
