@@ -15,33 +15,54 @@ const GAP: usize = 20;
 fn panels(report: &Report) -> Vec<Panel> {
     let curve = |label: &str, f: fn(&super::SweepRow) -> f64| Series {
         label: label.to_string(),
-        values: report.sweep.iter().map(|r| (r.labels as f64, f(r))).collect(),
+        values: report
+            .sweep
+            .iter()
+            .map(|r| (r.labels as f64, f(r)))
+            .collect(),
     };
-    let per_case = |label: &str, f: fn(&super::InverseCase) -> f64| Series {
-        label: label.to_string(),
-        values: report.inverse.iter().map(|c| (c.case as f64, f(c))).collect(),
-    };
+    let per_case =
+        |label: &str, cases: &[super::InverseCase], f: fn(&super::InverseCase) -> f64| Series {
+            label: label.to_string(),
+            values: cases.iter().map(|c| (c.case as f64, f(c))).collect(),
+        };
+    let (plain, inflated) = (&report.inverse, &report.inflated);
     let flat = |label: &str, level: f64| Series {
         label: label.to_string(),
-        values: report.inverse.iter().map(|c| (c.case as f64, level)).collect(),
+        values: report
+            .inverse
+            .iter()
+            .map(|c| (c.case as f64, level))
+            .collect(),
     };
     vec![
         Panel {
-            title: format!("forward error, {} unlabelled fields for DGNO", report.settings.unlabelled),
+            title: format!(
+                "forward error, {} unlabelled fields for DGNO",
+                report.settings.unlabelled
+            ),
             x_label: "labelled pairs N".into(),
             y_label: "mean relative L2 error of u".into(),
             log_y: true,
-            series: vec![curve("DGNO", |r| r.dgno_error), curve("supervised (same net)", |r| r.supervised_error)],
+            series: vec![
+                curve("DGNO", |r| r.dgno_error),
+                curve("supervised (same net)", |r| r.supervised_error),
+            ],
         },
         Panel {
-            title: format!("inverse: coverage at held-out nodes, {} sensors", report.settings.sensors),
+            title: format!(
+                "inverse: coverage at held-out nodes, {} sensors",
+                report.settings.sensors
+            ),
             x_label: "test case".into(),
             y_label: "fraction inside the interval".into(),
             log_y: false,
             series: vec![
-                per_case("u, 90 % interval", |c| c.u_coverage_90),
-                per_case("u, 50 % interval", |c| c.u_coverage_50),
-                per_case("a, 90 % interval", |c| c.a_coverage_90),
+                per_case("u 90 %, noise σ", plain, |c| c.u_coverage_90),
+                per_case("u 50 %, noise σ", plain, |c| c.u_coverage_50),
+                per_case("a 90 %, noise σ", plain, |c| c.a_coverage_90),
+                per_case("u 90 %, + surrogate σ", inflated, |c| c.u_coverage_90),
+                per_case("u 50 %, + surrogate σ", inflated, |c| c.u_coverage_50),
                 flat("nominal 0.9", 0.9),
                 flat("nominal 0.5", 0.5),
             ],
@@ -52,15 +73,30 @@ fn panels(report: &Report) -> Vec<Panel> {
 /// A dark-blue → teal → yellow ramp for `t ∈ [0, 1]` (clamped).
 fn ramp(t: f64) -> [u8; 3] {
     let t = t.clamp(0.0, 1.0);
-    let stops = [[68.0, 1.0, 84.0], [33.0, 145.0, 140.0], [253.0, 231.0, 37.0]];
-    let (k, w) = if t < 0.5 { (0, 2.0 * t) } else { (1, 2.0 * t - 1.0) };
+    let stops = [
+        [68.0, 1.0, 84.0],
+        [33.0, 145.0, 140.0],
+        [253.0, 231.0, 37.0],
+    ];
+    let (k, w) = if t < 0.5 {
+        (0, 2.0 * t)
+    } else {
+        (1, 2.0 * t - 1.0)
+    };
     let mix = |c: usize| (stops[k][c] + w * (stops[k + 1][c] - stops[k][c])) as u8;
     [mix(0), mix(1), mix(2)]
 }
 
 /// Draws the `n × n` field into `image` at column `x0`, row `y0`, `y` upwards, scaled to
 /// `[low, high]`; `dots` marks nodes in black.
-fn draw_map(image: &mut RgbImage, (x0, y0): (usize, usize), field: &[f64], n: usize, (low, high): (f64, f64), dots: &[usize]) {
+fn draw_map(
+    image: &mut RgbImage,
+    (x0, y0): (usize, usize),
+    field: &[f64],
+    n: usize,
+    (low, high): (f64, f64),
+    dots: &[usize],
+) {
     let cell = MAP / n;
     for p in 0..n * n {
         let (row, col) = (n - 1 - p / n, p % n);
@@ -78,7 +114,11 @@ fn draw_map(image: &mut RgbImage, (x0, y0): (usize, usize), field: &[f64], n: us
 }
 
 fn range(field: &[f64]) -> (f64, f64) {
-    field.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)))
+    field
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        })
 }
 
 /// The plots on top, six maps of the first inverse case below.
@@ -97,14 +137,27 @@ pub fn figure(report: &Report, picture: &Picture, n: usize) -> RgbImage {
     ];
     let left = (WIDTH - 6 * MAP - 5 * GAP) / 2;
     for (k, (field, scale, dots)) in maps.iter().enumerate() {
-        draw_map(&mut image, (left + k * (MAP + GAP), PLOT_HEIGHT + GAP), field, n, *scale, dots);
+        draw_map(
+            &mut image,
+            (left + k * (MAP + GAP), PLOT_HEIGHT + GAP),
+            field,
+            n,
+            *scale,
+            dots,
+        );
     }
     image
 }
 
 /// One row per label count, then the inverse means.
 pub fn table(report: &Report) -> Vec<Vec<String>> {
-    let mut rows = vec![["N labels", "DGNO mean (median) error", "supervised mean (median) error"].map(String::from).to_vec()];
+    let mut rows = vec![[
+        "N labels",
+        "DGNO mean (median) error",
+        "supervised mean (median) error",
+    ]
+    .map(String::from)
+    .to_vec()];
     for r in &report.sweep {
         rows.push(vec![
             r.labels.to_string(),
@@ -112,12 +165,22 @@ pub fn table(report: &Report) -> Vec<Vec<String>> {
             format!("{:.4} ({:.4})", r.supervised_error, r.supervised_median),
         ]);
     }
-    let m = &report.inverse_mean;
-    rows.push(vec![
-        "inverse (mean of cases)".into(),
-        format!("u error {:.4}, misclassified a {:.3} (decoder floor {:.3})", m.u_error, m.a_misclassified, m.encoded_misclassified),
-        format!("coverage u 50 %: {:.3}, u 90 %: {:.3}, a 90 %: {:.3}", m.u_coverage_50, m.u_coverage_90, m.a_coverage_90),
-    ]);
+    for (name, m) in [
+        ("inverse, noise σ", &report.inverse_mean),
+        ("inverse, + surrogate σ", &report.inflated_mean),
+    ] {
+        rows.push(vec![
+            format!("{name} (mean of cases)"),
+            format!(
+                "u error {:.4}, misclassified a {:.3} (decoder floor {:.3})",
+                m.u_error, m.a_misclassified, m.encoded_misclassified
+            ),
+            format!(
+                "coverage u 50 %: {:.3}, u 90 %: {:.3}, a 90 %: {:.3}",
+                m.u_coverage_50, m.u_coverage_90, m.a_coverage_90
+            ),
+        ]);
+    }
     rows
 }
 
@@ -138,10 +201,13 @@ pub fn page_text(report: &Report) -> Vec<String> {
         ),
         format!(
             "DGNO below two thirds of the supervised error at the fewest labels: {}; below it at \
-             every count: {}. Mean 90 % coverage of u within 0.1 of nominal: {}.",
+             every count: {}. Mean 90 % coverage of u within 0.1 of nominal: {} with the noise's σ \
+             alone, {} with the surrogate's labelled RMS error ({:.2e}) added.",
             yes(report.dgno_better_at_fewest_labels),
             yes(report.dgno_better_at_every_count),
-            yes(report.u_coverage_calibrated)
+            yes(report.u_coverage_calibrated),
+            yes(report.inflated_u_coverage_calibrated),
+            report.surrogate_sigma
         ),
         "Maps, left to right: true a, posterior mean a, posterior std of a, true u, posterior mean \
          u (sensors as dots), posterior std of u."

@@ -64,7 +64,10 @@ impl LatentPrior {
         let jitter = 1e-6 * (0..d).map(|i| covariance[i * d + i]).sum::<f64>() / d as f64;
         (0..d).for_each(|i| covariance[i * d + i] += jitter.max(1e-12));
         let factor = cholesky(&covariance, d).ok_or_else(|| {
-            crate::Error::setting("latent", "the encodings' covariance is not positive definite")
+            crate::Error::setting(
+                "latent",
+                "the encodings' covariance is not positive definite",
+            )
         })?;
         Ok(Self { mean, factor })
     }
@@ -95,14 +98,29 @@ pub struct Chains {
 }
 
 /// The misfits `‖y − H u(β)‖² / 2σ²` of the rows of `z`.
-fn misfit(model: &Dgno, prior: &LatentPrior, basis: &Tensor, z: &Tensor, sensors: &Tensor, y: &Tensor, sigma: f64) -> Result<Vec<f64>> {
+fn misfit(
+    model: &Dgno,
+    prior: &LatentPrior,
+    basis: &Tensor,
+    z: &Tensor,
+    sensors: &Tensor,
+    y: &Tensor,
+    sigma: f64,
+) -> Result<Vec<f64>> {
     let u = model.solution_with(&prior.latent(z)?, basis)?;
     let miss = u.index_select(sensors, 1)?.broadcast_sub(y)?;
     Ok((miss.sqr()?.sum(1)? / (2.0 * sigma * sigma))?.to_vec1()?)
 }
 
 /// pCN on `p(β | y)` with `chains.chains` chains side by side.
-pub fn sample(model: &Dgno, prior: &LatentPrior, sensors: &[usize], readings: &[f64], sigma: f64, chains: &Chains) -> Result<Posterior> {
+pub fn sample(
+    model: &Dgno,
+    prior: &LatentPrior,
+    sensors: &[usize],
+    readings: &[f64],
+    sigma: f64,
+    chains: &Chains,
+) -> Result<Posterior> {
     let (c, d) = (chains.chains, prior.mean.len());
     let mut rng = ChaCha8Rng::seed_from_u64(chains.seed);
     let basis = model.basis()?;
@@ -110,19 +128,40 @@ pub fn sample(model: &Dgno, prior: &LatentPrior, sensors: &[usize], readings: &[
     let index = Tensor::new(index.as_slice(), &Device::Cpu)?;
     let y = Tensor::from_vec(readings.to_vec(), (1, readings.len()), &Device::Cpu)?;
     let mut z = gaussian(&mut rng, c * d);
-    let mut phi = misfit(model, prior, &basis, &Tensor::from_vec(z.clone(), (c, d), &Device::Cpu)?, &index, &y, sigma)?;
+    let mut phi = misfit(
+        model,
+        prior,
+        &basis,
+        &Tensor::from_vec(z.clone(), (c, d), &Device::Cpu)?,
+        &index,
+        &y,
+        sigma,
+    )?;
     let (mut s, mut accepted, mut tried, mut window_accepted) = (0.3f64, 0usize, 0usize, 0usize);
     let thin = ((chains.steps - chains.burn_in) / chains.keep).max(1);
     let mut kept = Vec::new();
     for step in 0..chains.steps {
         let xi = gaussian(&mut rng, c * d);
         let keep_weight = (1.0 - s * s).sqrt();
-        let proposal: Vec<f64> = z.iter().zip(&xi).map(|(z, x)| keep_weight * z + s * x).collect();
-        let proposed = misfit(model, prior, &basis, &Tensor::from_vec(proposal.clone(), (c, d), &Device::Cpu)?, &index, &y, sigma)?;
+        let proposal: Vec<f64> = z
+            .iter()
+            .zip(&xi)
+            .map(|(z, x)| keep_weight * z + s * x)
+            .collect();
+        let proposed = misfit(
+            model,
+            prior,
+            &basis,
+            &Tensor::from_vec(proposal.clone(), (c, d), &Device::Cpu)?,
+            &index,
+            &y,
+            sigma,
+        )?;
         for chain in 0..c {
             let log_ratio = phi[chain] - proposed[chain];
             if log_ratio >= 0.0 || rng.gen::<f64>() < log_ratio.exp() {
-                z[chain * d..(chain + 1) * d].copy_from_slice(&proposal[chain * d..(chain + 1) * d]);
+                z[chain * d..(chain + 1) * d]
+                    .copy_from_slice(&proposal[chain * d..(chain + 1) * d]);
                 phi[chain] = proposed[chain];
                 window_accepted += 1;
                 if step >= chains.burn_in {
@@ -139,7 +178,10 @@ pub fn sample(model: &Dgno, prior: &LatentPrior, sensors: &[usize], readings: &[
             window_accepted = 0;
         }
         let after = step + 1;
-        if after > chains.burn_in && (after - chains.burn_in) % thin == 0 && kept.len() < chains.keep * c * d {
+        if after > chains.burn_in
+            && (after - chains.burn_in) % thin == 0
+            && kept.len() < chains.keep * c * d
+        {
             kept.extend_from_slice(&z);
         }
     }
@@ -175,7 +217,10 @@ pub fn summarise(samples: &[Vec<f64>], masses: &[f64]) -> Summary {
     let mut summary = Summary {
         mean: vec![0.0; points],
         std: vec![0.0; points],
-        intervals: masses.iter().map(|&m| (m, vec![0.0; points], vec![0.0; points])).collect(),
+        intervals: masses
+            .iter()
+            .map(|&m| (m, vec![0.0; points], vec![0.0; points]))
+            .collect(),
     };
     for p in 0..points {
         column.iter_mut().zip(samples).for_each(|(c, s)| *c = s[p]);

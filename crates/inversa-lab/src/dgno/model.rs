@@ -4,11 +4,12 @@
 //! kept here). With `σ` the logistic function and `b(x) = 16 x(1 − x) y(1 − y)`:
 //!
 //! ```text
-//! β = E(a),   a(x; β) = a₂ + (a₁ − a₂) σ(φ_β(x)),   u(x; β) = s b(x) Σ_j B_j(β) T_j(x),
+//! β = E(Φᵀ sign(a − ā)),   a(x; β) = a₂ + (a₁ − a₂) σ(φ_β(x)),   u(x; β) = s b(x) Σ_j B_j(β) T_j(x),
 //! ```
 //!
-//! so `u = 0` on the boundary by construction and the two-phase field is representable with sharp
-//! (but differentiable) interfaces. `s` puts `u` on the scale of the solutions (`f = 1`, `a ≥ 3`:
+//! `Φ` the first 8 × 8 Neumann cosine modes (the random field's basis). So `u = 0` on the
+//! boundary by construction, and the two-phase field is representable with sharp (but
+//! differentiable) interfaces. `s` puts `u` on the scale of the solutions (`f = 1`, `a ≥ 3`:
 //! `|u| ≤ 0.025`), so the networks work with numbers of order one.
 
 use super::data::{HIGH, LOW};
@@ -19,6 +20,8 @@ use rand_chacha::ChaCha8Rng;
 
 /// The solutions' scale `s`.
 pub const SOLUTION_SCALE: f64 = 0.01;
+/// Cosine modes per axis the encoder sees.
+pub const MODES: usize = 8;
 
 /// A fully connected network, tanh between layers, linear at the end.
 pub struct Dense {
@@ -83,7 +86,9 @@ pub struct Shape {
 
 /// Encoder, coefficient decoder and solution decoder.
 pub struct Dgno {
-    pub shape: Shape,
+    /// The first `MODES²` Neumann cosine modes at the nodes, `[n², MODES²]`, scaled so a
+    /// `±1` field's coefficients are of order one.
+    modes: Tensor,
     encoder: Dense,
     coefficient: Dense,
     branch: Dense,
@@ -110,9 +115,19 @@ impl Dgno {
             .map(|[x, y]| SOLUTION_SCALE * 16.0 * x * (1.0 - x) * y * (1.0 - y))
             .collect();
         let device = Device::Cpu;
+        let modes: Vec<f64> = coordinates
+            .iter()
+            .flat_map(|[x, y]| {
+                (0..MODES * MODES).map(move |k| {
+                    let (kx, ky) = ((k % MODES) as f64, (k / MODES) as f64);
+                    let pi = std::f64::consts::PI;
+                    4.0 * (pi * kx * x).cos() * (pi * ky * y).cos() / (n * n) as f64
+                })
+            })
+            .collect();
         Ok(Self {
-            shape,
-            encoder: Dense::new(&[n * n, width, width, latent], seed)?,
+            modes: Tensor::from_vec(modes, (n * n, MODES * MODES), &device)?,
+            encoder: Dense::new(&[MODES * MODES, width, width, latent], seed)?,
             coefficient: Dense::new(&[latent, width, width, n * n], seed + 1)?,
             branch: Dense::new(&[latent, width, width, basis], seed + 2)?,
             trunk: Dense::new(&[2, width, width, basis], seed + 3)?,
@@ -132,11 +147,14 @@ impl Dgno {
         vars
     }
 
-    /// `β = E(a)` for node fields `a` (`[B, n²]`), which enter as the phase sign `±1`.
+    /// `β = E(a)` for node fields `a` (`[B, n²]`), which enter as the phase sign `±1` projected
+    /// on the low cosine modes (the random field's own basis, where its energy lies): a fixed
+    /// first layer, so a few thousand fields do not overfit a dense one of `n²` inputs.
     pub fn encode(&self, a: &Tensor) -> candle_core::Result<Tensor> {
         let mid = 0.5 * (HIGH + LOW);
         let half = 0.5 * (HIGH - LOW);
-        self.encoder.forward(&((a - mid)? / half)?)
+        let sign = ((a - mid)? / half)?;
+        self.encoder.forward(&sign.matmul(&self.modes)?)
     }
 
     /// The level sets `φ_β` (`[B, n²]`); `a = a₂ + (a₁ − a₂) σ(φ)`.
@@ -153,7 +171,10 @@ impl Dgno {
     /// The trunk's basis at the nodes times `s b(x)`: `[basis, n²]`. Fixed nodes, so one
     /// evaluation serves a whole batch (and a whole chain, once the weights are trained).
     pub fn basis(&self) -> candle_core::Result<Tensor> {
-        self.trunk.forward(&self.nodes)?.t()?.broadcast_mul(&self.bubble)
+        self.trunk
+            .forward(&self.nodes)?
+            .t()?
+            .broadcast_mul(&self.bubble)
     }
 
     /// `u(x; β)` at the nodes, `[B, n²]`, with the `basis` from [`Self::basis`].

@@ -47,16 +47,16 @@ impl Default for Settings {
         Self {
             seed: 0,
             grid: 16,
-            unlabelled: 1000,
+            unlabelled: 2000,
             labels: vec![5, 10, 50],
             test: 100,
             latent: 24,
             width: 128,
             basis: 64,
-            centres: 12,
+            centres: 16,
             radius: 2.5,
             steps: 4000,
-            rate: 2e-3,
+            rate: 3e-3,
             batch: 32,
             data_weight: 1.0,
             inverse_cases: 20,
@@ -73,13 +73,13 @@ impl Settings {
     /// The small setting of the test and of `--quick`.
     pub fn quick() -> Self {
         Self {
-            unlabelled: 400,
+            unlabelled: 800,
             labels: vec![5, 50],
             test: 40,
-            steps: 1200,
-            inverse_cases: 6,
-            chain_steps: 1500,
-            burn_in: 500,
+            steps: 1000,
+            inverse_cases: 4,
+            chain_steps: 1000,
+            burn_in: 400,
             ..Self::default()
         }
     }
@@ -156,7 +156,12 @@ impl Settings {
         let points = self.grid * self.grid;
         let fields = self.unlabelled + most_labels + self.test;
         crate::error::check_memory("unlabelled", &[fields, points, 4], 8, 2)?;
-        crate::error::check_memory("batch", &[self.batch + most_labels, self.width, points], 8, 4)?;
+        crate::error::check_memory(
+            "batch",
+            &[self.batch + most_labels, self.width, points],
+            8,
+            4,
+        )?;
         crate::error::check_memory("chains", &[self.chains, self.chain_steps, points], 8, 1)
     }
 }

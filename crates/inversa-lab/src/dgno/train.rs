@@ -32,10 +32,19 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn new(fields: &[Vec<f64>], solutions: Option<&[Vec<f64>]>, weak: &WeakForm) -> Result<Self> {
+    pub fn new(
+        fields: &[Vec<f64>],
+        solutions: Option<&[Vec<f64>]>,
+        weak: &WeakForm,
+    ) -> Result<Self> {
         let (count, points) = (fields.len(), fields[0].len());
-        let table = |rows: Vec<f64>, width: usize| Tensor::from_vec(rows, (count, width), &Device::Cpu);
-        let phases = fields.concat().iter().map(|&v| f64::from(v > 7.5)).collect();
+        let table =
+            |rows: Vec<f64>, width: usize| Tensor::from_vec(rows, (count, width), &Device::Cpu);
+        let phases = fields
+            .concat()
+            .iter()
+            .map(|&v| f64::from(v > 7.5))
+            .collect();
         let faces: Vec<Vec<f64>> = fields.iter().map(|a| weak.face_coefficients(a)).collect();
         let width = faces[0].len();
         Ok(Self {
@@ -61,13 +70,20 @@ fn label_loss(model: &Dgno, labelled: &Batch, basis: &Tensor) -> Result<Tensor> 
         crate::Error::setting("labels", "the labelled fields came without solutions")
     })?;
     let beta = model.encode(&labelled.fields)?;
-    let miss = (model.solution_with(&beta, basis)? - truth)?.sqr()?.sum_all()?;
+    let miss = (model.solution_with(&beta, basis)? - truth)?
+        .sqr()?
+        .sum_all()?;
     let prior = (beta.sqr()?.mean_all()? * 1e-4)?;
     Ok(((miss / truth.sqr()?.sum_all()?.to_scalar::<f64>()?)? + prior)?)
 }
 
 /// The residual, reconstruction and prior terms on one batch of unlabelled fields.
-fn unlabelled_loss(model: &Dgno, weak: &WeakForm, rows: (Tensor, Tensor, Tensor), basis: &Tensor) -> Result<Tensor> {
+fn unlabelled_loss(
+    model: &Dgno,
+    weak: &WeakForm,
+    rows: (Tensor, Tensor, Tensor),
+    basis: &Tensor,
+) -> Result<Tensor> {
     let (fields, phases, faces) = rows;
     let beta = model.encode(&fields)?;
     let residuals = weak.residuals(&model.solution_with(&beta, basis)?, &faces)?;
@@ -109,11 +125,19 @@ pub fn fit(
     Ok(trace)
 }
 
+/// The RMS of the normalised weak residuals `R̃` of the predicted solutions of `fields`.
+pub fn residual_rms(model: &Dgno, weak: &WeakForm, fields: &Batch) -> Result<f64> {
+    let u = model.solution(&model.encode(&fields.fields)?)?;
+    let residuals = weak.residuals(&u, &fields.faces)?;
+    Ok(residuals.sqr()?.mean_all()?.to_scalar::<f64>()?.sqrt())
+}
+
 /// The relative L2 error of the predicted solution of every field of `test`.
 pub fn forward_errors(model: &Dgno, test: &Batch) -> Result<Vec<f64>> {
-    let truth = test.solutions.as_ref().ok_or_else(|| {
-        crate::Error::setting("test", "the test fields came without solutions")
-    })?;
+    let truth = test
+        .solutions
+        .as_ref()
+        .ok_or_else(|| crate::Error::setting("test", "the test fields came without solutions"))?;
     let predicted = model.solution(&model.encode(&test.fields)?)?;
     let miss = (predicted - truth)?.sqr()?.sum(1)?.sqrt()?;
     let norm = truth.sqr()?.sum(1)?.sqrt()?;

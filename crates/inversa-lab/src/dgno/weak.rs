@@ -21,7 +21,6 @@ use candle_core::{Device, Tensor};
 
 /// The face differences, the test functions and their loads on one grid.
 pub struct WeakForm {
-    pub n: usize,
     /// `(p, q)` per face: interior indices of its two nodes, `None` for a boundary node.
     faces: Vec<(Option<usize>, Option<usize>)>,
     /// The difference matrix `D` (`[faces, n²]`, `(Du)_f = u_p − u_q`).
@@ -46,9 +45,8 @@ pub fn wendland(rho: f64) -> f64 {
 /// The faces of the `n × n` interior grid, `x` faces then `y` faces, boundary faces included.
 fn faces(n: usize) -> Vec<(Option<usize>, Option<usize>)> {
     // Padded indices 0..=n+1; 0 and n+1 are boundary nodes.
-    let interior = |r: usize, c: usize| {
-        (r >= 1 && r <= n && c >= 1 && c <= n).then(|| (r - 1) * n + (c - 1))
-    };
+    let interior =
+        |r: usize, c: usize| (r >= 1 && r <= n && c >= 1 && c <= n).then(|| (r - 1) * n + (c - 1));
     let mut all = Vec::with_capacity(2 * n * (n + 1));
     for r in 1..=n {
         for c in 0..=n {
@@ -103,7 +101,6 @@ impl WeakForm {
             .collect();
         let device = Device::Cpu;
         Ok(Self {
-            n,
             difference: Tensor::from_vec(difference, (faces.len(), n * n), &device)?,
             test_differences: Tensor::from_vec(test_differences, (faces.len(), k), &device)?,
             loads: Tensor::from_vec(loads, (1, k), &device)?,
@@ -136,6 +133,8 @@ impl WeakForm {
         let gradients = u.matmul(&self.difference.t()?)?;
         let fluxes = (gradients * a_faces)?;
         let stiffness = fluxes.matmul(&self.test_differences)?;
-        stiffness.broadcast_sub(&self.loads)?.broadcast_div(&self.loads)
+        stiffness
+            .broadcast_sub(&self.loads)?
+            .broadcast_div(&self.loads)
     }
 }
