@@ -73,6 +73,18 @@ pub struct DgnoArgs {
     /// Held-out fields inverted.
     #[arg(long)]
     inverse_cases: Option<usize>,
+    /// Test functions: a centres × centres lattice of Wendland bumps.
+    #[arg(long)]
+    centres: Option<usize>,
+    /// The bumps' radius in grid cells.
+    #[arg(long)]
+    radius: Option<f64>,
+    /// Adam's start rate.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Weight of the labelled-data term in DGNO's loss.
+    #[arg(long)]
+    data_weight: Option<f64>,
 }
 
 #[derive(clap::Args)]
@@ -218,6 +230,10 @@ pub fn dgno(args: DgnoArgs, say: &mut dyn FnMut(&str)) -> Result<(), Failure> {
         sensors,
         noise,
         inverse_cases,
+        centres,
+        radius,
+        rate,
+        data_weight,
     } = args;
     let base = base(quick, dgno::Settings::quick);
     let settings = dgno::Settings {
@@ -229,6 +245,10 @@ pub fn dgno(args: DgnoArgs, say: &mut dyn FnMut(&str)) -> Result<(), Failure> {
         sensors: sensors.unwrap_or(base.sensors),
         noise: noise.unwrap_or(base.noise),
         inverse_cases: inverse_cases.unwrap_or(base.inverse_cases),
+        centres: centres.unwrap_or(base.centres),
+        radius: radius.unwrap_or(base.radius),
+        rate: rate.unwrap_or(base.rate),
+        data_weight: data_weight.unwrap_or(base.data_weight),
         ..base
     };
     let names = ["metrics.json", dgno::FIGURE, "report.html"];

@@ -204,13 +204,14 @@ const CASES: &[Case] = &[
             "--out",
             "out",
         ],
-        floats: &["--noise"],
+        floats: &["--noise", "--radius", "--rate", "--data-weight"],
         integers: &[
             "--steps",
             "--unlabelled",
             "--latent",
             "--sensors",
             "--inverse-cases",
+            "--centres",
         ],
     },
     Case {

@@ -206,3 +206,30 @@ fn bad_settings_are_refused_by_name() {
         assert!(error.contains(key), "{key}: {error}");
     }
 }
+
+#[test]
+fn dgno_beats_supervised_with_few_labels_and_its_posterior_covers_the_truth() {
+    let report = run(&Settings::quick(), &mut |_| {}).unwrap().report;
+    let fewest = &report.sweep[0];
+    let summary = format!(
+        "{:?}\n{:?}\n{:?}",
+        report.sweep, report.inverse_mean, report.inflated_mean
+    );
+    // Forward: with 5 labels, the weak residuals of the unlabelled fields cut the supervised
+    // operator's error by at least a third, and DGNO is accurate to well under half the solution.
+    assert_eq!(fewest.labels, 5);
+    assert!(report.dgno_better_at_fewest_labels, "{summary}");
+    assert!(fewest.dgno_error < 0.4, "{summary}");
+    // Inverse: the posterior mean gets most of the phases right (a constant guess gets about half
+    // wrong) and u within 15 %; the true phase lies in the 90 % interval of a at most nodes.
+    let m = &report.inverse_mean;
+    assert!(m.a_misclassified < 0.25, "{summary}");
+    assert!(m.u_error < 0.15, "{summary}");
+    assert!(m.a_coverage_90 > 0.85, "{summary}");
+    // u's intervals are too narrow (see the README): coverage of 90 % intervals stays far below
+    // nominal with the noise alone, and adding the surrogate's error widens them.
+    assert!(
+        report.inflated_mean.u_coverage_90 > m.u_coverage_90,
+        "{summary}"
+    );
+}
