@@ -55,9 +55,9 @@ impl LatentPrior {
             .collect();
         let mut covariance = vec![0.0; d * d];
         for b in latents {
-            for i in 0..d {
-                for j in 0..d {
-                    covariance[i * d + j] += (b[i] - mean[i]) * (b[j] - mean[j]) / count;
+            for (i, (bi, mi)) in b.iter().zip(&mean).enumerate() {
+                for (j, (bj, mj)) in b.iter().zip(&mean).enumerate() {
+                    covariance[i * d + j] += (bi - mi) * (bj - mj) / count;
                 }
             }
         }

@@ -45,8 +45,9 @@ pub fn wendland(rho: f64) -> f64 {
 /// The faces of the `n × n` interior grid, `x` faces then `y` faces, boundary faces included.
 fn faces(n: usize) -> Vec<(Option<usize>, Option<usize>)> {
     // Padded indices 0..=n+1; 0 and n+1 are boundary nodes.
-    let interior =
-        |r: usize, c: usize| (r >= 1 && r <= n && c >= 1 && c <= n).then(|| (r - 1) * n + (c - 1));
+    let interior = |r: usize, c: usize| {
+        ((1..=n).contains(&r) && (1..=n).contains(&c)).then(|| (r - 1) * n + (c - 1))
+    };
     let mut all = Vec::with_capacity(2 * n * (n + 1));
     for r in 1..=n {
         for c in 0..=n {
