@@ -98,9 +98,9 @@ fn draw_map(
     dots: &[usize],
 ) {
     let cell = MAP / n;
-    for p in 0..n * n {
+    for (p, value) in field.iter().enumerate() {
         let (row, col) = (n - 1 - p / n, p % n);
-        let colour = ramp((field[p] - low) / (high - low).max(f64::MIN_POSITIVE));
+        let colour = ramp((value - low) / (high - low).max(f64::MIN_POSITIVE));
         let dot = dots.contains(&p);
         for dy in 0..cell {
             for dx in 0..cell {
@@ -112,6 +112,9 @@ fn draw_map(
         }
     }
 }
+
+/// A map's field, colour range and marked nodes.
+type Map<'a> = (&'a [f64], (f64, f64), &'a [usize]);
 
 fn range(field: &[f64]) -> (f64, f64) {
     field
@@ -127,7 +130,7 @@ pub fn figure(report: &Report, picture: &Picture, n: usize) -> RgbImage {
     let mut image = RgbImage::new(WIDTH, PLOT_HEIGHT + MAP + 2 * GAP, [255, 255, 255]);
     image.pixels[..plots.pixels.len()].copy_from_slice(&plots.pixels);
     let u_range = range(&picture.u_true);
-    let maps: [(&[f64], (f64, f64), &[usize]); 6] = [
+    let maps: [Map; 6] = [
         (&picture.a_true, (3.0, 12.0), &[]),
         (&picture.a.mean, (3.0, 12.0), &[]),
         (&picture.a.std, (0.0, 4.5), &[]),
