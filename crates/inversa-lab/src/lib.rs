@@ -31,6 +31,7 @@
 pub mod bench;
 pub mod compare;
 pub mod convex_relu;
+pub mod dgno;
 pub mod diffusion_priors;
 pub mod editing;
 pub mod elliptic_approximation;

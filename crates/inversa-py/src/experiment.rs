@@ -6,7 +6,7 @@ use crate::errors;
 use crate::learned::outcome_dict;
 use inversa::Control;
 use inversa_lab::{
-    convex_relu, diffusion_priors, editing, elliptic_approximation, gaunt, gradient_audit,
+    convex_relu, dgno, diffusion_priors, editing, elliptic_approximation, gaunt, gradient_audit,
     ifactformer, insr, itransformer, krylov_sequence, lagrangian_pinn, last_iterate_sgd,
     matrix_sensing, mfac, model_inversion, posterior_vs_exact, ptd, sample_quality, sampling,
     schrodinger_bridge, self_distillation, semilinear_operator, stale_updates, tumour_growth,
@@ -19,7 +19,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// The experiments [`experiment`] runs, by their `inversa experiment` names.
-pub const EXPERIMENTS: [&str; 21] = [
+pub const EXPERIMENTS: [&str; 22] = [
     "matrix-sensing",
     "convex-relu",
     "mfac",
@@ -35,6 +35,7 @@ pub const EXPERIMENTS: [&str; 21] = [
     "insr",
     "semilinear-operator",
     "ifactformer",
+    "dgno",
     "posterior",
     "editing",
     "diffusion-priors",
@@ -77,6 +78,7 @@ pub fn experiment<'py>(
         }),
         "insr" => go(py, name, settings, out, |s| insr::run(s, say)),
         "ifactformer" => go(py, name, settings, out, |s| ifactformer::run(s, say)),
+        "dgno" => go(py, name, settings, out, |s| dgno::run(s, say)),
         "posterior" => go(py, name, settings, out, |s| posterior_vs_exact::run(s, say)),
         "editing" => go(py, name, settings, out, |s| editing::run(s, say)),
         "diffusion-priors" => go(py, name, settings, out, |s| diffusion_priors::run(s, say)),

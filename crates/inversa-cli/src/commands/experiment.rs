@@ -39,6 +39,9 @@
 //! * `ifactformer`: IFactFormer-m (parallel factorised attention) against the chained
 //!   factorisation, implicit and of equal parameters, rolled out far past their one-step training
 //!   on filtered 2-D Kolmogorov flow (error against step, divergence, late energy spectrum);
+//! * `dgno`: the deep generative neural operator on two-phase Darcy flow, trained on weak-form
+//!   residuals of unlabelled fields plus a few labels, against the same net trained on the labels
+//!   alone, and its latent posterior from sparse noisy sensors (errors and coverage);
 //! * `posterior`: every diffusion posterior sampler against exact posterior samples of a
 //!   Gaussian-mixture prior (sliced W₂, energy distance, mean error, spread) against network calls;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
@@ -218,6 +221,10 @@ enum Which {
     /// chained factorised attention at equal parameters, long rollouts of filtered 2-D Kolmogorov
     /// flow (error growth, divergence, late energy spectrum).
     Ifactformer(crate::commands::pde_experiments::IfactformerArgs),
+    /// DGNO, the deep generative neural operator (Zang & Koutsourelakis, J. Comput. Phys. 2025):
+    /// two-phase Darcy flow, the forward error against the label count next to a supervised net,
+    /// and the inverse problem's posterior (errors, coverage of its credible intervals).
+    Dgno(crate::commands::pde_experiments::DgnoArgs),
     /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
     /// tier 1): which samplers sample the posterior and which only estimate its mean.
     Posterior {
@@ -354,6 +361,7 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
             crate::commands::pde_experiments::semilinear_operator(args, say)
         }
         Which::Ifactformer(args) => crate::commands::pde_experiments::ifactformer(args, say),
+        Which::Dgno(args) => crate::commands::pde_experiments::dgno(args, say),
         Which::SchrodingerBridge {
             common: CommonFlags { seed, out, quick },
             particles,
