@@ -31,6 +31,7 @@
 pub mod bench;
 pub mod compare;
 pub mod convex_relu;
+pub mod dgno;
 pub mod diffusion_priors;
 pub mod editing;
 pub mod elliptic_approximation;
@@ -38,6 +39,7 @@ pub mod error;
 pub mod fashion_inversion;
 pub mod gaunt;
 pub mod gradient_audit;
+pub mod ifactformer;
 pub mod insr;
 pub mod itransformer;
 pub mod krylov_sequence;

@@ -6,10 +6,11 @@ use crate::errors;
 use crate::learned::outcome_dict;
 use inversa::Control;
 use inversa_lab::{
-    convex_relu, diffusion_priors, editing, elliptic_approximation, gaunt, gradient_audit, insr,
-    itransformer, krylov_sequence, lagrangian_pinn, last_iterate_sgd, matrix_sensing, mfac,
-    model_inversion, posterior_vs_exact, ptd, sample_quality, sampling, schrodinger_bridge,
-    self_distillation, semilinear_operator, stale_updates, tumour_growth, Outcome,
+    convex_relu, dgno, diffusion_priors, editing, elliptic_approximation, gaunt, gradient_audit,
+    ifactformer, insr, itransformer, krylov_sequence, lagrangian_pinn, last_iterate_sgd,
+    matrix_sensing, mfac, model_inversion, posterior_vs_exact, ptd, sample_quality, sampling,
+    schrodinger_bridge, self_distillation, semilinear_operator, stale_updates, tumour_growth,
+    Outcome,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -18,7 +19,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// The experiments [`experiment`] runs, by their `inversa experiment` names.
-pub const EXPERIMENTS: [&str; 20] = [
+pub const EXPERIMENTS: [&str; 22] = [
     "matrix-sensing",
     "convex-relu",
     "mfac",
@@ -33,6 +34,8 @@ pub const EXPERIMENTS: [&str; 20] = [
     "elliptic-approximation",
     "insr",
     "semilinear-operator",
+    "ifactformer",
+    "dgno",
     "posterior",
     "editing",
     "diffusion-priors",
@@ -74,6 +77,8 @@ pub fn experiment<'py>(
             elliptic_approximation::run(s, say)
         }),
         "insr" => go(py, name, settings, out, |s| insr::run(s, say)),
+        "ifactformer" => go(py, name, settings, out, |s| ifactformer::run(s, say)),
+        "dgno" => go(py, name, settings, out, |s| dgno::run(s, say)),
         "posterior" => go(py, name, settings, out, |s| posterior_vs_exact::run(s, say)),
         "editing" => go(py, name, settings, out, |s| editing::run(s, say)),
         "diffusion-priors" => go(py, name, settings, out, |s| diffusion_priors::run(s, say)),

@@ -36,6 +36,12 @@
 //!   width needed for a fixed error against d);
 //! * `semilinear-operator`: a semilinear neural operator on Kuramoto–Sivashinsky, predicting alone
 //!   and with a learned observer assimilating sparse noisy sensors (error against time);
+//! * `ifactformer`: IFactFormer-m (parallel factorised attention) against the chained
+//!   factorisation, implicit and of equal parameters, rolled out far past their one-step training
+//!   on filtered 2-D Kolmogorov flow (error against step, divergence, late energy spectrum);
+//! * `dgno`: the deep generative neural operator on two-phase Darcy flow, trained on weak-form
+//!   residuals of unlabelled fields plus a few labels, against the same net trained on the labels
+//!   alone, and its latent posterior from sparse noisy sensors (errors and coverage);
 //! * `posterior`: every diffusion posterior sampler against exact posterior samples of a
 //!   Gaussian-mixture prior (sliced W₂, energy distance, mean error, spread) against network calls;
 //! * `editing`: every diffusion and rectified-flow inversion method reconstructing and editing
@@ -211,6 +217,14 @@ enum Which {
     /// Imbiriba, ICLR 2024): on Kuramoto–Sivashinsky, the error against time of prediction alone
     /// and with a learned observer of sparse noisy sensors, over many training windows.
     SemilinearOperator(crate::commands::pde_experiments::SemilinearOperatorArgs),
+    /// Implicit factorised transformer, IFactFormer-m (Yang, Wang & Wang, 2025): parallel against
+    /// chained factorised attention at equal parameters, long rollouts of filtered 2-D Kolmogorov
+    /// flow (error growth, divergence, late energy spectrum).
+    Ifactformer(crate::commands::pde_experiments::IfactformerArgs),
+    /// DGNO, the deep generative neural operator (Zang & Koutsourelakis, J. Comput. Phys. 2025):
+    /// two-phase Darcy flow, the forward error against the label count next to a supervised net,
+    /// and the inverse problem's posterior (errors, coverage of its credible intervals).
+    Dgno(crate::commands::pde_experiments::DgnoArgs),
     /// Diffusion posterior samplers against the exact posterior of a Gaussian mixture (issue 18,
     /// tier 1): which samplers sample the posterior and which only estimate its mean.
     Posterior {
@@ -346,6 +360,8 @@ pub fn run(args: ExperimentArgs) -> Result<(), Failure> {
         Which::SemilinearOperator(args) => {
             crate::commands::pde_experiments::semilinear_operator(args, say)
         }
+        Which::Ifactformer(args) => crate::commands::pde_experiments::ifactformer(args, say),
+        Which::Dgno(args) => crate::commands::pde_experiments::dgno(args, say),
         Which::SchrodingerBridge {
             common: CommonFlags { seed, out, quick },
             particles,

@@ -1,11 +1,12 @@
-//! `inversa experiment tumour-growth`, `inversa experiment lagrangian-pinn`, `inversa experiment
-//! insr`, `inversa experiment elliptic-approximation` and `inversa experiment semilinear-operator`: the PDE papers of issue 23, their flags and their runs (split from [`crate::commands::experiment`] to keep each
-//! file short).
+//! `inversa experiment tumour-growth`, `lagrangian-pinn`, `insr`, `elliptic-approximation`,
+//! `semilinear-operator`, `ifactformer` and `dgno`: the PDE papers of issue 23, their flags and
+//! their runs (split from [`crate::commands::experiment`] to keep each file short).
 
 use super::experiment_output::{base, generated, CommonFlags};
 use crate::failure::Failure;
 use inversa_lab::{
-    elliptic_approximation, insr, lagrangian_pinn, semilinear_operator, tumour_growth,
+    dgno, elliptic_approximation, ifactformer, insr, lagrangian_pinn, semilinear_operator,
+    tumour_growth,
 };
 
 #[derive(clap::Args)]
@@ -45,6 +46,45 @@ pub struct LagrangianPinnArgs {
     /// Burgers' viscosity ν.
     #[arg(long)]
     viscosity: Option<f64>,
+}
+
+#[derive(clap::Args)]
+pub struct DgnoArgs {
+    #[command(flatten)]
+    common: CommonFlags,
+    /// Coefficient fields without solutions (trained on by their weak residuals).
+    #[arg(long)]
+    unlabelled: Option<usize>,
+    /// Label counts of the sweep, comma-separated (each used by DGNO and the supervised net).
+    #[arg(long, value_delimiter = ',')]
+    labels: Option<Vec<usize>>,
+    /// Adam steps of every training.
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Latent dimension of β.
+    #[arg(long)]
+    latent: Option<usize>,
+    /// Sensors of the inverse problem (a square: a lattice).
+    #[arg(long)]
+    sensors: Option<usize>,
+    /// The readings' noise spread as a fraction of each case's RMS of u.
+    #[arg(long)]
+    noise: Option<f64>,
+    /// Held-out fields inverted.
+    #[arg(long)]
+    inverse_cases: Option<usize>,
+    /// Test functions: a centres × centres lattice of Wendland bumps.
+    #[arg(long)]
+    centres: Option<usize>,
+    /// The bumps' radius in grid cells.
+    #[arg(long)]
+    radius: Option<f64>,
+    /// Adam's start rate.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Weight of the labelled-data term in DGNO's loss.
+    #[arg(long)]
+    data_weight: Option<f64>,
 }
 
 #[derive(clap::Args)]
@@ -106,6 +146,27 @@ pub struct SemilinearOperatorArgs {
     /// Steps of the held-out test trajectories.
     #[arg(long)]
     horizon: Option<usize>,
+}
+
+#[derive(clap::Args)]
+pub struct IfactformerArgs {
+    #[command(flatten)]
+    common: CommonFlags,
+    /// Adam steps of each network's training.
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Repetitions L of the implicit (weight-shared) layer.
+    #[arg(long)]
+    repeats: Option<usize>,
+    /// Token width of both networks.
+    #[arg(long)]
+    width: Option<usize>,
+    /// Rollout steps on the held-out trajectories.
+    #[arg(long)]
+    horizon: Option<usize>,
+    /// The flow's viscosity ν.
+    #[arg(long)]
+    viscosity: Option<f64>,
 }
 
 /// Runs `tumour-growth` with `say` for progress lines.
@@ -179,6 +240,42 @@ pub fn insr(args: InsrArgs, say: &mut dyn FnMut(&str)) -> Result<(), Failure> {
     generated(&out, &names, || insr::run(&settings, say))
 }
 
+/// Runs `dgno` with `say` for progress lines.
+pub fn dgno(args: DgnoArgs, say: &mut dyn FnMut(&str)) -> Result<(), Failure> {
+    let DgnoArgs {
+        common: CommonFlags { seed, out, quick },
+        unlabelled,
+        labels,
+        steps,
+        latent,
+        sensors,
+        noise,
+        inverse_cases,
+        centres,
+        radius,
+        rate,
+        data_weight,
+    } = args;
+    let base = base(quick, dgno::Settings::quick);
+    let settings = dgno::Settings {
+        seed,
+        unlabelled: unlabelled.unwrap_or(base.unlabelled),
+        labels: labels.unwrap_or(base.labels.clone()),
+        steps: steps.unwrap_or(base.steps),
+        latent: latent.unwrap_or(base.latent),
+        sensors: sensors.unwrap_or(base.sensors),
+        noise: noise.unwrap_or(base.noise),
+        inverse_cases: inverse_cases.unwrap_or(base.inverse_cases),
+        centres: centres.unwrap_or(base.centres),
+        radius: radius.unwrap_or(base.radius),
+        rate: rate.unwrap_or(base.rate),
+        data_weight: data_weight.unwrap_or(base.data_weight),
+        ..base
+    };
+    let names = ["metrics.json", dgno::FIGURE, "report.html"];
+    generated(&out, &names, || dgno::run(&settings, say))
+}
+
 /// Runs `elliptic-approximation` with `say` for progress lines.
 pub fn elliptic_approximation(
     args: EllipticApproximationArgs,
@@ -240,4 +337,33 @@ pub fn semilinear_operator(
         "report.html",
     ];
     generated(&out, &names, || semilinear_operator::run(&settings, say))
+}
+
+/// Runs `ifactformer` with `say` for progress lines.
+pub fn ifactformer(args: IfactformerArgs, say: &mut dyn FnMut(&str)) -> Result<(), Failure> {
+    let IfactformerArgs {
+        common: CommonFlags { seed, out, quick },
+        steps,
+        repeats,
+        width,
+        horizon,
+        viscosity,
+    } = args;
+    let base = base(quick, ifactformer::Settings::quick);
+    let settings = ifactformer::Settings {
+        seed,
+        steps: steps.unwrap_or(base.steps),
+        repeats: repeats.unwrap_or(base.repeats),
+        width: width.unwrap_or(base.width),
+        horizon: horizon.unwrap_or(base.horizon),
+        viscosity: viscosity.unwrap_or(base.viscosity),
+        ..base
+    };
+    let names = [
+        "metrics.json",
+        ifactformer::FIGURE,
+        ifactformer::SNAPSHOTS,
+        "report.html",
+    ];
+    generated(&out, &names, || ifactformer::run(&settings, say))
 }

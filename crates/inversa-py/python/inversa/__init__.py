@@ -183,7 +183,8 @@ def experiment(name, out=None, **settings):
 
     - the papers' experiments of ``inversa experiment NAME``: matrix-sensing, convex-relu, mfac,
       last-iterate-sgd, self-distillation, gaunt, schrodinger-bridge, ptd, tumour-growth,
-      lagrangian-pinn, elliptic-approximation, insr, semilinear-operator, posterior, editing, diffusion-priors;
+      lagrangian-pinn, elliptic-approximation, insr, semilinear-operator, ifactformer, dgno, posterior,
+      editing, diffusion-priors;
     - ``solve-sequence`` (``inversa solve-sequence``): a sequence of PDE linear systems solved with
       Krylov recycling (``problem``, ``grid``, ``systems``, ``method``, ``preconditioner``, ...);
     - ``sample`` (``inversa sample``): images drawn from a generative model (``model``, ``class_``,
