@@ -102,9 +102,9 @@ fn the_solver_reconstructs_a_task_and_refuses_what_it_cannot() {
     );
     assert_eq!(outcome.history.psnr.len(), 8, "one record per block");
 
-    // A blur has no k-space: refused by name, not run.
-    let blur = mri_task(image, "kind = \"blur\"\nsigma = 1.5", "").unwrap();
-    let error = blur
+    // Denoising has no k-space: refused by name, not run.
+    let denoise = mri_task(image, "kind = \"denoise\"", "").unwrap();
+    let error = denoise
         .run(&mut |_| inversa::Control::Continue)
         .err()
         .unwrap()
