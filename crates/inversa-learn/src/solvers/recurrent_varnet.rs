@@ -42,7 +42,7 @@ pub struct RecurrentVarNetSolver {
 }
 
 fn from_config<T: Real>(section: &mut Section) -> inversa::Result<Box<dyn Solver<T>>> {
-    let net = match section.str_opt("weights")?.as_deref() {
+    let net = match section.str_opt("weights")? {
         None | Some("bundled") => bundled::recurrent_varnet()?,
         Some(_) => {
             let key = section.key("weights");

@@ -101,6 +101,9 @@ impl RimSettings {
     }
 }
 
+/// A held-out image as validation takes it: `(H, W, pixels)`.
+pub(super) type HeldOut = (usize, usize, Vec<f32>);
+
 /// `value` (or `default`) when in `1..=max`, else an error naming the flag of `key`.
 pub(super) fn checked(
     key: &'static str,
@@ -125,7 +128,7 @@ pub(super) fn checked(
 pub(super) fn mri_images(
     common: &LoopSettings,
     crop: usize,
-) -> Result<(ImageFolder, Vec<(usize, usize, Vec<f32>)>), Error> {
+) -> Result<(ImageFolder, Vec<HeldOut>), Error> {
     let images = match &common.images {
         Some(folder) => ImageFolder::read(folder, crop)?,
         None => ImageFolder::from_images(mni152_t1(SliceSplit::Train)?)?,
