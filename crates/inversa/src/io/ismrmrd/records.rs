@@ -27,6 +27,14 @@ pub(super) fn read(
 ) -> Result<Vec<(usize, Readout)>, String> {
     let datatype = data.datatype().map_err(|e| format!("dataset/data: {e}"))?;
     let layout = layout(&datatype)?;
+    // A damaged header can declare any number of records; the reader fills the missing ones, so
+    // the declared size is checked against the memory ceiling before anything is allocated.
+    let shape = data.shape().map_err(|e| format!("dataset/data: {e}"))?;
+    let bytes = shape
+        .iter()
+        .try_fold(layout.record as u128, |n, &d| n.checked_mul(u128::from(d)))
+        .ok_or_else(|| format!("dataset/data: a shape of {shape:?} records overflows"))?;
+    crate::memory::check_bytes("dataset/data", bytes).map_err(|e| e.to_string())?;
     let raw = data.read_raw().map_err(|e| format!("dataset/data: {e}"))?;
     let superblock = file.superblock();
     if superblock.offset_size != 8 {
