@@ -189,6 +189,11 @@ fn layout(datatype: &Datatype) -> Result<Layout, String> {
     };
     let ends = [
         layout.flags + 8,
+        layout.samples + 2,
+        layout.channels + 2,
+        layout.discard_pre + 2,
+        layout.discard_post + 2,
+        layout.trajectory_dimensions + 2,
         layout.encode_step_1 + 2,
         layout.traj + 16,
         layout.data + 16,
